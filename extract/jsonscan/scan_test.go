@@ -1,0 +1,98 @@
+package jsonscan
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+)
+
+func TestScannerAgreesWithEncodingJSON(t *testing.T) {
+	docs := []string{
+		`{}`, `[]`, `{"a":1}`, `{"a":[1,2,{"b":null}],"c":"x\"y\\u00e9\ud83d\ude00"}`,
+		` { "a" : -0.5e+3 , "b" : true , "c" : false } `,
+		`[1,]`, `{"a":1,}`, `{"a" 1}`, `{"a":01}`, `{"a":1.}`, `{"a":"\x"}`, `{"a":"unterminated`,
+		`{"a":1}{`, `[1 2]`, `{"a":tru}`, "{\"a\":\"tab\there\"}", `-`, `"\u12"`, `{"a":[[[[]]]]}`,
+	}
+	for _, d := range docs {
+		s := New([]byte(d))
+		_, _, err := s.Value()
+		if err == nil {
+			err = s.End()
+		}
+		if got, want := err == nil, json.Valid([]byte(d)); got != want {
+			t.Errorf("%q: scanner ok=%v (%v), encoding/json ok=%v", d, got, err, want)
+		}
+		if err != nil && !errors.Is(err, ErrSyntax) {
+			t.Errorf("%q: error %v does not wrap ErrSyntax", d, err)
+		}
+	}
+}
+
+func TestText(t *testing.T) {
+	tests := []struct{ doc, want string }{
+		{`"plain"`, "plain"},
+		{`"esc\"aped\n"`, "esc\"aped\n"},
+		{`"\u041c\u0422\u0422"`, "МТТ"},
+		{`"\ud83d\ude00"`, "😀"},
+		{`119`, "119"},
+		{`-2.48`, "-2.48"},
+		{`null`, ""},
+		{`true`, "true"},
+	}
+	for _, tt := range tests {
+		k, raw, err := New([]byte(tt.doc)).Value()
+		if err != nil {
+			t.Fatalf("%s: %v", tt.doc, err)
+		}
+		got, ok, err := Text(k, raw)
+		if err != nil || !ok || got != tt.want {
+			t.Errorf("Text(%s) = %q, %v, %v; want %q", tt.doc, got, ok, err, tt.want)
+		}
+	}
+}
+
+func TestObjectKeysAndDepth(t *testing.T) {
+	var keys []string
+	s := New([]byte(`{"a":1,"b\u0041":{"x":[]},"c":"z"}`))
+	err := s.Object(func(k []byte) error { keys = append(keys, string(k)); return s.Skip() })
+	if err != nil || len(keys) != 3 || keys[1] != "bA" {
+		t.Fatalf("keys %q err %v", keys, err)
+	}
+	deep := make([]byte, 0, 300)
+	for range 100 {
+		deep = append(deep, '[')
+	}
+	if _, _, err := New(deep).Value(); !errors.Is(err, ErrSyntax) {
+		t.Fatalf("deep nesting: %v", err)
+	}
+}
+
+func FuzzScanner(f *testing.F) {
+	for _, d := range []string{`{"a":[1,{"b":"c"}]}`, `[1,2]`, `"\u00e9"`, `{"a":-1.5e3}`} {
+		f.Add([]byte(d))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s := New(b)
+		k, raw, err := s.Value()
+		if err == nil {
+			err = s.End()
+		}
+		if (err == nil) != json.Valid(b) {
+			// encoding/json also rejects invalid UTF-8 inside strings; we don't check it.
+			if err == nil && !validUTF8Strings(b) {
+				return
+			}
+			t.Fatalf("%q: scanner err=%v, encoding/json valid=%v", b, err, json.Valid(b))
+		}
+		if err == nil {
+			if _, _, terr := Text(k, raw); terr != nil {
+				t.Fatalf("Text(%q): %v", raw, terr)
+			}
+		}
+	})
+}
+
+func validUTF8Strings(b []byte) bool {
+	var v any
+	return json.Unmarshal(b, &v) == nil
+}

@@ -1,0 +1,337 @@
+package mtt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/calletl/calletl/extract/httpx"
+	"github.com/calletl/calletl/extract/jsonscan"
+	"github.com/calletl/calletl/secret"
+)
+
+// DefaultBaseURL is the MTT Telecom API endpoint.
+const DefaultBaseURL = "https://webapicommon.mtt.ru/index.php"
+
+// MaxPageSize is the API's cap on record_count.
+const MaxPageSize = 1000
+
+// Config configures the MTT source.
+type Config struct {
+	BaseURL   string       // JSON-RPC endpoint; DefaultBaseURL when empty
+	Username  string       // Basic auth user
+	Password  secret.Value // Basic auth password
+	Customers []string     // personal accounts (customer_name) to extract
+	Types     []string     // history types; all of Types when empty
+	PageSize  int          // record_count per request, 1..1000 (default 1000)
+	// Vendor is the zone the API's times are in: UTC per the vendor document
+	// unless configured otherwise; date_from/date_to are sent in it too.
+	Vendor *time.Location
+	HTTP   httpx.Config
+}
+
+// Client talks to the MTT Telecom API.
+type Client struct {
+	cfg  Config
+	http *httpx.Client
+	log  *slog.Logger
+}
+
+// New returns a client. It registers the password with cfg.HTTP.Redactor.
+func New(cfg Config, log *slog.Logger) (*Client, error) {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	if cfg.PageSize == 0 {
+		cfg.PageSize = MaxPageSize
+	}
+	if cfg.PageSize < 1 || cfg.PageSize > MaxPageSize {
+		return nil, fmt.Errorf("mtt: page size %d: must be 1..%d", cfg.PageSize, MaxPageSize)
+	}
+	if len(cfg.Types) == 0 {
+		cfg.Types = Types
+	}
+	for _, t := range cfg.Types {
+		if _, ok := directions[t]; !ok {
+			return nil, fmt.Errorf("mtt: unknown history type %q (want incoming, missed, dialed or forwarded)", t)
+		}
+	}
+	if cfg.Vendor == nil {
+		cfg.Vendor = time.UTC
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.HTTP.Name == "" {
+		cfg.HTTP.Name = "mtt"
+	}
+	if cfg.HTTP.Redactor != nil {
+		cfg.HTTP.Redactor.AddBasic(cfg.Username, cfg.Password.Reveal())
+	}
+	cfg.HTTP.Logger = log
+	return &Client{cfg: cfg, http: httpx.New(cfg.HTTP), log: log}, nil
+}
+
+// rpcRequest is a JSON-RPC 2.0 request.
+type rpcRequest struct {
+	JSONRPC string `json:"jsonrpc"`
+	ID      string `json:"id"`
+	Method  string `json:"method"`
+	Params  any    `json:"params"`
+}
+
+// call posts one JSON-RPC request and hands the answer's result to
+// onResult. A body that is not a well-formed JSON-RPC answer (truncated,
+// HTML from a proxy) is retried; a JSON-RPC error is returned as *RPCError
+// without retry. onResult may run once per attempt, so it must reset what it
+// fills.
+func (c *Client) call(ctx context.Context, op, method string, params any, onResult func(s *jsonscan.Scanner) error) error {
+	payload, err := json.Marshal(rpcRequest{JSONRPC: "2.0", ID: "1", Method: method, Params: params})
+	if err != nil {
+		return fmt.Errorf("mtt: %s: encode request: %w", op, err)
+	}
+	var rpcErr error
+	newReq := func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.BaseURL, bytes.NewReader(payload))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json")
+		req.SetBasicAuth(c.cfg.Username, c.cfg.Password.Reveal())
+		return req, nil
+	}
+	check := func(resp *http.Response, body []byte) error {
+		switch {
+		case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+			return fmt.Errorf("HTTP %d: the API refused the credentials: check sources.mtt.username and the password it points to", resp.StatusCode)
+		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+			return httpx.Retryable(&httpx.StatusError{Op: op, StatusCode: resp.StatusCode, Body: head(body)})
+		case resp.StatusCode != http.StatusOK:
+			return &httpx.StatusError{Op: op, StatusCode: resp.StatusCode, Body: head(body)}
+		}
+		rpcErr = nil
+		err := envelope(body, onResult)
+		var re *RPCError
+		if errors.As(err, &re) {
+			rpcErr = re
+			return nil
+		}
+		if err != nil {
+			return httpx.Retryable(err)
+		}
+		return nil
+	}
+	if _, err := c.http.Do(ctx, op, newReq, check); err != nil {
+		return err
+	}
+	if rpcErr != nil {
+		return fmt.Errorf("mtt: %s: %w", op, rpcErr)
+	}
+	return nil
+}
+
+// Account is one row of getPersonalAccountList.
+type Account struct {
+	Number         string
+	ActivationDate string // "DD.MM.YYYY HH:MM:SS" as sent
+	Status         string
+	Raw            []byte
+}
+
+// Accounts pages through getPersonalAccountList for customer with
+// limit/offset; -32001 past the end ends the list.
+func (c *Client) Accounts(ctx context.Context, customer string) ([]Account, error) {
+	const limit = 100
+	var all []Account
+	for offset := 0; ; offset += limit {
+		var page []Account
+		op := fmt.Sprintf("getPersonalAccountList %s offset %d", customer, offset)
+		params := map[string]any{"customer_name": customer, "limit": limit, "offset": offset}
+		err := c.call(ctx, op, "getPersonalAccountList", params, func(s *jsonscan.Scanner) error {
+			page = page[:0]
+			if s.Peek() == jsonscan.Null {
+				return s.Skip()
+			}
+			return s.Array(func() error {
+				var a Account
+				start := s.Pos()
+				err := s.Object(func(key []byte) error {
+					kind, raw, err := s.Value()
+					if err != nil {
+						return err
+					}
+					text, _, err := jsonscan.Text(kind, raw)
+					switch string(key) {
+					case "account_number":
+						a.Number = text
+					case "activation_date":
+						a.ActivationDate = text
+					case "status":
+						a.Status = text
+					}
+					return err
+				})
+				a.Raw = s.Bytes()[start:s.Pos()]
+				page = append(page, a)
+				return err
+			})
+		})
+		if errors.Is(err, ErrNoData) && offset > 0 {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if len(page) < limit {
+			break
+		}
+	}
+	return all, nil
+}
+
+// Balance is a getCustomerBalance answer.
+type Balance struct {
+	Balance, RealBalance string // the JSON numbers' text
+}
+
+// Balance calls getCustomerBalance (positional params).
+func (c *Client) Balance(ctx context.Context, customer string) (Balance, error) {
+	var b Balance
+	err := c.call(ctx, "getCustomerBalance "+customer, "getCustomerBalance", []string{customer}, func(s *jsonscan.Scanner) error {
+		return s.Object(func(key []byte) error {
+			kind, raw, err := s.Value()
+			if err != nil {
+				return err
+			}
+			text, _, err := jsonscan.Text(kind, raw)
+			switch string(key) {
+			case "balance":
+				b.Balance = text
+			case "real_balance":
+				b.RealBalance = text
+			}
+			return err
+		})
+	})
+	return b, err
+}
+
+// Page is one answer of getServiceHistoryByCustomer after de-duplication
+// against the previous page.
+type Page struct {
+	N      int   // 1-based page number within the window
+	Rows   []Row // rows not seen on an earlier page of this window
+	Broken []Row // elements that are not objects (raw only), for rejects
+}
+
+// ErrSameSecond is returned when a full page holds a single connect_time:
+// more than record_count calls in one second cannot be paged past without
+// an offset, so the window fails rather than loses rows.
+var ErrSameSecond = errors.New("a full page of calls within one second: cannot page past it without losing rows")
+
+// History pages through getServiceHistoryByCustomer for one customer and
+// type over [from, to), oldest first, calling fn for each page in order in
+// the calling goroutine; it stops at fn's first error. The API has no
+// offset: a full page is followed by a request from the last row's
+// connect_time (inclusive), and rows already seen at that second are
+// dropped by natural key. Rows are valid only during fn.
+func (c *Client) History(ctx context.Context, customer, typ string, from, to time.Time, fn func(Page) error) error {
+	cursor := from
+	last := to.Add(-time.Second) // date_to is inclusive, at one-second resolution
+	seen := map[string]struct{}{}
+	var rows, broken []Row
+	for n := 1; ; n++ {
+		dateFrom := cursor.In(c.cfg.Vendor).Format(timeLayout)
+		dateTo := last.In(c.cfg.Vendor).Format(timeLayout)
+		op := fmt.Sprintf("getServiceHistoryByCustomer %s %s %s..%s page %d", customer, typ, dateFrom, dateTo, n)
+		params := map[string]any{
+			"type": typ, "customer_name": customer, "date_from": dateFrom, "date_to": dateTo,
+			"record_count": c.cfg.PageSize, "order": "asc",
+		}
+		err := c.call(ctx, op, "getServiceHistoryByCustomer", params, func(s *jsonscan.Scanner) error {
+			rows, broken = rows[:0], broken[:0]
+			return s.Object(func(key []byte) error {
+				if string(key) != typ {
+					return s.Skip()
+				}
+				if s.Peek() == jsonscan.Null {
+					return s.Skip()
+				}
+				return s.Array(func() error {
+					var r Row
+					if err := scanRow(s, &r); errors.Is(err, errNotObject) {
+						broken = append(broken, r)
+						return nil
+					} else if err != nil {
+						return err
+					}
+					rows = append(rows, r)
+					return nil
+				})
+			})
+		})
+		if errors.Is(err, ErrNoData) {
+			return nil // the API's answer for an empty selection
+		}
+		if err != nil {
+			return err
+		}
+		full := len(rows)+len(broken) >= c.cfg.PageSize
+		fresh := rows[:0:0]
+		for i := range rows {
+			if _, dup := seen[Key(&rows[i])]; !dup {
+				fresh = append(fresh, rows[i])
+			}
+		}
+		if err := fn(Page{N: n, Rows: fresh, Broken: broken}); err != nil {
+			return err
+		}
+		if !full {
+			return nil
+		}
+		// Advance to the last parseable connect_time; remember every row
+		// from its first occurrence on, since the next page repeats them.
+		next, at := time.Time{}, -1
+		for i := len(rows) - 1; i >= 0; i-- {
+			t, err := time.ParseInLocation(timeLayout, rows[i].ConnectTime, c.cfg.Vendor)
+			if err != nil {
+				continue
+			}
+			if at == -1 {
+				next = t
+			} else if !t.Equal(next) {
+				break
+			}
+			at = i
+		}
+		if at == -1 {
+			return fmt.Errorf("mtt: %s: a full page with no parseable connect_time: cannot page", op)
+		}
+		if !next.After(cursor) {
+			return fmt.Errorf("mtt: %s: %w (%d rows at %s)", op, ErrSameSecond, len(rows)-at, rows[at].ConnectTime)
+		}
+		clear(seen)
+		for i := at; i < len(rows); i++ {
+			seen[Key(&rows[i])] = struct{}{}
+		}
+		cursor = next
+	}
+}
+
+// Ping makes one cheap authenticated call (the balance of the first
+// customer) so `etl check` can test the credentials.
+func (c *Client) Ping(ctx context.Context) error {
+	if len(c.cfg.Customers) == 0 {
+		return errors.New("mtt: no customers configured")
+	}
+	_, err := c.Balance(ctx, c.cfg.Customers[0])
+	return err
+}
+

@@ -1,0 +1,213 @@
+package mtt
+
+import (
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/transform"
+)
+
+// History types (the "type" parameter) and the canonical direction each maps to.
+var directions = map[string]string{
+	"incoming":  model.Incoming,
+	"missed":    model.Missed,
+	"dialed":    model.Outgoing,
+	"forwarded": model.Forwarded,
+}
+
+// Types lists the call history types in the order they are extracted.
+var Types = []string{"incoming", "missed", "dialed", "forwarded"}
+
+// timeLayout is the API's date-time format.
+const timeLayout = "2006-01-02 15:04:05"
+
+// Detail is one row of the `mtt_calls` table: every documented field, typed,
+// plus the fields the vendor added that we do not know (Extras, JSON).
+type Detail struct {
+	Date string // partition: business day of ConnectTime
+
+	Customer           string // customer_name the history was asked for
+	Type               string // incoming | missed | dialed | forwarded
+	CallID             string // natural key: h323_conf_id, or "sha256:…" of the row when empty
+	CLI, CLD           string
+	CustomerLocalTime  sql.Null[time.Time]
+	ConnectTime        time.Time
+	ChargedTime        sql.Null[int32]
+	Charged            sql.Null[model.Money]
+	Curr               string
+	Destination        string
+	DisconnectCause    sql.Null[int16]
+	SetupTimeMs        sql.Null[int32]
+	AccountID          string
+	UsedQuantity       sql.Null[int32]
+	H323ConfID         string
+	H323IncomingConfID string
+	VoiceRecordExist   sql.Null[bool]
+	Extras             string
+	RunID              string
+	ExtractedAt        time.Time
+}
+
+// MapContext is what Map needs besides the row.
+type MapContext struct {
+	Customer    string
+	Type        string
+	Vendor      *time.Location // zone of the API's times (UTC unless configured)
+	Business    *time.Location // zone of the date partition
+	RunID       string
+	ExtractedAt time.Time
+}
+
+// errNotObject marks a row element that is not a JSON object.
+var errNotObject = errors.New("row is not a JSON object")
+
+// Key returns the natural key of a row within (customer, type): its
+// h323_conf_id, or a hash of the whole row when that is empty.
+func Key(r *Row) string {
+	if id := strings.TrimSpace(r.H323ConfID); id != "" {
+		return id
+	}
+	sum := sha256.Sum256(r.Raw)
+	return "sha256:" + hex.EncodeToString(sum[:16])
+}
+
+// Map validates a wire row and turns it into a canonical call and a detail
+// row. An error means the row belongs in rejects; its text is the reason.
+func Map(mc *MapContext, r *Row) (model.Call, Detail, error) {
+	var (
+		c   model.Call
+		d   Detail
+		err error
+	)
+	direction, ok := directions[mc.Type]
+	if !ok {
+		return c, d, fmt.Errorf("unknown history type %q", mc.Type)
+	}
+	if r.ConnectTime == "" {
+		return c, d, errors.New("connect_time is missing")
+	}
+	d.ConnectTime, err = time.ParseInLocation(timeLayout, r.ConnectTime, mc.Vendor)
+	if err != nil {
+		return c, d, fmt.Errorf("connect_time %q is not YYYY-MM-DD HH:MM:SS", r.ConnectTime)
+	}
+	d.ConnectTime = d.ConnectTime.UTC()
+	if r.CustomerLocalTime != "" {
+		t, err := time.ParseInLocation(timeLayout, r.CustomerLocalTime, mc.Vendor)
+		if err != nil {
+			return c, d, fmt.Errorf("customer_local_time %q is not YYYY-MM-DD HH:MM:SS", r.CustomerLocalTime)
+		}
+		d.CustomerLocalTime = sql.Null[time.Time]{V: t.UTC(), Valid: true}
+	}
+	if d.ChargedTime, err = int32Field("charged_time", r.ChargedTime); err != nil {
+		return c, d, err
+	}
+	if d.SetupTimeMs, err = int32Field("setup_time_ms", r.SetupTimeMs); err != nil {
+		return c, d, err
+	}
+	if d.UsedQuantity, err = int32Field("used_quantity", r.UsedQuantity); err != nil {
+		return c, d, err
+	}
+	cause, err := int32Field("disconnect_cause", r.DisconnectCause)
+	if err != nil {
+		return c, d, err
+	}
+	if cause.Valid {
+		if cause.V > 999 {
+			return c, d, fmt.Errorf("disconnect_cause %d is not a Q.850 code", cause.V)
+		}
+		d.DisconnectCause = sql.Null[int16]{V: int16(cause.V), Valid: true}
+	}
+	if r.Charged != "" {
+		m, err := transform.Money(r.Charged)
+		if err != nil {
+			return c, d, fmt.Errorf("charged: %w", err)
+		}
+		d.Charged = sql.Null[model.Money]{V: m, Valid: true}
+	}
+	switch r.VoiceRecordExist {
+	case "":
+	case "true", "1":
+		d.VoiceRecordExist = sql.Null[bool]{V: true, Valid: true}
+	case "false", "0":
+		d.VoiceRecordExist = sql.Null[bool]{V: false, Valid: true}
+	default:
+		return c, d, fmt.Errorf("voice_record_exist %q is not a boolean", r.VoiceRecordExist)
+	}
+
+	d.Date = model.Day(d.ConnectTime, mc.Business)
+	d.Customer, d.Type, d.CallID = mc.Customer, mc.Type, Key(r)
+	d.CLI, d.CLD = r.CLI, r.CLD
+	d.Curr, d.Destination, d.AccountID = r.Curr, r.Destination, r.AccountID
+	d.H323ConfID, d.H323IncomingConfID = r.H323ConfID, r.H323IncomingConfID
+	d.Extras, d.RunID, d.ExtractedAt = r.Extras, mc.RunID, mc.ExtractedAt
+
+	c = model.Call{
+		Source:          "mtt",
+		Date:            d.Date,
+		Account:         mc.Customer,
+		CallID:          d.CallID,
+		Direction:       direction,
+		StartedAt:       d.ConnectTime,
+		Caller:          transform.Phone(r.CLI),
+		CallerRaw:       r.CLI,
+		Callee:          transform.Phone(r.CLD),
+		CalleeRaw:       r.CLD,
+		DurationS:       d.UsedQuantity,
+		TalkS:           d.UsedQuantity,
+		BilledS:         d.ChargedTime,
+		Cost:            d.Charged,
+		Currency:        r.Curr,
+		Status:          status(mc.Type, d.UsedQuantity),
+		DisconnectCause: d.DisconnectCause,
+		HasRecording:    d.VoiceRecordExist.V,
+		RunID:           mc.RunID,
+		ExtractedAt:     mc.ExtractedAt,
+	}
+	if mc.Type == "missed" {
+		c.TalkS = sql.Null[int32]{V: 0, Valid: true}
+	}
+	if d.DisconnectCause.Valid {
+		c.DisconnectLabel = transform.CauseLabel(int(d.DisconnectCause.V))
+	}
+	if c.HasRecording && d.H323ConfID != "" {
+		c.RecordingRef = RecordID(d.H323ConfID)
+	}
+	return c, d, nil
+}
+
+// RecordID is the id the recordings API takes: h323_conf_id with its spaces
+// replaced by underscores.
+func RecordID(confID string) string {
+	return strings.ReplaceAll(strings.TrimSpace(confID), " ", "_")
+}
+
+// status is MTT's call outcome in words: the API has no status field, so it
+// is derived from the history type and the connected seconds.
+func status(typ string, used sql.Null[int32]) string {
+	switch {
+	case typ == "missed":
+		return "missed"
+	case used.Valid && used.V > 0:
+		return "answered"
+	default:
+		return "not_answered"
+	}
+}
+
+func int32Field(name, s string) (sql.Null[int32], error) {
+	if s == "" {
+		return sql.Null[int32]{}, nil
+	}
+	v, err := strconv.ParseInt(s, 10, 32)
+	if err != nil || v < 0 {
+		return sql.Null[int32]{}, fmt.Errorf("%s %q is not a non-negative integer", name, s)
+	}
+	return sql.Null[int32]{V: int32(v), Valid: true}, nil
+}

@@ -1,0 +1,186 @@
+package mtt
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/transform"
+)
+
+// Name is the source name in the lake and in state.
+const Name = "mtt"
+
+// Source adapts the client to the pipeline: one stream per (history type,
+// customer), extracted by business-day windows, plus per-run snapshots of
+// accounts and balances.
+type Source struct{ c *Client }
+
+// NewSource returns the MTT source.
+func NewSource(c *Client) *Source { return &Source{c: c} }
+
+// Name returns "mtt".
+func (s *Source) Name() string { return Name }
+
+// Concurrency is how many streams may run at once: the HTTP client's
+// request concurrency, so no stream waits on a slot for long.
+func (s *Source) Concurrency() int { return max(1, s.c.cfg.HTTP.Concurrency) }
+
+// Streams lists (type, customer) pairs, types in API order.
+func (s *Source) Streams() []model.StreamKey {
+	var keys []model.StreamKey
+	for _, cust := range s.c.cfg.Customers {
+		for _, typ := range s.c.cfg.Types {
+			keys = append(keys, model.StreamKey{Source: Name, Stream: typ, Account: cust})
+		}
+	}
+	return keys
+}
+
+// Tables lists the detail tables this source writes.
+func (s *Source) Tables() []load.TableInfo { return Tables() }
+
+// Ping tests the credentials with one cheap call.
+func (s *Source) Ping(ctx context.Context) error { return s.c.Ping(ctx) }
+
+// Extract loads one window of one stream into tx: canonical calls,
+// mtt_calls, and rejects for rows that fail validation. The window's day is
+// covered, so re-extracting it replaces what an earlier run wrote.
+func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Window, tx *load.Tx, run model.Run) (model.Counts, error) {
+	tx.Cover(w.Day)
+	calls := load.Writer(tx, load.Calls)
+	details := load.Writer(tx, CallsTable)
+	rejects := load.Writer(tx, load.Rejects)
+	mc := MapContext{
+		Customer: key.Account, Type: key.Stream,
+		Vendor: s.c.cfg.Vendor, Business: run.Location,
+		RunID: run.ID, ExtractedAt: time.Now().UTC(),
+	}
+	reject := func(raw []byte, reason string) error {
+		return rejects.Add(w.Day, &model.Reject{
+			Source: Name, Date: w.Day, Stream: key.Stream, Account: key.Account,
+			Endpoint: "getServiceHistoryByCustomer", Window: w.String(),
+			Reason: reason, Raw: string(raw), RunID: run.ID, RejectedAt: mc.ExtractedAt,
+		})
+	}
+	var n model.Counts
+	err := s.c.History(ctx, key.Account, key.Stream, w.From, w.To, func(p Page) error {
+		n.Pages++
+		for i := range p.Rows {
+			c, d, err := Map(&mc, &p.Rows[i])
+			if err == nil && c.Date != w.Day {
+				err = fmt.Errorf("connect_time %s falls on %s, outside the requested window", p.Rows[i].ConnectTime, c.Date)
+			}
+			if err != nil {
+				n.Rejects++
+				if err := reject(p.Rows[i].Raw, err.Error()); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := calls.Add(c.Date, &c); err != nil {
+				return err
+			}
+			if err := details.Add(d.Date, &d); err != nil {
+				return err
+			}
+			n.Rows++
+		}
+		for i := range p.Broken {
+			n.Rejects++
+			if err := reject(p.Broken[i].Raw, errNotObject.Error()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("mtt: %s %s window %s: %w", key.Stream, key.Account, w, err)
+	}
+	return n, nil
+}
+
+// Snapshot records every customer's accounts (replaced per run day) and
+// balance (one row per run). Errors of one customer do not stop the others.
+func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
+	var n model.Counts
+	var errs []error
+	now := time.Now().UTC()
+	day := run.Day()
+	for _, cust := range s.c.cfg.Customers {
+		if err := s.snapshotAccounts(ctx, lake, run, cust, day, now, &n); err != nil {
+			errs = append(errs, err)
+		}
+		if err := s.snapshotBalance(ctx, lake, run, cust, day, now, &n); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+func (s *Source) snapshotAccounts(ctx context.Context, lake *load.Lake, run model.Run, cust, day string, now time.Time, n *model.Counts) error {
+	accounts, err := s.c.Accounts(ctx, cust)
+	if errors.Is(err, ErrNoData) {
+		accounts, err = nil, nil // a customer with no numbers
+	}
+	if err != nil {
+		return fmt.Errorf("mtt: accounts of %s: %w", cust, err)
+	}
+	tx, err := lake.Begin(Name, "accounts-"+cust)
+	if err != nil {
+		return err
+	}
+	defer tx.Abort()
+	tx.Cover(day)
+	w := load.Writer(tx, AccountsTable)
+	for _, a := range accounts {
+		row := AccountRow{Customer: cust, AccountNumber: a.Number, Status: a.Status, RunID: run.ID, SnapshotAt: now}
+		if t, err := time.ParseInLocation("02.01.2006 15:04:05", a.ActivationDate, s.c.cfg.Vendor); err == nil {
+			row.ActivationDate = sql.Null[time.Time]{V: t.UTC(), Valid: true}
+		}
+		if err := w.Add(day, &row); err != nil {
+			return err
+		}
+	}
+	n.Pages++
+	n.Rows += int64(len(accounts))
+	_, err = tx.Commit()
+	return err
+}
+
+func (s *Source) snapshotBalance(ctx context.Context, lake *load.Lake, run model.Run, cust, day string, now time.Time, n *model.Counts) error {
+	b, err := s.c.Balance(ctx, cust)
+	if err != nil {
+		return fmt.Errorf("mtt: balance of %s: %w", cust, err)
+	}
+	row := BalanceRow{Customer: cust, Currency: "RUB", RunID: run.ID, TakenAt: now}
+	for _, f := range []struct {
+		text string
+		dst  *sql.Null[model.Money]
+	}{{b.Balance, &row.Balance}, {b.RealBalance, &row.RealBalance}} {
+		if f.text == "" {
+			continue
+		}
+		m, err := transform.Money(f.text)
+		if err != nil {
+			return fmt.Errorf("mtt: balance of %s: %w", cust, err)
+		}
+		*f.dst = sql.Null[model.Money]{V: m, Valid: true}
+	}
+	tx, err := lake.Begin(Name, "balance-"+cust+"-"+run.ID)
+	if err != nil {
+		return err
+	}
+	defer tx.Abort()
+	if err := load.Writer(tx, BalancesTable).Add(day, &row); err != nil {
+		return err
+	}
+	n.Pages++
+	n.Rows++
+	_, err = tx.Commit()
+	return err
+}

@@ -1,0 +1,373 @@
+// Package pipeline runs sources into the lake. It is the one place where
+// work fans out: sources run side by side, each source's streams run in
+// parallel up to the source's concurrency, and each stream's day windows run
+// in order. A window is extracted into a lake transaction, committed, and
+// only then does the stream's cursor advance, so a crash or a kill at any
+// point loses nothing that the next run will not redo.
+package pipeline
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/state"
+)
+
+// Source is one vendor's extractor as the pipeline drives it.
+type Source interface {
+	// Name is the source's partition value and state prefix ("mtt").
+	Name() string
+	// Concurrency is how many of its streams may run at once.
+	Concurrency() int
+	// Streams lists the incremental streams; each has its own cursor.
+	Streams() []model.StreamKey
+	// Extract writes one window of one stream into tx and must cover the
+	// window's day (tx.Cover) so re-extraction replaces it. It runs in the
+	// calling goroutine; the pipeline commits or aborts tx.
+	Extract(ctx context.Context, key model.StreamKey, w model.Window, tx *load.Tx, run model.Run) (model.Counts, error)
+}
+
+// Snapshotter is a source with per-run snapshots (accounts, balances).
+type Snapshotter interface {
+	Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error)
+}
+
+// Progress hears about planned and finished windows. Calls may come from
+// several goroutines at once.
+type Progress interface {
+	Plan(windows int)
+	Window(key model.StreamKey, day string, c model.Counts, err error)
+}
+
+type noProgress struct{}
+
+func (noProgress) Plan(int)                                        {}
+func (noProgress) Window(model.StreamKey, string, model.Counts, error) {}
+
+// Config configures a pipeline.
+type Config struct {
+	Lake         *load.Lake
+	State        *state.Store
+	Location     *time.Location // business time zone: window days and date partitions
+	LookbackDays int            // days before today re-extracted on every run
+	StartDay     string         // first day of a stream with no cursor; "" = today − LookbackDays
+	Now          func() time.Time
+	Logger       *slog.Logger
+	Progress     Progress
+}
+
+// Pipeline runs sources into the lake.
+type Pipeline struct{ cfg Config }
+
+// New returns a pipeline; nil Logger, Progress and Now get defaults.
+func New(cfg Config) *Pipeline {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Progress == nil {
+		cfg.Progress = noProgress{}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	return &Pipeline{cfg: cfg}
+}
+
+// Summary is what a run did.
+type Summary struct {
+	RunID   string
+	Streams []model.RunStream // one per stream, plus one "snapshot" row per source that has one
+}
+
+// Failed returns the streams that did not finish.
+func (s *Summary) Failed() []model.RunStream {
+	var out []model.RunStream
+	for _, r := range s.Streams {
+		if r.Status != model.RunOK {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Totals sums the counts over every stream.
+func (s *Summary) Totals() (windows int64, c model.Counts) {
+	for _, r := range s.Streams {
+		windows += r.Windows
+		c.Add(model.Counts{Pages: r.Pages, Rows: r.Rows, Rejects: r.Rejects})
+	}
+	return windows, c
+}
+
+// Err is nil when every stream succeeded, else an error naming each
+// failed stream and its cause.
+func (s *Summary) Err() error {
+	var errs []error
+	for _, r := range s.Failed() {
+		errs = append(errs, fmt.Errorf("%s/%s/%s %s: %s", r.Source, r.Stream, r.Account, r.Status, r.Error))
+	}
+	return errors.Join(errs...)
+}
+
+// NewRunID returns a sortable, unique run id such as 20261123T021500Z-3f9a.
+func NewRunID(now time.Time) string {
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// plan is the days one stream will extract and how a committed day is
+// recorded.
+type plan struct {
+	key    model.StreamKey
+	days   []string
+	commit func(day string, runID string) error
+}
+
+// Run is the nightly job: every stream of every source from its cursor (or
+// the lookback, whichever is earlier) through today.
+func (p *Pipeline) Run(ctx context.Context, sources []Source) (*Summary, error) {
+	run := p.newRun("run")
+	today := run.Day()
+	lookbackStart := addDays(today, -p.cfg.LookbackDays)
+	var plans [][]plan
+	for _, src := range sources {
+		var sp []plan
+		for _, key := range src.Streams() {
+			start := lookbackStart
+			if c, ok := p.cfg.State.Cursor(key.String()); ok {
+				start = min(addDays(c.Day, 1), lookbackStart)
+			} else if p.cfg.StartDay != "" {
+				start = p.cfg.StartDay
+			}
+			sp = append(sp, plan{key: key, days: days(start, today), commit: p.advanceCursor(key)})
+		}
+		plans = append(plans, sp)
+	}
+	return p.execute(ctx, run, sources, plans, true)
+}
+
+// Backfill loads [from, to] for every stream of src. Progress is kept per
+// stream and range, so running the same backfill again resumes after the
+// last committed day. Run cursors are not moved.
+func (p *Pipeline) Backfill(ctx context.Context, src Source, from, to string) (*Summary, error) {
+	if _, err := model.DayWindow(from, p.cfg.Location); err != nil {
+		return nil, fmt.Errorf("backfill --from: %w", err)
+	}
+	if _, err := model.DayWindow(to, p.cfg.Location); err != nil {
+		return nil, fmt.Errorf("backfill --to: %w", err)
+	}
+	if to < from {
+		return nil, fmt.Errorf("backfill: --to %s is before --from %s", to, from)
+	}
+	run := p.newRun("backfill")
+	var sp []plan
+	for _, key := range src.Streams() {
+		bkey := key.String() + "@" + from + ".." + to
+		start := from
+		if c, ok := p.cfg.State.Backfill(bkey); ok {
+			start = addDays(c.Day, 1)
+		}
+		sp = append(sp, plan{key: key, days: days(start, to), commit: func(day, runID string) error {
+			return p.cfg.State.SetBackfill(bkey, state.Cursor{Day: day, RunID: runID, UpdatedAt: p.cfg.Now().UTC()})
+		}})
+	}
+	return p.execute(ctx, run, []Source{src}, [][]plan{sp}, false)
+}
+
+func (p *Pipeline) newRun(mode string) model.Run {
+	now := p.cfg.Now()
+	return model.Run{ID: NewRunID(now), Mode: mode, StartedAt: now.UTC(), Location: p.cfg.Location}
+}
+
+// advanceCursor moves key's cursor forward to day (never back: lookback
+// windows re-extract days behind it).
+func (p *Pipeline) advanceCursor(key model.StreamKey) func(day, runID string) error {
+	return func(day, runID string) error {
+		if c, ok := p.cfg.State.Cursor(key.String()); ok && c.Day >= day {
+			return nil
+		}
+		return p.cfg.State.SetCursor(key.String(), state.Cursor{Day: day, RunID: runID, UpdatedAt: p.cfg.Now().UTC()})
+	}
+}
+
+func (p *Pipeline) execute(ctx context.Context, run model.Run, sources []Source, plans [][]plan, snapshots bool) (*Summary, error) {
+	if n, err := p.cfg.Lake.Sweep(); err != nil {
+		return nil, fmt.Errorf("pipeline: clean temp files of an earlier run: %w", err)
+	} else if n > 0 {
+		p.cfg.Logger.Info("removed temp files left by an interrupted run", "files", n)
+	}
+	total := 0
+	for _, sp := range plans {
+		for _, pl := range sp {
+			total += len(pl.days)
+		}
+	}
+	p.cfg.Progress.Plan(total)
+	p.cfg.Logger.Info("run starting", "run_id", run.ID, "mode", run.Mode, "sources", len(sources), "windows", total)
+
+	sum := &Summary{RunID: run.ID}
+	var mu sync.Mutex
+	record := func(r model.RunStream) {
+		mu.Lock()
+		sum.Streams = append(sum.Streams, r)
+		mu.Unlock()
+	}
+	var all errgroup.Group
+	for i, src := range sources {
+		all.Go(func() error {
+			if sn, ok := src.(Snapshotter); ok && snapshots {
+				record(p.snapshot(ctx, src.Name(), sn, run))
+			}
+			var g errgroup.Group
+			g.SetLimit(max(1, src.Concurrency()))
+			for _, pl := range plans[i] {
+				g.Go(func() error {
+					record(p.stream(ctx, src, pl, run))
+					return nil
+				})
+			}
+			return g.Wait()
+		})
+	}
+	_ = all.Wait()
+
+	if err := p.writeRuns(context.WithoutCancel(ctx), run, sum); err != nil {
+		return sum, err
+	}
+	windows, c := sum.Totals()
+	p.cfg.Logger.Info("run finished", "run_id", run.ID, "windows", windows, "rows", c.Rows,
+		"rejects", c.Rejects, "failed_streams", len(sum.Failed()))
+	return sum, nil
+}
+
+func (p *Pipeline) snapshot(ctx context.Context, source string, sn Snapshotter, run model.Run) model.RunStream {
+	rs := model.RunStream{Source: source, Date: run.Day(), RunID: run.ID, Mode: run.Mode,
+		Stream: "snapshot", StartedAt: p.cfg.Now().UTC(), Status: model.RunOK}
+	c, err := sn.Snapshot(ctx, p.cfg.Lake, run)
+	rs.Pages, rs.Rows, rs.FinishedAt = c.Pages, c.Rows, p.cfg.Now().UTC()
+	if err != nil {
+		rs.Status, rs.Error = failStatus(ctx), err.Error()
+		p.cfg.Logger.Error("snapshot failed", "source", source, "err", err)
+	}
+	return rs
+}
+
+// stream extracts a stream's days in order and stops at the first failure:
+// its cursor must never skip a day.
+func (p *Pipeline) stream(ctx context.Context, src Source, pl plan, run model.Run) model.RunStream {
+	key := pl.key
+	rs := model.RunStream{Source: key.Source, Date: run.Day(), RunID: run.ID, Mode: run.Mode,
+		Stream: key.Stream, Account: key.Account, StartedAt: p.cfg.Now().UTC(), Status: model.RunOK}
+	log := p.cfg.Logger.With("source", key.Source, "stream", key.Stream, "account", key.Account)
+	for _, day := range pl.days {
+		if rs.FirstDay == "" {
+			rs.FirstDay = day
+		}
+		rs.LastDay = day
+		c, err := p.window(ctx, src, key, day, run, pl.commit)
+		rs.Pages, rs.Rows, rs.Rejects = rs.Pages+c.Pages, rs.Rows+c.Rows, rs.Rejects+c.Rejects
+		p.cfg.Progress.Window(key, day, c, err)
+		if err != nil {
+			rs.Status, rs.Error = failStatus(ctx), err.Error()
+			log.Error("window failed; the stream stops here and resumes from this day next run", "day", day, "err", err)
+			break
+		}
+		rs.Windows++
+		log.Debug("window committed", "day", day, "pages", c.Pages, "rows", c.Rows, "rejects", c.Rejects)
+	}
+	rs.FinishedAt = p.cfg.Now().UTC()
+	if rs.Status == model.RunOK {
+		log.Info("stream done", "windows", rs.Windows, "rows", rs.Rows, "rejects", rs.Rejects)
+	}
+	return rs
+}
+
+func (p *Pipeline) window(ctx context.Context, src Source, key model.StreamKey, day string, run model.Run, commit func(day, runID string) error) (model.Counts, error) {
+	if err := ctx.Err(); err != nil {
+		return model.Counts{}, err
+	}
+	w, err := model.DayWindow(day, p.cfg.Location)
+	if err != nil {
+		return model.Counts{}, err
+	}
+	tx, err := p.cfg.Lake.Begin(key.Source, key.Unit())
+	if err != nil {
+		return model.Counts{}, err
+	}
+	defer tx.Abort()
+	c, err := src.Extract(ctx, key, w, tx, run)
+	if err != nil {
+		return c, err
+	}
+	if _, err := tx.Commit(); err != nil {
+		return c, fmt.Errorf("%s window %s: commit: %w", key, day, err)
+	}
+	if err := commit(day, run.ID); err != nil {
+		return c, fmt.Errorf("%s window %s: committed, but the cursor could not be saved (the window will be re-extracted next run): %w", key, day, err)
+	}
+	return c, nil
+}
+
+// writeRuns appends the run's rows to the runs table, one file per source.
+func (p *Pipeline) writeRuns(ctx context.Context, run model.Run, sum *Summary) error {
+	bySource := map[string][]model.RunStream{}
+	for _, r := range sum.Streams {
+		bySource[r.Source] = append(bySource[r.Source], r)
+	}
+	for source, rows := range bySource {
+		tx, err := p.cfg.Lake.Begin(source, "run-"+run.ID)
+		if err != nil {
+			return err
+		}
+		w := load.Writer(tx, load.Runs)
+		for i := range rows {
+			if err := w.Add(run.Day(), &rows[i]); err != nil {
+				tx.Abort()
+				return fmt.Errorf("pipeline: runs table: %w", err)
+			}
+		}
+		if _, err := tx.Commit(); err != nil {
+			return fmt.Errorf("pipeline: runs table: %w", err)
+		}
+	}
+	return nil
+}
+
+func failStatus(ctx context.Context) string {
+	if ctx.Err() != nil {
+		return model.RunCanceled
+	}
+	return model.RunFailed
+}
+
+// days lists the calendar days from..to inclusive (empty when to < from).
+func days(from, to string) []string {
+	var out []string
+	for d := from; d <= to; d = addDays(d, 1) {
+		out = append(out, d)
+	}
+	return out
+}
+
+// addDays adds n calendar days to a YYYY-MM-DD day.
+func addDays(day string, n int) string {
+	t, err := time.Parse(model.DayLayout, day)
+	if err != nil {
+		panic(fmt.Sprintf("pipeline: bad day %q", day)) // days come from validated config and state
+	}
+	return t.AddDate(0, 0, n).Format(model.DayLayout)
+}
