@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/calletl/calletl/extract/mtt"
+	"github.com/calletl/calletl/model"
+)
+
+// Config is the etl.yaml file. configs/etl.example.yaml documents every
+// field; keep the two in step.
+type Config struct {
+	Lake         string        `yaml:"lake"`
+	State        string        `yaml:"state"`
+	Timezone     string        `yaml:"timezone"`
+	LookbackDays *int          `yaml:"lookback_days"`
+	StartDate    string        `yaml:"start_date"`
+	Sources      SourcesConfig `yaml:"sources"`
+
+	dir      string         // directory of the config file: relative paths start here
+	location *time.Location // Timezone, loaded
+}
+
+// SourcesConfig has one section per vendor; a missing section is off.
+type SourcesConfig struct {
+	MTT *MTTConfig `yaml:"mtt"`
+}
+
+// SecretRef says where a secret is: an environment variable or a file.
+// Secrets are never written in the config itself.
+type SecretRef struct {
+	Env  string `yaml:"env"`
+	File string `yaml:"file"`
+}
+
+// HTTPConfig tunes the HTTP core of one source.
+type HTTPConfig struct {
+	Concurrency           int           `yaml:"concurrency"`
+	RatePerSec            float64       `yaml:"rate_per_sec"`
+	MaxAttempts           int           `yaml:"max_attempts"`
+	MaxRetryAfter         time.Duration `yaml:"max_retry_after"`
+	MaxBodyBytes          int64         `yaml:"max_body_bytes"`
+	ResponseHeaderTimeout time.Duration `yaml:"response_header_timeout"`
+	AttemptTimeout        time.Duration `yaml:"attempt_timeout"`
+}
+
+// MTTConfig is sources.mtt.
+type MTTConfig struct {
+	Enabled        *bool      `yaml:"enabled"`
+	BaseURL        string     `yaml:"base_url"`
+	Username       string     `yaml:"username"`
+	Password       SecretRef  `yaml:"password"`
+	Customers      []string   `yaml:"customers"`
+	Types          []string   `yaml:"types"`
+	PageSize       int        `yaml:"page_size"`
+	VendorTimezone string     `yaml:"vendor_timezone"`
+	HTTP           HTTPConfig `yaml:"http"`
+
+	vendor *time.Location
+}
+
+// FieldError is a config error that names the field at fault.
+type FieldError struct {
+	File  string
+	Field string // dotted path, e.g. sources.mtt.customers
+	Msg   string
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("config %s: %s: %s", e.File, e.Field, e.Msg)
+}
+
+// Defaults applied by LoadConfig.
+const (
+	defaultTimezone = "Europe/Moscow"
+	defaultLookback = 2
+)
+
+// LoadConfig reads, defaults and validates a config file. Unknown fields
+// are errors, so a typo does not silently turn a setting off.
+func LoadConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("config %s not found: pass --config FILE, set CALLETL_CONFIG, or start from configs/etl.example.yaml (`etl demo` writes a working one)", path)
+		}
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var c Config
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c.dir = filepath.Dir(abs)
+	if err := c.validate(path); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) validate(file string) error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &FieldError{File: file, Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	if c.Lake == "" {
+		bad("lake", "required: the directory of the Parquet lake")
+	}
+	if c.State == "" {
+		bad("state", "required: the directory for cursors and the run lock")
+	}
+	if c.Timezone == "" {
+		c.Timezone = defaultTimezone
+	}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		bad("timezone", "unknown time zone %q (use an IANA name such as Europe/Moscow)", c.Timezone)
+	}
+	c.location = loc
+	if c.LookbackDays == nil {
+		n := defaultLookback
+		c.LookbackDays = &n
+	} else if *c.LookbackDays < 0 || *c.LookbackDays > 366 {
+		bad("lookback_days", "%d: must be 0..366", *c.LookbackDays)
+	}
+	if c.StartDate != "" {
+		if _, err := time.Parse(model.DayLayout, c.StartDate); err != nil {
+			bad("start_date", "%q: want YYYY-MM-DD", c.StartDate)
+		}
+	}
+	enabled := 0
+	if m := c.Sources.MTT; m != nil && (m.Enabled == nil || *m.Enabled) {
+		enabled++
+		m.validate(bad)
+	}
+	if enabled == 0 {
+		bad("sources", "no source is enabled: configure sources.mtt (see configs/etl.example.yaml)")
+	}
+	return errors.Join(errs...)
+}
+
+func (m *MTTConfig) validate(bad func(field, format string, args ...any)) {
+	const p = "sources.mtt."
+	if m.BaseURL == "" {
+		m.BaseURL = mtt.DefaultBaseURL
+	}
+	if !strings.HasPrefix(m.BaseURL, "https://") && !strings.HasPrefix(m.BaseURL, "http://") {
+		bad(p+"base_url", "%q: want an http(s) URL", m.BaseURL)
+	}
+	if m.Username == "" {
+		bad(p+"username", "required: the Basic auth user")
+	}
+	validateSecret(bad, p+"password", m.Password)
+	if len(m.Customers) == 0 {
+		bad(p+"customers", "at least one customer (personal account, customer_name) is required")
+	}
+	for i, cu := range m.Customers {
+		if cu == "" || strings.ContainsAny(cu, "/\\ .") {
+			bad(fmt.Sprintf("%scustomers[%d]", p, i), "%q is not a customer name", cu)
+		}
+	}
+	for i, t := range m.Types {
+		if !contains(mtt.Types, t) {
+			bad(fmt.Sprintf("%stypes[%d]", p, i), "%q: want one of %s", t, strings.Join(mtt.Types, ", "))
+		}
+	}
+	if m.PageSize == 0 {
+		m.PageSize = mtt.MaxPageSize
+	}
+	if m.PageSize < 1 || m.PageSize > mtt.MaxPageSize {
+		bad(p+"page_size", "%d: must be 1..%d (the API caps record_count at 1000)", m.PageSize, mtt.MaxPageSize)
+	}
+	if m.VendorTimezone == "" {
+		m.VendorTimezone = "UTC"
+	}
+	loc, err := time.LoadLocation(m.VendorTimezone)
+	if err != nil {
+		bad(p+"vendor_timezone", "unknown time zone %q", m.VendorTimezone)
+	}
+	m.vendor = loc
+	m.HTTP.validate(bad, p+"http.")
+}
+
+func (h *HTTPConfig) validate(bad func(field, format string, args ...any), p string) {
+	if h.Concurrency < 0 || h.Concurrency > 64 {
+		bad(p+"concurrency", "%d: must be 1..64", h.Concurrency)
+	}
+	if h.RatePerSec < 0 {
+		bad(p+"rate_per_sec", "%v: must be ≥ 0 (0 = unlimited)", h.RatePerSec)
+	}
+	if h.MaxAttempts < 0 || h.MaxAttempts > 20 {
+		bad(p+"max_attempts", "%d: must be 1..20", h.MaxAttempts)
+	}
+	if h.MaxBodyBytes < 0 {
+		bad(p+"max_body_bytes", "must be ≥ 0")
+	}
+}
+
+func validateSecret(bad func(field, format string, args ...any), field string, s SecretRef) {
+	switch {
+	case s.Env == "" && s.File == "":
+		bad(field, "required: {env: VAR} or {file: PATH}; secrets are never written in the config")
+	case s.Env != "" && s.File != "":
+		bad(field, "set env or file, not both")
+	}
+}
+
+// path resolves a path from the config relative to the config's directory.
+func (c *Config) path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

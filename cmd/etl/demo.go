@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/pipeline"
+	"github.com/calletl/calletl/queries"
+	"github.com/calletl/calletl/sandbox"
+)
+
+// The emulated world of `etl demo` and `etl sandbox`.
+const (
+	demoUser     = "demo"
+	demoPassword = "demo-password-not-a-secret"
+	demoSeed     = 42
+	demoDays     = 14
+)
+
+var demoCustomers = []string{"110011256", "110022512"}
+
+// emulators are the vendor emulators behind one handler, each under its
+// own path prefix.
+type emulators struct {
+	mux *http.ServeMux
+	mtt *sandbox.MTT
+}
+
+func newEmulators(now time.Time, days, callsPerDay int, faults bool) *emulators {
+	today := now.UTC().Truncate(24 * time.Hour)
+	m := sandbox.NewMTT(sandbox.MTTConfig{
+		Seed: demoSeed, Customers: demoCustomers,
+		From: today.AddDate(0, 0, -days), To: today,
+		CallsPerDay: callsPerDay, Username: demoUser, Password: demoPassword,
+		IncludeDocExamples: true,
+	})
+	if faults {
+		// A little weather, so the demo shows retries doing their job.
+		m.SetFaults(sandbox.Faults{Error5xxEvery: 41, TooManyEvery: 67, RetryAfter: time.Second})
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/mtt/", m)
+	return &emulators{mux: mux, mtt: m}
+}
+
+func (a *app) cmdDemo(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	dir := fs.String("dir", "demo", "directory for the demo's config, secrets, state and lake")
+	calls := fs.Int("calls", 120, "mean emulated calls per customer, per history type, per day")
+	if err := a.parseFlags(fs, args, "etl demo [--dir DIR]: start the built-in vendor emulators on loopback, write DIR/etl.yaml, run the nightly job into DIR/lake, and print daily_summary. Running it again re-extracts only the lookback days: the lake ends the same."); err != nil {
+		return err
+	}
+	now := time.Now()
+	emu := newEmulators(now, demoDays+1, *calls, true)
+	base, stop, err := sandbox.Start(ctx, "127.0.0.1:0", emu.mux)
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	cfgPath, err := writeDemoConfig(*dir, base, now)
+	if err != nil {
+		return err
+	}
+	a.configPath = cfgPath
+	fmt.Fprintf(a.stderr, "demo: MTT emulator at %s/mtt/, config %s\n", base, cfgPath)
+
+	e, err := a.open(true)
+	if err != nil {
+		return err
+	}
+	bar := a.newProgress("demo")
+	sum, err := a.pipeline(e, bar).Run(ctx, toPipeline(e.sources))
+	bar.finish()
+	e.close()
+	if err != nil {
+		return err
+	}
+	runErr := a.summarize(ctx, sum)
+	fmt.Fprintf(a.stdout, "\ndaily_summary (lake %s):\n", e.lake.Root())
+	if err := a.printReport(ctx, e.cfg, queries.FS(), "daily_summary", nil, "table"); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "\nTry: etl --config %s report daily_summary --format csv\n     duckdb -c \"SELECT source, count(*) FROM read_parquet('%s/calls/**/*.parquet', hive_partitioning=true) GROUP BY ALL\"\n",
+		cfgPath, e.lake.Root())
+	return runErr
+}
+
+// writeDemoConfig writes DIR/etl.yaml pointing at the emulator, and the
+// demo password as a file secret, as a real deployment would.
+func writeDemoConfig(dir, base string, now time.Time) (string, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "secrets"), 0o700); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "secrets", "mtt-password"), []byte(demoPassword+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	loc, err := time.LoadLocation(defaultTimezone)
+	if err != nil {
+		return "", err
+	}
+	start := model.Day(now.AddDate(0, 0, -(demoDays - 1)), loc)
+	cfg := fmt.Sprintf(`# Written by 'etl demo': the built-in MTT emulator on loopback.
+# Paths are relative to this file. See configs/etl.example.yaml for every field.
+lake: lake
+state: state
+timezone: %s
+lookback_days: 2
+start_date: %s
+sources:
+  mtt:
+    base_url: %s/mtt/index.php
+    username: %s
+    password: {file: secrets/mtt-password}
+    customers: [%s]
+    page_size: 1000
+    http:
+      concurrency: 4
+      max_attempts: 6
+      max_retry_after: 5s
+`, defaultTimezone, start, base, demoUser, `"`+strings.Join(demoCustomers, `", "`)+`"`)
+	path := filepath.Join(dir, "etl.yaml")
+	return path, os.WriteFile(path, []byte(cfg), 0o644)
+}
+
+func (a *app) cmdSandbox(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8089", "address to listen on (loopback recommended)")
+	days := fs.Int("days", 30, "days of emulated traffic, ending today")
+	calls := fs.Int("calls", 120, "mean calls per customer, per history type, per day")
+	faults := fs.Bool("faults", false, "inject occasional 503s and 429s with Retry-After")
+	if err := a.parseFlags(fs, args, "etl sandbox [--addr HOST:PORT]: serve the vendor emulators until Ctrl-C, to try a config or the real binary against."); err != nil {
+		return err
+	}
+	emu := newEmulators(time.Now(), *days, *calls, *faults)
+	base, stop, err := sandbox.Start(ctx, *addr, emu.mux)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	fmt.Fprintf(a.stdout, `sandbox serving until Ctrl-C
+  MTT:  base_url %s/mtt/index.php  username %q  password %q
+        customers %s
+Point a config at it (the password through an env var):
+  export MTT_PASSWORD=%s
+  sources:
+    mtt:
+      base_url: %s/mtt/index.php
+      username: %s
+      password: {env: MTT_PASSWORD}
+      customers: ["%s"]
+`, base, demoUser, demoPassword, strings.Join(demoCustomers, ", "), demoPassword, base, demoUser, strings.Join(demoCustomers, `", "`))
+	<-ctx.Done()
+	return nil
+}
+
+var _ = pipeline.NewRunID

@@ -1,0 +1,237 @@
+// Command etl is calletl: it pulls call data from telecom vendors (MTT, …)
+// into a Hive-partitioned Parquet lake and reports on it with DuckDB.
+// Run `etl help` for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/calletl/calletl/secret"
+	"github.com/calletl/calletl/state"
+)
+
+// Exit codes, for cron and Kubernetes.
+const (
+	exitOK          = 0   // every stream succeeded
+	exitFailed      = 1   // the run finished but some streams failed (named on stderr); committed work is kept
+	exitUsage       = 2   // bad flags or config: fix and rerun
+	exitLocked      = 3   // another etl process holds the state lock: nothing was done
+	exitInterrupted = 130 // SIGINT/SIGTERM: committed work is kept, the next run resumes
+)
+
+const usage = `etl — pull telecom call data into a Parquet lake and report on it with DuckDB.
+
+Usage:
+  etl [global flags] <command> [flags]
+
+Commands:
+  run        The nightly job: every configured source, every stream, from its
+             cursor (or the last lookback_days, whichever is earlier) to today.
+  backfill   Load history: etl backfill --source mtt --from 2026-01-01 --to 2026-03-31
+             Re-running the same command resumes after the last committed day.
+  state      Show the cursors: the last committed day of every stream.
+  report     Run a SQL report over the lake: etl report daily_summary --from 2026-11-01
+  reports    List the reports with their descriptions and parameters.
+  check      Validate the config and test each source's credentials with one cheap call.
+  demo       Start the built-in vendor emulators, write DIR/etl.yaml, run, print
+             daily_summary (default DIR ./demo). Safe to run again.
+  sandbox    Serve the vendor emulators on loopback to try a config against.
+  version    Print the version.
+
+Global flags:
+  --config FILE       config file (default $CALLETL_CONFIG or ./etl.yaml)
+  --log-format F      auto, text or json (auto: text on a terminal, json otherwise)
+  --log-level L       debug, info, warn or error (default info)
+  --no-progress       no progress bars even on a terminal
+
+Exit codes:
+  0    every stream succeeded
+  1    the run finished but some streams failed; stderr names each with its error.
+       Committed windows are kept; the next run resumes at the failed day.
+  2    bad command line or config (the message names the field)
+  3    another etl process holds the state lock (state/lock); nothing was done
+  130  interrupted (SIGINT/SIGTERM); committed windows are kept
+
+Secrets (passwords, tokens) are read from environment variables or files named in
+the config, and never printed. Run 'etl <command> --help' for a command's flags.
+`
+
+func main() {
+	os.Exit(runMain(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// app carries what every command needs.
+type app struct {
+	configPath string
+	logFormat  string
+	logLevel   string
+	noProgress bool
+	stdout     io.Writer
+	stderr     io.Writer
+	redactor   *secret.Redactor
+	log        *slog.Logger
+}
+
+// usageError is a bad command line: exit 2 with the message.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// exitError carries a specific exit code.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func runMain(args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr, redactor: secret.NewRedactor()}
+	global := flag.NewFlagSet("etl", flag.ContinueOnError)
+	global.SetOutput(io.Discard)
+	def := os.Getenv("CALLETL_CONFIG")
+	if def == "" {
+		def = "etl.yaml"
+	}
+	global.StringVar(&a.configPath, "config", def, "")
+	global.StringVar(&a.logFormat, "log-format", "auto", "")
+	global.StringVar(&a.logLevel, "log-level", "info", "")
+	global.BoolVar(&a.noProgress, "no-progress", false, "")
+	if err := global.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "etl: %v\n\n%s", err, usage)
+		return exitUsage
+	}
+	rest := global.Args()
+	if len(rest) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	log, err := a.newLogger()
+	if err != nil {
+		fmt.Fprintf(stderr, "etl: %v\n", err)
+		return exitUsage
+	}
+	a.log = log
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	cmd, cmdArgs := rest[0], rest[1:]
+	commands := map[string]func(context.Context, []string) error{
+		"run": a.cmdRun, "backfill": a.cmdBackfill, "state": a.cmdState,
+		"report": a.cmdReport, "reports": a.cmdReports, "check": a.cmdCheck,
+		"demo": a.cmdDemo, "sandbox": a.cmdSandbox,
+		"version": func(context.Context, []string) error { fmt.Fprintln(stdout, "etl", version()); return nil },
+		"help": func(context.Context, []string) error { fmt.Fprint(stdout, usage); return nil },
+	}
+	fn, ok := commands[cmd]
+	if !ok {
+		fmt.Fprintf(stderr, "etl: unknown command %q\n\n%s", cmd, usage)
+		return exitUsage
+	}
+	err = fn(ctx, cmdArgs)
+	return a.exitCode(ctx, err)
+}
+
+// exitCode prints err (redacted) and maps it to an exit code.
+func (a *app) exitCode(ctx context.Context, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	msg := a.redactor.Redact(err.Error())
+	var ue *usageError
+	var fe *FieldError
+	var ee *exitError
+	switch {
+	case errors.As(err, &ue), errors.As(err, &fe):
+		fmt.Fprintf(a.stderr, "etl: %s\n", msg)
+		return exitUsage
+	case errors.Is(err, state.ErrLocked):
+		fmt.Fprintf(a.stderr, "etl: %s\n  wait for it to finish, or check that no etl process is running and retry\n", msg)
+		return exitLocked
+	case ctx.Err() != nil:
+		fmt.Fprintf(a.stderr, "etl: interrupted: %s\n  committed windows are kept; run again to resume\n", msg)
+		return exitInterrupted
+	case errors.As(err, &ee):
+		fmt.Fprintf(a.stderr, "etl: %s\n", msg)
+		return ee.code
+	}
+	fmt.Fprintf(a.stderr, "etl: %s\n", msg)
+	return exitFailed
+}
+
+// newLogger builds the slog logger: text on a terminal, JSON otherwise,
+// every record passed through the secret redactor.
+func (a *app) newLogger() (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+		return nil, &usageError{fmt.Sprintf("--log-level %q: want debug, info, warn or error", a.logLevel)}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	format := a.logFormat
+	if format == "auto" {
+		format = "json"
+		if isTerminal(a.stderr) {
+			format = "text"
+		}
+	}
+	var h slog.Handler
+	switch format {
+	case "text":
+		h = slog.NewTextHandler(a.stderr, opts)
+	case "json":
+		h = slog.NewJSONHandler(a.stderr, opts)
+	default:
+		return nil, &usageError{fmt.Sprintf("--log-format %q: want auto, text or json", a.logFormat)}
+	}
+	return slog.New(secret.NewHandler(h, a.redactor)), nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// parseFlags parses a command's flags; --help prints its usage to stdout.
+func (a *app) parseFlags(fs *flag.FlagSet, args []string, synopsis string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(a.stdout, "%s\n\nFlags:\n", synopsis)
+			fs.SetOutput(a.stdout)
+			fs.PrintDefaults()
+			return flag.ErrHelp
+		}
+		return &usageError{fmt.Sprintf("%s: %v (see --help)", fs.Name(), err)}
+	}
+	return nil
+}
+
+func splitComma(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

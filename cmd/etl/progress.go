@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/calletl/calletl/model"
+)
+
+// progress shows windows done as a bar on a terminal; elsewhere it does
+// nothing (the pipeline logs each stream with slog).
+type progress struct {
+	mu   sync.Mutex
+	bar  *progressbar.ProgressBar
+	desc string
+	rows int64
+}
+
+func (a *app) newProgress(desc string) *progress {
+	p := &progress{desc: desc}
+	if a.noProgress || !isTerminal(a.stderr) {
+		return p
+	}
+	p.bar = progressbar.NewOptions(-1,
+		progressbar.OptionSetWriter(a.stderr),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetItsString("windows"),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionThrottle(100_000_000),
+	)
+	return p
+}
+
+// Plan sets the bar's total.
+func (p *progress) Plan(windows int) {
+	if p.bar != nil {
+		p.bar.ChangeMax(windows)
+	}
+}
+
+// Window advances the bar by one window.
+func (p *progress) Window(key model.StreamKey, day string, c model.Counts, err error) {
+	if p.bar == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rows += c.Rows
+	p.bar.Describe(fmt.Sprintf("%s %s %s (%d rows)", p.desc, key, day, p.rows))
+	_ = p.bar.Add(1)
+}
+
+func (p *progress) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/calletl/calletl/queries"
+	"github.com/calletl/calletl/report"
+)
+
+// params collects repeated --param name=value flags.
+type params map[string]string
+
+func (p params) String() string { return "" }
+func (p params) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want name=value, got %q", s)
+	}
+	p[k] = v
+	return nil
+}
+
+func queryFS(dir string) fs.FS {
+	if dir != "" {
+		return os.DirFS(dir)
+	}
+	return queries.FS()
+}
+
+func (a *app) cmdReport(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	from := fs.String("from", "", "first day, YYYY-MM-DD (the report's $from parameter)")
+	to := fs.String("to", "", "last day, YYYY-MM-DD, inclusive (the report's $to parameter)")
+	format := fs.String("format", "table", "output: table, csv or json")
+	qdir := fs.String("queries", "", "read reports from this directory instead of the built-in queries/")
+	ps := params{}
+	fs.Var(ps, "param", "a report parameter, name=value (repeatable); see etl reports")
+	// Accept the report name before or after the flags.
+	var name string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if err := a.parseFlags(fs, args, "etl report NAME [--from D] [--to D] [--param k=v] [--format table|csv|json]: run queries/NAME.sql over the lake with DuckDB. `etl reports` lists the reports."); err != nil {
+		return err
+	}
+	if name == "" && fs.NArg() > 0 {
+		name = fs.Arg(0)
+	}
+	if name == "" {
+		return &usageError{"report needs a NAME: etl reports lists them"}
+	}
+	if *from != "" {
+		ps["from"] = *from
+	}
+	if *to != "" {
+		ps["to"] = *to
+	}
+	cfg, err := LoadConfig(a.configPath)
+	if err != nil {
+		return err
+	}
+	return a.printReport(ctx, cfg, queryFS(*qdir), name, ps, *format)
+}
+
+// printReport runs one report over the config's lake and writes it to stdout.
+func (a *app) printReport(ctx context.Context, cfg *Config, qfs fs.FS, name string, args map[string]string, format string) error {
+	switch format {
+	case "table", "csv", "json":
+	default:
+		return &usageError{fmt.Sprintf("--format %q: want table, csv or json", format)}
+	}
+	r, err := report.Find(qfs, name)
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	lake := cfg.path(cfg.Lake)
+	if err := os.MkdirAll(lake, 0o755); err != nil {
+		return err
+	}
+	eng, err := report.Open(ctx, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables()})
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	res, err := eng.Query(ctx, r, args)
+	if err != nil {
+		return fmt.Errorf("report %s: %w", name, err)
+	}
+	return res.Write(a.stdout, format)
+}
+
+func (a *app) cmdReports(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("reports", flag.ContinueOnError)
+	qdir := fs.String("queries", "", "read reports from this directory instead of the built-in queries/")
+	if err := a.parseFlags(fs, args, "etl reports: list the SQL reports with their descriptions and parameters."); err != nil {
+		return err
+	}
+	cat, err := report.Catalogue(queryFS(*qdir))
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	for _, r := range cat {
+		fmt.Fprintf(tw, "%s\t%s\n", r.Name, r.Title)
+		for _, line := range strings.Split(r.Description, "\n") {
+			if line != "" {
+				fmt.Fprintf(tw, "\t  %s\n", line)
+			}
+		}
+		for _, p := range r.Params {
+			fmt.Fprintf(tw, "\t  --param %s\t%s\n", p, p.Doc)
+		}
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"runtime/debug"
+	"text/tabwriter"
+	"time"
+
+	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/pipeline"
+	"github.com/calletl/calletl/state"
+)
+
+// env is an opened config: lake, state (locked), sources.
+type env struct {
+	cfg     *Config
+	lake    *load.Lake
+	state   *state.Store
+	sources []source
+	unlock  func()
+}
+
+func (e *env) close() {
+	if e.unlock != nil {
+		e.unlock()
+	}
+}
+
+// open loads the config, builds the sources and, when lock is set, takes
+// the state lock so no other run works on the same lake.
+func (a *app) open(lock bool) (*env, error) {
+	cfg, err := LoadConfig(a.configPath)
+	if err != nil {
+		return nil, err
+	}
+	e := &env{cfg: cfg}
+	if e.state, err = state.Open(cfg.path(cfg.State)); err != nil {
+		return nil, err
+	}
+	if lock {
+		if e.unlock, err = e.state.Lock(); err != nil {
+			return nil, err
+		}
+	}
+	if e.lake, err = load.Open(cfg.path(cfg.Lake), load.Options{}); err != nil {
+		e.close()
+		return nil, err
+	}
+	if e.sources, err = buildSources(cfg, a.redactor, a.log); err != nil {
+		e.close()
+		return nil, &usageError{err.Error()}
+	}
+	return e, nil
+}
+
+func (a *app) pipeline(e *env, p pipeline.Progress) *pipeline.Pipeline {
+	return pipeline.New(pipeline.Config{
+		Lake: e.lake, State: e.state, Location: e.cfg.location,
+		LookbackDays: *e.cfg.LookbackDays, StartDay: e.cfg.StartDate,
+		Logger: a.log, Progress: p,
+	})
+}
+
+func (a *app) cmdRun(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	only := fs.String("source", "", "run only these sources (comma-separated names, e.g. mtt)")
+	if err := a.parseFlags(fs, args, "etl run [--source S]: the nightly job. Every stream runs from its cursor (or today − lookback_days, whichever is earlier) through today; each day window is committed to the lake before its cursor moves."); err != nil {
+		return err
+	}
+	e, err := a.open(true)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	srcs, err := pick(e.sources, splitComma(*only))
+	if err != nil {
+		return err
+	}
+	bar := a.newProgress("extracting")
+	sum, err := a.pipeline(e, bar).Run(ctx, toPipeline(srcs))
+	bar.finish()
+	if err != nil {
+		return err
+	}
+	return a.summarize(ctx, sum)
+}
+
+func (a *app) cmdBackfill(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("backfill", flag.ContinueOnError)
+	src := fs.String("source", "", "source to backfill (required), e.g. mtt")
+	from := fs.String("from", "", "first day, YYYY-MM-DD (required)")
+	to := fs.String("to", "", "last day, YYYY-MM-DD, inclusive (required)")
+	if err := a.parseFlags(fs, args, "etl backfill --source S --from YYYY-MM-DD --to YYYY-MM-DD: load history for every stream of a source. Progress is saved per day: the same command resumes where it stopped. Run cursors are not moved."); err != nil {
+		return err
+	}
+	if *src == "" || *from == "" || *to == "" {
+		return &usageError{"backfill needs --source, --from and --to (see etl backfill --help)"}
+	}
+	e, err := a.open(true)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	srcs, err := pick(e.sources, []string{*src})
+	if err != nil {
+		return err
+	}
+	bar := a.newProgress("backfilling")
+	sum, err := a.pipeline(e, bar).Backfill(ctx, srcs[0], *from, *to)
+	bar.finish()
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	return a.summarize(ctx, sum)
+}
+
+// summarize prints what the run did and turns failed streams into exit 1.
+func (a *app) summarize(ctx context.Context, sum *pipeline.Summary) error {
+	windows, c := sum.Totals()
+	fmt.Fprintf(a.stderr, "run %s: %d windows, %d pages, %d rows, %d rejects\n", sum.RunID, windows, c.Pages, c.Rows, c.Rejects)
+	if c.Rejects > 0 {
+		fmt.Fprintf(a.stderr, "  %d rows failed validation and are kept in the rejects table: etl report rejects --from <day>\n", c.Rejects)
+	}
+	failed := sum.Failed()
+	if len(failed) == 0 {
+		return nil
+	}
+	fmt.Fprintf(a.stderr, "%d of %d streams did not finish:\n", len(failed), len(sum.Streams))
+	for _, r := range failed {
+		fmt.Fprintf(a.stderr, "  %s/%s/%s %s at %s: %s\n", r.Source, r.Stream, r.Account, r.Status, r.LastDay, a.redactor.Redact(r.Error))
+	}
+	err := fmt.Errorf("%d streams failed; committed windows are kept and the next run resumes at each failed day", len(failed))
+	if ctx.Err() != nil {
+		return fmt.Errorf("run interrupted: %w", ctx.Err())
+	}
+	return &exitError{code: exitFailed, err: err}
+}
+
+func (a *app) cmdState(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("state", flag.ContinueOnError)
+	if err := a.parseFlags(fs, args, "etl state: show every stream's cursor (the last day committed to the lake)."); err != nil {
+		return err
+	}
+	cfg, err := LoadConfig(a.configPath)
+	if err != nil {
+		return err
+	}
+	st, err := state.Open(cfg.path(cfg.State))
+	if err != nil {
+		return err
+	}
+	keys, cursors := st.Cursors()
+	if len(keys) == 0 {
+		fmt.Fprintln(a.stdout, "no cursors yet: `etl run` has not committed a window")
+		return nil
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STREAM\tLAST DAY\tRUN\tUPDATED")
+	for _, k := range keys {
+		c := cursors[k]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k, c.Day, c.RunID, c.UpdatedAt.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+func (a *app) cmdCheck(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	if err := a.parseFlags(fs, args, "etl check: validate the config (errors name the field) and test each source's credentials with one cheap call."); err != nil {
+		return err
+	}
+	e, err := a.open(false)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	fmt.Fprintf(a.stdout, "config %s: ok (lake %s, state %s, timezone %s)\n", a.configPath, e.lake.Root(), e.state.Dir(), e.cfg.Timezone)
+	var errs []error
+	for _, s := range e.sources {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := s.Ping(ctx)
+		cancel()
+		if err != nil {
+			fmt.Fprintf(a.stdout, "source %s: FAILED: %s\n", s.Name(), a.redactor.Redact(err.Error()))
+			errs = append(errs, fmt.Errorf("source %s: %w", s.Name(), err))
+			continue
+		}
+		fmt.Fprintf(a.stdout, "source %s: credentials ok (%d streams)\n", s.Name(), len(s.Streams()))
+	}
+	if len(errs) > 0 {
+		return &exitError{code: exitFailed, err: errors.Join(errs...)}
+	}
+	return nil
+}
+
+func pick(all []source, names []string) ([]source, error) {
+	if len(names) == 0 {
+		return all, nil
+	}
+	var out []source
+	for _, n := range names {
+		found := false
+		for _, s := range all {
+			if s.Name() == n {
+				out = append(out, s)
+				found = true
+			}
+		}
+		if !found {
+			var have []string
+			for _, s := range all {
+				have = append(have, s.Name())
+			}
+			return nil, &usageError{fmt.Sprintf("source %q is not configured (configured: %v)", n, have)}
+		}
+	}
+	return out, nil
+}
+
+func toPipeline(s []source) []pipeline.Source {
+	out := make([]pipeline.Source, len(s))
+	for i := range s {
+		out[i] = s[i]
+	}
+	return out
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+var _ = model.RunOK

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/calletl/calletl/extract/httpx"
+	"github.com/calletl/calletl/extract/mtt"
+	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/pipeline"
+	"github.com/calletl/calletl/secret"
+)
+
+// source is what the CLI needs of a configured source: the pipeline's
+// interface plus its tables and a credentials check.
+type source interface {
+	pipeline.Source
+	Tables() []load.TableInfo
+	Ping(ctx context.Context) error
+}
+
+// buildSources turns the config into sources: the explicit registry of
+// every vendor calletl knows. Secrets are loaded here and registered with
+// the redactor before any request is made.
+func buildSources(c *Config, red *secret.Redactor, log *slog.Logger) ([]source, error) {
+	var out []source
+	if m := c.Sources.MTT; m != nil && (m.Enabled == nil || *m.Enabled) {
+		pw, err := secret.Load(m.Password.Env, c.path(m.Password.File))
+		if err != nil {
+			return nil, fmt.Errorf("sources.mtt.password: %w", err)
+		}
+		red.Add(pw.Reveal())
+		client, err := mtt.New(mtt.Config{
+			BaseURL: m.BaseURL, Username: m.Username, Password: pw,
+			Customers: m.Customers, Types: m.Types, PageSize: m.PageSize, Vendor: m.vendor,
+			HTTP: httpConfig("mtt", m.HTTP, red),
+		}, log.With("source", "mtt"))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, mtt.NewSource(client))
+	}
+	return out, nil
+}
+
+func httpConfig(name string, h HTTPConfig, red *secret.Redactor) httpx.Config {
+	return httpx.Config{
+		Name: name, Concurrency: h.Concurrency, RatePerSec: h.RatePerSec, MaxAttempts: h.MaxAttempts,
+		MaxRetryAfter: h.MaxRetryAfter, MaxBodyBytes: h.MaxBodyBytes,
+		ResponseHeaderTimeout: h.ResponseHeaderTimeout, AttemptTimeout: h.AttemptTimeout,
+		Redactor: red,
+	}
+}
+
+// lakeTables lists every table the lake can hold: the canonical ones and
+// each configured source's detail tables.
+func lakeTables(sources []source) []load.TableInfo {
+	tables := load.CanonicalTables()
+	for _, s := range sources {
+		tables = append(tables, s.Tables()...)
+	}
+	return tables
+}
+
+// allTables lists every table calletl knows, configured or not, so views
+// and reports work on any lake.
+func allTables() []load.TableInfo {
+	return append(load.CanonicalTables(), mtt.Tables()...)
+}

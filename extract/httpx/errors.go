@@ -1,0 +1,86 @@
+package httpx
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxErrorBody is how much of a response body a StatusError keeps.
+const maxErrorBody = 512
+
+// StatusError reports an HTTP response whose status the check rejected.
+// Its Error text is "HTTP 404 Not Found: <body>"; the client prefixes source
+// name and operation when it wraps it.
+type StatusError struct {
+	Op         string // the operation, as passed to Do or Stream
+	StatusCode int
+	Body       string // the first 512 bytes of the body, redacted
+}
+
+func (e *StatusError) Error() string {
+	msg := fmt.Sprintf("HTTP %d", e.StatusCode)
+	if t := http.StatusText(e.StatusCode); t != "" {
+		msg += " " + t
+	}
+	if b := strings.Join(strings.Fields(e.Body), " "); b != "" {
+		msg += ": " + b
+	}
+	return msg
+}
+
+// retryableError marks an error as transient.
+type retryableError struct{ err error }
+
+func (e *retryableError) Error() string { return e.err.Error() }
+func (e *retryableError) Unwrap() error { return e.err }
+
+// Retryable marks err as transient, so the client tries again. It returns nil
+// for nil. The mark is visible through wrapping (see IsRetryable) and does not
+// change err's text.
+func Retryable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &retryableError{err: err}
+}
+
+// IsRetryable reports whether err, or any error it wraps, was marked with
+// Retryable.
+func IsRetryable(err error) bool {
+	var r *retryableError
+	return errors.As(err, &r)
+}
+
+// defaultCheck accepts 2xx, retries 429 and 5xx and rejects everything else.
+func defaultCheck(resp *http.Response, body []byte) error {
+	code := resp.StatusCode
+	switch {
+	case code >= 200 && code <= 299:
+		return nil
+	case code == http.StatusTooManyRequests || code >= 500:
+		return Retryable(&StatusError{StatusCode: code, Body: errorBody(body)})
+	default:
+		return &StatusError{StatusCode: code, Body: errorBody(body)}
+	}
+}
+
+// errorBody copies the start of body for a StatusError. It keeps more than
+// 512 bytes so that redaction, which runs before the final cut, sees whole
+// secrets near the cut.
+func errorBody(body []byte) string {
+	return string(body[:min(len(body), 8*maxErrorBody)])
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
