@@ -67,6 +67,9 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.HTTP.Concurrency <= 0 {
+		cfg.HTTP.Concurrency = 4
+	}
 	if cfg.HTTP.Name == "" {
 		cfg.HTTP.Name = "mtt"
 	}
@@ -256,26 +259,9 @@ func (c *Client) History(ctx context.Context, customer, typ string, from, to tim
 			"record_count": c.cfg.PageSize, "order": "asc",
 		}
 		err := c.call(ctx, op, "getServiceHistoryByCustomer", params, func(s *jsonscan.Scanner) error {
-			rows, broken = rows[:0], broken[:0]
-			return s.Object(func(key []byte) error {
-				if string(key) != typ {
-					return s.Skip()
-				}
-				if s.Peek() == jsonscan.Null {
-					return s.Skip()
-				}
-				return s.Array(func() error {
-					var r Row
-					if err := scanRow(s, &r); errors.Is(err, errNotObject) {
-						broken = append(broken, r)
-						return nil
-					} else if err != nil {
-						return err
-					}
-					rows = append(rows, r)
-					return nil
-				})
-			})
+			var err error
+			rows, broken, err = scanHistory(s, typ, rows[:0], broken[:0])
+			return err
 		})
 		if errors.Is(err, ErrNoData) {
 			return nil // the API's answer for an empty selection
@@ -335,3 +321,37 @@ func (c *Client) Ping(ctx context.Context) error {
 	return err
 }
 
+
+// scanHistory reads the result of getServiceHistoryByCustomer,
+// {"<type>": [rows…], "success": 1}, appending rows that are objects to rows
+// and other elements to broken.
+func scanHistory(s *jsonscan.Scanner, typ string, rows, broken []Row) ([]Row, []Row, error) {
+	err := s.Object(func(key []byte) error {
+		if string(key) != typ || s.Peek() == jsonscan.Null {
+			return s.Skip()
+		}
+		return s.Array(func() error {
+			var r Row
+			if err := scanRow(s, &r); errors.Is(err, errNotObject) {
+				broken = append(broken, r)
+				return nil
+			} else if err != nil {
+				return err
+			}
+			rows = append(rows, r)
+			return nil
+		})
+	})
+	return rows, broken, err
+}
+
+// DecodeHistory decodes a whole getServiceHistoryByCustomer answer: the
+// rows of typ, the elements that are not objects, or the JSON-RPC error.
+func DecodeHistory(body []byte, typ string) (rows, broken []Row, err error) {
+	err = envelope(body, func(s *jsonscan.Scanner) error {
+		var err error
+		rows, broken, err = scanHistory(s, typ, nil, nil)
+		return err
+	})
+	return rows, broken, err
+}

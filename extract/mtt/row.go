@@ -69,8 +69,9 @@ func (r *Row) field(key []byte) *string {
 // scanRow reads one row object. Documented fields must be scalars; unknown
 // fields of any shape are kept in Extras.
 func scanRow(s *jsonscan.Scanner, r *Row) error {
+	isObject := s.Peek() == jsonscan.Object // skips leading whitespace
 	start := s.Pos()
-	if s.Peek() != jsonscan.Object {
+	if !isObject {
 		_, raw, err := s.Value()
 		if err != nil {
 			return err

@@ -1,0 +1,33 @@
+# calletl — see README.md. Everything a fresh clone needs is installed here.
+GO       ?= go
+PKGS     := ./...
+BENCHTIME ?= 1x
+
+.PHONY: build demo test vet fmt-check bench fuzz clean
+
+build: ## build bin/etl
+	$(GO) build -o bin/etl ./cmd/etl
+
+demo: build ## run the nightly job on the built-in emulators and print daily_summary
+	./bin/etl demo --dir demo
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+test: fmt-check vet ## gofmt, vet, and every test with the race detector
+	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+bench: ## the benchmarks behind BENCHMARKS.md
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 30m ./bench/ ./load/ ./extract/mtt/
+
+fuzz: ## a short run of every fuzz target
+	$(GO) test -run '^$$' -fuzz FuzzScanner -fuzztime 30s ./extract/jsonscan/
+	$(GO) test -run '^$$' -fuzz FuzzMoney -fuzztime 30s ./transform/
+	$(GO) test -run '^$$' -fuzz FuzzHistoryPage -fuzztime 30s ./extract/mtt/
+
+clean:
+	rm -rf bin demo
