@@ -46,6 +46,8 @@ type HTTPConfig struct {
 	Concurrency           int           `yaml:"concurrency"`
 	RatePerSec            float64       `yaml:"rate_per_sec"`
 	MaxAttempts           int           `yaml:"max_attempts"`
+	BaseBackoff           time.Duration `yaml:"base_backoff"`
+	MaxBackoff            time.Duration `yaml:"max_backoff"`
 	MaxRetryAfter         time.Duration `yaml:"max_retry_after"`
 	MaxBodyBytes          int64         `yaml:"max_body_bytes"`
 	ResponseHeaderTimeout time.Duration `yaml:"response_header_timeout"`
@@ -203,6 +205,9 @@ func (h *HTTPConfig) validate(bad func(field, format string, args ...any), p str
 	}
 	if h.MaxAttempts < 0 || h.MaxAttempts > 20 {
 		bad(p+"max_attempts", "%d: must be 1..20", h.MaxAttempts)
+	}
+	if h.BaseBackoff < 0 || h.MaxBackoff < 0 || h.MaxRetryAfter < 0 {
+		bad(p+"max_backoff", "backoff durations must be ≥ 0")
 	}
 	if h.MaxBodyBytes < 0 {
 		bad(p+"max_body_bytes", "must be ≥ 0")

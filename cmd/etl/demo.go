@@ -106,7 +106,7 @@ func writeDemoConfig(dir, base string, now time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	start := model.Day(now.AddDate(0, 0, -(demoDays - 1)), loc)
+	start := model.Day(now.AddDate(0, 0, -(demoDays-1)), loc)
 	cfg := fmt.Sprintf(`# Written by 'etl demo': the built-in MTT emulator on loopback.
 # Paths are relative to this file. See configs/etl.example.yaml for every field.
 lake: lake

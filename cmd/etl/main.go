@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // time zones work on hosts without zoneinfo (slim containers)
 
 	"golang.org/x/term"
 
@@ -138,7 +139,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		"report": a.cmdReport, "reports": a.cmdReports, "check": a.cmdCheck,
 		"demo": a.cmdDemo, "sandbox": a.cmdSandbox,
 		"version": func(context.Context, []string) error { fmt.Fprintln(stdout, "etl", version()); return nil },
-		"help": func(context.Context, []string) error { fmt.Fprint(stdout, usage); return nil },
+		"help":    func(context.Context, []string) error { fmt.Fprint(stdout, usage); return nil },
 	}
 	fn, ok := commands[cmd]
 	if !ok {

@@ -47,6 +47,7 @@ func buildSources(c *Config, red *secret.Redactor, log *slog.Logger) ([]source, 
 func httpConfig(name string, h HTTPConfig, red *secret.Redactor) httpx.Config {
 	return httpx.Config{
 		Name: name, Concurrency: h.Concurrency, RatePerSec: h.RatePerSec, MaxAttempts: h.MaxAttempts,
+		BaseBackoff: h.BaseBackoff, MaxBackoff: h.MaxBackoff,
 		MaxRetryAfter: h.MaxRetryAfter, MaxBodyBytes: h.MaxBodyBytes,
 		ResponseHeaderTimeout: h.ResponseHeaderTimeout, AttemptTimeout: h.AttemptTimeout,
 		Redactor: red,

@@ -51,7 +51,9 @@ func (s *Source) Ping(ctx context.Context) error { return s.c.Ping(ctx) }
 // mtt_calls, and rejects for rows that fail validation. The window's day is
 // covered, so re-extracting it replaces what an earlier run wrote.
 func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Window, tx *load.Tx, run model.Run) (model.Counts, error) {
-	tx.Cover(w.Day)
+	if err := tx.Cover(w.Day); err != nil {
+		return model.Counts{}, err
+	}
 	calls := load.Writer(tx, load.Calls)
 	details := load.Writer(tx, CallsTable)
 	rejects := load.Writer(tx, load.Rejects)
@@ -135,7 +137,9 @@ func (s *Source) snapshotAccounts(ctx context.Context, lake *load.Lake, run mode
 		return err
 	}
 	defer tx.Abort()
-	tx.Cover(day)
+	if err := tx.Cover(day); err != nil {
+		return err
+	}
 	w := load.Writer(tx, AccountsTable)
 	for _, a := range accounts {
 		row := AccountRow{Customer: cust, AccountNumber: a.Number, Status: a.Status, RunID: run.ID, SnapshotAt: now}

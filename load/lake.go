@@ -1,0 +1,325 @@
+// Package load writes calletl's data lake: Hive-partitioned Parquet files
+// that plain DuckDB and arrow-go read without any project code.
+//
+// The layout is
+//
+//	ROOT/<table>/source=<source>/date=<YYYY-MM-DD>/<unit>.parquet
+//
+// where source and date are Hive partition columns that are not stored
+// inside the files. A unit names what one extraction produced for a source
+// (for example "dialed-110011256"); a [Tx] replaces a unit's files
+// atomically, file by file, so re-running a window never doubles rows and a
+// reader globbing `*.parquet` never sees half a file.
+//
+// Typical use:
+//
+//	lake, err := load.Open(root, load.Options{})
+//	…
+//	tx, err := lake.Begin("mtt", "dialed-110011256")
+//	…
+//	defer tx.Abort() // does nothing after Commit
+//	if err := tx.Cover("2026-11-20"); err != nil { … } // the day is re-extracted
+//	w := load.Writer(tx, load.Calls)
+//	for i := range calls {
+//		if err := w.Add(calls[i].Date, &calls[i]); err != nil { … }
+//	}
+//	stats, err := tx.Commit()
+package load
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/calletl/calletl/model"
+)
+
+// Defaults for [Options].
+const (
+	DefaultRowGroupRows = 128 * 1024
+	DefaultBatchRows    = 8 * 1024
+)
+
+// Hive partition column names. They are part of every table's path and of
+// what DuckDB returns, but never a column inside a file.
+const (
+	SourceColumn = "source"
+	DateColumn   = "date"
+)
+
+// maxNameLen bounds source, unit and table names so that the temporary file
+// name (".<unit>.parquet.<random>.tmp") stays well under the usual 255-byte
+// file name limit.
+const maxNameLen = 128
+
+// ErrInvalidName is wrapped by every error about a table, source, unit or
+// date that is not acceptable as a path element.
+var ErrInvalidName = errors.New("invalid name")
+
+// ErrTxDone is returned by operations on a transaction that was already
+// committed or aborted.
+var ErrTxDone = errors.New("load: transaction already committed or aborted")
+
+// ErrBusy is returned by [Lake.Begin] when a transaction for the same
+// (source, unit) is already open on the same Lake.
+var ErrBusy = errors.New("load: unit already has an open transaction")
+
+// Options tune how files are written. The zero value is valid.
+type Options struct {
+	// RowGroupRows cuts a Parquet row group at this many rows
+	// (default DefaultRowGroupRows). Memory per open partition file is
+	// about one encoded row group.
+	RowGroupRows int
+	// BatchRows is the number of rows per Arrow record handed to the
+	// Parquet writer (default DefaultBatchRows).
+	BatchRows int
+	// Allocator allocates Arrow and Parquet buffers
+	// (default memory.DefaultAllocator).
+	Allocator memory.Allocator
+}
+
+func (o Options) withDefaults() Options {
+	if o.RowGroupRows <= 0 {
+		o.RowGroupRows = DefaultRowGroupRows
+	}
+	if o.BatchRows <= 0 {
+		o.BatchRows = DefaultBatchRows
+	}
+	if o.Allocator == nil {
+		o.Allocator = memory.DefaultAllocator
+	}
+	return o
+}
+
+// Lake is a lake root directory. It is safe for concurrent use: several
+// transactions for different units may be open at once, each used by one
+// goroutine.
+type Lake struct {
+	root string
+	opts Options
+
+	mu    sync.Mutex
+	units map[string]struct{} // "source/unit" of open transactions
+	temps map[string]struct{} // temporary files of open transactions
+}
+
+// Open returns the lake rooted at root, creating the directory if needed.
+func Open(root string, opts Options) (*Lake, error) {
+	if root == "" {
+		return nil, fmt.Errorf("load: open lake: empty root")
+	}
+	root = filepath.Clean(root)
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, fmt.Errorf("load: open lake %s: %w", root, err)
+	}
+	return &Lake{
+		root:  root,
+		opts:  opts.withDefaults(),
+		units: make(map[string]struct{}),
+		temps: make(map[string]struct{}),
+	}, nil
+}
+
+// Root returns the lake's root directory.
+func (l *Lake) Root() string { return l.root }
+
+// Begin starts a transaction that replaces the files of unit for source.
+// Names must match [A-Za-z0-9._-]+ and not start with a dot. Only one
+// transaction per (source, unit) may be open on a Lake at a time (ErrBusy);
+// the caller must end it with Commit or Abort (`defer tx.Abort()` is safe).
+func (l *Lake) Begin(source, unit string) (*Tx, error) {
+	if err := checkName("source", source); err != nil {
+		return nil, err
+	}
+	if err := checkName("unit", unit); err != nil {
+		return nil, err
+	}
+	key := source + "/" + unit
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, busy := l.units[key]; busy {
+		return nil, fmt.Errorf("load: begin source=%s unit=%s: %w", source, unit, ErrBusy)
+	}
+	l.units[key] = struct{}{}
+	return &Tx{
+		lake:    l,
+		source:  source,
+		unit:    unit,
+		covered: make(map[string]struct{}),
+		byName:  make(map[string]*tableState),
+	}, nil
+}
+
+// Sweep removes the temporary files that crashed transactions left anywhere
+// under the root and returns how many it removed. Temporary files of
+// transactions open on this Lake are kept; transactions of other processes
+// writing the same root are not known, so run Sweep when no other process
+// writes the lake (for example at start-up, under the ETL's lock).
+func (l *Lake) Sweep() (removed int, err error) {
+	var errs []error
+	walkErr := filepath.WalkDir(l.root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			errs = append(errs, err)
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !isTempName(d.Name()) {
+			return nil
+		}
+		l.mu.Lock()
+		_, active := l.temps[path]
+		l.mu.Unlock()
+		if active {
+			return nil
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("remove %s: %w", path, err))
+			return nil
+		}
+		removed++
+		return nil
+	})
+	if walkErr != nil {
+		errs = append(errs, walkErr)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return removed, fmt.Errorf("load: sweep %s: %w", l.root, err)
+	}
+	return removed, nil
+}
+
+// Partitions returns the dates for which table has at least one Parquet file
+// of source, sorted ascending. A table or source with no files gives an empty
+// result and no error.
+func (l *Lake) Partitions(table, source string) ([]string, error) {
+	if err := checkTableName(table); err != nil {
+		return nil, err
+	}
+	if err := checkName("source", source); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(l.root, table, SourceColumn+"="+source)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load: partitions of %s source=%s: %w", table, source, err)
+	}
+	var dates []string
+	for _, e := range entries {
+		date, ok := strings.CutPrefix(e.Name(), DateColumn+"=")
+		if !ok || !e.IsDir() || checkDate(date) != nil {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("load: partitions of %s source=%s date=%s: %w", table, source, date, err)
+		}
+		if slices.ContainsFunc(files, func(f fs.DirEntry) bool { return isDataName(f.Name()) && f.Type().IsRegular() }) {
+			dates = append(dates, date)
+		}
+	}
+	slices.Sort(dates)
+	return dates, nil
+}
+
+// partitionDir returns ROOT/table/source=S/date=D.
+func (l *Lake) partitionDir(table, source, date string) string {
+	return filepath.Join(l.root, table, SourceColumn+"="+source, DateColumn+"="+date)
+}
+
+func (l *Lake) trackTemp(path string) {
+	l.mu.Lock()
+	l.temps[path] = struct{}{}
+	l.mu.Unlock()
+}
+
+func (l *Lake) untrackTemp(path string) {
+	l.mu.Lock()
+	delete(l.temps, path)
+	l.mu.Unlock()
+}
+
+func (l *Lake) release(source, unit string) {
+	l.mu.Lock()
+	delete(l.units, source+"/"+unit)
+	l.mu.Unlock()
+}
+
+// checkName validates a source or unit name: [A-Za-z0-9._-]+, at most
+// maxNameLen bytes, not starting with a dot (which also rules out "." and
+// ".." and hidden files).
+func checkName(kind, s string) error {
+	switch {
+	case s == "":
+		return fmt.Errorf("load: empty %s: %w", kind, ErrInvalidName)
+	case len(s) > maxNameLen:
+		return fmt.Errorf("load: %s %.20q… longer than %d bytes: %w", kind, s, maxNameLen, ErrInvalidName)
+	case s[0] == '.':
+		return fmt.Errorf("load: %s %q starts with a dot: %w", kind, s, ErrInvalidName)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("load: %s %q: character %q not in [A-Za-z0-9._-]: %w", kind, s, c, ErrInvalidName)
+		}
+	}
+	return nil
+}
+
+// checkTableName validates a table name: [a-z][a-z0-9_]*, so that it is a
+// plain directory name and a DuckDB identifier that needs no quoting.
+func checkTableName(s string) error {
+	if s == "" {
+		return fmt.Errorf("load: empty table name: %w", ErrInvalidName)
+	}
+	if len(s) > maxNameLen {
+		return fmt.Errorf("load: table name %.20q… longer than %d bytes: %w", s, maxNameLen, ErrInvalidName)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || i > 0 && ('0' <= c && c <= '9' || c == '_')) {
+			return fmt.Errorf("load: table name %q is not [a-z][a-z0-9_]*: %w", s, ErrInvalidName)
+		}
+	}
+	return nil
+}
+
+// checkDate validates a partition date in model.DayLayout (YYYY-MM-DD).
+func checkDate(s string) error {
+	t, err := time.Parse(model.DayLayout, s)
+	if err != nil || t.Format(model.DayLayout) != s {
+		return fmt.Errorf("load: date %q is not YYYY-MM-DD: %w", s, ErrInvalidName)
+	}
+	return nil
+}
+
+// dataName returns the final file name of unit in a partition.
+func dataName(unit string) string { return unit + ".parquet" }
+
+// tempName returns a fresh name for unit's temporary file:
+// ".<unit>.parquet.<random>.tmp". It starts with a dot and does not end in
+// ".parquet", so no reader glob matches it.
+func tempName(unit string) string { return "." + unit + ".parquet." + rand.Text() + ".tmp" }
+
+// isTempName reports whether name is a temporary file made by tempName.
+func isTempName(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".tmp") && strings.Contains(name, ".parquet.")
+}
+
+// isDataName reports whether name is a committed data file.
+func isDataName(name string) bool {
+	return !strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".parquet")
+}

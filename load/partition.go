@@ -1,0 +1,347 @@
+package load
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// writeBufferSize is the buffer between the Parquet writer and the
+// temporary file; it only batches the many small footer writes.
+const writeBufferSize = 64 << 10
+
+// partition is the file one transaction writes for one (table, date): a
+// temporary file in the partition directory, a Parquet writer holding at
+// most one buffered row group, and a record builder holding at most one
+// batch of rows.
+type partition struct {
+	lake  *Lake
+	date  string
+	rel   string // table/source=S/date=D/unit.parquet, for errors
+	dir   string
+	final string
+	tmp   string
+
+	file    *os.File // nil once closed
+	buf     *bufio.Writer
+	fw      *pqarrow.FileWriter  // nil once closed
+	builder *array.RecordBuilder // nil once released
+
+	createdDirs []string // directories this partition created, parents first
+
+	dataLens  []int // string bytes per column in the last batch
+	pending   int   // rows in builder
+	rows      int64 // rows handed to fw
+	size      int64 // file size after finish
+	committed bool
+}
+
+// writerProps returns the Parquet writer properties of st, built once.
+func (st *tableState) writerProps(opts Options) *parquet.WriterProperties {
+	if st.props == nil {
+		props := []parquet.WriterProperty{
+			parquet.WithAllocator(opts.Allocator),
+			parquet.WithCompression(compress.Codecs.Zstd),
+			parquet.WithDictionaryDefault(false),
+			parquet.WithStoreDecimalAsInteger(true),
+			// WriteBuffered splits a batch that would overflow the row
+			// group; flush cuts the group when it is full.
+			parquet.WithMaxRowGroupLength(int64(opts.RowGroupRows)),
+		}
+		for _, c := range st.dict {
+			props = append(props, parquet.WithDictionaryFor(c, true))
+		}
+		st.props = parquet.NewWriterProperties(props...)
+	}
+	return st.props
+}
+
+// openPartition creates the partition directory and the temporary file and
+// starts a Parquet writer on it.
+func openPartition(l *Lake, st *tableState, source, unit, date string) (*partition, error) {
+	dir := l.partitionDir(st.name, source, date)
+	p := &partition{
+		lake:  l,
+		date:  date,
+		rel:   strings.Join([]string{st.name, SourceColumn + "=" + source, DateColumn + "=" + date, dataName(unit)}, "/"),
+		dir:   dir,
+		final: filepath.Join(dir, dataName(unit)),
+	}
+	// An aborting transaction may remove a directory it created just
+	// after mkdirAllSync saw it exist; retry when it vanishes.
+	for attempt := 0; ; attempt++ {
+		created, err := mkdirAllSync(l.root, dir)
+		p.createdDirs = append(p.createdDirs, created...)
+		if err != nil {
+			removeEmptyDirs(p.createdDirs)
+			return nil, p.errorf("create directory", err)
+		}
+		// Tracked before it exists, so that Sweep never takes it.
+		tmp := filepath.Join(dir, tempName(unit))
+		l.trackTemp(tmp)
+		f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			p.file, p.tmp = f, tmp
+			break
+		}
+		l.untrackTemp(tmp)
+		if !errors.Is(err, fs.ErrNotExist) || attempt == 3 {
+			removeEmptyDirs(p.createdDirs)
+			return nil, p.errorf("create temporary file", err)
+		}
+	}
+	p.buf = bufio.NewWriterSize(p.file, writeBufferSize)
+
+	arrowProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(l.opts.Allocator))
+	// p.buf is not an io.Closer, so closing fw leaves the file to us.
+	fw, err := pqarrow.NewFileWriter(st.schema, p.buf, st.writerProps(l.opts), arrowProps)
+	if err != nil {
+		p.discard()
+		removeEmptyDirs(p.createdDirs)
+		return nil, p.errorf("start parquet writer", err)
+	}
+	p.fw = fw
+	p.builder = array.NewRecordBuilder(l.opts.Allocator, st.schema)
+	return p, nil
+}
+
+// errorf wraps err with the table, partition and file it concerns.
+func (p *partition) errorf(op string, err error) error {
+	return fmt.Errorf("load: %s: %s: %w", p.rel, op, err)
+}
+
+// flush hands the pending rows to the Parquet writer as one record, first
+// starting a new row group if the current one is full. Starting it here
+// rather than right after a write avoids an empty last row group. more says
+// whether rows will follow, so that the builder is sized for them.
+func (p *partition) flush(more bool) error {
+	if p.pending == 0 {
+		return nil
+	}
+	for i, f := range p.builder.Fields() {
+		if f.Len() != p.pending {
+			return p.errorf("build batch", fmt.Errorf("column %s has %d values for %d rows: Append must add exactly one value to every column",
+				p.builder.Schema().Field(i).Name, f.Len(), p.pending))
+		}
+	}
+	if more {
+		// Builders start empty after NewRecordBatch; sizing them like
+		// this batch saves the copies of growing them row by row.
+		if p.dataLens == nil {
+			p.dataLens = make([]int, len(p.builder.Fields()))
+		}
+		for i, f := range p.builder.Fields() {
+			if sb, ok := f.(*array.StringBuilder); ok {
+				p.dataLens[i] = sb.DataLen()
+			}
+		}
+		defer p.reserve()
+	}
+	rec := p.builder.NewRecordBatch()
+	defer rec.Release()
+	if err := checkDecimals(rec); err != nil {
+		return p.errorf("build batch", err)
+	}
+	n, err := p.fw.RowGroupNumRows()
+	if err != nil {
+		return p.errorf("count row group rows", err)
+	}
+	if n >= p.lake.opts.RowGroupRows {
+		if err := p.fw.NewBufferedRowGroupChecked(); err != nil {
+			return p.errorf("start row group", err)
+		}
+	}
+	if err := p.fw.WriteBuffered(rec); err != nil {
+		return p.errorf("write batch", err)
+	}
+	p.rows += int64(p.pending)
+	p.pending = 0
+	return nil
+}
+
+// reserve sizes the empty builder for a batch like the previous one.
+func (p *partition) reserve() {
+	p.builder.Reserve(p.lake.opts.BatchRows)
+	for i, f := range p.builder.Fields() {
+		if sb, ok := f.(*array.StringBuilder); ok && p.dataLens[i] > 0 {
+			sb.ReserveData(p.dataLens[i])
+		}
+	}
+}
+
+// checkDecimals fails when a decimal value has more digits than its
+// column's precision. The Parquet writer would fail too, but part-way
+// through a row group, and arrow-go v18.8.0 then leaks the row group's
+// column buffers (rowGroupWriter.Close returns before closing them); with
+// the Go allocator the GC reclaims them, with others it would not.
+func checkDecimals(rec arrow.RecordBatch) error {
+	for i, col := range rec.Columns() {
+		dec, ok := col.(*array.Decimal128)
+		if !ok {
+			continue
+		}
+		dt := dec.DataType().(*arrow.Decimal128Type)
+		for j := 0; j < dec.Len(); j++ {
+			if dec.IsValid(j) && !dec.Value(j).FitsInPrecision(dt.Precision) {
+				return fmt.Errorf("column %s: value %s does not fit DECIMAL(%d,%d)",
+					rec.ColumnName(i), dec.Value(j).ToString(dt.Scale), dt.Precision, dt.Scale)
+			}
+		}
+	}
+	return nil
+}
+
+// finish writes the last rows and the footer, then makes the temporary file
+// durable: flush, chmod 0644, fsync, close.
+func (p *partition) finish() error {
+	if err := p.flush(false); err != nil {
+		return err
+	}
+	p.builder.Release()
+	p.builder = nil
+	err := p.fw.Close()
+	p.fw = nil
+	if err != nil {
+		return p.errorf("close parquet writer", err)
+	}
+	if err := p.buf.Flush(); err != nil {
+		return p.errorf("write", err)
+	}
+	if err := p.file.Chmod(0o644); err != nil {
+		return p.errorf("chmod", err)
+	}
+	if err := p.file.Sync(); err != nil {
+		return p.errorf("fsync", err)
+	}
+	info, err := p.file.Stat()
+	if err != nil {
+		return p.errorf("stat", err)
+	}
+	p.size = info.Size()
+	err = p.file.Close()
+	p.file = nil
+	if err != nil {
+		return p.errorf("close", err)
+	}
+	return nil
+}
+
+// commit renames the finished temporary file over the final name and makes
+// the rename durable.
+func (p *partition) commit() error {
+	if err := os.Rename(p.tmp, p.final); err != nil {
+		return p.errorf("rename", err)
+	}
+	p.committed = true
+	p.lake.untrackTemp(p.tmp)
+	if err := syncDir(p.dir); err != nil {
+		return p.errorf("fsync directory", err)
+	}
+	return nil
+}
+
+// discard releases memory and removes the temporary file, unless the file
+// was committed. It may be called in any state and more than once.
+func (p *partition) discard() {
+	if p.committed {
+		return
+	}
+	if p.builder != nil {
+		p.builder.Release()
+		p.builder = nil
+	}
+	if p.fw != nil {
+		// Closing is the only way to release the buffered row group; what
+		// it writes goes to the file removed below.
+		_ = p.fw.Close()
+		p.fw = nil
+	}
+	if p.file != nil {
+		_ = p.file.Close()
+		p.file = nil
+	}
+	if p.tmp != "" {
+		_ = os.Remove(p.tmp)
+		p.lake.untrackTemp(p.tmp)
+	}
+}
+
+// removeEmptyDirs removes those of dirs that are empty, deepest first, so
+// that an aborted transaction leaves no trace. A directory that another unit
+// wrote to meanwhile is not empty and stays.
+func removeEmptyDirs(dirs []string) {
+	slices.SortFunc(dirs, func(a, b string) int { return len(b) - len(a) })
+	for _, d := range dirs {
+		_ = os.Remove(d) // fails, as wanted, when d is not empty
+	}
+}
+
+// removeUnitFile removes unit's file from a partition, if there is one, and
+// makes the removal durable. It reports whether a file was removed.
+func removeUnitFile(l *Lake, table, source, date, unit string) (bool, error) {
+	dir := l.partitionDir(table, source, date)
+	path := filepath.Join(dir, dataName(unit))
+	err := os.Remove(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	rel := strings.Join([]string{table, SourceColumn + "=" + source, DateColumn + "=" + date, dataName(unit)}, "/")
+	if err != nil {
+		return false, fmt.Errorf("load: %s: remove: %w", rel, err)
+	}
+	if err := syncDir(dir); err != nil {
+		return true, fmt.Errorf("load: %s: fsync directory after remove: %w", rel, err)
+	}
+	return true, nil
+}
+
+// mkdirAllSync creates dir and its missing parents below root, fsyncing the
+// parent of each directory it creates so that the new entries survive a
+// crash. It returns the directories it created, parents first.
+func mkdirAllSync(root, dir string) (created []string, err error) {
+	rel, err := filepath.Rel(root, dir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil, fmt.Errorf("%s is not under %s", dir, root)
+	}
+	cur := root
+	for _, part := range strings.Split(rel, string(filepath.Separator)) {
+		parent := cur
+		cur = filepath.Join(cur, part)
+		err := os.Mkdir(cur, 0o755)
+		switch {
+		case err == nil:
+			created = append(created, cur)
+			if err := syncDir(parent); err != nil {
+				return created, err
+			}
+		case errors.Is(err, fs.ErrExist):
+		default:
+			return created, err
+		}
+	}
+	return created, nil
+}
+
+// syncDir fsyncs a directory, making renames and removals in it durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	if err := d.Sync(); err != nil {
+		d.Close()
+		return err
+	}
+	return d.Close()
+}

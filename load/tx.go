@@ -1,0 +1,197 @@
+package load
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/parquet"
+)
+
+// Tx replaces the files of one (source, unit) in the lake. It is used by one
+// goroutine. Rows are written to temporary files as they are added; Commit
+// moves them into place, Abort deletes them.
+//
+// The transaction's scope is every table registered with [Writer] crossed
+// with every date it covered ([Tx.Cover]) or wrote rows to (for any table).
+// On Commit each file <unit>.parquet in that scope is replaced by the new
+// rows, or removed when the table got no rows for that date. Files of other
+// units, and of dates or tables outside the scope, are untouched.
+//
+// Each file is replaced atomically (rename over the old one), but the
+// transaction as a whole is not: if Commit fails part-way, some partitions
+// hold the new file and some the old one, each complete. Re-running the unit
+// repairs that.
+type Tx struct {
+	lake   *Lake
+	source string
+	unit   string
+
+	covered map[string]struct{}
+	byName  map[string]*tableState
+	tables  []*tableState // in registration order
+
+	err  error // first failure; Commit returns it
+	done bool
+}
+
+// tableState is what a transaction holds for one registered table.
+type tableState struct {
+	name   string
+	schema *arrow.Schema
+	dict   []string
+	props  *parquet.WriterProperties // built on first use
+	parts  map[string]*partition     // by date
+	writer any                       // the *TableWriter[T] that registered it
+}
+
+// TxStats reports what a commit did.
+type TxStats struct {
+	Rows    map[string]int64 // rows written per registered table (0 included)
+	Files   int              // files written (created or replaced)
+	Removed int              // old files removed from dates that got no rows
+	Bytes   int64            // size of the files written
+}
+
+// Source returns the transaction's source.
+func (tx *Tx) Source() string { return tx.source }
+
+// Unit returns the transaction's unit.
+func (tx *Tx) Unit() string { return tx.unit }
+
+// Cover declares that the transaction is authoritative for date
+// (YYYY-MM-DD): on Commit, every registered table's file of this unit in that
+// date is replaced, or removed if the table got no rows for it. Rows added to
+// a date cover it implicitly. An invalid date is returned and also fails the
+// transaction, so that an unchecked error cannot lead to a commit that
+// silently leaves old rows behind.
+func (tx *Tx) Cover(date string) error {
+	if err := tx.usable(); err != nil {
+		return err
+	}
+	if err := checkDate(date); err != nil {
+		err = fmt.Errorf("load: cover source=%s unit=%s: %w", tx.source, tx.unit, err)
+		tx.fail(err)
+		return err
+	}
+	tx.covered[date] = struct{}{}
+	return nil
+}
+
+// Commit finishes every file the transaction wrote and moves it into place,
+// then removes this unit's old files from the covered dates of registered
+// tables that got no rows there. It returns the first error met while
+// adding rows, if any, without changing the lake. After Commit the
+// transaction is done, whatever the outcome.
+func (tx *Tx) Commit() (TxStats, error) {
+	if tx.done {
+		return TxStats{}, ErrTxDone
+	}
+	defer tx.end()
+	if tx.err != nil {
+		return TxStats{}, tx.err
+	}
+
+	// Phase 1: finish every temporary file (footer, fsync, close), so that
+	// nothing is replaced unless every file of the transaction is complete.
+	stats := TxStats{Rows: make(map[string]int64, len(tx.tables))}
+	dates := maps.Clone(tx.covered)
+	for _, st := range tx.tables {
+		stats.Rows[st.name] = 0
+		for _, date := range slices.Sorted(maps.Keys(st.parts)) {
+			p := st.parts[date]
+			if err := p.finish(); err != nil {
+				return TxStats{}, err
+			}
+			dates[date] = struct{}{}
+		}
+	}
+
+	// Phase 2: rename the new files over the old ones, remove what the
+	// covered dates no longer hold.
+	for _, st := range tx.tables {
+		for _, date := range slices.Sorted(maps.Keys(dates)) {
+			if p, ok := st.parts[date]; ok {
+				if err := p.commit(); err != nil {
+					return stats, err
+				}
+				stats.Rows[st.name] += p.rows
+				stats.Files++
+				stats.Bytes += p.size
+				continue
+			}
+			removed, err := removeUnitFile(tx.lake, st.name, tx.source, date, tx.unit)
+			if err != nil {
+				return stats, err
+			}
+			if removed {
+				stats.Removed++
+			}
+		}
+	}
+	return stats, nil
+}
+
+// Abort discards everything the transaction wrote: temporary files are
+// removed and the lake is left as it was. It is safe to call after Commit
+// (it does nothing) and more than once, so `defer tx.Abort()` is the usual
+// pattern.
+func (tx *Tx) Abort() {
+	if tx.done {
+		return
+	}
+	tx.end()
+}
+
+// end discards what was not committed and releases the unit.
+func (tx *Tx) end() {
+	var created []string
+	for _, st := range tx.tables {
+		for _, p := range st.parts {
+			p.discard()
+			if !p.committed {
+				created = append(created, p.createdDirs...)
+			}
+		}
+	}
+	removeEmptyDirs(created)
+	tx.done = true
+	tx.tables, tx.byName, tx.covered = nil, nil, nil
+	tx.lake.release(tx.source, tx.unit)
+}
+
+// fail records the transaction's first error.
+func (tx *Tx) fail(err error) {
+	if tx.err == nil {
+		tx.err = err
+	}
+}
+
+// usable returns why the transaction cannot take more work, if it cannot.
+func (tx *Tx) usable() error {
+	if tx.done {
+		return ErrTxDone
+	}
+	return tx.err
+}
+
+// partition returns the open partition file of st for date, creating it on
+// first use. Errors fail the transaction.
+func (tx *Tx) partition(st *tableState, date string) (*partition, error) {
+	if p, ok := st.parts[date]; ok {
+		return p, nil
+	}
+	if err := checkDate(date); err != nil {
+		err = fmt.Errorf("load: table %s source=%s unit=%s: %w", st.name, tx.source, tx.unit, err)
+		tx.fail(err)
+		return nil, err
+	}
+	p, err := openPartition(tx.lake, st, tx.source, tx.unit, date)
+	if err != nil {
+		tx.fail(err)
+		return nil, err
+	}
+	st.parts[date] = p
+	return p, nil
+}

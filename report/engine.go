@@ -1,0 +1,302 @@
+package report
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/calletl/calletl/load"
+)
+
+// Options configures an [Engine].
+type Options struct {
+	// Lake is the lake's root directory: LAKE/<table>/source=…/date=…/*.parquet.
+	// It must exist.
+	Lake string
+	// TimeZone is the business time zone, an IANA name such as
+	// "Europe/Moscow". It is DuckDB's TimeZone setting (date_trunc, casts of
+	// TIMESTAMPTZ…) and the zone in which results print timestamps.
+	TimeZone string
+	// Tables are the lake tables to expose, one view each.
+	Tables []load.TableInfo
+}
+
+// Engine runs reports on an in-memory DuckDB database in which every lake
+// table is a view named after it. It is safe for concurrent use; Close it
+// when done.
+type Engine struct {
+	db  *sql.DB
+	loc *time.Location
+}
+
+// Open creates the database and its views. A table with at least one
+// *.parquet file under LAKE/<name>/ becomes a view reading all its files
+// with the Hive partition columns source (VARCHAR) and date (DATE); a table
+// with no file yet becomes an empty view with the same columns, typed from
+// its schema, so reports run and return no rows. Either way the columns are
+// source, date, then the file columns. Table.Doc and Table.Comments become
+// DuckDB comments on the view and its columns.
+//
+// The views are created once: files added to a table that had none when
+// Open ran are not seen until the next Open.
+func Open(ctx context.Context, opt Options) (*Engine, error) {
+	loc, err := checkTimeZone(opt.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	lake, err := checkLake(opt.Lake)
+	if err != nil {
+		return nil, err
+	}
+	setup := []string{
+		// A query needing a missing extension fails at once instead of going to the network.
+		"SET autoinstall_known_extensions = false",
+		"SET autoload_known_extensions = false",
+		"SET TimeZone = " + quoteString(opt.TimeZone), // checkTimeZone allowed no quote anyway
+
+	}
+	// The setup runs on every connection the pool opens, whatever the settings' scope.
+	connector, err := duckdb.NewConnector("", func(ex driver.ExecerContext) error {
+		for _, s := range setup {
+			if _, err := ex.ExecContext(context.Background(), s, nil); err != nil {
+				return fmt.Errorf("%s: %w", s, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("report: open duckdb: %w", err)
+	}
+	e := &Engine{db: sql.OpenDB(connector), loc: loc}
+	if err := e.db.PingContext(ctx); err != nil { // runs the setup once now, so its errors surface here
+		return nil, errors.Join(fmt.Errorf("report: open duckdb: %w", err), e.Close())
+	}
+	if err := e.createViews(ctx, lake, opt.Tables); err != nil {
+		return nil, errors.Join(err, e.Close())
+	}
+	return e, nil
+}
+
+// Close closes the database.
+func (e *Engine) Close() error {
+	if err := e.db.Close(); err != nil { // also closes the connector
+		return fmt.Errorf("report: close: %w", err)
+	}
+	return nil
+}
+
+// checkTimeZone validates an IANA zone name that both Go and DuckDB (ICU)
+// know, and that is safe inside a SQL string literal.
+func checkTimeZone(zone string) (*time.Location, error) {
+	if zone == "" || zone == "Local" || strings.ContainsFunc(zone, func(r rune) bool {
+		return !(r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("/_+-", r)))
+	}) {
+		return nil, fmt.Errorf("report: bad time zone %q: want an IANA name such as Europe/Moscow", zone)
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return nil, fmt.Errorf("report: bad time zone %q: %w", zone, err)
+	}
+	return loc, nil
+}
+
+// checkLake validates the lake directory and returns its absolute path with
+// forward slashes, safe to quote as a SQL string literal and to use in a
+// DuckDB glob.
+func checkLake(dir string) (string, error) {
+	if dir == "" {
+		return "", errors.New("report: no lake directory")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("report: lake %q: %w", dir, err)
+	}
+	abs = filepath.ToSlash(abs)
+	if !utf8.ValidString(abs) {
+		return "", fmt.Errorf("report: lake %q: path is not valid UTF-8", dir)
+	}
+	// Quotes are escaped by quoteString; what cannot be escaped is a control
+	// character, a backslash, or a glob metacharacter that DuckDB would expand.
+	if i := strings.IndexFunc(abs, func(r rune) bool {
+		return unicode.IsControl(r) || strings.ContainsRune(`\*?[]{}`, r)
+	}); i >= 0 {
+		return "", fmt.Errorf("report: lake %q: unsupported character %q in path", dir, abs[i:i+1])
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return "", fmt.Errorf("report: lake: %w", err)
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("report: lake %q is not a directory", dir)
+	}
+	return abs, nil
+}
+
+// createViews creates one view per table, with the tables' and columns' docs
+// as DuckDB comments.
+func (e *Engine) createViews(ctx context.Context, lake string, tables []load.TableInfo) error {
+	for _, t := range tables {
+		if !isName(t.Name) {
+			return fmt.Errorf("report: bad table name %q: want %s", t.Name, namePattern)
+		}
+		if t.Schema == nil {
+			return fmt.Errorf("report: table %s: no schema", t.Name)
+		}
+		dir := lake + "/" + t.Name
+		has, err := hasParquet(dir)
+		if err != nil {
+			return fmt.Errorf("report: table %s: %w", t.Name, err)
+		}
+		var query string
+		if has {
+			// The partition columns go first, as in the empty view, so that
+			// SELECT * has the same columns whether the table has files or not.
+			query = "SELECT source, date, * EXCLUDE (source, date) FROM read_parquet(" +
+				quoteString(dir+"/**/*.parquet") + ", hive_partitioning = true, union_by_name = true, " +
+				"hive_types = {'source': VARCHAR, 'date': DATE})"
+		} else if query, err = emptySelect(t.Schema); err != nil {
+			return fmt.Errorf("report: table %s: %w", t.Name, err)
+		}
+		stmts := []string{"CREATE VIEW " + quoteIdent(t.Name) + " AS " + query}
+		if t.Doc != "" {
+			stmts = append(stmts, "COMMENT ON VIEW "+quoteIdent(t.Name)+" IS "+quoteString(t.Doc))
+		}
+		cols, err := e.columns(ctx, stmts[0], t.Name)
+		if err != nil {
+			return err
+		}
+		for col, doc := range t.Comments {
+			if cols[col] { // a column absent from every file has no comment to carry
+				stmts = append(stmts, "COMMENT ON COLUMN "+quoteIdent(t.Name)+"."+quoteIdent(col)+" IS "+quoteString(doc))
+			}
+		}
+		for _, s := range stmts[1:] {
+			if _, err := e.db.ExecContext(ctx, s); err != nil {
+				return fmt.Errorf("report: table %s: %s: %w", t.Name, s, err)
+			}
+		}
+	}
+	return nil
+}
+
+// columns executes create, the CREATE VIEW of table, and returns the view's
+// column names.
+func (e *Engine) columns(ctx context.Context, create, table string) (map[string]bool, error) {
+	if _, err := e.db.ExecContext(ctx, create); err != nil {
+		return nil, fmt.Errorf("report: create view %s: %w", table, err)
+	}
+	rows, err := e.db.QueryContext(ctx,
+		"SELECT column_name FROM duckdb_columns() WHERE table_name = $t AND schema_name = current_schema()",
+		sql.Named("t", table))
+	if err != nil {
+		return nil, fmt.Errorf("report: columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	cols := make(map[string]bool)
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("report: columns of %s: %w", table, err)
+		}
+		cols[c] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("report: columns of %s: %w", table, err)
+	}
+	return cols, nil
+}
+
+// hasParquet reports whether the directory tree under dir holds a *.parquet
+// file. A missing dir holds none.
+func hasParquet(dir string) (bool, error) {
+	found := false
+	err := filepath.WalkDir(filepath.FromSlash(dir), func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(d.Name(), ".parquet") {
+			found = true
+			return fs.SkipAll
+		}
+		return nil
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return found, err
+}
+
+// emptySelect returns a SELECT of no rows with the partition columns and the
+// schema's columns, typed as reading the files would type them.
+func emptySelect(schema *arrow.Schema) (string, error) {
+	cols := []string{"CAST(NULL AS VARCHAR) AS source", "CAST(NULL AS DATE) AS date"}
+	for _, f := range schema.Fields() {
+		typ, err := duckTypeOf(f.Type)
+		if err != nil {
+			return "", fmt.Errorf("column %s: %w", f.Name, err)
+		}
+		cols = append(cols, "CAST(NULL AS "+typ+") AS "+quoteIdent(f.Name))
+	}
+	return "SELECT " + strings.Join(cols, ", ") + " WHERE false", nil
+}
+
+// duckTypeOf returns the DuckDB type that DuckDB gives a Parquet column
+// written from an Arrow column of type t.
+func duckTypeOf(t arrow.DataType) (string, error) {
+	switch t := t.(type) {
+	case *arrow.StringType, *arrow.LargeStringType:
+		return "VARCHAR", nil
+	case *arrow.BinaryType, *arrow.LargeBinaryType:
+		return "BLOB", nil
+	case *arrow.BooleanType:
+		return "BOOLEAN", nil
+	case *arrow.Int8Type:
+		return "TINYINT", nil
+	case *arrow.Int16Type:
+		return "SMALLINT", nil
+	case *arrow.Int32Type:
+		return "INTEGER", nil
+	case *arrow.Int64Type:
+		return "BIGINT", nil
+	case *arrow.Float32Type:
+		return "FLOAT", nil
+	case *arrow.Float64Type:
+		return "DOUBLE", nil
+	case *arrow.Decimal128Type:
+		return fmt.Sprintf("DECIMAL(%d,%d)", t.Precision, t.Scale), nil
+	case *arrow.Date32Type:
+		return "DATE", nil
+	case *arrow.TimestampType:
+		if t.TimeZone != "" {
+			return "TIMESTAMPTZ", nil
+		}
+		return "TIMESTAMP", nil
+	case *arrow.DictionaryType:
+		return duckTypeOf(t.ValueType)
+	}
+	return "", fmt.Errorf("no DuckDB type for Arrow type %s", t)
+}
+
+// quoteString returns s as a SQL string literal: quotes doubled, NUL
+// characters (which a literal cannot hold) dropped.
+func quoteString(s string) string {
+	s = strings.ReplaceAll(s, "\x00", "")
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// quoteIdent returns s as a quoted SQL identifier.
+func quoteIdent(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}

@@ -1,0 +1,129 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+)
+
+// Result is a report's output, fully read into memory.
+type Result struct {
+	Columns []string
+	// Types are DuckDB's names of the column types: "VARCHAR", "BIGINT",
+	// "DECIMAL(38,4)", "DATE", "TIMESTAMPTZ", …
+	Types []string
+	// Rows hold the values as duckdb-go returns them: nil for NULL, string,
+	// int64 (and the other integer types), *big.Int for HUGEINT, float64,
+	// bool, duckdb.Decimal for DECIMAL, time.Time for DATE (midnight UTC),
+	// TIMESTAMP (UTC, naive) and TIMESTAMPTZ (in the engine's time zone).
+	Rows [][]any
+}
+
+// Query runs report r with args (parameter name → value as text) and reads
+// the whole result. Arguments are checked against r's header: an unknown
+// name, a missing required parameter or a value that does not parse as the
+// declared type is an error before DuckDB sees anything. Values are bound as
+// prepared-statement parameters. r.SQL must be exactly one SELECT statement
+// and must use only declared parameters.
+func (e *Engine) Query(ctx context.Context, r Report, args map[string]string) (*Result, error) {
+	vals, err := r.values(args)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("report %s: %w", r.Name, err)
+	}
+	defer conn.Close()
+
+	var res *Result
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(*duckdb.Conn)
+		if !ok {
+			return fmt.Errorf("unexpected driver connection %T", dc)
+		}
+		// Prepare, unlike PrepareContext, refuses several statements instead of
+		// executing all but the last one.
+		ds, err := c.Prepare(r.SQL)
+		if err != nil {
+			return err
+		}
+		stmt := ds.(*duckdb.Stmt)
+		defer stmt.Close()
+		if typ, err := stmt.StatementType(); err != nil {
+			return err
+		} else if typ != duckdb.STATEMENT_TYPE_SELECT {
+			return errors.New("the SQL is not a SELECT statement")
+		}
+
+		// Bind exactly the parameters the SQL uses, each by its name: duckdb-go
+		// binds a parameter it finds no name for to the argument in its
+		// position, which would silently be another parameter.
+		nargs := make([]driver.NamedValue, stmt.NumInput())
+		for i := range nargs {
+			name, err := stmt.ParamName(i + 1)
+			if err != nil {
+				return err
+			}
+			v, ok := vals[name]
+			if !ok {
+				return fmt.Errorf("the SQL uses $%s, which the header does not declare; %s", name, r.paramList())
+			}
+			nargs[i] = driver.NamedValue{Name: name, Ordinal: i + 1, Value: v}
+		}
+
+		rows, err := stmt.QueryContext(ctx, nargs)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		res, err = e.read(rows)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("report %s: %w", r.Name, err)
+	}
+	return res, nil
+}
+
+// read reads all of rows into a Result.
+func (e *Engine) read(rows driver.Rows) (*Result, error) {
+	res := &Result{Columns: rows.Columns()}
+	res.Types = make([]string, len(res.Columns))
+	if rt, ok := rows.(driver.RowsColumnTypeDatabaseTypeName); ok {
+		for i := range res.Types {
+			res.Types[i] = rt.ColumnTypeDatabaseTypeName(i)
+		}
+	}
+	res.Rows = [][]any{}
+	for {
+		row := make([]any, len(res.Columns))
+		dest := make([]driver.Value, len(res.Columns))
+		if err := rows.Next(dest); errors.Is(err, io.EOF) {
+			return res, nil
+		} else if err != nil {
+			return nil, err
+		}
+		for i, v := range dest {
+			switch v := v.(type) {
+			case []byte: // the driver may reuse it
+				row[i] = bytes.Clone(v)
+			case time.Time:
+				if res.Types[i] == "TIMESTAMPTZ" {
+					row[i] = v.In(e.loc)
+				} else {
+					row[i] = v
+				}
+			default:
+				row[i] = v
+			}
+		}
+		res.Rows = append(res.Rows, row)
+	}
+}

@@ -1,0 +1,23 @@
+// Package sandbox holds emulators of the vendor APIs calletl extracts from.
+// Each emulator is an http.Handler that speaks its vendor's documented wire
+// format, replays the vendor document's own examples (testdata/<vendor>/),
+// generates deterministic traffic whose ground truth tests compare an
+// extractor's output against, and injects faults.
+//
+// Files:
+//   - faults.go: Faults and FaultInjector, shared by every emulator.
+//   - server.go: Start, which serves a handler on loopback for `etl demo`
+//     and `etl sandbox`.
+//   - mtt*.go: MTT, the MTT Telecom JSON-RPC API (getServiceHistoryByCustomer,
+//     getCallHistory, getPersonalAccountList, getCustomerBalance).
+//
+// Tests use the emulators through httptest:
+//
+//	m := sandbox.NewMTT(sandbox.MTTConfig{Seed: 1, Customers: []string{"110011256"},
+//		From: from, To: to, CallsPerDay: 100, BadRowsPerDay: 1})
+//	srv := httptest.NewServer(m)
+//	defer srv.Close()
+//	m.SetFaults(sandbox.Faults{TooManyEvery: 7, TruncateEvery: 11})
+//	// … run the extractor against srv.URL, then compare with m.Truth() and
+//	// m.FaultInjector().Counts().
+package sandbox

@@ -1,0 +1,267 @@
+package sandbox
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Faults are injected failures. Counters are per emulator and count every
+// request. "Every N" knobs are deterministic (the N-th, 2N-th… request gets
+// the fault); 0 disables a knob.
+//
+// When several knobs select the same request, one fault is applied, in this
+// priority: Error5xx, TooMany, Truncate, Malformed.
+type Faults struct {
+	// Latency is added before every answer, faulty or not. A request whose
+	// context ends during the wait is abandoned without an answer.
+	Latency time.Duration
+	// Error5xxEvery answers 503 with a small HTML body.
+	Error5xxEvery int
+	// TooManyEvery answers 429 with Retry-After: RetryAfter in whole
+	// seconds, rounded up, at least 1.
+	TooManyEvery int
+	RetryAfter   time.Duration
+	// TruncateEvery sends the real answer's status and headers with the full
+	// Content-Length, writes only the first half of the body and closes the
+	// connection: the client sees an unexpected EOF.
+	TruncateEvery int
+	// MalformedEvery answers 200 with a body that is not valid JSON: the real
+	// body's first half followed by "<html>".
+	MalformedEvery int
+}
+
+// FaultKind names one kind of injected failure.
+type FaultKind int
+
+// Kinds of faults, in the priority order in which they are chosen.
+const (
+	NoFault FaultKind = iota
+	Fault5xx
+	FaultTooMany
+	FaultTruncate
+	FaultMalformed
+)
+
+// String returns a short name such as "503" or "truncate".
+func (k FaultKind) String() string {
+	switch k {
+	case NoFault:
+		return "none"
+	case Fault5xx:
+		return "503"
+	case FaultTooMany:
+		return "429"
+	case FaultTruncate:
+		return "truncate"
+	case FaultMalformed:
+		return "malformed"
+	}
+	return "FaultKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// FaultCounts counts requests seen by a FaultInjector and the faults it
+// injected into them.
+type FaultCounts struct {
+	Requests  int // every request that entered the injector
+	Error5xx  int
+	TooMany   int
+	Truncate  int
+	Malformed int
+}
+
+// Total is the number of requests that got a fault of any kind.
+func (c FaultCounts) Total() int { return c.Error5xx + c.TooMany + c.Truncate + c.Malformed }
+
+// FaultInjector wraps http.Handlers and applies Faults to their answers. It
+// is safe for concurrent use; SetFaults changes the faults at runtime. The
+// fault of a request is chosen once, when the request enters, from the
+// request's sequence number and the Faults in force at that moment. Every
+// handler returned by Wrap shares the injector's counters.
+type FaultInjector struct {
+	mu     sync.Mutex
+	faults Faults
+	counts FaultCounts
+}
+
+// NewFaultInjector returns an injector applying f.
+func NewFaultInjector(f Faults) *FaultInjector {
+	return &FaultInjector{faults: f}
+}
+
+// SetFaults replaces the faults applied to requests that arrive from now on.
+// The request sequence numbers are not reset.
+func (f *FaultInjector) SetFaults(faults Faults) {
+	f.mu.Lock()
+	f.faults = faults
+	f.mu.Unlock()
+}
+
+// Faults returns the faults in force.
+func (f *FaultInjector) Faults() Faults {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.faults
+}
+
+// Counts returns how many requests entered the injector and how many faults
+// of each kind it injected.
+func (f *FaultInjector) Counts() FaultCounts {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.counts
+}
+
+// choose numbers the request, picks its fault and counts it.
+func (f *FaultInjector) choose() (FaultKind, Faults) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.counts.Requests++
+	n, ft := f.counts.Requests, f.faults
+	every := func(k int) bool { return k > 0 && n%k == 0 }
+	kind := NoFault
+	switch {
+	case every(ft.Error5xxEvery):
+		kind = Fault5xx
+		f.counts.Error5xx++
+	case every(ft.TooManyEvery):
+		kind = FaultTooMany
+		f.counts.TooMany++
+	case every(ft.TruncateEvery):
+		kind = FaultTruncate
+		f.counts.Truncate++
+	case every(ft.MalformedEvery):
+		kind = FaultMalformed
+		f.counts.Malformed++
+	}
+	return kind, ft
+}
+
+// Wrap returns a handler that applies the injector's faults in front of h.
+// Requests answered with 503 or 429 never reach h; truncated and malformed
+// answers are h's real answers, damaged.
+func (f *FaultInjector) Wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		kind, ft := f.choose()
+		if ft.Latency > 0 {
+			t := time.NewTimer(ft.Latency)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		switch kind {
+		case Fault5xx:
+			body := "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n" +
+				"<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n</body>\r\n</html>\r\n"
+			writeSimple(w, http.StatusServiceUnavailable, "text/html", body)
+		case FaultTooMany:
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(ft.RetryAfter)))
+			body := "<html>\r\n<head><title>429 Too Many Requests</title></head>\r\n" +
+				"<body>\r\n<center><h1>429 Too Many Requests</h1></center>\r\n</body>\r\n</html>\r\n"
+			writeSimple(w, http.StatusTooManyRequests, "text/html", body)
+		case FaultTruncate:
+			rec := newRecorder()
+			h.ServeHTTP(rec, r)
+			truncate(w, r, rec)
+		case FaultMalformed:
+			rec := newRecorder()
+			h.ServeHTTP(rec, r)
+			body := rec.body.Bytes()
+			bad := append(body[:len(body)/2:len(body)/2], "<html>"...)
+			copyHeader(w.Header(), rec.header)
+			w.Header().Set("Content-Length", strconv.Itoa(len(bad)))
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(bad)
+		default:
+			h.ServeHTTP(w, r)
+		}
+	})
+}
+
+// retryAfterSeconds rounds d up to whole seconds, at least 1.
+func retryAfterSeconds(d time.Duration) int {
+	s := int(math.Ceil(d.Seconds()))
+	return max(s, 1)
+}
+
+// writeSimple writes a complete small answer.
+func writeSimple(w http.ResponseWriter, status int, contentType, body string) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}
+
+// truncate sends rec's status and headers with the full Content-Length, then
+// the first half of its body, then closes the connection. Over HTTP/1 it
+// hijacks the connection. Where that is impossible it writes the half body
+// under the full Content-Length: over HTTP/2 it then aborts the handler,
+// which resets the stream; a ResponseRecorder in a test just keeps the half.
+func truncate(w http.ResponseWriter, r *http.Request, rec *recorder) {
+	body := rec.body.Bytes()
+	half := body[:len(body)/2]
+	rec.header.Set("Content-Length", strconv.Itoa(len(body)))
+	rc := http.NewResponseController(w)
+	conn, brw, err := rc.Hijack()
+	if err != nil {
+		copyHeader(w.Header(), rec.header)
+		w.WriteHeader(rec.statusCode())
+		_, _ = w.Write(half)
+		_ = rc.Flush()
+		if r.ProtoMajor >= 2 {
+			panic(http.ErrAbortHandler)
+		}
+		return
+	}
+	defer conn.Close()
+	fmt.Fprintf(brw, "HTTP/1.1 %d %s\r\n", rec.statusCode(), http.StatusText(rec.statusCode()))
+	_ = rec.header.Write(brw)
+	_, _ = brw.WriteString("\r\n")
+	_, _ = brw.Write(half)
+	_ = brw.Flush()
+}
+
+func copyHeader(dst, src http.Header) {
+	for k, v := range src {
+		dst[k] = v
+	}
+}
+
+// recorder buffers a handler's answer so that a fault can damage it.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newRecorder() *recorder { return &recorder{header: make(http.Header)} }
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+}
+
+// statusCode is the recorded status, 200 when the handler set none.
+func (r *recorder) statusCode() int {
+	if r.status == 0 {
+		return http.StatusOK
+	}
+	return r.status
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.body.Write(p)
+}
