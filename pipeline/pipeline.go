@@ -51,7 +51,7 @@ type Progress interface {
 
 type noProgress struct{}
 
-func (noProgress) Plan(int)                                        {}
+func (noProgress) Plan(int)                                            {}
 func (noProgress) Window(model.StreamKey, string, model.Counts, error) {}
 
 // Config configures a pipeline.

@@ -321,7 +321,6 @@ func (c *Client) Ping(ctx context.Context) error {
 	return err
 }
 
-
 // scanHistory reads the result of getServiceHistoryByCustomer,
 // {"<type>": [rows…], "success": 1}, appending rows that are objects to rows
 // and other elements to broken.
