@@ -1,7 +1,10 @@
 package load
 
 import (
+	"runtime"
+
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"maps"
 	"slices"
 
@@ -95,17 +98,21 @@ func (tx *Tx) Commit() (TxStats, error) {
 
 	// Phase 1: finish every temporary file (footer, fsync, close), so that
 	// nothing is replaced unless every file of the transaction is complete.
+	// Files are independent, so they are finished side by side: closing a
+	// Parquet writer compresses its buffered row group, the costliest step.
 	stats := TxStats{Rows: make(map[string]int64, len(tx.tables))}
 	dates := maps.Clone(tx.covered)
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, st := range tx.tables {
 		stats.Rows[st.name] = 0
 		for _, date := range slices.Sorted(maps.Keys(st.parts)) {
-			p := st.parts[date]
-			if err := p.finish(); err != nil {
-				return TxStats{}, err
-			}
+			g.Go(st.parts[date].finish)
 			dates[date] = struct{}{}
 		}
+	}
+	if err := g.Wait(); err != nil {
+		return TxStats{}, err
 	}
 
 	// Phase 2: rename the new files over the old ones, remove what the

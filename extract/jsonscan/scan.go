@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Kind is the type of a JSON value.
@@ -348,6 +349,26 @@ func Text(k Kind, raw []byte) (text string, ok bool, err error) {
 		return string(raw), true, nil
 	}
 	return "", false, nil
+}
+
+// TextView is Text without copying: an unescaped string shares the
+// document's memory (unsafe.String), so the result is valid only while the
+// document's bytes are alive and unmodified. Use it for values that are
+// consumed before the document is dropped; it saves an allocation per field.
+func TextView(k Kind, raw []byte) (text string, ok bool, err error) {
+	if k == String {
+		inner := raw[1 : len(raw)-1]
+		if len(inner) == 0 {
+			return "", true, nil
+		}
+		if !hasEscape(inner) {
+			return unsafe.String(&inner[0], len(inner)), true, nil
+		}
+	}
+	if k == Number {
+		return unsafe.String(&raw[0], len(raw)), true, nil
+	}
+	return Text(k, raw)
 }
 
 // unquote decodes a quoted JSON string token (already validated).

@@ -346,10 +346,12 @@ func scanHistory(s *jsonscan.Scanner, typ string, rows, broken []Row) ([]Row, []
 
 // DecodeHistory decodes a whole getServiceHistoryByCustomer answer: the
 // rows of typ, the elements that are not objects, or the JSON-RPC error.
-func DecodeHistory(body []byte, typ string) (rows, broken []Row, err error) {
+// Rows are appended to reuse[:0], so a caller decoding page after page can
+// keep one slice.
+func DecodeHistory(body []byte, typ string, reuse []Row) (rows, broken []Row, err error) {
 	err = envelope(body, func(s *jsonscan.Scanner) error {
 		var err error
-		rows, broken, err = scanHistory(s, typ, nil, nil)
+		rows, broken, err = scanHistory(s, typ, reuse[:0], nil)
 		return err
 	})
 	return rows, broken, err

@@ -40,7 +40,7 @@ func docExample(t testing.TB, name string) []byte {
 // The vendor document's getServiceHistoryByCustomer example parses to the
 // records it shows, including the "clid" spelling and integers as strings.
 func TestDocExampleHistory(t *testing.T) {
-	rows, broken, err := DecodeHistory(docExample(t, "getServiceHistoryByCustomer.response.json"), "dialed")
+	rows, broken, err := DecodeHistory(docExample(t, "getServiceHistoryByCustomer.response.json"), "dialed", nil)
 	if err != nil || len(broken) != 0 || len(rows) != 3 {
 		t.Fatalf("rows %d broken %d err %v", len(rows), len(broken), err)
 	}
@@ -89,7 +89,7 @@ func TestDocExampleErrors(t *testing.T) {
 		"getCustomerBalance.error-32001.json":     ErrNoData,
 		"getPersonalAccountList.error-32602.json": ErrInvalidParams,
 	} {
-		_, _, err := DecodeHistory(docExample(t, file), "dialed")
+		_, _, err := DecodeHistory(docExample(t, file), "dialed", nil)
 		var re *RPCError
 		if !errors.Is(err, want) || !errors.As(err, &re) || re.Message == "" {
 			t.Errorf("%s: %v, want %v", file, err, want)
@@ -99,7 +99,7 @@ func TestDocExampleErrors(t *testing.T) {
 
 func TestUnknownFieldsAreKept(t *testing.T) {
 	body := `{"jsonrpc":"2.0","id":"1","result":{"missed":[{"cli":"8 916 123-45-67","cld":"0012","connect_time":"2026-11-20 10:00:00","region":"77","legs":[1,2],"h323_conf_id":""}, 5],"success":1}}`
-	rows, broken, err := DecodeHistory([]byte(body), "missed")
+	rows, broken, err := DecodeHistory([]byte(body), "missed", nil)
 	if err != nil || len(rows) != 1 || len(broken) != 1 {
 		t.Fatalf("rows %d broken %d err %v", len(rows), len(broken), err)
 	}
@@ -324,7 +324,7 @@ func FuzzHistoryPage(f *testing.F) {
 	f.Add(docExample(f, "error-32001.json"))
 	f.Add([]byte(`{"result":{"dialed":[{"connect_time":"2026-01-01 00:00:00","charged":"1,5","x":{"y":[]}},null]}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		rows, _, err := DecodeHistory(body, "dialed")
+		rows, _, err := DecodeHistory(body, "dialed", nil)
 		if err != nil {
 			return
 		}

@@ -6,7 +6,8 @@ import (
 	"github.com/calletl/calletl/extract/jsonscan"
 )
 
-// Row is one call history row as the API sends it: every documented field
+// Row is one call history row as the API sends it. Its strings share the
+// page body's memory, which stays alive as long as any of them does: every documented field
 // as text (integers arrive as strings or numbers, any field may be missing),
 // unknown fields kept as a JSON object, and the row's exact bytes.
 type Row struct {
@@ -97,7 +98,10 @@ func scanRow(s *jsonscan.Scanner, r *Row) error {
 			extras.Write(raw)
 			return nil
 		}
-		text, _, err := jsonscan.Text(kind, raw)
+		// Fields share the page body's memory: a page's rows are consumed
+		// (copied into Arrow builders) before the body is dropped, and the
+		// body is never modified.
+		text, _, err := jsonscan.TextView(kind, raw)
 		if err != nil {
 			return err
 		}

@@ -69,11 +69,16 @@ func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Windo
 			Reason: reason, Raw: string(raw), RunID: run.ID, RejectedAt: mc.ExtractedAt,
 		})
 	}
-	var n model.Counts
-	err := s.c.History(ctx, key.Account, key.Stream, w.From, w.To, func(p Page) error {
+	var (
+		n   model.Counts
+		c   model.Call // reused: one allocation per window, not two per row
+		d   Detail
+		err error
+	)
+	err = s.c.History(ctx, key.Account, key.Stream, w.From, w.To, func(p Page) error {
 		n.Pages++
 		for i := range p.Rows {
-			c, d, err := Map(&mc, &p.Rows[i])
+			c, d, err = Map(&mc, &p.Rows[i])
 			if err == nil && c.Date != w.Day {
 				err = fmt.Errorf("connect_time %s falls on %s, outside the requested window", p.Rows[i].ConnectTime, c.Date)
 			}
