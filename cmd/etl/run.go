@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"runtime/debug"
 	"text/tabwriter"
 	"time"
@@ -38,6 +39,9 @@ func (a *app) open(lock bool) (*env, error) {
 		return nil, err
 	}
 	e := &env{cfg: cfg}
+	if os.Getenv("GOMEMLIMIT") == "" { // the environment wins over the config
+		debug.SetMemoryLimit(cfg.memoryLimit)
+	}
 	if e.state, err = state.Open(cfg.path(cfg.State)); err != nil {
 		return nil, err
 	}

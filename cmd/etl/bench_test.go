@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/sandbox"
+)
+
+// BenchmarkEndToEnd runs the real etl process (this test binary re-executed
+// as etl) against the MTT emulator served from the benchmark process, and
+// reports throughput and the etl process's peak RSS. The emulator's memory
+// is not counted. Sizes grow by days of ~100k calls (4 history types ×
+// ~25k), so a flat peak RSS means memory does not grow with the row count.
+//
+//	go test -run '^$' -bench EndToEnd -benchtime 1x ./cmd/etl/
+func BenchmarkEndToEnd(b *testing.B) {
+	for _, days := range []int{3, 11} {
+		b.Run(fmt.Sprintf("days=%d", days), func(b *testing.B) {
+			var rows int64
+			var rss int64
+			var elapsed time.Duration
+			for b.Loop() {
+				r, m, d := endToEnd(b, days, 25_000)
+				rows, rss, elapsed = rows+r, max(rss, m), elapsed+d
+			}
+			b.ReportMetric(float64(rows)/float64(b.N), "rows")
+			b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
+			b.ReportMetric(float64(rss)/1024, "peak-RSS-MB")
+		})
+	}
+}
+
+var summaryLine = regexp.MustCompile(`run \S+: (\d+) windows, (\d+) pages, (\d+) rows`)
+
+func endToEnd(b *testing.B, days, perDay int) (rows, maxRSSKB int64, elapsed time.Duration) {
+	b.Helper()
+	now := time.Now()
+	today := now.UTC().Truncate(24 * time.Hour)
+	emu := sandbox.NewMTT(sandbox.MTTConfig{Seed: 5, Customers: []string{"110011256"},
+		From: today.AddDate(0, 0, -days), To: today.AddDate(0, 0, 1), CallsPerDay: perDay, Username: "u", Password: "benchmark-pw"})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	dir := b.TempDir()
+	os.WriteFile(filepath.Join(dir, "pw"), []byte("benchmark-pw"), 0o600)
+	cfg := fmt.Sprintf(`lake: lake
+state: state
+timezone: Europe/Moscow
+start_date: %s
+sources:
+  mtt:
+    base_url: %s
+    username: u
+    password: {file: pw}
+    customers: ["110011256"]
+    http: {concurrency: 4}
+`, model.Day(now.AddDate(0, 0, -(days-1)), msk), srv.URL)
+	os.WriteFile(filepath.Join(dir, "etl.yaml"), []byte(cfg), 0o644)
+
+	cmd := exec.Command(os.Args[0], "--config", filepath.Join(dir, "etl.yaml"), "--log-level", "warn", "run")
+	cmd.Env = append(os.Environ(), "CALLETL_E2E_CHILD=1")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	// The child's own high-water mark (VmHWM), sampled until it exits.
+	// Not rusage: Linux carries the parent's RSS at fork into a child's
+	// ru_maxrss, which would count the emulator.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			if kb := vmHWM(cmd.Process.Pid); kb > 0 {
+				maxRSSKB = max(maxRSSKB, kb)
+			} else {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	err := cmd.Wait()
+	<-done
+	if err != nil {
+		b.Fatalf("etl run: %v\n%s", err, errb.String())
+	}
+	elapsed = time.Since(start)
+	m := summaryLine.FindStringSubmatch(errb.String())
+	if m == nil {
+		b.Fatalf("no summary line in:\n%s", errb.String())
+	}
+	rows, _ = strconv.ParseInt(m[3], 10, 64)
+	return rows, maxRSSKB, elapsed
+}
+
+// vmHWM returns the peak resident set of a live process in KiB, 0 once it
+// is gone (or a zombie, whose memory is released).
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
