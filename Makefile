@@ -1,7 +1,6 @@
 # calletl — see README.md. Everything a fresh clone needs is installed here.
 GO       ?= go
 PKGS     := ./...
-BENCHTIME ?= 1x
 
 .PHONY: build demo test vet fmt-check bench fuzz clean
 
@@ -22,7 +21,9 @@ test: fmt-check vet ## gofmt, vet, and every test with the race detector
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 
 bench: ## the benchmarks behind BENCHMARKS.md
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 30m ./bench/ ./load/ ./extract/mtt/
+	$(GO) test -run '^$$' -bench PagesToParquet -benchtime 5x -count 3 ./extract/mtt/
+	$(GO) test -run '^$$' -bench EndToEnd -benchtime 1x -count 3 -timeout 30m ./cmd/etl/
+	$(GO) test -run '^$$' -bench WriteCalls -benchmem ./load/
 
 fuzz: ## a short run of every fuzz target
 	$(GO) test -run '^$$' -fuzz FuzzScanner -fuzztime 30s ./extract/jsonscan/
