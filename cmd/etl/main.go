@@ -82,6 +82,8 @@ type app struct {
 	stderr     io.Writer
 	redactor   *secret.Redactor
 	log        *slog.Logger
+	level      slog.LevelVar // lowered to warn while a progress bar is shown
+	levelSet   bool          // --log-level given explicitly
 }
 
 // usageError is a bad command line: exit 2 with the message.
@@ -118,6 +120,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "etl: %v\n\n%s", err, usage)
 		return exitUsage
 	}
+	global.Visit(func(f *flag.Flag) { a.levelSet = a.levelSet || f.Name == "log-level" })
 	rest := global.Args()
 	if len(rest) == 0 {
 		fmt.Fprint(stderr, usage)
@@ -187,7 +190,8 @@ func (a *app) newLogger() (*slog.Logger, error) {
 	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
 		return nil, &usageError{fmt.Sprintf("--log-level %q: want debug, info, warn or error", a.logLevel)}
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	a.level.Set(level)
+	opts := &slog.HandlerOptions{Level: &a.level}
 	format := a.logFormat
 	if format == "auto" {
 		format = "json"

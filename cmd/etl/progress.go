@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"github.com/schollz/progressbar/v3"
@@ -22,6 +23,10 @@ func (a *app) newProgress(desc string) *progress {
 	p := &progress{desc: desc}
 	if a.noProgress || !isTerminal(a.stderr) {
 		return p
+	}
+	// Info lines would tear the bar apart; warnings and errors still show.
+	if !a.levelSet && a.level.Level() < slog.LevelWarn {
+		a.level.Set(slog.LevelWarn)
 	}
 	p.bar = progressbar.NewOptions(-1,
 		progressbar.OptionSetWriter(a.stderr),

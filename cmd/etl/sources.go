@@ -35,7 +35,7 @@ func buildSources(c *Config, red *secret.Redactor, log *slog.Logger) ([]source, 
 			BaseURL: m.BaseURL, Username: m.Username, Password: pw,
 			Customers: m.Customers, Types: m.Types, PageSize: m.PageSize, Vendor: m.vendor,
 			HTTP: httpConfig("mtt", m.HTTP, red),
-		}, log.With("source", "mtt"))
+		}, log) // httpx adds source=mtt to its lines
 		if err != nil {
 			return nil, err
 		}
