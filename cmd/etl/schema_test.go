@@ -1,0 +1,61 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestLakeSchemaGolden pins every lake table's schema as plain DuckDB reads
+// it from the files a real run writes (Hive columns included). A change
+// here changes what analysts' queries see: review the diff, then
+// regenerate with go test ./cmd/etl -run LakeSchemaGolden -update.
+func TestLakeSchemaGolden(t *testing.T) {
+	w := newWorld(t, 1, 40, 1, "")
+	if code, _, stderr := w.etl("run"); code != exitOK {
+		t.Fatalf("etl run: exit %d\n%s", code, stderr)
+	}
+	db := duck(t)
+	var b strings.Builder
+	for _, table := range allTables() {
+		files, _ := filepath.Glob(filepath.Join(w.dir, "lake", table.Name, "*", "*", "*.parquet"))
+		if len(files) == 0 {
+			fmt.Fprintf(&b, "%s: no files in this run\n\n", table.Name)
+			continue
+		}
+		rows, err := db.Query(`DESCRIBE SELECT * FROM ` + w.glob(table.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s:\n", table.Name)
+		for rows.Next() {
+			var name, typ string
+			var null, key, def, extra any
+			if err := rows.Scan(&name, &typ, &null, &key, &def, &extra); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "  %-24s %s\n", name, typ)
+		}
+		rows.Close()
+		b.WriteString("\n")
+	}
+	golden := filepath.Join("testdata", "lake-schema.golden")
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got := b.String(); got != string(want) {
+		t.Errorf("lake schema changed; review and run with -update.\n--- got\n%s\n--- want\n%s", got, want)
+	}
+}
