@@ -10,6 +10,9 @@
 //     and `etl sandbox`.
 //   - mtt*.go: MTT, the MTT Telecom JSON-RPC API (getServiceHistoryByCustomer,
 //     getCallHistory, getPersonalAccountList, getCustomerBalance).
+//   - t2*.go: T2, the T2 Corporate PBX CRM OpenAPI (JWT token issuance,
+//     rotation and expiry on a controllable clock; call-records/info,
+//     statistics/missing, statistics/common, employees, call-records/file).
 //
 // Tests use the emulators through httptest:
 //
