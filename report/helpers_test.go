@@ -13,6 +13,8 @@ import (
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/calletl/calletl/extract/mtt"
+	"github.com/calletl/calletl/extract/t2"
 	"github.com/calletl/calletl/load"
 )
 
@@ -96,7 +98,7 @@ func sampleLake(t *testing.T, lake string) {
 // openEngine opens an engine over lake with the canonical tables.
 func openEngine(t *testing.T, lake, zone string) *Engine {
 	t.Helper()
-	e, err := Open(context.Background(), Options{Lake: lake, TimeZone: zone, Tables: load.CanonicalTables()})
+	e, err := Open(context.Background(), Options{Lake: lake, TimeZone: zone, Tables: allTables()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,4 +165,11 @@ func golden(t *testing.T, name string, got []byte) {
 // decimal returns the duckdb.Decimal v × 10^-scale.
 func decimal(v int64, scale uint8) duckdb.Decimal {
 	return duckdb.Decimal{Width: 18, Scale: scale, Value: big.NewInt(v)}
+}
+
+// allTables is every table the CLI registers, so every shipped report
+// (some read vendor tables) can run.
+func allTables() []load.TableInfo {
+	tables := append(load.CanonicalTables(), mtt.Tables()...)
+	return append(tables, t2.Tables()...)
 }

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/calletl/calletl/extract/mtt"
+	"github.com/calletl/calletl/extract/t2"
 	"github.com/calletl/calletl/model"
 )
 
@@ -35,6 +36,7 @@ type Config struct {
 // SourcesConfig has one section per vendor; a missing section is off.
 type SourcesConfig struct {
 	MTT *MTTConfig `yaml:"mtt"`
+	T2  *T2Config  `yaml:"t2"`
 }
 
 // SecretRef says where a secret is: an environment variable or a file.
@@ -70,6 +72,42 @@ type MTTConfig struct {
 	HTTP           HTTPConfig `yaml:"http"`
 
 	vendor *time.Location
+}
+
+// T2Config is sources.t2.
+type T2Config struct {
+	Enabled      *bool      `yaml:"enabled"`
+	BaseURL      string     `yaml:"base_url"`
+	AccessToken  SecretRef  `yaml:"access_token"`
+	RefreshToken SecretRef  `yaml:"refresh_token"`
+	TokenFile    string     `yaml:"token_file"`
+	PageSize     int        `yaml:"page_size"`
+	MCNNumbers   []string   `yaml:"mcn_numbers"`
+	HTTP         HTTPConfig `yaml:"http"`
+}
+
+func (t *T2Config) on() bool { return t != nil && (t.Enabled == nil || *t.Enabled) }
+
+func (t *T2Config) validate(c *Config, bad func(field, format string, args ...any)) {
+	const p = "sources.t2."
+	if t.BaseURL == "" {
+		t.BaseURL = t2.DefaultBaseURL
+	}
+	if !strings.HasPrefix(t.BaseURL, "https://") && !strings.HasPrefix(t.BaseURL, "http://") {
+		bad(p+"base_url", "%q: want an http(s) URL ending in /crm/openapi", t.BaseURL)
+	}
+	validateSecret(bad, p+"access_token", t.AccessToken)
+	validateSecret(bad, p+"refresh_token", t.RefreshToken)
+	if t.TokenFile == "" {
+		t.TokenFile = filepath.Join(c.State, "t2-tokens.json")
+	}
+	if t.PageSize == 0 {
+		t.PageSize = 500
+	}
+	if t.PageSize < 1 || t.PageSize > t2.MaxPageSize {
+		bad(p+"page_size", "%d: must be 1..%d", t.PageSize, t2.MaxPageSize)
+	}
+	t.HTTP.validate(bad, p+"http.")
 }
 
 // FieldError is a config error that names the field at fault.
@@ -163,8 +201,12 @@ func (c *Config) validate(file string) error {
 		enabled++
 		m.validate(bad)
 	}
+	if c.Sources.T2.on() {
+		enabled++
+		c.Sources.T2.validate(c, bad)
+	}
 	if enabled == 0 {
-		bad("sources", "no source is enabled: configure sources.mtt (see configs/etl.example.yaml)")
+		bad("sources", "no source is enabled: configure sources.mtt or sources.t2 (see configs/etl.example.yaml)")
 	}
 	return errors.Join(errs...)
 }

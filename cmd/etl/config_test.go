@@ -18,7 +18,8 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 	m := c.Sources.MTT
 	if c.Timezone != "Europe/Moscow" || *c.LookbackDays != 2 || c.memoryLimit != 160<<20 ||
-		m.PageSize != 1000 || m.HTTP.MaxRetryAfter != time.Minute || m.Password.Env != "MTT_PASSWORD" {
+		m.PageSize != 1000 || m.HTTP.MaxRetryAfter != time.Minute || m.Password.Env != "MTT_PASSWORD" ||
+		c.Sources.T2 == nil || c.Sources.T2.PageSize != 500 || c.Sources.T2.RefreshToken.Env != "T2_REFRESH_TOKEN" {
 		t.Errorf("example config: %+v %+v", c, m)
 	}
 }
@@ -32,7 +33,8 @@ func TestExampleConfigCoversEveryField(t *testing.T) {
 	for _, field := range []string{"lake", "state", "timezone", "lookback_days", "start_date", "memory_limit",
 		"enabled", "base_url", "username", "password", "customers", "types", "page_size", "vendor_timezone",
 		"concurrency", "rate_per_sec", "max_attempts", "base_backoff", "max_backoff", "max_retry_after",
-		"max_body_bytes", "response_header_timeout", "attempt_timeout"} {
+		"max_body_bytes", "response_header_timeout", "attempt_timeout",
+		"access_token", "refresh_token", "token_file", "mcn_numbers"} {
 		if !strings.Contains(string(b), "\n"+field+":") && !strings.Contains(string(b), " "+field+":") {
 			t.Errorf("configs/etl.example.yaml does not document %s", field)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net/http"
@@ -31,7 +32,12 @@ var demoCustomers = []string{"110011256", "110022512"}
 type emulators struct {
 	mux *http.ServeMux
 	mtt *sandbox.MTT
+	t2  *sandbox.T2
 }
+
+// t2Path is where the T2 emulator is mounted: a base URL ends in /crm/openapi
+// as the real one does.
+const t2Path = "/t2/crm/openapi"
 
 func newEmulators(now time.Time, days, callsPerDay int, faults bool) *emulators {
 	today := now.UTC().Truncate(24 * time.Hour)
@@ -45,9 +51,17 @@ func newEmulators(now time.Time, days, callsPerDay int, faults bool) *emulators 
 		// A little weather, so the demo shows retries doing their job.
 		m.SetFaults(sandbox.Faults{Error5xxEvery: 41, TooManyEvery: 67, RetryAfter: time.Second})
 	}
+	t := sandbox.NewT2(sandbox.T2Config{
+		Seed: demoSeed, From: today.AddDate(0, 0, -days), To: today,
+		CallsPerDay: callsPerDay * 3, MissedPerDay: callsPerDay / 3,
+	})
+	if faults {
+		t.SetFaults(sandbox.Faults{Error5xxEvery: 37})
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/mtt/", m)
-	return &emulators{mux: mux, mtt: m}
+	mux.Handle(t2Path+"/", http.StripPrefix(t2Path, t))
+	return &emulators{mux: mux, mtt: m, t2: t}
 }
 
 func (a *app) cmdDemo(ctx context.Context, args []string) error {
@@ -65,12 +79,19 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 	}
 	defer stop()
 
-	cfgPath, err := writeDemoConfig(*dir, base, now)
+	// The T2 emulator is new on every demo, like an administrator issuing a
+	// fresh token pair in the PBX web UI: the token file of an earlier demo
+	// holds a pair this emulator never issued, so it goes.
+	access, refresh := emu.t2.IssueTokens()
+	if err := os.Remove(filepath.Join(*dir, "state", "t2-tokens.json")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	cfgPath, err := writeDemoConfig(*dir, base, now, access, refresh)
 	if err != nil {
 		return err
 	}
 	a.configPath = cfgPath
-	fmt.Fprintf(a.stderr, "demo: MTT emulator at %s/mtt/, config %s\n", base, cfgPath)
+	fmt.Fprintf(a.stderr, "demo: MTT emulator at %s/mtt/, T2 at %s%s, config %s\n", base, base, t2Path, cfgPath)
 
 	e, err := a.open(true)
 	if err != nil {
@@ -95,19 +116,21 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 
 // writeDemoConfig writes DIR/etl.yaml pointing at the emulator, and the
 // demo password as a file secret, as a real deployment would.
-func writeDemoConfig(dir, base string, now time.Time) (string, error) {
+func writeDemoConfig(dir, base string, now time.Time, t2Access, t2Refresh string) (string, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "secrets"), 0o700); err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "secrets", "mtt-password"), []byte(demoPassword+"\n"), 0o600); err != nil {
-		return "", err
+	for name, value := range map[string]string{"mtt-password": demoPassword, "t2-access-token": t2Access, "t2-refresh-token": t2Refresh} {
+		if err := os.WriteFile(filepath.Join(dir, "secrets", name), []byte(value+"\n"), 0o600); err != nil {
+			return "", err
+		}
 	}
 	loc, err := time.LoadLocation(defaultTimezone)
 	if err != nil {
 		return "", err
 	}
 	start := model.Day(now.AddDate(0, 0, -(demoDays-1)), loc)
-	cfg := fmt.Sprintf(`# Written by 'etl demo': the built-in MTT emulator on loopback.
+	cfg := fmt.Sprintf(`# Written by 'etl demo': the built-in MTT and T2 emulators on loopback.
 # Paths are relative to this file. See configs/etl.example.yaml for every field.
 lake: lake
 state: state
@@ -125,7 +148,15 @@ sources:
       concurrency: 4
       max_attempts: 6
       max_retry_after: 5s
-`, defaultTimezone, start, base, demoUser, `"`+strings.Join(demoCustomers, `", "`)+`"`)
+  t2:
+    base_url: %s%s
+    access_token: {file: secrets/t2-access-token}
+    refresh_token: {file: secrets/t2-refresh-token}
+    page_size: 500
+    http:
+      concurrency: 3
+      max_retry_after: 5s
+`, defaultTimezone, start, base, demoUser, `"`+strings.Join(demoCustomers, `", "`)+`"`, base, t2Path)
 	path := filepath.Join(dir, "etl.yaml")
 	return path, os.WriteFile(path, []byte(cfg), 0o644)
 }
@@ -145,6 +176,8 @@ func (a *app) cmdSandbox(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stop()
+	access, refresh := emu.t2.IssueTokens()
+	defer fmt.Fprintf(a.stdout, "  T2:   base_url %s%s\n        access token  %s\n        refresh token %s\n", base, t2Path, access, refresh)
 	fmt.Fprintf(a.stdout, `sandbox serving until Ctrl-C
   MTT:  base_url %s/mtt/index.php  username %q  password %q
         customers %s

@@ -193,6 +193,11 @@ func (a *app) cmdCheck(ctx context.Context, args []string) error {
 			continue
 		}
 		fmt.Fprintf(a.stdout, "source %s: credentials ok (%d streams)\n", s.Name(), len(s.Streams()))
+		if w, ok := s.(interface{ Warnings(time.Time) []string }); ok {
+			for _, msg := range w.Warnings(time.Now()) {
+				fmt.Fprintf(a.stdout, "source %s: WARNING: %s\n", s.Name(), a.redactor.Redact(msg))
+			}
+		}
 	}
 	if len(errs) > 0 {
 		return &exitError{code: exitFailed, err: errors.Join(errs...)}

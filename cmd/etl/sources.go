@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/extract/mtt"
+	"github.com/calletl/calletl/extract/t2"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/secret"
@@ -41,6 +43,31 @@ func buildSources(c *Config, red *secret.Redactor, log *slog.Logger) ([]source, 
 		}
 		out = append(out, mtt.NewSource(client))
 	}
+	if t := c.Sources.T2; t.on() {
+		// Once the token file exists it owns the pair (the configured one
+		// died at the first refresh), so the configured secrets are only
+		// required before that.
+		tokenFile := c.path(t.TokenFile)
+		_, statErr := os.Stat(tokenFile)
+		haveFile := statErr == nil
+		access, err := secret.Load(t.AccessToken.Env, c.path(t.AccessToken.File))
+		if err != nil && !haveFile {
+			return nil, fmt.Errorf("sources.t2.access_token: %w", err)
+		}
+		refresh, err := secret.Load(t.RefreshToken.Env, c.path(t.RefreshToken.File))
+		if err != nil && !haveFile {
+			return nil, fmt.Errorf("sources.t2.refresh_token: %w", err)
+		}
+		red.Add(access.Reveal(), refresh.Reveal())
+		client, err := t2.New(t2.Config{
+			BaseURL: t.BaseURL, Access: access, Refresh: refresh, TokenFile: tokenFile,
+			PageSize: t.PageSize, MCNNumbers: t.MCNNumbers, HTTP: httpConfig("t2", t.HTTP, red),
+		}, log)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t2.NewSource(client))
+	}
 	return out, nil
 }
 
@@ -67,5 +94,6 @@ func lakeTables(sources []source) []load.TableInfo {
 // allTables lists every table calletl knows, configured or not, so views
 // and reports work on any lake.
 func allTables() []load.TableInfo {
-	return append(load.CanonicalTables(), mtt.Tables()...)
+	tables := append(load.CanonicalTables(), mtt.Tables()...)
+	return append(tables, t2.Tables()...)
 }

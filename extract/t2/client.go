@@ -1,0 +1,224 @@
+package t2
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/calletl/calletl/extract/httpx"
+	"github.com/calletl/calletl/secret"
+)
+
+// DefaultBaseURL is the T2 CRM OpenAPI base.
+const DefaultBaseURL = "https://ats2.t2.ru/crm/openapi"
+
+// DefaultPageSize is the page size of call-records/info and
+// statistics/missing when Config.PageSize is 0.
+const DefaultPageSize = 500
+
+// MaxPageSize bounds Config.PageSize.
+const MaxPageSize = 5000
+
+// Config configures the T2 source.
+type Config struct {
+	BaseURL string // up to and including /crm/openapi; DefaultBaseURL when empty
+	// Access and Refresh are the first token pair, issued in the PBX web UI.
+	// They are used only until TokenFile exists.
+	Access, Refresh secret.Value
+	// TokenFile holds the current pair once refreshed (e.g. STATE/t2-tokens.json).
+	// Required: without it a refreshed pair would be lost.
+	TokenFile  string
+	PageSize   int      // page size for call records and missed calls (default 500)
+	MCNNumbers []string // statistics/missing mcn_numbers filter; all numbers when empty
+	HTTP       httpx.Config
+	// Now is the clock for token expiry; time.Now when nil.
+	Now func() time.Time
+}
+
+// Client talks to the T2 CRM OpenAPI. It is safe for concurrent use.
+type Client struct {
+	cfg    Config
+	http   *httpx.Client
+	tokens *TokenStore
+	log    *slog.Logger
+}
+
+// New returns a client. It loads the token file (or takes the configured
+// pair) and registers every token, now and after each refresh, with
+// cfg.HTTP.Redactor.
+func New(cfg Config, log *slog.Logger) (*Client, error) {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.PageSize == 0 {
+		cfg.PageSize = DefaultPageSize
+	}
+	if cfg.PageSize < 1 || cfg.PageSize > MaxPageSize {
+		return nil, fmt.Errorf("t2: page size %d: must be 1..%d", cfg.PageSize, MaxPageSize)
+	}
+	if cfg.TokenFile == "" {
+		return nil, errors.New("t2: token file not configured: a refreshed token pair must be saved")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.HTTP.Concurrency <= 0 {
+		cfg.HTTP.Concurrency = 4
+	}
+	if cfg.HTTP.Name == "" {
+		cfg.HTTP.Name = "t2"
+	}
+	if cfg.HTTP.Redactor == nil {
+		cfg.HTTP.Redactor = secret.NewRedactor()
+	}
+	cfg.HTTP.Logger = log
+	base := cfg.HTTP.Transport
+	if base == nil {
+		base = httpx.NewTransport(cfg.HTTP)
+	}
+	refreshCfg := cfg.HTTP
+	refreshCfg.Transport = base
+	refreshCfg.Concurrency = 1
+	store, err := newTokenStore(cfg.TokenFile, cfg.BaseURL+"/authorization/refresh/token",
+		cfg.Access, cfg.Refresh, httpx.New(refreshCfg), cfg.HTTP.Redactor, cfg.Now, log)
+	if err != nil {
+		return nil, err
+	}
+	hc := cfg.HTTP
+	hc.Transport = &transport{base: base, store: store}
+	return &Client{cfg: cfg, http: httpx.New(hc), tokens: store, log: log}, nil
+}
+
+// Tokens returns the client's token store.
+func (c *Client) Tokens() *TokenStore { return c.tokens }
+
+// Warnings reports token problems for `etl check` (see TokenStore.Warnings).
+func (c *Client) Warnings(now time.Time) []string { return c.tokens.Warnings(now) }
+
+// get fetches path?q and returns the body of a 200 answer. body must be
+// JSON (a proxy's HTML page is retried). 403s become *AuthError (the
+// transport has already refreshed and retried an expired token).
+func (c *Client) get(ctx context.Context, op, path string, q url.Values) ([]byte, error) {
+	u := c.cfg.BaseURL + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	newReq := func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Accept", "application/json")
+		return req, nil
+	}
+	check := func(resp *http.Response, body []byte) error {
+		switch {
+		case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized:
+			return authErrorFor(forbidden(body), c.cfg.TokenFile)
+		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+			return httpx.Retryable(&httpx.StatusError{StatusCode: resp.StatusCode, Body: string(head(body))})
+		case resp.StatusCode != http.StatusOK:
+			return &httpx.StatusError{StatusCode: resp.StatusCode, Body: string(head(body))}
+		case !json.Valid(body):
+			return httpx.Retryable(fmt.Errorf("HTTP 200 with a body that is not JSON: %q", head(body)))
+		}
+		return nil
+	}
+	ctx, cancel := withAuthStop(ctx)
+	defer cancel(nil)
+	body, err := c.http.Do(ctx, op, newReq, check)
+	if stopped := authStopped(ctx); stopped != nil {
+		return nil, fmt.Errorf("t2: %s: %w", op, stopped)
+	}
+	return body, err
+}
+
+// isoTime formats t as an ISO offset date-time in loc.
+func isoTime(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+// Page is one page of a paged endpoint: the array's elements, raw.
+type Page struct {
+	N    int               // 0-based page number
+	Rows []json.RawMessage // elements as sent
+}
+
+// paged pages through path with page/size/sort from page 0 to the first page
+// shorter than the page size, calling fn for each in order in the calling
+// goroutine; it stops at fn's first error.
+func (c *Client) paged(ctx context.Context, what, path string, q url.Values, fn func(Page) error) error {
+	q.Set("size", strconv.Itoa(c.cfg.PageSize))
+	for n := 0; ; n++ {
+		q.Set("page", strconv.Itoa(n))
+		op := fmt.Sprintf("%s %s..%s page %d", what, q.Get("start"), q.Get("end"), n)
+		body, err := c.get(ctx, op, path, q)
+		if err != nil {
+			return err
+		}
+		var rows []json.RawMessage
+		if err := json.Unmarshal(body, &rows); err != nil {
+			return fmt.Errorf("t2: %s: the answer is not a JSON array: %w", op, err)
+		}
+		if err := fn(Page{N: n, Rows: rows}); err != nil {
+			return err
+		}
+		if len(rows) < c.cfg.PageSize {
+			return nil
+		}
+	}
+}
+
+// CallRecords pages through GET /call-records/info over [from, to), sent
+// in loc, sorted by date ascending.
+func (c *Client) CallRecords(ctx context.Context, from, to time.Time, loc *time.Location, fn func(Page) error) error {
+	q := url.Values{"start": {isoTime(from, loc)}, "end": {isoTime(to, loc)}, "sort": {"date,ASC"}}
+	return c.paged(ctx, "call-records/info", "/call-records/info", q, fn)
+}
+
+// Missing pages through GET /statistics/missing over [from, to), sent in
+// loc, restricted to Config.MCNNumbers when set.
+func (c *Client) Missing(ctx context.Context, from, to time.Time, loc *time.Location, fn func(Page) error) error {
+	q := url.Values{"start": {isoTime(from, loc)}, "end": {isoTime(to, loc)}, "sort": {"startDate"}}
+	for _, n := range c.cfg.MCNNumbers {
+		q.Add("mcn_numbers", n)
+	}
+	return c.paged(ctx, "statistics/missing", "/statistics/missing", q, fn)
+}
+
+// CommonStats calls GET /statistics/common for the company over [from, to)
+// and returns the answer object as sent.
+func (c *Client) CommonStats(ctx context.Context, from, to time.Time, loc *time.Location) (json.RawMessage, error) {
+	q := url.Values{"start": {isoTime(from, loc)}, "end": {isoTime(to, loc)}}
+	return c.get(ctx, fmt.Sprintf("statistics/common %s..%s", q.Get("start"), q.Get("end")), "/statistics/common", q)
+}
+
+// Employees calls GET /employees and returns its elements as sent.
+func (c *Client) Employees(ctx context.Context) ([]json.RawMessage, error) {
+	body, err := c.get(ctx, "employees", "/employees", nil)
+	if err != nil {
+		return nil, err
+	}
+	var rows []json.RawMessage
+	if err := json.Unmarshal(body, &rows); err != nil {
+		return nil, fmt.Errorf("t2: employees: the answer is not a JSON array: %w", err)
+	}
+	return rows, nil
+}
+
+// Ping lists the employees: one cheap authenticated call for `etl check`.
+func (c *Client) Ping(ctx context.Context) error {
+	_, err := c.Employees(ctx)
+	return err
+}

@@ -1,0 +1,439 @@
+package t2
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/calletl/calletl/extract/httpx"
+	"github.com/calletl/calletl/secret"
+	"github.com/calletl/calletl/state"
+)
+
+// Token timing rules.
+const (
+	// RefreshAhead is how long before the access token's JWT exp the store
+	// refreshes without waiting for a 403.
+	RefreshAhead = 5 * time.Minute
+	// WarnRefreshExpiry: Warnings reports a refresh token expiring within it.
+	WarnRefreshExpiry = 48 * time.Hour
+	// WarnUnused: Warnings reports a pair not refreshed for this long (the
+	// vendor kills a refresh token unused for 7 days).
+	WarnUnused = 5 * 24 * time.Hour
+)
+
+// The 403 "details" texts of the T2 API.
+const (
+	detailExpired        = "The token is expired"
+	detailAlreadyUpdated = "The token has already been updated"
+	detailBadToken       = "Bad token"
+	detailInvalidType    = "Invalid token type"
+	detailHeaderRequired = "Authorization header required"
+)
+
+// ErrAuth is wrapped by every error that needs the operator: the tokens
+// were refused (other than by plain expiry), a refresh failed for good, or
+// a refreshed pair could not be saved. Retrying does not help.
+var ErrAuth = errors.New("t2: authorization failed")
+
+// AuthError is an ErrAuth with the vendor's 403 detail (when there was one)
+// and what the operator must do. It never holds a token.
+type AuthError struct {
+	Detail string // the 403 "details" text, "" when the failure was local
+	Msg    string // what happened and what to do
+	Err    error  // the cause, may be nil
+}
+
+func (e *AuthError) Error() string {
+	s := "t2: authorization failed"
+	if e.Detail != "" {
+		s += fmt.Sprintf(" (%q)", e.Detail)
+	}
+	s += ": " + e.Msg
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *AuthError) Unwrap() []error { return []error{ErrAuth, e.Err} }
+
+// reissue is the operator's fix for a dead pair.
+func reissue(file string) string {
+	return "issue a new access/refresh token pair in the T2 PBX web UI, put it into the configured secrets (sources.t2.access_token / refresh_token) and delete the token file " + file
+}
+
+// authErrorFor maps a 403 detail other than expiry to what the operator must do.
+func authErrorFor(detail, file string) *AuthError {
+	var msg string
+	switch detail {
+	case detailAlreadyUpdated:
+		msg = "the token pair was already refreshed elsewhere (another process or a lost response) and is now dead; " + reissue(file)
+	case detailBadToken:
+		msg = "the API cannot parse the token; check that the configured token is complete, or " + reissue(file)
+	case detailInvalidType:
+		msg = "an access token was given where a refresh token belongs or the other way round; check that access_token and refresh_token are not swapped, then delete the token file " + file
+	case detailHeaderRequired:
+		msg = "no token was sent; configure sources.t2.access_token and refresh_token"
+	case detailExpired:
+		msg = "the token is still expired after a refresh; " + reissue(file)
+	default:
+		msg = "the API refused the token; " + reissue(file)
+	}
+	return &AuthError{Detail: detail, Msg: msg}
+}
+
+// forbidden reads the "details" of a 403 body ("" when it has none).
+func forbidden(body []byte) string {
+	var f struct {
+		Details string `json:"details"`
+	}
+	_ = json.Unmarshal(body, &f)
+	return strings.TrimSpace(f.Details)
+}
+
+// tokenFile is the token store's file: the current pair and when it was
+// last refreshed. It is written with mode 0600.
+type tokenFile struct {
+	AccessToken  string    `json:"access_token"`
+	RefreshToken string    `json:"refresh_token"`
+	RefreshedAt  time.Time `json:"refreshed_at,omitzero"`
+}
+
+// TokenStore owns the T2 token pair. The first pair comes from the
+// configuration; once the token file exists it wins over the configuration.
+// A refresh saves the new pair to the file (atomically, 0600) before the
+// pair is used anywhere, because the vendor invalidates the old pair at
+// once. At most one refresh runs at a time; requests that hit an expired
+// token meanwhile wait for it and retry with the new pair. It is safe for
+// concurrent use.
+type TokenStore struct {
+	path       string
+	refreshURL string
+	http       *httpx.Client // for the refresh call: the base transport, no token handling
+	red        *secret.Redactor
+	now        func() time.Time
+	log        *slog.Logger
+
+	mu       sync.Mutex
+	pair     tokenFile
+	gen      int           // incremented on every refresh
+	inflight chan struct{} // closed when the running refresh ends; nil when none runs
+	fatal    error         // a refresh failed for good: every later use fails with it
+	refreshs int
+}
+
+// newTokenStore loads path if it exists, else takes the configured pair.
+func newTokenStore(path, refreshURL string, access, refresh secret.Value, hc *httpx.Client, red *secret.Redactor, now func() time.Time, log *slog.Logger) (*TokenStore, error) {
+	s := &TokenStore{path: path, refreshURL: refreshURL, http: hc, red: red, now: now, log: log}
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(b, &s.pair); err != nil {
+			return nil, fmt.Errorf("t2: token file %s: %w (delete it to start again from the configured tokens)", path, err)
+		}
+		if s.pair.AccessToken == "" || s.pair.RefreshToken == "" {
+			return nil, fmt.Errorf("t2: token file %s lacks a token (delete it to start again from the configured tokens)", path)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		if access.IsZero() || refresh.IsZero() {
+			return nil, errors.New("t2: no token file yet and access or refresh token not configured: issue a pair in the T2 PBX web UI and configure both")
+		}
+		s.pair = tokenFile{AccessToken: access.Reveal(), RefreshToken: refresh.Reveal()}
+	default:
+		return nil, fmt.Errorf("t2: token file: %w", err)
+	}
+	s.red.Add(s.pair.AccessToken, s.pair.RefreshToken, access.Reveal(), refresh.Reveal())
+	return s, nil
+}
+
+// Refreshes returns how many refreshes this store has made.
+func (s *TokenStore) Refreshes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refreshs
+}
+
+// access returns the access token to send and its generation, refreshing
+// first when its JWT exp is within RefreshAhead.
+func (s *TokenStore) access(ctx context.Context) (string, int, error) {
+	s.mu.Lock()
+	tok, gen, fatal := s.pair.AccessToken, s.gen, s.fatal
+	s.mu.Unlock()
+	if fatal != nil {
+		return "", 0, fatal
+	}
+	if exp, ok := jwtExp(tok); ok && exp.Sub(s.now()) < RefreshAhead {
+		if err := s.refresh(ctx, gen); err != nil {
+			return "", 0, err
+		}
+		s.mu.Lock()
+		tok, gen = s.pair.AccessToken, s.gen
+		s.mu.Unlock()
+	}
+	return tok, gen, nil
+}
+
+// refresh replaces the pair of generation seen. When a newer pair already
+// exists it returns at once; when a refresh is running it waits for it.
+func (s *TokenStore) refresh(ctx context.Context, seen int) error {
+	s.mu.Lock()
+	for {
+		if s.fatal != nil {
+			err := s.fatal
+			s.mu.Unlock()
+			return err
+		}
+		if s.gen != seen {
+			s.mu.Unlock()
+			return nil
+		}
+		if s.inflight == nil {
+			break
+		}
+		ch := s.inflight
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		s.mu.Lock()
+	}
+	done := make(chan struct{})
+	s.inflight = done
+	old := s.pair.RefreshToken
+	s.mu.Unlock()
+
+	next, err := s.exchange(ctx, old)
+	if err == nil {
+		next.RefreshedAt = s.now().UTC()
+		err = s.save(next)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil {
+		s.pair = next
+		s.gen++
+		s.refreshs++
+	} else if errors.Is(err, ErrAuth) {
+		s.fatal = err
+	}
+	s.inflight = nil
+	close(done)
+	if err == nil {
+		s.log.Info("t2 tokens refreshed", "file", s.path)
+	}
+	return err
+}
+
+// exchange calls the refresh endpoint. The new tokens are registered with
+// the Redactor before anything can print them.
+func (s *TokenStore) exchange(ctx context.Context, refresh string) (tokenFile, error) {
+	var next tokenFile
+	var authErr error
+	newReq := func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, s.refreshURL, nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Authorization", refresh)
+		return req, nil
+	}
+	check := func(resp *http.Response, body []byte) error {
+		switch {
+		case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized:
+			detail := forbidden(body)
+			ae := authErrorFor(detail, s.path)
+			if detail == detailExpired {
+				ae.Msg = "the refresh token has expired (it lives 7 days and must be used within them); " + reissue(s.path)
+			}
+			ae.Msg = "token refresh refused: " + ae.Msg
+			authErr = ae
+			return nil
+		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+			return httpx.Retryable(&httpx.StatusError{StatusCode: resp.StatusCode, Body: string(head(body))})
+		case resp.StatusCode != http.StatusOK:
+			return &httpx.StatusError{StatusCode: resp.StatusCode, Body: string(head(body))}
+		}
+		var p struct {
+			AccessToken  string `json:"accessToken"`
+			RefreshToken string `json:"refreshToken"`
+		}
+		if err := json.Unmarshal(body, &p); err != nil || p.AccessToken == "" || p.RefreshToken == "" {
+			// The old pair may already be dead: nothing to retry with.
+			s.red.Add(p.AccessToken, p.RefreshToken)
+			authErr = &AuthError{Msg: "the token refresh answered without a usable token pair; " + reissue(s.path), Err: err}
+			return nil
+		}
+		s.red.Add(p.AccessToken, p.RefreshToken)
+		next = tokenFile{AccessToken: p.AccessToken, RefreshToken: p.RefreshToken}
+		return nil
+	}
+	if _, err := s.http.Do(ctx, "refresh token", newReq, check); err != nil {
+		return next, fmt.Errorf("t2: refresh token: %w", err)
+	}
+	if authErr != nil {
+		return next, authErr
+	}
+	return next, nil
+}
+
+// save writes the pair durably. A failure is fatal: the vendor has already
+// invalidated the old pair and the new one must not be used unsaved.
+func (s *TokenStore) save(p tokenFile) error {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := state.WriteFileAtomic(s.path, append(b, '\n'), 0o600); err != nil {
+		return &AuthError{
+			Msg: "the refreshed token pair could not be saved (the previous pair is already invalid); fix the file's directory, then " + reissue(s.path),
+			Err: s.red.Error(err),
+		}
+	}
+	return nil
+}
+
+// Warnings reports what `etl check` should tell the operator: a refresh
+// token expiring within WarnRefreshExpiry (by its JWT exp), or a pair not
+// refreshed for WarnUnused (by the token file's refreshed_at).
+func (s *TokenStore) Warnings(now time.Time) []string {
+	s.mu.Lock()
+	p, fatal := s.pair, s.fatal
+	s.mu.Unlock()
+	var out []string
+	if fatal != nil {
+		out = append(out, s.red.Redact(fatal.Error()))
+	}
+	if exp, ok := jwtExp(p.RefreshToken); ok {
+		switch left := exp.Sub(now); {
+		case left <= 0:
+			out = append(out, fmt.Sprintf("t2: the refresh token expired at %s; %s", exp.UTC().Format(time.RFC3339), reissue(s.path)))
+		case left < WarnRefreshExpiry:
+			out = append(out, fmt.Sprintf("t2: the refresh token expires at %s (in %s); run the ETL before then so it is refreshed", exp.UTC().Format(time.RFC3339), left.Round(time.Minute)))
+		}
+	}
+	if !p.RefreshedAt.IsZero() && now.Sub(p.RefreshedAt) > WarnUnused {
+		out = append(out, fmt.Sprintf("t2: the tokens were last refreshed at %s, %d days ago; a refresh token unused for 7 days dies: run the ETL soon", p.RefreshedAt.UTC().Format(time.RFC3339), int(now.Sub(p.RefreshedAt)/(24*time.Hour))))
+	}
+	return out
+}
+
+// jwtExp reads the exp claim of a JWT without verifying it.
+func jwtExp(tok string) (time.Time, bool) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return time.Time{}, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return time.Time{}, false
+	}
+	var c struct {
+		Exp json.Number `json:"exp"`
+	}
+	if json.Unmarshal(payload, &c) != nil || c.Exp == "" {
+		return time.Time{}, false
+	}
+	secs, err := c.Exp.Int64()
+	if err != nil {
+		f, ferr := c.Exp.Float64()
+		if ferr != nil {
+			return time.Time{}, false
+		}
+		secs = int64(f)
+	}
+	return time.Unix(secs, 0), true
+}
+
+// causeKey carries the cancel function the transport uses to stop the
+// httpx retry loop on an ErrAuth (a transport error would be retried).
+type causeKey struct{}
+
+// withAuthStop returns a context the transport can cancel with an ErrAuth.
+func withAuthStop(ctx context.Context) (context.Context, context.CancelCauseFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	return context.WithValue(ctx, causeKey{}, cancel), cancel
+}
+
+// authStopped returns the ErrAuth the transport stopped ctx with, or nil.
+func authStopped(ctx context.Context) error {
+	if err := context.Cause(ctx); errors.Is(err, ErrAuth) {
+		return err
+	}
+	return nil
+}
+
+// transport sets the Authorization header from the store and refreshes on
+// 403 "The token is expired", then retries the request once with the new
+// token. Other 403s pass through for the client's check to report.
+type transport struct {
+	base  http.RoundTripper
+	store *TokenStore
+}
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	stop := func(err error) (*http.Response, error) {
+		if errors.Is(err, ErrAuth) {
+			if cancel, ok := ctx.Value(causeKey{}).(context.CancelCauseFunc); ok {
+				cancel(err)
+			}
+		}
+		return nil, err
+	}
+	tok, gen, err := t.store.access(ctx)
+	if err != nil {
+		return stop(err)
+	}
+	resp, err := t.send(req, tok)
+	if err != nil || resp.StatusCode != http.StatusForbidden {
+		return resp, err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if forbidden(body) != detailExpired {
+		resp.Body = io.NopCloser(strings.NewReader(string(body)))
+		return resp, nil
+	}
+	if err := t.store.refresh(ctx, gen); err != nil {
+		return stop(err)
+	}
+	t.store.mu.Lock()
+	tok = t.store.pair.AccessToken
+	t.store.mu.Unlock()
+	return t.send(req, tok)
+}
+
+// send sends a copy of req with tok (requests are not to be modified).
+func (t *transport) send(req *http.Request, tok string) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	if req.Body != nil && req.GetBody != nil {
+		b, err := req.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		r.Body = b
+	}
+	r.Header.Set("Authorization", tok)
+	return t.base.RoundTrip(r)
+}
+
+// head is the start of a body for error messages.
+func head(b []byte) []byte { return b[:min(len(b), 512)] }
