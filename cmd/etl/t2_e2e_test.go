@@ -68,7 +68,7 @@ sources:
 		t.Helper()
 		db := duck(t)
 		var calls, distinct, missed, details int
-		db.QueryRow(`SELECT count(*), count(DISTINCT call_id) FROM ` + w.glob("calls") + ` WHERE source = 't2'`).Scan(&calls, &distinct)
+		db.QueryRow(`SELECT count(*), count(DISTINCT call_id) FROM `+w.glob("calls")+` WHERE source = 't2'`).Scan(&calls, &distinct)
 		db.QueryRow(`SELECT count(*) FROM ` + w.glob("t2_missed_calls")).Scan(&missed)
 		db.QueryRow(`SELECT count(*) FROM ` + w.glob("t2_calls")).Scan(&details)
 		if calls != wantCalls || distinct != calls || missed != wantMissed {
@@ -106,4 +106,3 @@ sources:
 		t.Errorf("check after refresh: exit %d\n%s", code, out)
 	}
 }
-
