@@ -186,6 +186,9 @@ func (s *TokenStore) access(ctx context.Context) (string, int, error) {
 
 // refresh replaces the pair of generation seen. When a newer pair already
 // exists it returns at once; when a refresh is running it waits for it.
+// refreshTimeout bounds a token exchange, which does not stop with the run.
+const refreshTimeout = 2 * time.Minute
+
 func (s *TokenStore) refresh(ctx context.Context, seen int) error {
 	s.mu.Lock()
 	for {
@@ -215,7 +218,13 @@ func (s *TokenStore) refresh(ctx context.Context, seen int) error {
 	old := s.pair.RefreshToken
 	s.mu.Unlock()
 
-	next, err := s.exchange(ctx, old)
+	// Once the request is sent the server may rotate the pair, and the old
+	// one dies: the exchange and the save must finish even if the run is
+	// interrupted (SIGINT) meanwhile, or the new pair would be lost and the
+	// account locked out. They get their own bounded context instead.
+	xctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
+	next, err := s.exchange(xctx, old)
+	cancel()
 	if err == nil {
 		next.RefreshedAt = s.now().UTC()
 		err = s.save(next)
