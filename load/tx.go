@@ -55,6 +55,10 @@ type TxStats struct {
 	Files   int              // files written (created or replaced)
 	Removed int              // old files removed from dates that got no rows
 	Bytes   int64            // size of the files written
+	// Dates lists, sorted, the dates in which the unit holds at least one
+	// file after the commit: what a later transaction of the same unit
+	// must Cover to replace everything this one wrote.
+	Dates []string
 }
 
 // Source returns the transaction's source.
@@ -126,6 +130,9 @@ func (tx *Tx) Commit() (TxStats, error) {
 				stats.Rows[st.name] += p.rows
 				stats.Files++
 				stats.Bytes += p.size
+				if !slices.Contains(stats.Dates, date) {
+					stats.Dates = append(stats.Dates, date)
+				}
 				continue
 			}
 			removed, err := removeUnitFile(tx.lake, st.name, tx.source, date, tx.unit)
@@ -137,6 +144,7 @@ func (tx *Tx) Commit() (TxStats, error) {
 			}
 		}
 	}
+	slices.Sort(stats.Dates)
 	return stats, nil
 }
 

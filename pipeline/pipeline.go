@@ -42,8 +42,9 @@ type Snapshotter interface {
 	Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error)
 }
 
-// Progress hears about planned and finished windows. Calls may come from
-// several goroutines at once.
+// Progress hears about planned and finished windows (and items, as windows
+// with an empty day). Plan may be called more than once: totals add up.
+// Calls may come from several goroutines at once.
 type Progress interface {
 	Plan(windows int)
 	Window(key model.StreamKey, day string, c model.Counts, err error)
@@ -137,9 +138,10 @@ type plan struct {
 	commit func(day string, runID string) error
 }
 
-// Run is the nightly job: every stream of every source from its cursor (or
-// the lookback, whichever is earlier) through today.
-func (p *Pipeline) Run(ctx context.Context, sources []Source) (*Summary, error) {
+// Run is the nightly job: every stream of every windowed source from its
+// cursor (or the lookback, whichever is earlier) through today, and every
+// item of every item source that is not final yet.
+func (p *Pipeline) Run(ctx context.Context, sources []Source, items ...ItemSource) (*Summary, error) {
 	run := p.newRun("run")
 	today := run.Day()
 	lookbackStart := addDays(today, -p.cfg.LookbackDays)
@@ -157,7 +159,7 @@ func (p *Pipeline) Run(ctx context.Context, sources []Source) (*Summary, error) 
 		}
 		plans = append(plans, sp)
 	}
-	return p.execute(ctx, run, sources, plans, true)
+	return p.execute(ctx, run, sources, plans, items, true)
 }
 
 // Backfill loads [from, to] for every stream of src. Progress is kept per
@@ -185,7 +187,7 @@ func (p *Pipeline) Backfill(ctx context.Context, src Source, from, to string) (*
 			return p.cfg.State.SetBackfill(bkey, state.Cursor{Day: day, RunID: runID, UpdatedAt: p.cfg.Now().UTC()})
 		}})
 	}
-	return p.execute(ctx, run, []Source{src}, [][]plan{sp}, false)
+	return p.execute(ctx, run, []Source{src}, [][]plan{sp}, nil, false)
 }
 
 func (p *Pipeline) newRun(mode string) model.Run {
@@ -204,7 +206,7 @@ func (p *Pipeline) advanceCursor(key model.StreamKey) func(day, runID string) er
 	}
 }
 
-func (p *Pipeline) execute(ctx context.Context, run model.Run, sources []Source, plans [][]plan, snapshots bool) (*Summary, error) {
+func (p *Pipeline) execute(ctx context.Context, run model.Run, sources []Source, plans [][]plan, items []ItemSource, snapshots bool) (*Summary, error) {
 	if n, err := p.cfg.Lake.Sweep(); err != nil {
 		return nil, fmt.Errorf("pipeline: clean temp files of an earlier run: %w", err)
 	} else if n > 0 {
@@ -217,7 +219,7 @@ func (p *Pipeline) execute(ctx context.Context, run model.Run, sources []Source,
 		}
 	}
 	p.cfg.Progress.Plan(total)
-	p.cfg.Logger.Info("run starting", "run_id", run.ID, "mode", run.Mode, "sources", len(sources), "windows", total)
+	p.cfg.Logger.Info("run starting", "run_id", run.ID, "mode", run.Mode, "sources", len(sources)+len(items), "windows", total)
 
 	sum := &Summary{RunID: run.ID}
 	var mu sync.Mutex
@@ -241,6 +243,15 @@ func (p *Pipeline) execute(ctx context.Context, run model.Run, sources []Source,
 				})
 			}
 			return g.Wait()
+		})
+	}
+	for _, src := range items {
+		all.Go(func() error {
+			if sn, ok := src.(Snapshotter); ok && snapshots {
+				record(p.snapshot(ctx, src.Name(), sn, run))
+			}
+			p.runItems(ctx, src, run, record)
+			return nil
 		})
 	}
 	_ = all.Wait()

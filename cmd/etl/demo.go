@@ -98,7 +98,8 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	bar := a.newProgress("demo")
-	sum, err := a.pipeline(e, bar).Run(ctx, toPipeline(e.sources))
+	windowed, items := split(e.sources)
+	sum, err := a.pipeline(e, bar).Run(ctx, windowed, items...)
 	bar.finish()
 	e.close()
 	if err != nil {

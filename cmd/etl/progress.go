@@ -13,10 +13,11 @@ import (
 // progress shows windows done as a bar on a terminal; elsewhere it does
 // nothing (the pipeline logs each stream with slog).
 type progress struct {
-	mu   sync.Mutex
-	bar  *progressbar.ProgressBar
-	desc string
-	rows int64
+	mu    sync.Mutex
+	bar   *progressbar.ProgressBar
+	desc  string
+	rows  int64
+	total int
 }
 
 func (a *app) newProgress(desc string) *progress {
@@ -41,11 +42,15 @@ func (a *app) newProgress(desc string) *progress {
 	return p
 }
 
-// Plan sets the bar's total.
+// Plan adds to the bar's total.
 func (p *progress) Plan(windows int) {
-	if p.bar != nil {
-		p.bar.ChangeMax(windows)
+	if p.bar == nil {
+		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total += windows
+	p.bar.ChangeMax(p.total)
 }
 
 // Window advances the bar by one window.

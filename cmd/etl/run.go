@@ -85,7 +85,8 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 		return err
 	}
 	bar := a.newProgress("extracting")
-	sum, err := a.pipeline(e, bar).Run(ctx, toPipeline(srcs))
+	windowed, items := split(srcs)
+	sum, err := a.pipeline(e, bar).Run(ctx, windowed, items...)
 	bar.finish()
 	if err != nil {
 		return err
@@ -113,8 +114,12 @@ func (a *app) cmdBackfill(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	windowed, ok := srcs[0].(pipeline.Source)
+	if !ok {
+		return &usageError{fmt.Sprintf("source %s has no day windows to backfill: its items are polled by every etl run until final", *src)}
+	}
 	bar := a.newProgress("backfilling")
-	sum, err := a.pipeline(e, bar).Backfill(ctx, srcs[0], *from, *to)
+	sum, err := a.pipeline(e, bar).Backfill(ctx, windowed, *from, *to)
 	bar.finish()
 	if err != nil {
 		return &usageError{err.Error()}
@@ -192,7 +197,7 @@ func (a *app) cmdCheck(ctx context.Context, args []string) error {
 			errs = append(errs, fmt.Errorf("source %s: %w", s.Name(), err))
 			continue
 		}
-		fmt.Fprintf(a.stdout, "source %s: credentials ok (%d streams)\n", s.Name(), len(s.Streams()))
+		fmt.Fprintf(a.stdout, "source %s: credentials ok\n", s.Name())
 		if w, ok := s.(interface{ Warnings(time.Time) []string }); ok {
 			for _, msg := range w.Warnings(time.Now()) {
 				fmt.Fprintf(a.stdout, "source %s: WARNING: %s\n", s.Name(), a.redactor.Redact(msg))
@@ -227,14 +232,6 @@ func pick(all []source, names []string) ([]source, error) {
 		}
 	}
 	return out, nil
-}
-
-func toPipeline(s []source) []pipeline.Source {
-	out := make([]pipeline.Source, len(s))
-	for i := range s {
-		out[i] = s[i]
-	}
-	return out
 }
 
 func version() string {

@@ -14,12 +14,26 @@ import (
 	"github.com/calletl/calletl/secret"
 )
 
-// source is what the CLI needs of a configured source: the pipeline's
-// interface plus its tables and a credentials check.
+// source is what the CLI needs of a configured source: its tables and a
+// credentials check. Each is also a pipeline.Source (day windows) or a
+// pipeline.ItemSource (items polled until final).
 type source interface {
-	pipeline.Source
+	Name() string
 	Tables() []load.TableInfo
 	Ping(ctx context.Context) error
+}
+
+// split sorts sources into the pipeline's two kinds.
+func split(srcs []source) (windowed []pipeline.Source, items []pipeline.ItemSource) {
+	for _, s := range srcs {
+		switch s := s.(type) {
+		case pipeline.Source:
+			windowed = append(windowed, s)
+		case pipeline.ItemSource:
+			items = append(items, s)
+		}
+	}
+	return windowed, items
 }
 
 // buildSources turns the config into sources: the explicit registry of

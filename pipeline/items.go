@@ -1,0 +1,182 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/model"
+)
+
+// ItemSource is a source whose work comes in items polled until they are
+// final — VotBox autocall tasks, Mobilgroup broadcasts — rather than in day
+// windows. Every run extracts each item that is not final yet, whole, into
+// one lake transaction whose unit is "<Kind>-<key>".
+type ItemSource interface {
+	Name() string
+	Concurrency() int
+	// Kind names the items ("task"): the stream name in runs and the lake
+	// unit prefix.
+	Kind() string
+	// Items lists the item keys to extract this run: the source's own
+	// discovery (active tasks, configured ids) plus pending, the keys the
+	// pipeline remembers as not yet final. Keys match [A-Za-z0-9._-]+.
+	Items(ctx context.Context, pending []string) ([]string, error)
+	// ExtractItem writes one item into tx. The pipeline has already
+	// covered every date an earlier extraction of the item wrote, so the
+	// new rows replace the old wherever they land. final reports that the
+	// item will not change any more: later runs skip it.
+	ExtractItem(ctx context.Context, key string, tx *load.Tx, run model.Run) (c model.Counts, final bool, err error)
+}
+
+// itemState is what the pipeline remembers of one item.
+type itemState struct {
+	Final     bool      `json:"final"`
+	Dates     []string  `json:"dates"` // partitions the last extraction wrote
+	RunID     string    `json:"run_id"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// itemBook is the per-source item state, kept in the state store under
+// "items/<source>" and saved after every committed item.
+type itemBook struct {
+	p     *Pipeline
+	key   string
+	mu    sync.Mutex
+	items map[string]itemState
+}
+
+func (p *Pipeline) itemBook(source string) (*itemBook, error) {
+	b := &itemBook{p: p, key: "items/" + source, items: map[string]itemState{}}
+	if _, err := p.cfg.State.Get(b.key, &b.items); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *itemBook) get(key string) (itemState, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st, ok := b.items[key]
+	return st, ok
+}
+
+func (b *itemBook) pending() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for k, st := range b.items {
+		if !st.Final {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (b *itemBook) set(key string, st itemState) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.items[key] = st
+	return b.p.cfg.State.Put(b.key, b.items)
+}
+
+// runItems extracts every item of src that is not final.
+func (p *Pipeline) runItems(ctx context.Context, src ItemSource, run model.Run, record func(model.RunStream)) {
+	fail := func(account string, err error) {
+		now := p.cfg.Now().UTC()
+		record(model.RunStream{Source: src.Name(), Date: run.Day(), RunID: run.ID, Mode: run.Mode, Stream: src.Kind(),
+			Account: account, StartedAt: now, FinishedAt: now, Status: failStatus(ctx), Error: err.Error()})
+		p.cfg.Logger.Error("item discovery failed", "source", src.Name(), "err", err)
+	}
+	book, err := p.itemBook(src.Name())
+	if err != nil {
+		fail("*", err)
+		return
+	}
+	keys, err := src.Items(ctx, book.pending())
+	if err != nil {
+		fail("*", fmt.Errorf("%s: list %ss: %w", src.Name(), src.Kind(), err))
+		return
+	}
+	var todo []string
+	for _, k := range keys {
+		if st, ok := book.get(k); ok && st.Final {
+			continue // finished on an earlier run: nothing can change
+		}
+		if !slices.Contains(todo, k) {
+			todo = append(todo, k)
+		}
+	}
+	p.cfg.Progress.Plan(len(todo))
+	var g errgroup.Group
+	g.SetLimit(max(1, src.Concurrency()))
+	for _, k := range todo {
+		g.Go(func() error {
+			record(p.item(ctx, src, book, k, run))
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+// item extracts one item and records its new state after the commit.
+func (p *Pipeline) item(ctx context.Context, src ItemSource, book *itemBook, key string, run model.Run) model.RunStream {
+	sk := model.StreamKey{Source: src.Name(), Stream: src.Kind(), Account: key}
+	rs := model.RunStream{Source: sk.Source, Date: run.Day(), RunID: run.ID, Mode: run.Mode, Stream: sk.Stream,
+		Account: key, StartedAt: p.cfg.Now().UTC(), Status: model.RunOK}
+	c, final, err := p.extractItem(ctx, src, book, sk, run)
+	rs.Pages, rs.Rows, rs.Rejects, rs.FinishedAt = c.Pages, c.Rows, c.Rejects, p.cfg.Now().UTC()
+	p.cfg.Progress.Window(sk, "", c, err)
+	if err != nil {
+		rs.Status, rs.Error = failStatus(ctx), err.Error()
+		p.cfg.Logger.Error("item failed; it is retried next run", "source", sk.Source, sk.Stream, key, "err", err)
+		// Remember it as pending even if discovery never lists it again
+		// (a task that finishes before the next run), keeping the dates
+		// its last good extraction wrote.
+		prev, _ := book.get(key)
+		prev.Final = false
+		if serr := book.set(key, prev); serr != nil {
+			rs.Error += "; and its state could not be saved: " + serr.Error()
+		}
+		return rs
+	}
+	rs.Windows = 1
+	p.cfg.Logger.Info("item done", "source", sk.Source, sk.Stream, key, "rows", c.Rows, "rejects", c.Rejects, "final", final)
+	return rs
+}
+
+func (p *Pipeline) extractItem(ctx context.Context, src ItemSource, book *itemBook, sk model.StreamKey, run model.Run) (model.Counts, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return model.Counts{}, false, err
+	}
+	tx, err := p.cfg.Lake.Begin(sk.Source, sk.Unit())
+	if err != nil {
+		return model.Counts{}, false, err
+	}
+	defer tx.Abort()
+	prev, _ := book.get(sk.Account)
+	for _, d := range prev.Dates {
+		if err := tx.Cover(d); err != nil {
+			return model.Counts{}, false, err
+		}
+	}
+	c, final, err := src.ExtractItem(ctx, sk.Account, tx, run)
+	if err != nil {
+		return c, false, err
+	}
+	stats, err := tx.Commit()
+	if err != nil {
+		return c, false, fmt.Errorf("%s: commit: %w", sk, err)
+	}
+	st := itemState{Final: final, Dates: stats.Dates, RunID: run.ID, UpdatedAt: p.cfg.Now().UTC()}
+	if err := book.set(sk.Account, st); err != nil {
+		return c, false, fmt.Errorf("%s: committed, but its state could not be saved (it is re-extracted next run): %w", sk, err)
+	}
+	return c, final, nil
+}

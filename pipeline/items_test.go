@@ -1,0 +1,102 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/model"
+)
+
+// fakeTasks has tasks that become final after a number of polls; a task's
+// one row lands on a date that changes with the poll, like an item whose
+// call time appears when it is dialled.
+type fakeTasks struct {
+	mu      sync.Mutex
+	active  []string       // what discovery returns
+	finalAt map[string]int // polls until final
+	polls   map[string]int
+	failing map[string]bool
+}
+
+func (f *fakeTasks) Name() string     { return "fake" }
+func (f *fakeTasks) Concurrency() int { return 2 }
+func (f *fakeTasks) Kind() string     { return "task" }
+
+func (f *fakeTasks) Items(ctx context.Context, pending []string) ([]string, error) {
+	return append(slices.Clone(f.active), pending...), nil
+}
+
+func (f *fakeTasks) ExtractItem(ctx context.Context, key string, tx *load.Tx, run model.Run) (model.Counts, bool, error) {
+	f.mu.Lock()
+	f.polls[key]++
+	n := f.polls[key]
+	fail := f.failing[key]
+	f.mu.Unlock()
+	day := fmt.Sprintf("2026-11-%02d", 10+n) // the row moves to another day on each poll
+	c := model.Call{Source: "fake", Date: day, Account: "a", CallID: key, Direction: model.Autocall, RunID: run.ID}
+	if err := load.Writer(tx, load.Calls).Add(day, &c); err != nil {
+		return model.Counts{}, false, err
+	}
+	if fail {
+		return model.Counts{}, false, errors.New("vendor down")
+	}
+	return model.Counts{Pages: 1, Rows: 1}, n >= f.finalAt[key], nil
+}
+
+func unitFiles(t *testing.T, dir, unit string) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "lake", "calls", "source=fake", "*", unit+".parquet"))
+	return files
+}
+
+func TestItemsPolledUntilFinal(t *testing.T) {
+	e := newEnv(t, time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC), "")
+	src := &fakeTasks{active: []string{"1", "2"}, finalAt: map[string]int{"1": 1, "2": 3}, polls: map[string]int{}}
+
+	for run := 1; run <= 4; run++ {
+		if run == 2 {
+			src.active = nil // discovery forgets the tasks: state must remember task 2
+		}
+		sum, err := e.p.Run(context.Background(), nil, src)
+		if err != nil || sum.Err() != nil {
+			t.Fatalf("run %d: %v %v", run, err, sum.Err())
+		}
+		// Each task has exactly one file: re-polls replaced the old dates.
+		for _, k := range []string{"1", "2"} {
+			if files := unitFiles(t, e.dir, "task-"+k); len(files) != 1 {
+				t.Fatalf("run %d: task %s has files %v", run, k, files)
+			}
+		}
+	}
+	if src.polls["1"] != 1 || src.polls["2"] != 3 {
+		t.Errorf("polls %v: task 1 should stop after 1, task 2 after 3", src.polls)
+	}
+}
+
+func TestItemFailureIsRetried(t *testing.T) {
+	e := newEnv(t, time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC), "")
+	src := &fakeTasks{active: []string{"7"}, finalAt: map[string]int{"7": 1}, polls: map[string]int{}, failing: map[string]bool{"7": true}}
+	sum, err := e.p.Run(context.Background(), nil, src)
+	if err != nil || len(sum.Failed()) != 1 || sum.Failed()[0].Account != "7" {
+		t.Fatalf("%v %+v", err, sum.Failed())
+	}
+	if files := unitFiles(t, e.dir, "task-7"); len(files) != 0 {
+		t.Fatalf("a failed item was committed: %v", files)
+	}
+	// Discovery no longer lists it (the task finished meanwhile): the
+	// pipeline remembers the failure and retries it anyway.
+	src.active, src.failing = nil, nil
+	if sum, err := e.p.Run(context.Background(), nil, src); err != nil || sum.Err() != nil || len(sum.Streams) != 1 {
+		t.Fatal(err, sum.Err(), sum.Streams)
+	}
+	if files := unitFiles(t, e.dir, "task-7"); len(files) != 1 {
+		t.Fatalf("files %v", files)
+	}
+}
