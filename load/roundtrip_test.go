@@ -125,7 +125,8 @@ func writeSample(t *testing.T, lake *load.Lake) ([]model.Call, []model.Reject, [
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := load.TxStats{Rows: map[string]int64{"calls": 5, "rejects": 2, "runs": 2}, Files: 6, Bytes: stats.Bytes}
+	want := load.TxStats{Rows: map[string]int64{"calls": 5, "rejects": 2, "runs": 2}, Files: 6, Bytes: stats.Bytes,
+		Dates: []string{"2026-11-20", "2026-11-21"}}
 	if !reflect.DeepEqual(stats, want) || stats.Bytes <= 0 {
 		t.Fatalf("stats = %+v, want %+v", stats, want)
 	}
