@@ -13,6 +13,9 @@
 //   - t2*.go: T2, the T2 Corporate PBX CRM OpenAPI (JWT token issuance,
 //     rotation and expiry on a controllable clock; call-records/info,
 //     statistics/missing, statistics/common, employees, call-records/file).
+//   - votbox*.go: VotBox, the VotBox autocall API (POST form, XML answers in
+//     attribute or element form, utf-8 or windows-1251; autocall.get.task,
+//     check, detail, recordtalk) with tasks that progress under Advance.
 //
 // Tests use the emulators through httptest:
 //
