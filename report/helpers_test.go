@@ -15,6 +15,7 @@ import (
 
 	"github.com/calletl/calletl/extract/mtt"
 	"github.com/calletl/calletl/extract/t2"
+	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/load"
 )
 
@@ -171,5 +172,6 @@ func decimal(v int64, scale uint8) duckdb.Decimal {
 // (some read vendor tables) can run.
 func allTables() []load.TableInfo {
 	tables := append(load.CanonicalTables(), mtt.Tables()...)
-	return append(tables, t2.Tables()...)
+	tables = append(tables, t2.Tables()...)
+	return append(tables, votbox.Tables()...)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/calletl/calletl/extract/mtt"
 	"github.com/calletl/calletl/extract/t2"
+	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/model"
 )
 
@@ -35,8 +36,46 @@ type Config struct {
 
 // SourcesConfig has one section per vendor; a missing section is off.
 type SourcesConfig struct {
-	MTT *MTTConfig `yaml:"mtt"`
-	T2  *T2Config  `yaml:"t2"`
+	MTT    *MTTConfig    `yaml:"mtt"`
+	T2     *T2Config     `yaml:"t2"`
+	VotBox *VotBoxConfig `yaml:"votbox"`
+}
+
+// VotBoxConfig is sources.votbox.
+type VotBoxConfig struct {
+	Enabled           *bool      `yaml:"enabled"`
+	BaseURL           string     `yaml:"base_url"`
+	Username          string     `yaml:"username"`
+	Password          SecretRef  `yaml:"password"`
+	TaskIDs           []string   `yaml:"task_ids"`
+	Detail            bool       `yaml:"detail"`
+	DetailConcurrency int        `yaml:"detail_concurrency"`
+	HTTP              HTTPConfig `yaml:"http"`
+}
+
+func (v *VotBoxConfig) on() bool { return v != nil && (v.Enabled == nil || *v.Enabled) }
+
+func (v *VotBoxConfig) validate(bad func(field, format string, args ...any)) {
+	const p = "sources.votbox."
+	if v.BaseURL == "" {
+		v.BaseURL = votbox.DefaultBaseURL
+	}
+	if !strings.HasPrefix(v.BaseURL, "https://") && !strings.HasPrefix(v.BaseURL, "http://") {
+		bad(p+"base_url", "%q: want an http(s) URL of the directory holding the *.api.php scripts", v.BaseURL)
+	}
+	if v.Username == "" {
+		bad(p+"username", "required: the VotBox user name")
+	}
+	validateSecret(bad, p+"password", v.Password)
+	for i, id := range v.TaskIDs {
+		if id == "" || strings.Trim(id, "0123456789") != "" {
+			bad(fmt.Sprintf("%stask_ids[%d]", p, i), "%q: want a numeric task id", id)
+		}
+	}
+	if v.DetailConcurrency < 0 || v.DetailConcurrency > 32 {
+		bad(p+"detail_concurrency", "%d: must be 1..32", v.DetailConcurrency)
+	}
+	v.HTTP.validate(bad, p+"http.")
 }
 
 // SecretRef says where a secret is: an environment variable or a file.
@@ -205,8 +244,12 @@ func (c *Config) validate(file string) error {
 		enabled++
 		c.Sources.T2.validate(c, bad)
 	}
+	if c.Sources.VotBox.on() {
+		enabled++
+		c.Sources.VotBox.validate(bad)
+	}
 	if enabled == 0 {
-		bad("sources", "no source is enabled: configure sources.mtt or sources.t2 (see configs/etl.example.yaml)")
+		bad("sources", "no source is enabled: configure sources.mtt, sources.t2 or sources.votbox (see configs/etl.example.yaml)")
 	}
 	return errors.Join(errs...)
 }

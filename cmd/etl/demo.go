@@ -30,9 +30,10 @@ var demoCustomers = []string{"110011256", "110022512"}
 // emulators are the vendor emulators behind one handler, each under its
 // own path prefix.
 type emulators struct {
-	mux *http.ServeMux
-	mtt *sandbox.MTT
-	t2  *sandbox.T2
+	mux    *http.ServeMux
+	mtt    *sandbox.MTT
+	t2     *sandbox.T2
+	votbox *sandbox.VotBox
 }
 
 // t2Path is where the T2 emulator is mounted: a base URL ends in /crm/openapi
@@ -58,10 +59,20 @@ func newEmulators(now time.Time, days, callsPerDay int, faults bool) *emulators 
 	if faults {
 		t.SetFaults(sandbox.Faults{Error5xxEvery: 37})
 	}
+	// Three autocall tasks started in the last days, part-way through: the
+	// pipeline keeps polling the unfinished ones on later runs.
+	v := sandbox.NewVotBox(sandbox.VotBoxConfig{
+		Seed: demoSeed, Username: demoUser, Password: demoPassword,
+		Tasks: 3, ItemsPerTask: callsPerDay, Start: today.AddDate(0, 0, -3).Add(7 * time.Hour),
+	})
+	for range 3 {
+		v.Advance()
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/mtt/", m)
+	mux.Handle("/votbox/", v)
 	mux.Handle(t2Path+"/", http.StripPrefix(t2Path, t))
-	return &emulators{mux: mux, mtt: m, t2: t}
+	return &emulators{mux: mux, mtt: m, t2: t, votbox: v}
 }
 
 func (a *app) cmdDemo(ctx context.Context, args []string) error {
@@ -91,7 +102,7 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	a.configPath = cfgPath
-	fmt.Fprintf(a.stderr, "demo: MTT emulator at %s/mtt/, T2 at %s%s, config %s\n", base, base, t2Path, cfgPath)
+	fmt.Fprintf(a.stderr, "demo: emulators at %s (MTT /mtt/, T2 %s, VotBox /votbox/api), config %s\n", base, t2Path, cfgPath)
 
 	e, err := a.open(true)
 	if err != nil {
@@ -121,7 +132,8 @@ func writeDemoConfig(dir, base string, now time.Time, t2Access, t2Refresh string
 	if err := os.MkdirAll(filepath.Join(dir, "secrets"), 0o700); err != nil {
 		return "", err
 	}
-	for name, value := range map[string]string{"mtt-password": demoPassword, "t2-access-token": t2Access, "t2-refresh-token": t2Refresh} {
+	for name, value := range map[string]string{"mtt-password": demoPassword, "votbox-password": demoPassword,
+		"t2-access-token": t2Access, "t2-refresh-token": t2Refresh} {
 		if err := os.WriteFile(filepath.Join(dir, "secrets", name), []byte(value+"\n"), 0o600); err != nil {
 			return "", err
 		}
@@ -131,7 +143,7 @@ func writeDemoConfig(dir, base string, now time.Time, t2Access, t2Refresh string
 		return "", err
 	}
 	start := model.Day(now.AddDate(0, 0, -(demoDays-1)), loc)
-	cfg := fmt.Sprintf(`# Written by 'etl demo': the built-in MTT and T2 emulators on loopback.
+	cfg := fmt.Sprintf(`# Written by 'etl demo': the built-in MTT, T2 and VotBox emulators on loopback.
 # Paths are relative to this file. See configs/etl.example.yaml for every field.
 lake: lake
 state: state
@@ -157,7 +169,11 @@ sources:
     http:
       concurrency: 3
       max_retry_after: 5s
-`, defaultTimezone, start, base, demoUser, `"`+strings.Join(demoCustomers, `", "`)+`"`, base, t2Path)
+  votbox:
+    base_url: %s/votbox/api
+    username: %s
+    password: {file: secrets/votbox-password}
+`, defaultTimezone, start, base, demoUser, `"`+strings.Join(demoCustomers, `", "`)+`"`, base, t2Path, base, demoUser)
 	path := filepath.Join(dir, "etl.yaml")
 	return path, os.WriteFile(path, []byte(cfg), 0o644)
 }
@@ -178,7 +194,8 @@ func (a *app) cmdSandbox(ctx context.Context, args []string) error {
 	}
 	defer stop()
 	access, refresh := emu.t2.IssueTokens()
-	defer fmt.Fprintf(a.stdout, "  T2:   base_url %s%s\n        access token  %s\n        refresh token %s\n", base, t2Path, access, refresh)
+	defer fmt.Fprintf(a.stdout, "  T2:   base_url %s%s\n        access token  %s\n        refresh token %s\n  VotBox: base_url %s/votbox/api  username %q  password %q (sent as its MD5)\n",
+		base, t2Path, access, refresh, base, demoUser, demoPassword)
 	fmt.Fprintf(a.stdout, `sandbox serving until Ctrl-C
   MTT:  base_url %s/mtt/index.php  username %q  password %q
         customers %s

@@ -9,6 +9,7 @@ import (
 	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/extract/mtt"
 	"github.com/calletl/calletl/extract/t2"
+	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/secret"
@@ -82,6 +83,21 @@ func buildSources(c *Config, red *secret.Redactor, log *slog.Logger) ([]source, 
 		}
 		out = append(out, t2.NewSource(client))
 	}
+	if v := c.Sources.VotBox; v.on() {
+		pw, err := secret.Load(v.Password.Env, c.path(v.Password.File))
+		if err != nil {
+			return nil, fmt.Errorf("sources.votbox.password: %w", err)
+		}
+		red.Add(pw.Reveal())
+		client, err := votbox.New(votbox.Config{
+			BaseURL: v.BaseURL, Username: v.Username, Password: pw, TaskIDs: v.TaskIDs,
+			Detail: v.Detail, DetailConcurrency: v.DetailConcurrency, HTTP: httpConfig("votbox", v.HTTP, red),
+		}, log)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, votbox.NewSource(client))
+	}
 	return out, nil
 }
 
@@ -109,5 +125,6 @@ func lakeTables(sources []source) []load.TableInfo {
 // and reports work on any lake.
 func allTables() []load.TableInfo {
 	tables := append(load.CanonicalTables(), mtt.Tables()...)
-	return append(tables, t2.Tables()...)
+	tables = append(tables, t2.Tables()...)
+	return append(tables, votbox.Tables()...)
 }

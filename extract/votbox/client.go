@@ -1,0 +1,257 @@
+package votbox
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/calletl/calletl/extract/httpx"
+	"github.com/calletl/calletl/secret"
+)
+
+// DefaultBaseURL is where the VotBox API scripts live.
+const DefaultBaseURL = "https://www.votbox.ru/api"
+
+// PageSize is the number of items autocall.check returns per page.
+const PageSize = 10000
+
+// DefaultDetailConcurrency is Config.DetailConcurrency when 0.
+const DefaultDetailConcurrency = 4
+
+// Config configures the VotBox source.
+type Config struct {
+	BaseURL  string       // the directory holding the *.api.php scripts; DefaultBaseURL when empty
+	Username string       // VotBox user name; also the account of the rows
+	Password secret.Value // the plain password; only its MD5 hash is sent
+	// TaskIDs are tasks to extract on every run besides the active ones
+	// (autocall.get.task) and those the pipeline remembers as not final.
+	TaskIDs []string
+	// Detail calls autocall.detail for every final item and merges the
+	// answer into votbox_calls (one request per item: off by default).
+	Detail            bool
+	DetailConcurrency int // detail requests in flight per task (default 4)
+	HTTP              httpx.Config
+}
+
+// keyRE is what a task id must look like to be a pipeline item key.
+var keyRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+// Client talks to the VotBox autocall API. It is safe for concurrent use.
+type Client struct {
+	cfg  Config
+	hash secret.Value // lowercase hex MD5 of the password: a credential
+	http *httpx.Client
+	red  *secret.Redactor
+	log  *slog.Logger
+}
+
+// New returns a client. It computes the password's MD5 hash once and
+// registers both the password and the hash with cfg.HTTP.Redactor (creating
+// one when nil), so neither appears in errors or log lines.
+func New(cfg Config, log *slog.Logger) (*Client, error) {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if u, err := url.Parse(cfg.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("votbox: base URL %q: want http(s)://host/path", cfg.BaseURL)
+	}
+	if cfg.Username == "" {
+		return nil, errors.New("votbox: username not configured")
+	}
+	if cfg.Password.IsZero() {
+		return nil, errors.New("votbox: password not configured")
+	}
+	for _, id := range cfg.TaskIDs {
+		if !keyRE.MatchString(id) {
+			return nil, fmt.Errorf("votbox: task id %q: want letters, digits, '.', '_' or '-'", id)
+		}
+	}
+	if cfg.DetailConcurrency <= 0 {
+		cfg.DetailConcurrency = DefaultDetailConcurrency
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.HTTP.Concurrency <= 0 {
+		cfg.HTTP.Concurrency = 4
+	}
+	if cfg.HTTP.Name == "" {
+		cfg.HTTP.Name = Name
+	}
+	if cfg.HTTP.Redactor == nil {
+		cfg.HTTP.Redactor = secret.NewRedactor()
+	}
+	sum := md5.Sum([]byte(cfg.Password.Reveal()))
+	hash := hex.EncodeToString(sum[:])
+	cfg.HTTP.Redactor.Add(cfg.Password.Reveal(), hash)
+	cfg.HTTP.Logger = log
+	return &Client{
+		cfg:  cfg,
+		hash: secret.New(hash),
+		http: httpx.New(cfg.HTTP),
+		red:  cfg.HTTP.Redactor,
+		log:  slog.New(secret.NewHandler(log.Handler(), cfg.HTTP.Redactor)).With("source", Name),
+	}, nil
+}
+
+// Username returns the configured user name (the rows' account).
+func (c *Client) Username() string { return c.cfg.Username }
+
+// call posts form (plus username and password hash) to script and returns
+// the decoded answer. A VotBox <error> answer is a permanent *APIError
+// (retried when the HTTP status is 429 or 5xx); a body that is not readable
+// XML is retried (a proxy's page, a cut connection) and, if it persists,
+// reported with its first bytes.
+func (c *Client) call(ctx context.Context, op, script string, form url.Values) (*Answer, error) {
+	u := c.cfg.BaseURL + "/" + script
+	newReq := func(ctx context.Context) (*http.Request, error) {
+		f := url.Values{}
+		for k, v := range form {
+			f[k] = v
+		}
+		f.Set("username", c.cfg.Username)
+		f.Set("password", c.hash.Reveal())
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(f.Encode()))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept", "text/xml, application/xml")
+		return req, nil
+	}
+	var answer *Answer
+	check := func(resp *http.Response, body []byte) error {
+		code := resp.StatusCode
+		transient := code == http.StatusTooManyRequests || code >= 500
+		a, err := Decode(body, contentCharset(resp.Header.Get("Content-Type")))
+		var apiErr *APIError
+		switch {
+		case errors.As(err, &apiErr) && transient:
+			return httpx.Retryable(fmt.Errorf("HTTP %d: %w", code, apiErr))
+		case errors.As(err, &apiErr):
+			return apiErr
+		case code < 200 || code > 299:
+			se := &httpx.StatusError{StatusCode: code, Body: string(body[:min(len(body), 4096)])}
+			if transient {
+				return httpx.Retryable(se)
+			}
+			return se
+		case err != nil:
+			return httpx.Retryable(err)
+		}
+		answer = a
+		return nil
+	}
+	if _, err := c.http.Do(ctx, op, newReq, check); err != nil {
+		return nil, err
+	}
+	return answer, nil
+}
+
+// contentCharset returns the charset parameter of a Content-Type header.
+func contentCharset(ct string) string {
+	_, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return ""
+	}
+	return params["charset"]
+}
+
+// ActiveTasks calls autocall.get.task and returns the ids of the active
+// tasks, in the order sent, without duplicates.
+func (c *Client) ActiveTasks(ctx context.Context) ([]string, error) {
+	a, err := c.call(ctx, "autocall.get.task", "autocall.get.task.api.php", nil)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, t := range a.Tasks {
+		id, _ := t.Field("id")
+		if id == "" {
+			return nil, fmt.Errorf("votbox: autocall.get.task: a task without id: %s", t.XML())
+		}
+		if !keyRE.MatchString(id) {
+			return nil, fmt.Errorf("votbox: autocall.get.task: task id %q is not a usable key", id)
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// Check calls autocall.check for one page of a task (page 0: the task
+// without items; pages of PageSize items from 1).
+func (c *Client) Check(ctx context.Context, taskID string, page int) (*Answer, error) {
+	op := "autocall.check taskid " + taskID
+	if page != 1 {
+		op += " page " + strconv.Itoa(page)
+	}
+	return c.call(ctx, op, "autocall.check.api.php", url.Values{"taskid": {taskID}, "page": {strconv.Itoa(page)}})
+}
+
+// Page is one page of a task's items.
+type Page struct {
+	N     int        // 1-based
+	Task  *Element   // the page's <task>, nil when it has none
+	Items []*Element // the page's <item> elements
+}
+
+// TaskPages pages through autocall.check for taskID from page 1 and calls fn
+// for every page, in order, in the calling goroutine, up to the first page
+// with fewer than PageSize items (or none). It stops at fn's first error.
+func (c *Client) TaskPages(ctx context.Context, taskID string, fn func(Page) error) error {
+	for n := 1; ; n++ {
+		a, err := c.Check(ctx, taskID, n)
+		if err != nil {
+			return err
+		}
+		p := Page{N: n, Items: a.Items}
+		if len(a.Tasks) > 0 {
+			p.Task = a.Tasks[0]
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+		if len(a.Items) < PageSize {
+			return nil
+		}
+	}
+}
+
+// Detail calls autocall.detail for one item and returns the element that
+// describes it: the answer's first <item> (or <call>/<detail>), else its
+// root.
+func (c *Client) Detail(ctx context.Context, itemID string) (*Element, error) {
+	a, err := c.call(ctx, "autocall.detail itemid "+itemID, "autocall.detail.api.php", url.Values{"itemid": {itemID}})
+	if err != nil {
+		return nil, err
+	}
+	if len(a.Items) > 0 {
+		return a.Items[0], nil
+	}
+	for _, ch := range a.Root.Children {
+		if strings.EqualFold(ch.Name, "call") || strings.EqualFold(ch.Name, "detail") {
+			return ch, nil
+		}
+	}
+	return a.Root, nil
+}
+
+// Ping calls autocall.get.task once: a cheap authenticated call for `etl check`.
+func (c *Client) Ping(ctx context.Context) error {
+	_, err := c.ActiveTasks(ctx)
+	return err
+}
