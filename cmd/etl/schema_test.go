@@ -20,17 +20,27 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // here changes what analysts' queries see: review the diff, then
 // regenerate with go test ./cmd/etl -run LakeSchemaGolden -update.
 func TestLakeSchemaGolden(t *testing.T) {
-	// MTT from the world, plus a T2 emulator, so every vendor table has files.
+	// MTT from the world, plus T2 and VotBox emulators, so every vendor
+	// table has files.
 	now := time.Now().UTC().Truncate(24 * time.Hour)
 	t2emu := sandbox.NewT2(sandbox.T2Config{Seed: 3, From: now.AddDate(0, 0, -1), To: now, CallsPerDay: 50, MissedPerDay: 10})
 	srv := httptest.NewServer(t2emu)
 	t.Cleanup(srv.Close)
 	access, refresh := t2emu.IssueTokens()
+	vb := sandbox.NewVotBox(sandbox.VotBoxConfig{Seed: 3, Username: "robo", Password: "vb-pass", Tasks: 1, ItemsPerTask: 20, Start: now})
+	vb.Advance()
+	vbSrv := httptest.NewServer(vb)
+	t.Cleanup(vbSrv.Close)
 	w := newWorld(t, 1, 40, 1, fmt.Sprintf(`  t2:
     base_url: %s
     access_token: {file: t2-access}
     refresh_token: {file: t2-refresh}
-`, srv.URL))
+  votbox:
+    base_url: %s/api
+    username: robo
+    password: {file: vb-pw}
+`, srv.URL, vbSrv.URL))
+	os.WriteFile(filepath.Join(w.dir, "vb-pw"), []byte("vb-pass"), 0o600)
 	os.WriteFile(filepath.Join(w.dir, "t2-access"), []byte(access), 0o600)
 	os.WriteFile(filepath.Join(w.dir, "t2-refresh"), []byte(refresh), 0o600)
 	if code, _, stderr := w.etl("run"); code != exitOK {
