@@ -1,8 +1,11 @@
 # calletl — see README.md. Everything a fresh clone needs is installed here.
 GO       ?= go
 PKGS     := ./...
+GOBIN    := $(shell $(GO) env GOPATH)/bin
+# A real S3 server for the blob store tests, run on loopback by the tests.
+VERSITYGW := $(GOBIN)/versitygw
 
-.PHONY: build demo test vet fmt-check bench fuzz clean
+.PHONY: build demo test tools vet fmt-check bench fuzz clean
 
 build: ## build bin/etl
 	$(GO) build -o bin/etl ./cmd/etl
@@ -17,8 +20,13 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
-test: fmt-check vet ## gofmt, vet, and every test with the race detector
-	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+$(VERSITYGW):
+	$(GO) install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+
+tools: $(VERSITYGW) ## what the tests need beyond Go: versitygw (S3)
+
+test: fmt-check vet tools ## gofmt, vet, and every test with the race detector (S3 tests against versitygw)
+	PATH="$(GOBIN):$$PATH" CALLETL_REQUIRE_S3=1 $(GO) test -race -count=1 -timeout 15m $(PKGS)
 
 bench: ## the benchmarks behind BENCHMARKS.md
 	$(GO) test -run '^$$' -bench PagesToParquet -benchtime 5x -count 3 ./extract/mtt/

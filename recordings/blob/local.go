@@ -1,0 +1,381 @@
+package blob
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+)
+
+// errNotDir is what the OS returns when a path runs through a file
+// ("a/b" when "a" is an object): for a key, that means "not found".
+var errNotDir error = syscall.ENOTDIR
+
+// File and directory modes of a Local store. Recordings are personal data:
+// no access for others.
+const (
+	localFileMode = 0o640
+	localDirMode  = 0o750
+)
+
+// Extended attributes holding an object's SHA-256 and content type. Where
+// the file system has no user xattrs, Stat hashes the file instead and the
+// content type is unknown.
+const (
+	xattrSHA256      = "user.calletl.sha256"
+	xattrContentType = "user.calletl.content_type"
+)
+
+// Local is a Store in a directory: key "a/b.wav" is the file DIR/a/b.wav.
+//
+// Put writes a hidden temporary file (".b.wav.*.tmp") in the target
+// directory, fsyncs it, moves it to its final name without replacing an
+// existing file (renameat2 RENAME_NOREPLACE, or link(2) + unlink where the
+// file system lacks it) and fsyncs the directory. No valid key names a
+// temporary file and List skips them, so readers never see a partial object;
+// a crash can leave a temporary file behind, which is safe to delete.
+type Local struct {
+	dir string
+}
+
+var _ Store = (*Local)(nil)
+
+// NewLocal returns the store rooted at dir, creating the directory if needed.
+func NewLocal(dir string) (*Local, error) {
+	if dir == "" {
+		return nil, errors.New("blob: local store: empty directory")
+	}
+	dir = filepath.Clean(dir)
+	if err := os.MkdirAll(dir, localDirMode); err != nil {
+		return nil, fmt.Errorf("blob: local store: %w", err)
+	}
+	return &Local{dir: dir}, nil
+}
+
+// Dir returns the store's root directory.
+func (l *Local) Dir() string { return l.dir }
+
+func (l *Local) path(key string) string { return filepath.Join(l.dir, filepath.FromSlash(key)) }
+
+// Put implements [Store.Put].
+func (l *Local) Put(ctx context.Context, key string, r io.Reader, contentType string) (Info, error) {
+	if err := CheckKey(key); err != nil {
+		return Info{}, err
+	}
+	info, err := l.put(ctx, key, r, contentType)
+	if err != nil {
+		return Info{}, fmt.Errorf("blob: put %s: %w", key, err)
+	}
+	return info, nil
+}
+
+func (l *Local) put(ctx context.Context, key string, r io.Reader, contentType string) (Info, error) {
+	final := l.path(key)
+	// Cheap early answer for the common "already fetched" case; the
+	// no-replace rename below is what actually guarantees it.
+	if _, err := os.Lstat(final); err == nil {
+		return Info{}, ErrExists
+	}
+	parent := filepath.Dir(final)
+	if err := mkdirAllSync(parent); err != nil {
+		return Info{}, err
+	}
+	tmp, err := os.CreateTemp(parent, "."+filepath.Base(final)+".*.tmp")
+	if err != nil {
+		return Info{}, err
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+
+	hr := &hashingReader{r: ctxReader{ctx: ctx, r: r}, h: sha256.New()}
+	if _, err := io.Copy(tmp, hr); err != nil {
+		return Info{}, err
+	}
+	info := Info{Key: key, Size: hr.n, SHA256: hex.EncodeToString(hr.h.Sum(nil)), ContentType: contentType}
+	if err := setXattr(tmp, xattrSHA256, info.SHA256); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		return Info{}, err
+	}
+	if contentType != "" {
+		if err := setXattr(tmp, xattrContentType, contentType); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+			return Info{}, err
+		}
+	}
+	if err := tmp.Chmod(localFileMode); err != nil {
+		return Info{}, err
+	}
+	if err := tmp.Sync(); err != nil {
+		return Info{}, err
+	}
+	fi, err := tmp.Stat()
+	if err != nil {
+		return Info{}, err
+	}
+	info.Modified = fi.ModTime()
+	if err := tmp.Close(); err != nil {
+		return Info{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Info{}, err
+	}
+	if err := renameNoReplace(tmp.Name(), final); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return Info{}, ErrExists
+		}
+		return Info{}, err
+	}
+	done = true
+	if err := syncDir(parent); err != nil {
+		return Info{}, err
+	}
+	return info, nil
+}
+
+// Stat implements [Store.Stat]. Without a stored SHA-256 (a file system
+// without user xattrs, or a file put there by other means) it hashes the
+// file.
+func (l *Local) Stat(ctx context.Context, key string) (Info, error) {
+	if err := CheckKey(key); err != nil {
+		return Info{}, err
+	}
+	p := l.path(key)
+	fi, err := os.Stat(p)
+	if err != nil || !fi.Mode().IsRegular() {
+		return Info{}, statErr(key, err)
+	}
+	info := fileInfo(key, p, fi)
+	if info.SHA256 == "" {
+		sum, err := hashFile(ctx, p)
+		if err != nil {
+			return Info{}, statErr(key, err)
+		}
+		info.SHA256 = sum
+	}
+	return info, nil
+}
+
+func statErr(key string, err error) error {
+	if err == nil || errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotDir) {
+		return fmt.Errorf("blob: stat %s: %w", key, ErrNotFound)
+	}
+	return fmt.Errorf("blob: stat %s: %w", key, err)
+}
+
+// fileInfo builds Info from a regular file's stat and its xattrs.
+func fileInfo(key, path string, fi fs.FileInfo) Info {
+	return Info{
+		Key:         key,
+		Size:        fi.Size(),
+		SHA256:      getXattr(path, xattrSHA256),
+		ContentType: getXattr(path, xattrContentType),
+		Modified:    fi.ModTime(),
+	}
+}
+
+func hashFile(ctx context.Context, path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, ctxReader{ctx: ctx, r: f}); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Open implements [Store.Open].
+func (l *Local) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(l.path(key))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotDir) {
+			return nil, fmt.Errorf("blob: open %s: %w", key, ErrNotFound)
+		}
+		return nil, fmt.Errorf("blob: open %s: %w", key, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("blob: open %s: %w", key, err)
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("blob: open %s: %w", key, ErrNotFound)
+	}
+	return f, nil
+}
+
+// List implements [Store.List]. It reads one directory at a time, so memory
+// does not grow with the number of objects.
+func (l *Local) List(ctx context.Context, prefix string, fn func(Info) error) error {
+	if err := checkPrefix(prefix); err != nil {
+		return err
+	}
+	base := ""
+	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
+		base = prefix[:i]
+	}
+	err := l.walk(ctx, base, prefix, fn)
+	var ce callbackError
+	if errors.As(err, &ce) {
+		return ce.err
+	}
+	if err != nil {
+		return fmt.Errorf("blob: list %q: %w", prefix, err)
+	}
+	return nil
+}
+
+// callbackError carries fn's error out of walk so that List returns it
+// unwrapped.
+type callbackError struct{ err error }
+
+func (c callbackError) Error() string { return c.err.Error() }
+
+func (l *Local) walk(ctx context.Context, rel, prefix string, fn func(Info) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	dir := l.dir
+	if rel != "" {
+		dir = l.path(rel)
+	}
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotDir) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// Visit in key order: a directory "a" holds keys "a/…", which sort
+	// after "a.x" and "a-x" ('/' is 0x2f), so compare directories as "a/".
+	type entry struct {
+		name, sortName string
+		ent            fs.DirEntry
+	}
+	list := make([]entry, 0, len(ents))
+	for _, e := range ents {
+		name := e.Name()
+		if checkKey(name) != nil { // temporary files, lost+found, …
+			continue
+		}
+		s := name
+		if e.IsDir() {
+			s += "/"
+		}
+		list = append(list, entry{name, s, e})
+	}
+	slices.SortFunc(list, func(a, b entry) int { return strings.Compare(a.sortName, b.sortName) })
+	for _, e := range list {
+		key := e.name
+		if rel != "" {
+			key = rel + "/" + e.name
+		}
+		switch {
+		case e.ent.IsDir():
+			if strings.HasPrefix(key+"/", prefix) || strings.HasPrefix(prefix, key+"/") {
+				if err := l.walk(ctx, key, prefix, fn); err != nil {
+					return err
+				}
+			}
+		case e.ent.Type().IsRegular() && strings.HasPrefix(key, prefix):
+			p := filepath.Join(dir, e.name)
+			fi, err := e.ent.Info()
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // deleted meanwhile
+			}
+			if err != nil {
+				return err
+			}
+			if err := fn(fileInfo(key, p, fi)); err != nil {
+				return callbackError{err}
+			}
+		}
+	}
+	return nil
+}
+
+// Delete implements [Store.Delete]. It leaves empty directories in place.
+func (l *Local) Delete(ctx context.Context, key string) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
+	p := l.path(key)
+	fi, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotDir) || err == nil && fi.IsDir() {
+		return nil
+	}
+	if err == nil {
+		err = os.Remove(p)
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(p))
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("blob: delete %s: %w", key, err)
+	}
+	return nil
+}
+
+// mkdirAllSync creates dir and its missing parents, fsyncing the parent of
+// every directory it creates so the new entries survive a crash.
+func mkdirAllSync(dir string) error {
+	fi, err := os.Stat(dir)
+	if err == nil {
+		if !fi.IsDir() {
+			return &fs.PathError{Op: "mkdir", Path: dir, Err: errNotDir}
+		}
+		return nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	parent := filepath.Dir(dir)
+	if parent == dir {
+		return err
+	}
+	if err := mkdirAllSync(parent); err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, localDirMode); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return syncDir(parent)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// linkNoReplace moves oldpath to newpath, failing with fs.ErrExist if
+// newpath exists: link(2) never replaces its target.
+func linkNoReplace(oldpath, newpath string) error {
+	if err := os.Link(oldpath, newpath); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fs.ErrExist
+		}
+		return err
+	}
+	return os.Remove(oldpath)
+}

@@ -1,0 +1,170 @@
+package blob_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calletl/calletl/recordings/blob"
+	"github.com/calletl/calletl/recordings/blob/blobtest"
+)
+
+func TestLocalConformance(t *testing.T) {
+	blobtest.Run(t, func(t *testing.T) blob.Store {
+		s, err := blob.NewLocal(filepath.Join(t.TempDir(), "store"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+// dirFiles lists every file under dir, relative, hidden ones included.
+func dirFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// A Put in progress is invisible: its temporary file is hidden from List,
+// Stat and Open, and is removed when the reader fails.
+func TestLocalPutInProgressInvisible(t *testing.T) {
+	dir := t.TempDir()
+	s, err := blob.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Put(t.Context(), "a/b.wav", pr, "audio/wav")
+		done <- err
+	}()
+	if _, err := pw.Write([]byte("partial data")); err != nil {
+		t.Fatal(err)
+	}
+	files := dirFiles(t, dir)
+	if len(files) != 1 || !strings.HasPrefix(files[0], "a/.b.wav.") || !strings.HasSuffix(files[0], ".tmp") {
+		t.Fatalf("files during Put = %q; want one hidden temporary file", files)
+	}
+	var listed []string
+	if err := s.List(t.Context(), "", func(i blob.Info) error { listed = append(listed, i.Key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 0 {
+		t.Errorf("List during Put = %q", listed)
+	}
+	if _, err := s.Stat(t.Context(), "a/b.wav"); !errors.Is(err, blob.ErrNotFound) {
+		t.Errorf("Stat during Put = %v", err)
+	}
+	boom := errors.New("connection reset")
+	pw.CloseWithError(boom)
+	if err := <-done; !errors.Is(err, boom) {
+		t.Fatalf("Put = %v; want %v", err, boom)
+	}
+	if files := dirFiles(t, dir); len(files) != 0 {
+		t.Errorf("files after failed Put = %q; want none", files)
+	}
+}
+
+func TestLocalFileModeAndLayout(t *testing.T) {
+	dir := t.TempDir()
+	s, err := blob.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(t.Context(), "x/y/z.txt", strings.NewReader("hi"), "text/plain"); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "x", "y", "z.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := fi.Mode().Perm(); m != 0o640 {
+		t.Errorf("file mode %v; want 0640", m)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "x", "y", "z.txt"))
+	if string(b) != "hi" {
+		t.Errorf("content %q", b)
+	}
+}
+
+// A file placed by other means (or on a file system without user xattrs)
+// still gets its SHA-256 from Stat, and an unrelated file name is not listed.
+func TestLocalStatWithoutXattr(t *testing.T) {
+	dir := t.TempDir()
+	s, err := blob.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "plain.txt"), []byte("abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "not a key"), []byte("abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Stat(t.Context(), "plain.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.SHA256 != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" || info.Size != 3 || info.ContentType != "" {
+		t.Errorf("Stat = %+v", info)
+	}
+	var keys []string
+	if err := s.List(t.Context(), "", func(i blob.Info) error { keys = append(keys, i.Key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || keys[0] != "plain.txt" {
+		t.Errorf("List = %q", keys)
+	}
+}
+
+func TestLocalListCancelled(t *testing.T) {
+	s, err := blob.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(t.Context(), "a/b", strings.NewReader("x"), ""); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := s.List(ctx, "", func(blob.Info) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("List with a cancelled context = %v", err)
+	}
+}
+
+func TestLocalMemoryBounded(t *testing.T) {
+	s, err := blob.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	peak := measurePeakHeap(t, func() {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		if _, err := s.Put(ctx, "big", blobtest.Generator(64<<20, 1), ""); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if peak > 8<<20 {
+		t.Errorf("peak heap growth %d MiB during a 64 MiB local Put; want < 8 MiB", peak>>20)
+	}
+}
