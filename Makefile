@@ -38,6 +38,7 @@ fuzz: ## a short run of every fuzz target
 	$(GO) test -run '^$$' -fuzz FuzzMoney -fuzztime 30s ./transform/
 	$(GO) test -run '^$$' -fuzz FuzzHistoryPage -fuzztime 30s ./extract/mtt/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeRecord -fuzztime 30s ./extract/t2/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./extract/votbox/
 
 clean:
 	rm -rf bin demo
