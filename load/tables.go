@@ -51,37 +51,49 @@ func AppendMoney(b array.Builder, m sql.Null[model.Money]) {
 	db.Append(Decimal(m.V))
 }
 
-func appendString(b array.Builder, s string) { b.(*array.StringBuilder).Append(s) }
+// Helpers for table definitions, canonical and vendor alike.
 
-func appendInt32(b array.Builder, v sql.Null[int32]) {
-	ib := b.(*array.Int32Builder)
-	if !v.Valid {
-		ib.AppendNull()
-		return
-	}
-	ib.Append(v.V)
+// String is a required string column; Required and Nullable make a column
+// of any type.
+func String(name string) arrow.Field { return Required(name, arrow.BinaryTypes.String) }
+
+// Required is a column that is never NULL.
+func Required(name string, t arrow.DataType) arrow.Field { return arrow.Field{Name: name, Type: t} }
+
+// Nullable is a column that may be NULL.
+func Nullable(name string, t arrow.DataType) arrow.Field {
+	return arrow.Field{Name: name, Type: t, Nullable: true}
 }
 
-func appendInt16(b array.Builder, v sql.Null[int16]) {
-	ib := b.(*array.Int16Builder)
+// AppendString appends s to a string column's builder.
+func AppendString(b array.Builder, s string) { b.(*array.StringBuilder).Append(s) }
+
+// AppendNull appends v to b, NULL when v is not valid. b must be the
+// builder of v's Arrow type (int16, int32, int64, float64, bool, string).
+func AppendNull[T int16 | int32 | int64 | float64 | bool | string](b array.Builder, v sql.Null[T]) {
 	if !v.Valid {
-		ib.AppendNull()
+		b.AppendNull()
 		return
 	}
-	ib.Append(v.V)
+	switch x := any(v.V).(type) {
+	case int16:
+		b.(*array.Int16Builder).Append(x)
+	case int32:
+		b.(*array.Int32Builder).Append(x)
+	case int64:
+		b.(*array.Int64Builder).Append(x)
+	case float64:
+		b.(*array.Float64Builder).Append(x)
+	case bool:
+		b.(*array.BooleanBuilder).Append(x)
+	case string:
+		b.(*array.StringBuilder).Append(x)
+	}
 }
 
 func appendInt64(b array.Builder, v int64) { b.(*array.Int64Builder).Append(v) }
 
 func appendBool(b array.Builder, v bool) { b.(*array.BooleanBuilder).Append(v) }
-
-// required and nullable are shorthands for the schemas below; text is a
-// required string column.
-func required(name string, t arrow.DataType) arrow.Field { return arrow.Field{Name: name, Type: t} }
-func nullable(name string, t arrow.DataType) arrow.Field {
-	return arrow.Field{Name: name, Type: t, Nullable: true}
-}
-func text(name string) arrow.Field { return required(name, arrow.BinaryTypes.String) }
 
 // withPartitionComments adds the descriptions of the partition columns.
 func withPartitionComments(m map[string]string) map[string]string {
@@ -96,48 +108,48 @@ var Calls = &Table[model.Call]{
 	Name: "calls",
 	Doc:  "Calls from every telephony source in one canonical shape; one row per call and direction.",
 	Schema: arrow.NewSchema([]arrow.Field{
-		text("account"),
-		text("call_id"),
-		text("direction"),
-		nullable("started_at", TimestampType()),
-		text("caller"),
-		text("caller_raw"),
-		text("callee"),
-		text("callee_raw"),
-		nullable("duration_s", arrow.PrimitiveTypes.Int32),
-		nullable("talk_s", arrow.PrimitiveTypes.Int32),
-		nullable("billed_s", arrow.PrimitiveTypes.Int32),
-		nullable("cost", MoneyType()),
-		text("currency"),
-		text("status"),
-		nullable("disconnect_cause", arrow.PrimitiveTypes.Int16),
-		text("disconnect_label"),
-		required("has_recording", arrow.FixedWidthTypes.Boolean),
-		text("recording_ref"),
-		text("run_id"),
-		nullable("extracted_at", TimestampType()),
+		String("account"),
+		String("call_id"),
+		String("direction"),
+		Nullable("started_at", TimestampType()),
+		String("caller"),
+		String("caller_raw"),
+		String("callee"),
+		String("callee_raw"),
+		Nullable("duration_s", arrow.PrimitiveTypes.Int32),
+		Nullable("talk_s", arrow.PrimitiveTypes.Int32),
+		Nullable("billed_s", arrow.PrimitiveTypes.Int32),
+		Nullable("cost", MoneyType()),
+		String("currency"),
+		String("status"),
+		Nullable("disconnect_cause", arrow.PrimitiveTypes.Int16),
+		String("disconnect_label"),
+		Required("has_recording", arrow.FixedWidthTypes.Boolean),
+		String("recording_ref"),
+		String("run_id"),
+		Nullable("extracted_at", TimestampType()),
 	}, nil),
 	Append: func(b *array.RecordBuilder, c *model.Call) {
 		f := b.Fields()
-		appendString(f[0], c.Account)
-		appendString(f[1], c.CallID)
-		appendString(f[2], c.Direction)
+		AppendString(f[0], c.Account)
+		AppendString(f[1], c.CallID)
+		AppendString(f[2], c.Direction)
 		AppendTimestamp(f[3], c.StartedAt)
-		appendString(f[4], c.Caller)
-		appendString(f[5], c.CallerRaw)
-		appendString(f[6], c.Callee)
-		appendString(f[7], c.CalleeRaw)
-		appendInt32(f[8], c.DurationS)
-		appendInt32(f[9], c.TalkS)
-		appendInt32(f[10], c.BilledS)
+		AppendString(f[4], c.Caller)
+		AppendString(f[5], c.CallerRaw)
+		AppendString(f[6], c.Callee)
+		AppendString(f[7], c.CalleeRaw)
+		AppendNull(f[8], c.DurationS)
+		AppendNull(f[9], c.TalkS)
+		AppendNull(f[10], c.BilledS)
 		AppendMoney(f[11], c.Cost)
-		appendString(f[12], c.Currency)
-		appendString(f[13], c.Status)
-		appendInt16(f[14], c.DisconnectCause)
-		appendString(f[15], c.DisconnectLabel)
+		AppendString(f[12], c.Currency)
+		AppendString(f[13], c.Status)
+		AppendNull(f[14], c.DisconnectCause)
+		AppendString(f[15], c.DisconnectLabel)
 		appendBool(f[16], c.HasRecording)
-		appendString(f[17], c.RecordingRef)
-		appendString(f[18], c.RunID)
+		AppendString(f[17], c.RecordingRef)
+		AppendString(f[18], c.RunID)
 		AppendTimestamp(f[19], c.ExtractedAt)
 	},
 	Dictionary: []string{"account", "direction", "currency", "status", "disconnect_label", "run_id"},
@@ -171,24 +183,24 @@ var Rejects = &Table[model.Reject]{
 	Name: "rejects",
 	Doc:  "Rows that failed validation, kept with the vendor's raw payload so nothing is lost.",
 	Schema: arrow.NewSchema([]arrow.Field{
-		text("stream"),
-		text("account"),
-		text("endpoint"),
-		text("window"),
-		text("reason"),
-		text("raw"),
-		text("run_id"),
-		nullable("rejected_at", TimestampType()),
+		String("stream"),
+		String("account"),
+		String("endpoint"),
+		String("window"),
+		String("reason"),
+		String("raw"),
+		String("run_id"),
+		Nullable("rejected_at", TimestampType()),
 	}, nil),
 	Append: func(b *array.RecordBuilder, r *model.Reject) {
 		f := b.Fields()
-		appendString(f[0], r.Stream)
-		appendString(f[1], r.Account)
-		appendString(f[2], r.Endpoint)
-		appendString(f[3], r.Window)
-		appendString(f[4], r.Reason)
-		appendString(f[5], r.Raw)
-		appendString(f[6], r.RunID)
+		AppendString(f[0], r.Stream)
+		AppendString(f[1], r.Account)
+		AppendString(f[2], r.Endpoint)
+		AppendString(f[3], r.Window)
+		AppendString(f[4], r.Reason)
+		AppendString(f[5], r.Raw)
+		AppendString(f[6], r.RunID)
 		AppendTimestamp(f[7], r.RejectedAt)
 	},
 	Dictionary: []string{"stream", "account", "endpoint", "window", "reason", "run_id"},
@@ -210,28 +222,28 @@ var Runs = &Table[model.RunStream]{
 	Name: "runs",
 	Doc:  "One row per ETL run, stream and account: what was extracted and how it ended.",
 	Schema: arrow.NewSchema([]arrow.Field{
-		text("run_id"),
-		text("mode"),
-		text("stream"),
-		text("account"),
-		nullable("started_at", TimestampType()),
-		nullable("finished_at", TimestampType()),
-		nullable("duration_ms", arrow.PrimitiveTypes.Int64),
-		text("first_day"),
-		text("last_day"),
-		required("windows", arrow.PrimitiveTypes.Int64),
-		required("pages", arrow.PrimitiveTypes.Int64),
-		required("rows", arrow.PrimitiveTypes.Int64),
-		required("rejects", arrow.PrimitiveTypes.Int64),
-		text("status"),
-		text("error"),
+		String("run_id"),
+		String("mode"),
+		String("stream"),
+		String("account"),
+		Nullable("started_at", TimestampType()),
+		Nullable("finished_at", TimestampType()),
+		Nullable("duration_ms", arrow.PrimitiveTypes.Int64),
+		String("first_day"),
+		String("last_day"),
+		Required("windows", arrow.PrimitiveTypes.Int64),
+		Required("pages", arrow.PrimitiveTypes.Int64),
+		Required("rows", arrow.PrimitiveTypes.Int64),
+		Required("rejects", arrow.PrimitiveTypes.Int64),
+		String("status"),
+		String("error"),
 	}, nil),
 	Append: func(b *array.RecordBuilder, r *model.RunStream) {
 		f := b.Fields()
-		appendString(f[0], r.RunID)
-		appendString(f[1], r.Mode)
-		appendString(f[2], r.Stream)
-		appendString(f[3], r.Account)
+		AppendString(f[0], r.RunID)
+		AppendString(f[1], r.Mode)
+		AppendString(f[2], r.Stream)
+		AppendString(f[3], r.Account)
 		AppendTimestamp(f[4], r.StartedAt)
 		AppendTimestamp(f[5], r.FinishedAt)
 		if r.StartedAt.IsZero() || r.FinishedAt.IsZero() {
@@ -239,14 +251,14 @@ var Runs = &Table[model.RunStream]{
 		} else {
 			appendInt64(f[6], r.Duration().Milliseconds())
 		}
-		appendString(f[7], r.FirstDay)
-		appendString(f[8], r.LastDay)
+		AppendString(f[7], r.FirstDay)
+		AppendString(f[8], r.LastDay)
 		appendInt64(f[9], r.Windows)
 		appendInt64(f[10], r.Pages)
 		appendInt64(f[11], r.Rows)
 		appendInt64(f[12], r.Rejects)
-		appendString(f[13], r.Status)
-		appendString(f[14], r.Error)
+		AppendString(f[13], r.Status)
+		AppendString(f[14], r.Error)
 	},
 	Dictionary: []string{"run_id", "mode", "stream", "account", "status"},
 	Comments: withPartitionComments(map[string]string{

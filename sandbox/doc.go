@@ -16,6 +16,9 @@
 //   - votbox*.go: VotBox, the VotBox autocall API (POST form, XML answers in
 //     attribute or element form, utf-8 or windows-1251; autocall.get.task,
 //     check, detail, recordtalk) with tasks that progress under Advance.
+//   - mttrec*.go: MTTRecords, the MTT recordings REST API (/v1|/v2/records/<id>/urls,
+//     Basic Auth) and its separate download host (multi-part WAV/MP3 generated
+//     on the fly, per-id faults, leaked-credential counting).
 //
 // Tests use the emulators through httptest:
 //

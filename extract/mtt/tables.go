@@ -11,83 +11,59 @@ import (
 	"github.com/calletl/calletl/model"
 )
 
-func str(name string) arrow.Field { return arrow.Field{Name: name, Type: arrow.BinaryTypes.String} }
-func opt(name string, t arrow.DataType) arrow.Field {
-	return arrow.Field{Name: name, Type: t, Nullable: true}
-}
-
-func appendInt32(b array.Builder, v sql.Null[int32]) {
-	ib := b.(*array.Int32Builder)
-	if !v.Valid {
-		ib.AppendNull()
-		return
-	}
-	ib.Append(v.V)
-}
-
 // CallsTable is `mtt_calls`: every documented field of
 // getServiceHistoryByCustomer, one row per (customer, type, call).
 var CallsTable = &load.Table[Detail]{
 	Name: "mtt_calls",
 	Doc:  "MTT call history (getServiceHistoryByCustomer), every documented field; one row per customer, type and call",
 	Schema: arrow.NewSchema([]arrow.Field{
-		str("customer_name"),
-		str("type"),
-		str("call_id"),
-		str("cli"),
-		str("cld"),
-		opt("customer_local_time", load.TimestampType()),
+		load.String("customer_name"),
+		load.String("type"),
+		load.String("call_id"),
+		load.String("cli"),
+		load.String("cld"),
+		load.Nullable("customer_local_time", load.TimestampType()),
 		{Name: "connect_time", Type: load.TimestampType()},
-		opt("charged_time", arrow.PrimitiveTypes.Int32),
-		opt("charged", load.MoneyType()),
-		str("curr"),
-		str("destination"),
-		opt("disconnect_cause", arrow.PrimitiveTypes.Int16),
-		opt("setup_time_ms", arrow.PrimitiveTypes.Int32),
-		str("account_id"),
-		opt("used_quantity", arrow.PrimitiveTypes.Int32),
-		str("h323_conf_id"),
-		str("h323_incoming_conf_id"),
-		opt("voice_record_exist", arrow.FixedWidthTypes.Boolean),
-		str("extras"),
-		str("run_id"),
+		load.Nullable("charged_time", arrow.PrimitiveTypes.Int32),
+		load.Nullable("charged", load.MoneyType()),
+		load.String("curr"),
+		load.String("destination"),
+		load.Nullable("disconnect_cause", arrow.PrimitiveTypes.Int16),
+		load.Nullable("setup_time_ms", arrow.PrimitiveTypes.Int32),
+		load.String("account_id"),
+		load.Nullable("used_quantity", arrow.PrimitiveTypes.Int32),
+		load.String("h323_conf_id"),
+		load.String("h323_incoming_conf_id"),
+		load.Nullable("voice_record_exist", arrow.FixedWidthTypes.Boolean),
+		load.String("extras"),
+		load.String("run_id"),
 		{Name: "extracted_at", Type: load.TimestampType()},
 	}, nil),
 	Append: func(b *array.RecordBuilder, d *Detail) {
-		b.Field(0).(*array.StringBuilder).Append(d.Customer)
-		b.Field(1).(*array.StringBuilder).Append(d.Type)
-		b.Field(2).(*array.StringBuilder).Append(d.CallID)
-		b.Field(3).(*array.StringBuilder).Append(d.CLI)
-		b.Field(4).(*array.StringBuilder).Append(d.CLD)
+		load.AppendString(b.Field(0), d.Customer)
+		load.AppendString(b.Field(1), d.Type)
+		load.AppendString(b.Field(2), d.CallID)
+		load.AppendString(b.Field(3), d.CLI)
+		load.AppendString(b.Field(4), d.CLD)
 		var lt time.Time
 		if d.CustomerLocalTime.Valid {
 			lt = d.CustomerLocalTime.V
 		}
 		load.AppendTimestamp(b.Field(5), lt)
 		load.AppendTimestamp(b.Field(6), d.ConnectTime)
-		appendInt32(b.Field(7), d.ChargedTime)
+		load.AppendNull(b.Field(7), d.ChargedTime)
 		load.AppendMoney(b.Field(8), d.Charged)
-		b.Field(9).(*array.StringBuilder).Append(d.Curr)
-		b.Field(10).(*array.StringBuilder).Append(d.Destination)
-		cb := b.Field(11).(*array.Int16Builder)
-		if d.DisconnectCause.Valid {
-			cb.Append(d.DisconnectCause.V)
-		} else {
-			cb.AppendNull()
-		}
-		appendInt32(b.Field(12), d.SetupTimeMs)
-		b.Field(13).(*array.StringBuilder).Append(d.AccountID)
-		appendInt32(b.Field(14), d.UsedQuantity)
-		b.Field(15).(*array.StringBuilder).Append(d.H323ConfID)
-		b.Field(16).(*array.StringBuilder).Append(d.H323IncomingConfID)
-		vb := b.Field(17).(*array.BooleanBuilder)
-		if d.VoiceRecordExist.Valid {
-			vb.Append(d.VoiceRecordExist.V)
-		} else {
-			vb.AppendNull()
-		}
-		b.Field(18).(*array.StringBuilder).Append(d.Extras)
-		b.Field(19).(*array.StringBuilder).Append(d.RunID)
+		load.AppendString(b.Field(9), d.Curr)
+		load.AppendString(b.Field(10), d.Destination)
+		load.AppendNull(b.Field(11), d.DisconnectCause)
+		load.AppendNull(b.Field(12), d.SetupTimeMs)
+		load.AppendString(b.Field(13), d.AccountID)
+		load.AppendNull(b.Field(14), d.UsedQuantity)
+		load.AppendString(b.Field(15), d.H323ConfID)
+		load.AppendString(b.Field(16), d.H323IncomingConfID)
+		load.AppendNull(b.Field(17), d.VoiceRecordExist)
+		load.AppendString(b.Field(18), d.Extras)
+		load.AppendString(b.Field(19), d.RunID)
 		load.AppendTimestamp(b.Field(20), d.ExtractedAt)
 	},
 	Dictionary: []string{"customer_name", "type", "curr", "destination", "account_id", "run_id"},
@@ -132,19 +108,19 @@ var AccountsTable = &load.Table[AccountRow]{
 	Name: "mtt_accounts",
 	Doc:  "MTT numbers per personal account (getPersonalAccountList), snapshot per run day",
 	Schema: arrow.NewSchema([]arrow.Field{
-		str("customer_name"), str("account_number"), opt("activation_date", load.TimestampType()),
-		str("status"), str("run_id"), {Name: "snapshot_at", Type: load.TimestampType()},
+		load.String("customer_name"), load.String("account_number"), load.Nullable("activation_date", load.TimestampType()),
+		load.String("status"), load.String("run_id"), {Name: "snapshot_at", Type: load.TimestampType()},
 	}, nil),
 	Append: func(b *array.RecordBuilder, r *AccountRow) {
-		b.Field(0).(*array.StringBuilder).Append(r.Customer)
-		b.Field(1).(*array.StringBuilder).Append(r.AccountNumber)
+		load.AppendString(b.Field(0), r.Customer)
+		load.AppendString(b.Field(1), r.AccountNumber)
 		var t time.Time
 		if r.ActivationDate.Valid {
 			t = r.ActivationDate.V
 		}
 		load.AppendTimestamp(b.Field(2), t)
-		b.Field(3).(*array.StringBuilder).Append(r.Status)
-		b.Field(4).(*array.StringBuilder).Append(r.RunID)
+		load.AppendString(b.Field(3), r.Status)
+		load.AppendString(b.Field(4), r.RunID)
 		load.AppendTimestamp(b.Field(5), r.SnapshotAt)
 	},
 	Dictionary: []string{"customer_name", "status", "run_id"},
@@ -174,15 +150,15 @@ var BalancesTable = &load.Table[BalanceRow]{
 	Name: "mtt_balances",
 	Doc:  "MTT balance (getCustomerBalance), one row per customer per run",
 	Schema: arrow.NewSchema([]arrow.Field{
-		str("customer_name"), opt("balance", load.MoneyType()), opt("real_balance", load.MoneyType()),
-		str("currency"), str("run_id"), {Name: "taken_at", Type: load.TimestampType()},
+		load.String("customer_name"), load.Nullable("balance", load.MoneyType()), load.Nullable("real_balance", load.MoneyType()),
+		load.String("currency"), load.String("run_id"), {Name: "taken_at", Type: load.TimestampType()},
 	}, nil),
 	Append: func(b *array.RecordBuilder, r *BalanceRow) {
-		b.Field(0).(*array.StringBuilder).Append(r.Customer)
+		load.AppendString(b.Field(0), r.Customer)
 		load.AppendMoney(b.Field(1), r.Balance)
 		load.AppendMoney(b.Field(2), r.RealBalance)
-		b.Field(3).(*array.StringBuilder).Append(r.Currency)
-		b.Field(4).(*array.StringBuilder).Append(r.RunID)
+		load.AppendString(b.Field(3), r.Currency)
+		load.AppendString(b.Field(4), r.RunID)
 		load.AppendTimestamp(b.Field(5), r.TakenAt)
 	},
 	Dictionary: []string{"customer_name", "currency", "run_id"},

@@ -13,31 +13,7 @@ import (
 	"github.com/calletl/calletl/load"
 )
 
-func str(name string) arrow.Field { return arrow.Field{Name: name, Type: arrow.BinaryTypes.String} }
-func opt(name string, t arrow.DataType) arrow.Field {
-	return arrow.Field{Name: name, Type: t, Nullable: true}
-}
 func ts(name string) arrow.Field { return arrow.Field{Name: name, Type: load.TimestampType()} }
-
-func appendInt32(b array.Builder, v sql.Null[int32]) {
-	ib := b.(*array.Int32Builder)
-	if !v.Valid {
-		ib.AppendNull()
-		return
-	}
-	ib.Append(v.V)
-}
-
-func appendInt64(b array.Builder, v sql.Null[int64]) {
-	ib := b.(*array.Int64Builder)
-	if !v.Valid {
-		ib.AppendNull()
-		return
-	}
-	ib.Append(v.V)
-}
-
-func appendStr(b array.Builder, s string) { b.(*array.StringBuilder).Append(s) }
 
 // Tables lists the vendor tables this source writes (besides the canonical
 // calls and rejects).
@@ -51,26 +27,26 @@ var CallsTable = &load.Table[Detail]{
 	Name: "t2_calls",
 	Doc:  "T2 call records (call-records/info), every documented field; one row per call record",
 	Schema: arrow.NewSchema([]arrow.Field{
-		str("call_id"), ts("call_timestamp"), str("call_type"), str("destination_number"),
-		str("caller_number"), str("caller_name"), str("callee_number"), str("callee_name"),
-		opt("call_duration", arrow.PrimitiveTypes.Int32), opt("conversation_duration", arrow.PrimitiveTypes.Int32),
-		str("call_status"), str("record_file_name"), str("extras"), str("run_id"), ts("extracted_at"),
+		load.String("call_id"), ts("call_timestamp"), load.String("call_type"), load.String("destination_number"),
+		load.String("caller_number"), load.String("caller_name"), load.String("callee_number"), load.String("callee_name"),
+		load.Nullable("call_duration", arrow.PrimitiveTypes.Int32), load.Nullable("conversation_duration", arrow.PrimitiveTypes.Int32),
+		load.String("call_status"), load.String("record_file_name"), load.String("extras"), load.String("run_id"), ts("extracted_at"),
 	}, nil),
 	Append: func(b *array.RecordBuilder, d *Detail) {
-		appendStr(b.Field(0), d.CallID)
+		load.AppendString(b.Field(0), d.CallID)
 		load.AppendTimestamp(b.Field(1), d.CallTimestamp)
-		appendStr(b.Field(2), d.CallType)
-		appendStr(b.Field(3), d.DestinationNumber)
-		appendStr(b.Field(4), d.CallerNumber)
-		appendStr(b.Field(5), d.CallerName)
-		appendStr(b.Field(6), d.CalleeNumber)
-		appendStr(b.Field(7), d.CalleeName)
-		appendInt32(b.Field(8), d.CallDuration)
-		appendInt32(b.Field(9), d.ConversationDuration)
-		appendStr(b.Field(10), d.CallStatus)
-		appendStr(b.Field(11), d.RecordFileName)
-		appendStr(b.Field(12), d.Extras)
-		appendStr(b.Field(13), d.RunID)
+		load.AppendString(b.Field(2), d.CallType)
+		load.AppendString(b.Field(3), d.DestinationNumber)
+		load.AppendString(b.Field(4), d.CallerNumber)
+		load.AppendString(b.Field(5), d.CallerName)
+		load.AppendString(b.Field(6), d.CalleeNumber)
+		load.AppendString(b.Field(7), d.CalleeName)
+		load.AppendNull(b.Field(8), d.CallDuration)
+		load.AppendNull(b.Field(9), d.ConversationDuration)
+		load.AppendString(b.Field(10), d.CallStatus)
+		load.AppendString(b.Field(11), d.RecordFileName)
+		load.AppendString(b.Field(12), d.Extras)
+		load.AppendString(b.Field(13), d.RunID)
 		load.AppendTimestamp(b.Field(14), d.ExtractedAt)
 	},
 	Dictionary: []string{"call_type", "call_status", "run_id"},
@@ -98,23 +74,23 @@ var MissedTable = &load.Table[MissedRow]{
 	Name: "t2_missed_calls",
 	Doc:  "T2 missed calls on multichannel numbers (statistics/missing); one row per id. Those without a matching call record are also in calls (call_id missed:<id>)",
 	Schema: arrow.NewSchema([]arrow.Field{
-		str("id"), ts("start_date"), opt("wait_duration", arrow.PrimitiveTypes.Int32),
-		str("caller_number"), str("caller"), str("destination_number"),
-		opt("callee_company_id", arrow.PrimitiveTypes.Int64), str("callee_number"), str("callee_name"),
-		str("extras"), str("run_id"), ts("extracted_at"),
+		load.String("id"), ts("start_date"), load.Nullable("wait_duration", arrow.PrimitiveTypes.Int32),
+		load.String("caller_number"), load.String("caller"), load.String("destination_number"),
+		load.Nullable("callee_company_id", arrow.PrimitiveTypes.Int64), load.String("callee_number"), load.String("callee_name"),
+		load.String("extras"), load.String("run_id"), ts("extracted_at"),
 	}, nil),
 	Append: func(b *array.RecordBuilder, r *MissedRow) {
-		appendStr(b.Field(0), r.ID)
+		load.AppendString(b.Field(0), r.ID)
 		load.AppendTimestamp(b.Field(1), r.StartDate)
-		appendInt32(b.Field(2), r.WaitDuration)
-		appendStr(b.Field(3), r.CallerNumber)
-		appendStr(b.Field(4), r.Caller)
-		appendStr(b.Field(5), r.DestinationNumber)
-		appendInt64(b.Field(6), r.CalleeCompanyID)
-		appendStr(b.Field(7), r.CalleeNumber)
-		appendStr(b.Field(8), r.CalleeName)
-		appendStr(b.Field(9), r.Extras)
-		appendStr(b.Field(10), r.RunID)
+		load.AppendNull(b.Field(2), r.WaitDuration)
+		load.AppendString(b.Field(3), r.CallerNumber)
+		load.AppendString(b.Field(4), r.Caller)
+		load.AppendString(b.Field(5), r.DestinationNumber)
+		load.AppendNull(b.Field(6), r.CalleeCompanyID)
+		load.AppendString(b.Field(7), r.CalleeNumber)
+		load.AppendString(b.Field(8), r.CalleeName)
+		load.AppendString(b.Field(9), r.Extras)
+		load.AppendString(b.Field(10), r.RunID)
 		load.AppendTimestamp(b.Field(11), r.ExtractedAt)
 	},
 	Dictionary: []string{"destination_number", "run_id"},
@@ -152,18 +128,18 @@ var EmployeesTable = &load.Table[EmployeeRow]{
 	Name: "t2_employees",
 	Doc:  "T2 PBX employees (GET /employees), snapshot per run day",
 	Schema: arrow.NewSchema([]arrow.Field{
-		opt("employee_id", arrow.PrimitiveTypes.Int64), str("name"), str("surname"),
-		str("full_number"), str("short_number"), str("email"), str("raw"), str("run_id"), ts("snapshot_at"),
+		load.Nullable("employee_id", arrow.PrimitiveTypes.Int64), load.String("name"), load.String("surname"),
+		load.String("full_number"), load.String("short_number"), load.String("email"), load.String("raw"), load.String("run_id"), ts("snapshot_at"),
 	}, nil),
 	Append: func(b *array.RecordBuilder, r *EmployeeRow) {
-		appendInt64(b.Field(0), r.EmployeeID)
-		appendStr(b.Field(1), r.Name)
-		appendStr(b.Field(2), r.Surname)
-		appendStr(b.Field(3), r.FullNumber)
-		appendStr(b.Field(4), r.ShortNumber)
-		appendStr(b.Field(5), r.Email)
-		appendStr(b.Field(6), r.Raw)
-		appendStr(b.Field(7), r.RunID)
+		load.AppendNull(b.Field(0), r.EmployeeID)
+		load.AppendString(b.Field(1), r.Name)
+		load.AppendString(b.Field(2), r.Surname)
+		load.AppendString(b.Field(3), r.FullNumber)
+		load.AppendString(b.Field(4), r.ShortNumber)
+		load.AppendString(b.Field(5), r.Email)
+		load.AppendString(b.Field(6), r.Raw)
+		load.AppendString(b.Field(7), r.RunID)
 		load.AppendTimestamp(b.Field(8), r.SnapshotAt)
 	},
 	Dictionary: []string{"run_id"},
@@ -263,10 +239,10 @@ var DailyStatsTable = func() *load.Table[DailyStatsRow] {
 		if f.frac {
 			t = arrow.PrimitiveTypes.Float64
 		}
-		fs = append(fs, opt(f.col, t))
+		fs = append(fs, load.Nullable(f.col, t))
 		comments[f.col] = "statistics/common " + f.json
 	}
-	fs = append(fs, str("raw"), str("run_id"), ts("extracted_at"))
+	fs = append(fs, load.String("raw"), load.String("run_id"), ts("extracted_at"))
 	return &load.Table[DailyStatsRow]{
 		Name:   "t2_daily_stats",
 		Doc:    "T2 company statistics (statistics/common) per business day",
@@ -294,8 +270,8 @@ var DailyStatsTable = func() *load.Table[DailyStatsRow] {
 				fb.(*array.Int64Builder).Append(int64(math.Round(x)))
 			}
 			n := 2 + len(statFields)
-			appendStr(b.Field(n), r.Raw)
-			appendStr(b.Field(n+1), r.RunID)
+			load.AppendString(b.Field(n), r.Raw)
+			load.AppendString(b.Field(n+1), r.RunID)
 			load.AppendTimestamp(b.Field(n+2), r.ExtractedAt)
 		},
 		Dictionary: []string{"run_id"},

@@ -1,7 +1,6 @@
 package votbox
 
 import (
-	"database/sql"
 	"fmt"
 	"slices"
 
@@ -11,31 +10,7 @@ import (
 	"github.com/calletl/calletl/load"
 )
 
-func str(name string) arrow.Field { return arrow.Field{Name: name, Type: arrow.BinaryTypes.String} }
-func opt(name string, t arrow.DataType) arrow.Field {
-	return arrow.Field{Name: name, Type: t, Nullable: true}
-}
-func req(name string, t arrow.DataType) arrow.Field { return arrow.Field{Name: name, Type: t} }
-func ts(name string) arrow.Field                    { return opt(name, load.TimestampType()) }
-
-func appendStr(b array.Builder, s string) { b.(*array.StringBuilder).Append(s) }
-
-func appendNullStr(b array.Builder, s sql.Null[string]) {
-	if !s.Valid {
-		b.AppendNull()
-		return
-	}
-	b.(*array.StringBuilder).Append(s.V)
-}
-
-func appendInt32(b array.Builder, v sql.Null[int32]) {
-	ib := b.(*array.Int32Builder)
-	if !v.Valid {
-		ib.AppendNull()
-		return
-	}
-	ib.Append(v.V)
-}
+func ts(name string) arrow.Field { return load.Nullable(name, load.TimestampType()) }
 
 // Tables lists the vendor tables this source writes (besides the canonical
 // calls and rejects).
@@ -48,9 +23,9 @@ var countedStatuses = []int{JobQueued, JobInProgress, JobError, JobSuccess, JobO
 // TasksTable is `votbox_tasks`: one row per task per extraction.
 var TasksTable = func() *load.Table[TaskRow] {
 	fs := []arrow.Field{
-		str("task_id"), str("task_name"), ts("start_time"),
-		opt("status", arrow.PrimitiveTypes.Int32), str("status_text"),
-		req("items", arrow.PrimitiveTypes.Int64), req("rejected_items", arrow.PrimitiveTypes.Int64),
+		load.String("task_id"), load.String("task_name"), ts("start_time"),
+		load.Nullable("status", arrow.PrimitiveTypes.Int32), load.String("status_text"),
+		load.Required("items", arrow.PrimitiveTypes.Int64), load.Required("rejected_items", arrow.PrimitiveTypes.Int64),
 	}
 	comments := map[string]string{
 		"date":           "Hive partition: the task's start day in the business time zone (the run's day when unknown).",
@@ -65,13 +40,13 @@ var TasksTable = func() *load.Table[TaskRow] {
 	}
 	for _, s := range countedStatuses {
 		col := JobLabel(s) + "_items"
-		fs = append(fs, req(col, arrow.PrimitiveTypes.Int64))
+		fs = append(fs, load.Required(col, arrow.PrimitiveTypes.Int64))
 		comments[col] = fmt.Sprintf("items with jobstatus %d (%s)", s, JobLabel(s))
 	}
 	fs = append(fs,
-		req("other_items", arrow.PrimitiveTypes.Int64),
-		req("final", arrow.FixedWidthTypes.Boolean),
-		str("extras"), str("run_id"), ts("extracted_at"))
+		load.Required("other_items", arrow.PrimitiveTypes.Int64),
+		load.Required("final", arrow.FixedWidthTypes.Boolean),
+		load.String("extras"), load.String("run_id"), ts("extracted_at"))
 	comments["other_items"] = "items with a jobstatus the document does not list"
 	comments["final"] = "every item had a final jobstatus (not 0 or 1) and none was rejected: the task will not change"
 	comments["extras"] = "task fields this version does not know, as a JSON object ('' when none)"
@@ -82,11 +57,11 @@ var TasksTable = func() *load.Table[TaskRow] {
 		Doc:    "VotBox autocall tasks (autocall.check): one row per task as its latest extraction saw it",
 		Schema: arrow.NewSchema(fs, nil),
 		Append: func(b *array.RecordBuilder, r *TaskRow) {
-			appendStr(b.Field(0), r.TaskID)
-			appendStr(b.Field(1), r.Name)
+			load.AppendString(b.Field(0), r.TaskID)
+			load.AppendString(b.Field(1), r.Name)
 			load.AppendTimestamp(b.Field(2), r.StartTime)
-			appendInt32(b.Field(3), r.Status)
-			appendStr(b.Field(4), r.StatusText)
+			load.AppendNull(b.Field(3), r.Status)
+			load.AppendString(b.Field(4), r.StatusText)
 			b.Field(5).(*array.Int64Builder).Append(r.Items)
 			b.Field(6).(*array.Int64Builder).Append(r.Rejected)
 			for i, s := range countedStatuses {
@@ -101,8 +76,8 @@ var TasksTable = func() *load.Table[TaskRow] {
 			}
 			b.Field(n).(*array.Int64Builder).Append(other)
 			b.Field(n + 1).(*array.BooleanBuilder).Append(r.Final)
-			appendStr(b.Field(n+2), r.Extras)
-			appendStr(b.Field(n+3), r.RunID)
+			load.AppendString(b.Field(n+2), r.Extras)
+			load.AppendString(b.Field(n+3), r.RunID)
 			load.AppendTimestamp(b.Field(n+4), r.ExtractedAt)
 		},
 		Dictionary: []string{"status_text", "run_id"},
@@ -115,32 +90,32 @@ var CallsTable = &load.Table[CallRow]{
 	Name: "votbox_calls",
 	Doc:  "VotBox autocall items (autocall.check, merged with autocall.detail when enabled): one row per call item",
 	Schema: arrow.NewSchema([]arrow.Field{
-		str("task_id"), str("item_id"), str("phone_raw"), str("phone"),
-		req("job_status", arrow.PrimitiveTypes.Int16), str("job_status_label"), str("job_status_str"),
-		opt("attempts", arrow.PrimitiveTypes.Int32), ts("call_time"),
-		opt("call_duration", arrow.PrimitiveTypes.Int32), opt("oper_call_duration", arrow.PrimitiveTypes.Int32),
-		opt("call_pay", load.MoneyType()), opt("oper_call_pay", load.MoneyType()),
-		str("rec_filename"), str("extras"), opt("detail", arrow.BinaryTypes.String),
-		str("run_id"), ts("extracted_at"),
+		load.String("task_id"), load.String("item_id"), load.String("phone_raw"), load.String("phone"),
+		load.Required("job_status", arrow.PrimitiveTypes.Int16), load.String("job_status_label"), load.String("job_status_str"),
+		load.Nullable("attempts", arrow.PrimitiveTypes.Int32), ts("call_time"),
+		load.Nullable("call_duration", arrow.PrimitiveTypes.Int32), load.Nullable("oper_call_duration", arrow.PrimitiveTypes.Int32),
+		load.Nullable("call_pay", load.MoneyType()), load.Nullable("oper_call_pay", load.MoneyType()),
+		load.String("rec_filename"), load.String("extras"), load.Nullable("detail", arrow.BinaryTypes.String),
+		load.String("run_id"), ts("extracted_at"),
 	}, nil),
 	Append: func(b *array.RecordBuilder, r *CallRow) {
-		appendStr(b.Field(0), r.TaskID)
-		appendStr(b.Field(1), r.ItemID)
-		appendStr(b.Field(2), r.PhoneRaw)
-		appendStr(b.Field(3), r.Phone)
+		load.AppendString(b.Field(0), r.TaskID)
+		load.AppendString(b.Field(1), r.ItemID)
+		load.AppendString(b.Field(2), r.PhoneRaw)
+		load.AppendString(b.Field(3), r.Phone)
 		b.Field(4).(*array.Int16Builder).Append(r.JobStatus)
-		appendStr(b.Field(5), r.JobStatusLabel)
-		appendStr(b.Field(6), r.JobStatusStr)
-		appendInt32(b.Field(7), r.Attempts)
+		load.AppendString(b.Field(5), r.JobStatusLabel)
+		load.AppendString(b.Field(6), r.JobStatusStr)
+		load.AppendNull(b.Field(7), r.Attempts)
 		load.AppendTimestamp(b.Field(8), r.CallTime)
-		appendInt32(b.Field(9), r.CallDuration)
-		appendInt32(b.Field(10), r.OperCallDuration)
+		load.AppendNull(b.Field(9), r.CallDuration)
+		load.AppendNull(b.Field(10), r.OperCallDuration)
 		load.AppendMoney(b.Field(11), r.CallPay)
 		load.AppendMoney(b.Field(12), r.OperCallPay)
-		appendStr(b.Field(13), r.RecFileName)
-		appendStr(b.Field(14), r.Extras)
-		appendNullStr(b.Field(15), r.Detail)
-		appendStr(b.Field(16), r.RunID)
+		load.AppendString(b.Field(13), r.RecFileName)
+		load.AppendString(b.Field(14), r.Extras)
+		load.AppendNull(b.Field(15), r.Detail)
+		load.AppendString(b.Field(16), r.RunID)
 		load.AppendTimestamp(b.Field(17), r.ExtractedAt)
 	},
 	Dictionary: []string{"task_id", "job_status_label", "job_status_str", "run_id"},
