@@ -194,8 +194,6 @@ func (a *app) cmdSandbox(ctx context.Context, args []string) error {
 	}
 	defer stop()
 	access, refresh := emu.t2.IssueTokens()
-	defer fmt.Fprintf(a.stdout, "  T2:   base_url %s%s\n        access token  %s\n        refresh token %s\n  VotBox: base_url %s/votbox/api  username %q  password %q (sent as its MD5)\n",
-		base, t2Path, access, refresh, base, demoUser, demoPassword)
 	fmt.Fprintf(a.stdout, `sandbox serving until Ctrl-C
   MTT:  base_url %s/mtt/index.php  username %q  password %q
         customers %s
@@ -208,6 +206,8 @@ Point a config at it (the password through an env var):
       password: {env: MTT_PASSWORD}
       customers: ["%s"]
 `, base, demoUser, demoPassword, strings.Join(demoCustomers, ", "), demoPassword, base, demoUser, strings.Join(demoCustomers, `", "`))
+	fmt.Fprintf(a.stdout, "  T2:   base_url %s%s\n        access token  %s\n        refresh token %s\n  VotBox: base_url %s/votbox/api  username %q  password %q (sent as its MD5)\n",
+		base, t2Path, access, refresh, base, demoUser, demoPassword)
 	<-ctx.Done()
 	return nil
 }
