@@ -17,6 +17,7 @@ import (
 	"github.com/calletl/calletl/extract/t2"
 	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/recordings"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -173,5 +174,6 @@ func decimal(v int64, scale uint8) duckdb.Decimal {
 func allTables() []load.TableInfo {
 	tables := append(load.CanonicalTables(), mtt.Tables()...)
 	tables = append(tables, t2.Tables()...)
-	return append(tables, votbox.Tables()...)
+	tables = append(tables, votbox.Tables()...)
+	return append(tables, recordings.Tables()...)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/pipeline"
+	"github.com/calletl/calletl/recordings"
 	"github.com/calletl/calletl/secret"
 )
 
@@ -126,5 +127,6 @@ func lakeTables(sources []source) []load.TableInfo {
 func allTables() []load.TableInfo {
 	tables := append(load.CanonicalTables(), mtt.Tables()...)
 	tables = append(tables, t2.Tables()...)
-	return append(tables, votbox.Tables()...)
+	tables = append(tables, votbox.Tables()...)
+	return append(tables, recordings.Tables()...)
 }

@@ -1,0 +1,291 @@
+package recordings_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"go/build"
+	"io"
+	"net"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	_ "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/recordings"
+	"github.com/calletl/calletl/recordings/blob"
+	"github.com/calletl/calletl/sandbox"
+	"github.com/calletl/calletl/secret"
+)
+
+const (
+	mttUser = "rec-user"
+	mttPass = "rec-pass-0f9e8d"
+	day     = "2026-11-20"
+)
+
+// mttEnv is the MTT recordings emulator on two hosts (API and downloads)
+// and a fetcher pointed at it.
+type mttEnv struct {
+	emu     *sandbox.MTTRecords
+	api     *httptest.Server
+	files   *httptest.Server
+	fetcher *recordings.MTTFetcher
+}
+
+func newMTTEnv(t testing.TB, partSize int, missingEvery int) *mttEnv {
+	t.Helper()
+	emu := sandbox.NewMTTRecords(sandbox.MTTRecordsConfig{Username: mttUser, Password: mttPass, Seed: 7, PartSize: partSize, MissingEvery: missingEvery})
+	api := httptest.NewServer(emu.API())
+	files := httptest.NewServer(emu.Files())
+	t.Cleanup(api.Close)
+	t.Cleanup(files.Close)
+	emu.SetDownloadBase(files.URL)
+	return &mttEnv{emu: emu, api: api, files: files, fetcher: newMTT(t, api.URL)}
+}
+
+func newMTT(t testing.TB, base string) *recordings.MTTFetcher {
+	t.Helper()
+	f, err := recordings.NewMTT(recordings.MTTConfig{RecordsBase: base, Username: mttUser, Password: secret.New(mttPass)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// lakeWithCalls writes one canonical call per id (has_recording, the id as
+// recording_ref) into a new lake.
+func lakeWithCalls(t testing.TB, source string, ids ...string) *load.Lake {
+	t.Helper()
+	lake, err := load.Open(filepath.Join(t.TempDir(), "lake"), load.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := lake.Begin(source, "calls-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := load.Writer(tx, load.Calls)
+	for _, id := range ids {
+		c := model.Call{Source: source, Date: day, Account: "acc", CallID: id, Direction: model.Outgoing,
+			HasRecording: true, RecordingRef: id, RunID: "extract"}
+		if err := w.Add(day, &c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A call without a recording, which must never be asked for.
+	if err := w.Add(day, &model.Call{Source: source, Date: day, CallID: "no-rec", Direction: model.Incoming}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return lake
+}
+
+func mttIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = "2B23D937_BD9BCF86_E89D407D_" + string(rune('A'+i/26)) + string(rune('A'+i%26)) + "0162"
+	}
+	return ids
+}
+
+func testRun(id string, at time.Time) model.Run {
+	return model.Run{ID: id, Mode: "run", StartedAt: at, Location: time.UTC}
+}
+
+// clock is a settable Now.
+type clock struct{ t atomic.Int64 }
+
+func newClock() *clock {
+	c := &clock{}
+	c.t.Store(time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+func (c *clock) Now() time.Time          { return time.Unix(0, c.t.Load()).UTC() }
+func (c *clock) Advance(d time.Duration) { c.t.Add(int64(d)) }
+
+// countingStore counts Puts and can fail every Put after the first failAfter
+// (failAfter < 0: never), cancelling cancel when it does.
+type countingStore struct {
+	blob.Store
+	puts      atomic.Int64
+	failAfter int64
+	cancel    context.CancelFunc
+}
+
+func (c *countingStore) Put(ctx context.Context, key string, r io.Reader, ct string) (blob.Info, error) {
+	n := c.puts.Add(1)
+	if c.failAfter >= 0 && n > c.failAfter {
+		if c.cancel != nil {
+			c.cancel()
+		}
+		// Read some of the body, like a connection that dies mid-upload.
+		_, _ = io.CopyN(io.Discard, r, 100)
+		return blob.Info{}, context.Canceled
+	}
+	return c.Store.Put(ctx, key, r, ct)
+}
+
+// manifestState is the latest attempt per call: call_id → part → row.
+type manifestRow struct {
+	Key, SHA, Status, Err string
+	Bytes                 int64
+	Attempts              int
+}
+
+func latestManifest(t testing.TB, lakeDir string) map[string]map[int]manifestRow {
+	t.Helper()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	glob := filepath.Join(lakeDir, "recordings", "*", "*", "*.parquet")
+	if m, _ := filepath.Glob(glob); len(m) == 0 {
+		return nil
+	}
+	rows, err := db.Query(`SELECT call_id, part, key, sha256, status, error, bytes, attempts FROM read_parquet('` + glob + `', hive_partitioning=true)
+		QUALIFY dense_rank() OVER (PARTITION BY source, call_id ORDER BY fetched_at DESC, run_id DESC) = 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]map[int]manifestRow{}
+	for rows.Next() {
+		var id string
+		var part int
+		var r manifestRow
+		if err := rows.Scan(&id, &part, &r.Key, &r.SHA, &r.Status, &r.Err, &r.Bytes, &r.Attempts); err != nil {
+			t.Fatal(err)
+		}
+		if out[id] == nil {
+			out[id] = map[int]manifestRow{}
+		}
+		out[id][part] = r
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// listKeys returns every key in the store.
+func listKeys(t testing.TB, s blob.Store) []string {
+	t.Helper()
+	var keys []string
+	if err := s.List(context.Background(), "", func(i blob.Info) error { keys = append(keys, i.Key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// --- versitygw (a copy of the blob package's test helper, which is not exported) ---
+
+const (
+	versityAccess = "calletl-test-access"
+	versitySecret = "calletl-test-secret-d41d8cd9"
+	testBucket    = "recordings"
+)
+
+func findVersity() string {
+	if p, err := exec.LookPath("versitygw"); err == nil {
+		return p
+	}
+	for _, dir := range filepath.SplitList(build.Default.GOPATH) {
+		p := filepath.Join(dir, "bin", "versitygw")
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p
+		}
+	}
+	return ""
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// startVersity starts versitygw with one bucket and returns its endpoint.
+func startVersity(t testing.TB) string {
+	t.Helper()
+	bin := findVersity()
+	if bin == "" {
+		if os.Getenv("CALLETL_REQUIRE_S3") == "1" {
+			t.Fatal("versitygw not found (CALLETL_REQUIRE_S3=1)")
+		}
+		t.Skip("versitygw not found on PATH or in GOPATH/bin")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	var out bytes.Buffer
+	cmd := exec.Command(bin, "--port", addr, "posix", t.TempDir())
+	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+versityAccess, "ROOT_SECRET_KEY="+versitySecret)
+	cmd.Stdout, cmd.Stderr = &syncWriter{w: &out}, &syncWriter{w: &out}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	endpoint := "http://" + addr
+	client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: versityAccess, SecretAccessKey: versitySecret}, nil
+		}),
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := client.ListBuckets(context.Background(), &s3.ListBucketsInput{})
+		if err == nil {
+			break
+		}
+		select {
+		case <-exited:
+			t.Fatalf("versitygw exited:\n%s", out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("versitygw not answering: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(testBucket)}); err != nil {
+		t.Fatal(err)
+	}
+	return endpoint
+}
+
+func s3Store(t testing.TB, endpoint string) *blob.S3 {
+	t.Helper()
+	s, err := blob.NewS3(context.Background(), blob.S3Config{Endpoint: endpoint, Region: "us-east-1", Bucket: testBucket,
+		PathStyle: true, AccessKey: secret.New(versityAccess), SecretKey: secret.New(versitySecret),
+		PartSize: blob.MinPartSize, Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

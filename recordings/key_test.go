@@ -1,0 +1,82 @@
+package recordings
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/calletl/calletl/recordings/blob"
+)
+
+func TestSegment(t *testing.T) {
+	for _, tc := range []struct{ in, prefix string }{
+		{"2B23D937_BD9BCF86", "2B23D937_BD9BCF86"},
+		{"2B23D937 BD9BCF86", "2B23D937_BD9BCF86-"},
+		{"../../x", "_._.._x-"},
+		{".hidden", "_hidden-"},
+		{"a/b", "a_b-"},
+		{"", "-"},
+		{"call=1", "call_1-"},
+	} {
+		got := Segment(tc.in)
+		if got != tc.prefix && !(strings.HasSuffix(tc.prefix, "-") && strings.HasPrefix(got, tc.prefix) && len(got) == len(tc.prefix)+8) {
+			t.Errorf("Segment(%q) = %q; want %q(+hash)", tc.in, got, tc.prefix)
+		}
+		if err := blob.CheckKey(PartKey("mtt", "2026-11-20", tc.in, 1, "wav")); err != nil {
+			t.Errorf("key for %q: %v", tc.in, err)
+		}
+	}
+	if Segment("a b") == Segment("a/b") {
+		t.Error("distinct ids collide")
+	}
+	long := strings.Repeat("x", 500)
+	if err := blob.CheckKey(PartKey("mtt", "2026-11-20", long, 1, "wav")); err != nil {
+		t.Error(err)
+	}
+	k := PartKey("mtt", "2026-11-20", "../../etc/passwd", 2, "../wav")
+	if !strings.HasPrefix(k, "recordings/source=mtt/date=2026-11-20/") || strings.Count(k, "/") != 4 {
+		t.Errorf("traversal key %s", k)
+	}
+	if n, ok := partOfKey("part-12.wav"); !ok || n != 12 {
+		t.Errorf("partOfKey = %d %v", n, ok)
+	}
+	for _, bad := range []string{"part-.wav", "part-01.wav", "x-1.wav", "part-1"} {
+		if _, ok := partOfKey(bad); ok {
+			t.Errorf("partOfKey(%q) accepted", bad)
+		}
+	}
+}
+
+func TestSniff(t *testing.T) {
+	for _, tc := range []struct {
+		head, kind, ct string
+	}{
+		{"RIFF\x00\x00\x00\x00WAVEfmt ", KindAudio, "audio/wav"},
+		{"ID3\x04\x00\x00\x00\x00\x00\x00xx", KindAudio, "audio/mpeg"},
+		{"\xff\xfb\x90\x64", KindAudio, "audio/mpeg"},
+		{"\xff\xf3\x90\x64", KindAudio, "audio/mpeg"},
+		{"<html><body>", KindAudio, ""},
+		{`{"details":"Record not found"}`, KindAudio, ""},
+		{"RIFF\x00\x00\x00\x00AVI ", KindAudio, ""},
+		{` [{"channel":"A"}]`, KindJSON, "application/json"},
+		{"<html>", KindJSON, ""},
+	} {
+		ct, _, err := sniff([]byte(tc.head[:min(len(tc.head), sniffLen)]), tc.kind)
+		if ct != tc.ct || (tc.ct == "") != errors.Is(err, ErrContent) {
+			t.Errorf("sniff(%q, %s) = %q, %v; want %q", tc.head, tc.kind, ct, err, tc.ct)
+		}
+	}
+}
+
+func TestCheckDownloadURL(t *testing.T) {
+	for _, u := range []string{"http://rs.mtt.ru/1/a_1.wav", "https://rc.mtt.ru/x/a_1.wav"} {
+		if _, err := checkDownloadURL(u); err != nil {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+	for _, u := range []string{"ftp://x/a", "/rel/a.wav", "http://u:p@h/a.wav", "http://h/../../etc/a_1.wav", "http://h/1/..%2F..%2Fa_1.wav", "file:///etc/passwd"} {
+		if _, err := checkDownloadURL(u); err == nil {
+			t.Errorf("%s accepted", u)
+		}
+	}
+}

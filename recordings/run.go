@@ -1,0 +1,412 @@
+package recordings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/recordings/blob"
+)
+
+// Defaults of [Config].
+const (
+	DefaultConcurrency     = 8
+	DefaultPerHost         = 4
+	DefaultMaxAttempts     = 5
+	DefaultRetryBase       = 30 * time.Minute
+	DefaultCheckpointEvery = 500
+)
+
+// Progress receives progress reports. Methods may be called from several
+// goroutines at once.
+type Progress interface {
+	// Pending is called once with the number of calls to fetch.
+	Pending(calls int)
+	// Bytes reports n more bytes downloaded.
+	Bytes(n int64)
+	// Done reports that a call ended with status (ok, missing, failed).
+	Done(call Call, status string)
+}
+
+// NopProgress ignores every report.
+type NopProgress struct{}
+
+func (NopProgress) Pending(int)       {}
+func (NopProgress) Bytes(int64)       {}
+func (NopProgress) Done(Call, string) {}
+
+// Config configures [Run]. Store, Lake and LakeDir are required.
+type Config struct {
+	Store   blob.Store
+	Lake    *load.Lake // where the manifest is written
+	LakeDir string     // where calls and the manifest are read (normally Lake.Root())
+	// Concurrency bounds the calls in flight (default 8); PerHost bounds
+	// the downloads in flight to one host (default 4). Memory is about
+	// Concurrency × the store's per-Put buffer (S3: (Concurrency+3) ×
+	// PartSize), whatever the recordings' sizes.
+	Concurrency, PerHost int
+	// MaxAttempts is how often a failing call is tried in all (default 5);
+	// attempt n+1 is not made before the n-th's fetched_at + RetryBase·2ⁿ.
+	MaxAttempts int
+	RetryBase   time.Duration // default 30m
+	// CheckpointEvery commits the manifest after this many calls (default
+	// 500), besides at the end of the run.
+	CheckpointEvery int
+	Now             func() time.Time // default time.Now
+	Logger          *slog.Logger     // default discards
+	Progress        Progress         // default NopProgress
+}
+
+// Summary is what a run did. Parts are counted in Stored and Reused, calls
+// in the others.
+type Summary struct {
+	Calls    int   // calls attempted
+	Stored   int   // parts uploaded
+	Reused   int   // parts already in the store, recorded without downloading
+	Missing  int   // calls the vendor has no recording of
+	Failed   int   // calls that failed (retried on a later run)
+	Deferred int   // failed calls skipped because their backoff has not elapsed
+	Bytes    int64 // bytes uploaded
+}
+
+// Run fetches every pending recording of the fetchers' sources (the whole
+// backlog, see the package documentation) and records the outcome in the
+// manifest. A call that fails is counted in Summary.Failed and logged, not
+// returned: Run returns an error only when it could not read the work list
+// or write the manifest, or when ctx ended (calls in flight then leave no
+// row and are pending again next time; completed ones are committed).
+func Run(ctx context.Context, cfg Config, run model.Run, fetchers ...Fetcher) (Summary, error) {
+	if cfg.Store == nil || cfg.Lake == nil {
+		return Summary{}, errors.New("recordings: run: Store and Lake are required")
+	}
+	if cfg.LakeDir == "" {
+		cfg.LakeDir = cfg.Lake.Root()
+	}
+	setDefault(&cfg.Concurrency, DefaultConcurrency)
+	setDefault(&cfg.PerHost, DefaultPerHost)
+	setDefault(&cfg.MaxAttempts, DefaultMaxAttempts)
+	setDefault(&cfg.RetryBase, DefaultRetryBase)
+	setDefault(&cfg.CheckpointEvery, DefaultCheckpointEvery)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Progress == nil {
+		cfg.Progress = NopProgress{}
+	}
+	if run.ID == "" {
+		return Summary{}, errors.New("recordings: run: empty run id")
+	}
+
+	bySource := make(map[string]Fetcher, len(fetchers))
+	for _, f := range fetchers {
+		if _, dup := bySource[f.Source()]; dup {
+			return Summary{}, fmt.Errorf("recordings: run: two fetchers for source %q", f.Source())
+		}
+		bySource[f.Source()] = f
+	}
+	sources := make([]string, 0, len(bySource))
+	for s := range bySource {
+		sources = append(sources, s)
+	}
+	sort.Strings(sources)
+
+	calls, err := pending(ctx, cfg.LakeDir, sources, cfg.MaxAttempts)
+	if err != nil {
+		return Summary{}, err
+	}
+	r := &runner{cfg: cfg, run: run, fetchers: bySource, hosts: make(map[string]chan struct{}),
+		rows: make(map[string][]Entry)}
+	now := cfg.Now()
+	todo := calls[:0]
+	for _, c := range calls {
+		if c.LastState == StatusFailed && now.Before(c.LastTry.Add(backoff(cfg.RetryBase, c.Attempts))) {
+			r.sum.Deferred++
+			continue
+		}
+		todo = append(todo, c)
+	}
+	cfg.Progress.Pending(len(todo))
+	cfg.Logger.Info("recordings: fetching", "calls", len(todo), "deferred", r.sum.Deferred, "run_id", run.ID)
+
+	var g errgroup.Group
+	g.SetLimit(cfg.Concurrency)
+	for _, c := range todo {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error { return r.call(ctx, bySource[c.Source], c) })
+	}
+	gerr := g.Wait()
+	ferr := r.flush()
+	r.mu.Lock()
+	sum := r.sum
+	r.mu.Unlock()
+	sum.Bytes = r.bytes.Load()
+	return sum, errors.Join(gerr, ferr, ctx.Err())
+}
+
+func setDefault[T int | time.Duration](p *T, def T) {
+	if *p <= 0 {
+		*p = def
+	}
+}
+
+// backoff is the wait after a call's attempts-th failed attempt.
+func backoff(base time.Duration, attempts int) time.Duration {
+	d := base
+	for i := 0; i < attempts && d < 1000*24*time.Hour; i++ {
+		d *= 2
+	}
+	return d
+}
+
+type runner struct {
+	cfg      Config
+	run      model.Run
+	fetchers map[string]Fetcher
+	bytes    atomic.Int64
+
+	hostMu sync.Mutex
+	hosts  map[string]chan struct{}
+
+	mu    sync.Mutex
+	sum   Summary
+	rows  map[string][]Entry // by source, everything this run resolved
+	since int                // calls since the last checkpoint
+
+	flushMu sync.Mutex
+}
+
+// hostSlot takes a download slot for host; the caller calls release.
+func (r *runner) hostSlot(ctx context.Context, host string) (release func(), err error) {
+	r.hostMu.Lock()
+	ch, ok := r.hosts[host]
+	if !ok {
+		ch = make(chan struct{}, r.cfg.PerHost)
+		r.hosts[host] = ch
+	}
+	r.hostMu.Unlock()
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// call fetches one call's parts and records its rows. It returns an error
+// only for a failed manifest checkpoint.
+func (r *runner) call(ctx context.Context, f Fetcher, c Call) error {
+	started := r.cfg.Now().UTC()
+	log := r.cfg.Logger.With("source", c.Source, "call_id", c.CallID, "date", c.Date)
+	base := Entry{Source: c.Source, Date: c.Date, CallID: c.CallID, RecordingRef: c.Ref,
+		Attempts: int32(c.Attempts + 1), FetchedAt: started, RunID: r.run.ID}
+
+	// What the store already holds for this call (a crash after upload,
+	// before the manifest): recorded without downloading again.
+	have := make(map[int]string)
+	prefix := CallPrefix(c.Source, c.Date, c.CallID)
+	if err := r.cfg.Store.List(ctx, prefix, func(i blob.Info) error {
+		if n, ok := partOfKey(strings.TrimPrefix(i.Key, prefix)); ok {
+			have[n] = i.Key
+		}
+		return nil
+	}); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return r.record(c, []Entry{failed(base, 0, fmt.Errorf("listing the store: %w", err))}, 0, 0, log)
+	}
+
+	var rows []Entry
+	stored, reused := 0, 0
+	err := f.Parts(ctx, c, func(p Part) error {
+		e := base
+		e.Part = int32(p.N)
+		if key, ok := have[p.N]; ok {
+			info, err := r.cfg.Store.Stat(ctx, key)
+			if err == nil {
+				rows = append(rows, okEntry(e, info))
+				reused++
+				return nil
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if !errors.Is(err, blob.ErrNotFound) {
+				rows = append(rows, failed(e, p.N, err))
+				return nil
+			}
+		}
+		release, err := r.hostSlot(ctx, p.Host)
+		if err != nil {
+			return err
+		}
+		info, existed, err := r.fetchPart(ctx, c, p)
+		release()
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(err, ErrMissing):
+			e.Status, e.Error = StatusMissing, err.Error()
+			rows = append(rows, e)
+		case err != nil:
+			rows = append(rows, failed(e, p.N, err))
+		default:
+			rows = append(rows, okEntry(e, info))
+			if existed {
+				reused++
+			} else {
+				stored++
+			}
+		}
+		return nil
+	})
+	switch {
+	case ctx.Err() != nil:
+		return nil // interrupted: no row, the call stays pending
+	case errors.Is(err, ErrMissing):
+		e := base
+		e.Status, e.Error = StatusMissing, err.Error()
+		rows = append(rows, e)
+	case err != nil:
+		rows = append(rows, failed(base, 0, err))
+	case len(rows) == 0:
+		e := base
+		e.Status, e.Error = StatusMissing, "the vendor listed no parts"
+		rows = append(rows, e)
+	}
+	return r.record(c, rows, stored, reused, log)
+}
+
+func okEntry(e Entry, info blob.Info) Entry {
+	e.Status, e.Key, e.Bytes, e.SHA256, e.ContentType = StatusOK, info.Key, info.Size, info.SHA256, info.ContentType
+	return e
+}
+
+func failed(e Entry, part int, err error) Entry {
+	e.Part, e.Status, e.Error = int32(part), StatusFailed, err.Error()
+	return e
+}
+
+// fetchPart downloads one part into the store. existed reports a key that
+// was already there (Put said ErrExists): the stored object is kept.
+func (r *runner) fetchPart(ctx context.Context, c Call, p Part) (info blob.Info, existed bool, err error) {
+	body, length, err := p.Open(ctx)
+	if err != nil {
+		return blob.Info{}, false, err
+	}
+	defer body.Close()
+	lr := &lengthReader{r: body, want: length, progress: func(n int64) { r.cfg.Progress.Bytes(n) }}
+	rd, contentType, ext, err := peek(lr, p.Kind)
+	if err != nil {
+		return blob.Info{}, false, fmt.Errorf("part %d: %w", p.N, err)
+	}
+	key := PartKey(c.Source, c.Date, c.CallID, p.N, ext)
+	info, err = r.cfg.Store.Put(ctx, key, rd, contentType)
+	if errors.Is(err, blob.ErrExists) {
+		info, err = r.cfg.Store.Stat(ctx, key)
+		return info, true, err
+	}
+	if err != nil {
+		return blob.Info{}, false, fmt.Errorf("part %d: %w", p.N, err)
+	}
+	r.bytes.Add(info.Size)
+	return info, false, nil
+}
+
+// record adds a call's rows and checkpoints the manifest when due.
+func (r *runner) record(c Call, rows []Entry, stored, reused int, log *slog.Logger) error {
+	status := StatusOK
+	for _, e := range rows {
+		switch {
+		case e.Status == StatusFailed:
+			status = StatusFailed
+		case e.Status == StatusMissing && status == StatusOK:
+			status = StatusMissing
+		}
+	}
+	r.mu.Lock()
+	r.rows[c.Source] = append(r.rows[c.Source], rows...)
+	r.sum.Calls++
+	r.sum.Stored += stored
+	r.sum.Reused += reused
+	switch status {
+	case StatusMissing:
+		r.sum.Missing++
+	case StatusFailed:
+		r.sum.Failed++
+	}
+	r.since++
+	due := r.since >= r.cfg.CheckpointEvery
+	if due {
+		r.since = 0
+	}
+	r.mu.Unlock()
+	if status == StatusFailed {
+		for _, e := range rows {
+			if e.Status == StatusFailed {
+				log.Warn("recordings: fetch failed", "part", e.Part, "attempt", e.Attempts, "error", e.Error)
+			}
+		}
+	}
+	r.cfg.Progress.Done(c, status)
+	if due {
+		return r.flush()
+	}
+	return nil
+}
+
+// flush commits every row of the run so far: one unit "manifest-<run id>"
+// per source, replaced as a whole.
+func (r *runner) flush() error {
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
+	r.mu.Lock()
+	snap := make(map[string][]Entry, len(r.rows))
+	for s, rows := range r.rows {
+		snap[s] = rows[:len(rows):len(rows)]
+	}
+	r.mu.Unlock()
+	unit := "manifest-" + Segment(r.run.ID)
+	var errs []error
+	for source, rows := range snap {
+		if err := commitRows(r.cfg.Lake, source, unit, Manifest, rows, func(e *Entry) string { return e.Date }); err != nil {
+			errs = append(errs, fmt.Errorf("recordings: manifest %s: %w", source, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// commitRows replaces unit's files of table with rows.
+func commitRows[T any](lake *load.Lake, source, unit string, table *load.Table[T], rows []T, date func(*T) string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	tx, err := lake.Begin(source, unit)
+	if err != nil {
+		return err
+	}
+	defer tx.Abort()
+	w := load.Writer(tx, table)
+	for i := range rows {
+		if err := w.Add(date(&rows[i]), &rows[i]); err != nil {
+			return err
+		}
+	}
+	_, err = tx.Commit()
+	return err
+}

@@ -1,0 +1,89 @@
+package recordings
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// Kinds of content the fetcher accepts.
+const (
+	KindAudio = "audio" // WAV or MP3
+	KindJSON  = "json"  // a transcript
+)
+
+// ErrContent marks a body whose first bytes are not what was expected (an
+// HTML or JSON error page served with status 200): it is never stored.
+var ErrContent = errors.New("recordings: unexpected content")
+
+// sniffLen is how many bytes are peeked to recognise the content.
+const sniffLen = 12
+
+// sniff recognises content from its first bytes and returns its MIME type
+// and file extension.
+func sniff(head []byte, kind string) (contentType, ext string, err error) {
+	switch kind {
+	case KindAudio:
+		switch {
+		case len(head) >= 12 && string(head[:4]) == "RIFF" && string(head[8:12]) == "WAVE":
+			return "audio/wav", "wav", nil
+		case len(head) >= 3 && string(head[:3]) == "ID3":
+			return "audio/mpeg", "mp3", nil
+		case len(head) >= 2 && head[0] == 0xFF && (head[1] == 0xFB || head[1] == 0xF3 || head[1] == 0xF2):
+			return "audio/mpeg", "mp3", nil
+		}
+	case KindJSON:
+		t := bytes.TrimLeft(head, " \t\r\n")
+		if len(t) > 0 && (t[0] == '[' || t[0] == '{') {
+			return "application/json", "json", nil
+		}
+	}
+	return "", "", fmt.Errorf("%w: want %s, body starts with %s", ErrContent, kind, strconv.Quote(string(head)))
+}
+
+// peek wraps body in a small buffered reader and recognises its content
+// from the first bytes, which stay in the returned reader.
+func peek(body io.Reader, kind string) (r io.Reader, contentType, ext string, err error) {
+	br := bufio.NewReaderSize(body, 512)
+	head, err := br.Peek(sniffLen)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, "", "", fmt.Errorf("reading the first bytes: %w", err)
+	}
+	if len(head) == 0 {
+		return nil, "", "", fmt.Errorf("%w: empty body", ErrContent)
+	}
+	contentType, ext, err = sniff(head, kind)
+	if err != nil {
+		return nil, "", "", err
+	}
+	return br, contentType, ext, nil
+}
+
+// ErrTruncated is wrapped when a body ends before its Content-Length.
+var ErrTruncated = errors.New("recordings: body shorter than Content-Length")
+
+// lengthReader fails at EOF when fewer than want bytes came (want < 0:
+// unknown, no check), and counts bytes into progress.
+type lengthReader struct {
+	r        io.Reader
+	want, n  int64
+	progress func(int64)
+}
+
+func (l *lengthReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	if n > 0 && l.progress != nil {
+		l.progress(int64(n))
+	}
+	if errors.Is(err, io.EOF) && l.want >= 0 && l.n != l.want {
+		return n, fmt.Errorf("%w: got %d of %d bytes", ErrTruncated, l.n, l.want)
+	}
+	if err != nil && !errors.Is(err, io.EOF) && errors.Is(err, io.ErrUnexpectedEOF) && l.want >= 0 {
+		return n, fmt.Errorf("%w: got %d of %d bytes: %v", ErrTruncated, l.n, l.want, err)
+	}
+	return n, err
+}
