@@ -21,13 +21,14 @@ import (
 // Config is the etl.yaml file. configs/etl.example.yaml documents every
 // field; keep the two in step.
 type Config struct {
-	Lake         string        `yaml:"lake"`
-	State        string        `yaml:"state"`
-	Timezone     string        `yaml:"timezone"`
-	LookbackDays *int          `yaml:"lookback_days"`
-	StartDate    string        `yaml:"start_date"`
-	MemoryLimit  string        `yaml:"memory_limit"`
-	Sources      SourcesConfig `yaml:"sources"`
+	Lake         string            `yaml:"lake"`
+	State        string            `yaml:"state"`
+	Timezone     string            `yaml:"timezone"`
+	LookbackDays *int              `yaml:"lookback_days"`
+	StartDate    string            `yaml:"start_date"`
+	MemoryLimit  string            `yaml:"memory_limit"`
+	Recordings   *RecordingsConfig `yaml:"recordings"`
+	Sources      SourcesConfig     `yaml:"sources"`
 
 	dir         string         // directory of the config file: relative paths start here
 	location    *time.Location // Timezone, loaded
@@ -149,6 +150,67 @@ func (t *T2Config) validate(c *Config, bad func(field, format string, args ...an
 	t.HTTP.validate(bad, p+"http.")
 }
 
+// RecordingsConfig is the recordings section: where recordings go and how
+// hard to fetch them.
+type RecordingsConfig struct {
+	Enabled        *bool         `yaml:"enabled"`
+	Local          string        `yaml:"local"`
+	S3             *S3Config     `yaml:"s3"`
+	Concurrency    int           `yaml:"concurrency"`
+	PerHost        int           `yaml:"per_host"`
+	MaxAttempts    int           `yaml:"max_attempts"`
+	RetryBase      time.Duration `yaml:"retry_base"`
+	MTTRecordsBase string        `yaml:"mtt_records_base"`
+}
+
+// S3Config is recordings.s3.
+type S3Config struct {
+	Endpoint  string    `yaml:"endpoint"`
+	Region    string    `yaml:"region"`
+	Bucket    string    `yaml:"bucket"`
+	Prefix    string    `yaml:"prefix"`
+	PathStyle bool      `yaml:"path_style"`
+	AccessKey SecretRef `yaml:"access_key"`
+	SecretKey SecretRef `yaml:"secret_key"`
+	PartSize  string    `yaml:"part_size"`
+
+	partSize int64
+}
+
+func (r *RecordingsConfig) on() bool { return r != nil && (r.Enabled == nil || *r.Enabled) }
+
+func (r *RecordingsConfig) validate(bad func(field, format string, args ...any)) {
+	const p = "recordings."
+	switch {
+	case r.Local == "" && r.S3 == nil:
+		bad(p+"local", "set local (a directory) or s3 (a bucket) as the store")
+	case r.Local != "" && r.S3 != nil:
+		bad(p+"local", "set local or s3, not both")
+	}
+	if s := r.S3; s != nil {
+		if s.Bucket == "" {
+			bad(p+"s3.bucket", "required")
+		}
+		if (s.AccessKey == SecretRef{}) != (s.SecretKey == SecretRef{}) {
+			bad(p+"s3.secret_key", "set both access_key and secret_key, or neither (the standard AWS credential chain)")
+		}
+		if s.AccessKey != (SecretRef{}) {
+			validateSecret(bad, p+"s3.access_key", s.AccessKey)
+			validateSecret(bad, p+"s3.secret_key", s.SecretKey)
+		}
+		if s.PartSize != "" {
+			n, err := parseBytes(s.PartSize)
+			if err != nil || n < 5<<20 {
+				bad(p+"s3.part_size", "%q: want a size of at least 5MiB (the S3 minimum)", s.PartSize)
+			}
+			s.partSize = n
+		}
+	}
+	if r.Concurrency < 0 || r.PerHost < 0 || r.MaxAttempts < 0 {
+		bad(p+"concurrency", "concurrency, per_host and max_attempts must be ≥ 0 (0 = default)")
+	}
+}
+
 // FieldError is a config error that names the field at fault.
 type FieldError struct {
 	File  string
@@ -234,6 +296,9 @@ func (c *Config) validate(file string) error {
 		bad("memory_limit", "%q: want a size of at least 32MiB such as 192MiB or 1GiB", c.MemoryLimit)
 	} else {
 		c.memoryLimit = n
+	}
+	if c.Recordings.on() {
+		c.Recordings.validate(bad)
 	}
 	enabled := 0
 	if m := c.Sources.MTT; m != nil && (m.Enabled == nil || *m.Enabled) {

@@ -34,7 +34,8 @@ func TestExampleConfigCoversEveryField(t *testing.T) {
 		"enabled", "base_url", "username", "password", "customers", "types", "page_size", "vendor_timezone",
 		"concurrency", "rate_per_sec", "max_attempts", "base_backoff", "max_backoff", "max_retry_after",
 		"max_body_bytes", "response_header_timeout", "attempt_timeout",
-		"access_token", "refresh_token", "token_file", "mcn_numbers", "task_ids", "detail", "detail_concurrency"} {
+		"access_token", "refresh_token", "token_file", "mcn_numbers", "task_ids", "detail", "detail_concurrency",
+		"local", "per_host", "retry_base", "mtt_records_base", "endpoint", "bucket", "path_style", "access_key", "secret_key", "part_size"} {
 		if !strings.Contains(string(b), "\n"+field+":") && !strings.Contains(string(b), " "+field+":") {
 			t.Errorf("configs/etl.example.yaml does not document %s", field)
 		}

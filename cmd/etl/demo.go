@@ -34,6 +34,7 @@ type emulators struct {
 	mtt    *sandbox.MTT
 	t2     *sandbox.T2
 	votbox *sandbox.VotBox
+	mttRec *sandbox.MTTRecords // its download host is served separately (Files)
 }
 
 // t2Path is where the T2 emulator is mounted: a base URL ends in /crm/openapi
@@ -68,11 +69,14 @@ func newEmulators(now time.Time, days, callsPerDay int, faults bool) *emulators 
 	for range 3 {
 		v.Advance()
 	}
+	rec := sandbox.NewMTTRecords(sandbox.MTTRecordsConfig{Username: demoUser, Password: demoPassword,
+		Seed: demoSeed, PartSize: 8 << 10, MissingEvery: 25})
 	mux := http.NewServeMux()
 	mux.Handle("/mtt/", m)
+	mux.Handle("/mttrec/", http.StripPrefix("/mttrec", rec.API()))
 	mux.Handle("/votbox/", v)
 	mux.Handle(t2Path+"/", http.StripPrefix(t2Path, t))
-	return &emulators{mux: mux, mtt: m, t2: t, votbox: v}
+	return &emulators{mux: mux, mtt: m, t2: t, votbox: v, mttRec: rec}
 }
 
 func (a *app) cmdDemo(ctx context.Context, args []string) error {
@@ -89,6 +93,13 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stop()
+	// MTT's download links are on another host: so are the emulator's.
+	files, stopFiles, err := sandbox.Start(ctx, "127.0.0.1:0", emu.mttRec.Files())
+	if err != nil {
+		return err
+	}
+	defer stopFiles()
+	emu.mttRec.SetDownloadBase(files)
 
 	// The T2 emulator is new on every demo, like an administrator issuing a
 	// fresh token pair in the PBX web UI: the token file of an earlier demo
@@ -112,13 +123,21 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 	windowed, items := split(e.sources)
 	sum, err := a.pipeline(e, bar).Run(ctx, windowed, items...)
 	bar.finish()
-	e.close()
 	if err != nil {
+		e.close()
 		return err
 	}
 	runErr := a.summarize(ctx, sum)
+	if err := a.fetchRecordings(ctx, e); err != nil && runErr == nil {
+		runErr = err
+	}
+	e.close()
 	fmt.Fprintf(a.stdout, "\ndaily_summary (lake %s):\n", e.lake.Root())
 	if err := a.printReport(ctx, e.cfg, queries.FS(), "daily_summary", nil, "table"); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "\nrecording_coverage (recordings in %s):\n", e.cfg.path(e.cfg.Recordings.Local))
+	if err := a.printReport(ctx, e.cfg, queries.FS(), "recording_coverage", nil, "table"); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "\nTry: etl --config %s report daily_summary --format csv\n     duckdb -c \"SELECT source, count(*) FROM read_parquet('%s/calls/**/*.parquet', hive_partitioning=true) GROUP BY ALL\"\n",
@@ -148,6 +167,11 @@ func writeDemoConfig(dir, base string, now time.Time, t2Access, t2Refresh string
 lake: lake
 state: state
 timezone: %s
+recordings:
+  local: blobs
+  mtt_records_base: %s/mttrec
+  concurrency: 16
+  per_host: 8
 lookback_days: 2
 start_date: %s
 sources:
@@ -173,7 +197,7 @@ sources:
     base_url: %s/votbox/api
     username: %s
     password: {file: secrets/votbox-password}
-`, defaultTimezone, start, base, demoUser, `"`+strings.Join(demoCustomers, `", "`)+`"`, base, t2Path, base, demoUser)
+`, defaultTimezone, base, start, base, demoUser, `"`+strings.Join(demoCustomers, `", "`)+`"`, base, t2Path, base, demoUser)
 	path := filepath.Join(dir, "etl.yaml")
 	return path, os.WriteFile(path, []byte(cfg), 0o644)
 }

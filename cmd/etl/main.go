@@ -41,6 +41,8 @@ Commands:
              cursor (or the last lookback_days, whichever is earlier) to today.
   backfill   Load history: etl backfill --source mtt --from 2026-01-01 --to 2026-03-31
              Re-running the same command resumes after the last committed day.
+  recordings Fetch the recordings backlog alone (etl run fetches them too, after
+             the call rows are committed, when a recordings section is configured).
   state      Show the cursors: the last committed day of every stream.
   report     Run a SQL report over the lake: etl report daily_summary --from 2026-11-01
   reports    List the reports with their descriptions and parameters.
@@ -140,7 +142,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	commands := map[string]func(context.Context, []string) error{
 		"run": a.cmdRun, "backfill": a.cmdBackfill, "state": a.cmdState,
 		"report": a.cmdReport, "reports": a.cmdReports, "check": a.cmdCheck,
-		"demo": a.cmdDemo, "sandbox": a.cmdSandbox,
+		"demo": a.cmdDemo, "sandbox": a.cmdSandbox, "recordings": a.cmdRecordings,
 		"version": func(context.Context, []string) error { fmt.Fprintln(stdout, "etl", version()); return nil },
 		"help":    func(context.Context, []string) error { fmt.Fprint(stdout, usage); return nil },
 	}

@@ -13,16 +13,20 @@ import (
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/pipeline"
+	"github.com/calletl/calletl/recordings"
+	"github.com/calletl/calletl/recordings/blob"
+	"github.com/calletl/calletl/secret"
 	"github.com/calletl/calletl/state"
 )
 
 // env is an opened config: lake, state (locked), sources.
 type env struct {
-	cfg     *Config
-	lake    *load.Lake
-	state   *state.Store
-	sources []source
-	unlock  func()
+	cfg      *Config
+	lake     *load.Lake
+	state    *state.Store
+	sources  []source
+	fetchers []recordings.Fetcher // empty when recordings are off
+	unlock   func()
 }
 
 func (e *env) close() {
@@ -54,7 +58,7 @@ func (a *app) open(lock bool) (*env, error) {
 		e.close()
 		return nil, err
 	}
-	if e.sources, err = buildSources(cfg, a.redactor, a.log); err != nil {
+	if e.sources, e.fetchers, err = buildSources(cfg, a.redactor, a.log); err != nil {
 		e.close()
 		return nil, &usageError{err.Error()}
 	}
@@ -91,7 +95,74 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return a.summarize(ctx, sum)
+	runErr := a.summarize(ctx, sum)
+	// Recordings come after the call rows are committed: the calls table
+	// is what says which recordings exist.
+	if recErr := a.fetchRecordings(ctx, e); recErr != nil && runErr == nil {
+		runErr = recErr
+	}
+	return runErr
+}
+
+// fetchRecordings runs the recordings backlog, when recordings are on.
+func (a *app) fetchRecordings(ctx context.Context, e *env) error {
+	if len(e.fetchers) == 0 || ctx.Err() != nil {
+		return nil
+	}
+	store, err := openStore(ctx, e.cfg)
+	if err != nil {
+		return err
+	}
+	r := e.cfg.Recordings
+	run := model.Run{ID: pipeline.NewRunID(time.Now()), Mode: "recordings", StartedAt: time.Now().UTC(), Location: e.cfg.location}
+	sum, err := recordings.Run(ctx, recordings.Config{
+		Store: store, Lake: e.lake, LakeDir: e.lake.Root(),
+		Concurrency: r.Concurrency, PerHost: r.PerHost, MaxAttempts: r.MaxAttempts, RetryBase: r.RetryBase,
+		Logger: a.log,
+	}, run, e.fetchers...)
+	fmt.Fprintf(a.stderr, "recordings: %d calls: %d stored (%d already there), %d missing at the vendor, %d failed (retried later), %d deferred by backoff, %.1f MB\n",
+		sum.Calls, sum.Stored, sum.Reused, sum.Missing, sum.Failed, sum.Deferred, float64(sum.Bytes)/1e6)
+	if err != nil {
+		return fmt.Errorf("recordings: %w", err)
+	}
+	return nil
+}
+
+// openStore opens the configured blob store.
+func openStore(ctx context.Context, c *Config) (blob.Store, error) {
+	r := c.Recordings
+	if r.Local != "" {
+		return blob.NewLocal(c.path(r.Local))
+	}
+	s3 := r.S3
+	cfg := blob.S3Config{Endpoint: s3.Endpoint, Region: s3.Region, Bucket: s3.Bucket, Prefix: s3.Prefix,
+		PathStyle: s3.PathStyle, PartSize: s3.partSize}
+	if s3.AccessKey != (SecretRef{}) {
+		var err error
+		if cfg.AccessKey, err = secret.Load(s3.AccessKey.Env, c.path(s3.AccessKey.File)); err != nil {
+			return nil, fmt.Errorf("recordings.s3.access_key: %w", err)
+		}
+		if cfg.SecretKey, err = secret.Load(s3.SecretKey.Env, c.path(s3.SecretKey.File)); err != nil {
+			return nil, fmt.Errorf("recordings.s3.secret_key: %w", err)
+		}
+	}
+	return blob.NewS3(ctx, cfg)
+}
+
+func (a *app) cmdRecordings(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("recordings", flag.ContinueOnError)
+	if err := a.parseFlags(fs, args, "etl recordings: fetch the recordings backlog alone (calls the lake says were recorded that are not stored yet), without extracting calls."); err != nil {
+		return err
+	}
+	e, err := a.open(true)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	if len(e.fetchers) == 0 {
+		return &usageError{"recordings are off: add a recordings section (local: DIR or s3: …) to the config; see configs/etl.example.yaml"}
+	}
+	return a.fetchRecordings(ctx, e)
 }
 
 func (a *app) cmdBackfill(ctx context.Context, args []string) error {
@@ -240,5 +311,3 @@ func version() string {
 	}
 	return "dev"
 }
-
-var _ = model.RunOK

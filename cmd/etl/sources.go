@@ -41,12 +41,16 @@ func split(srcs []source) (windowed []pipeline.Source, items []pipeline.ItemSour
 // buildSources turns the config into sources: the explicit registry of
 // every vendor calletl knows. Secrets are loaded here and registered with
 // the redactor before any request is made.
-func buildSources(c *Config, red *secret.Redactor, log *slog.Logger) ([]source, error) {
+// When recordings are on, each source that has them also gets a
+// recordings fetcher, built from the same credentials.
+func buildSources(c *Config, red *secret.Redactor, log *slog.Logger) ([]source, []recordings.Fetcher, error) {
 	var out []source
+	var fetchers []recordings.Fetcher
+	rec := c.Recordings.on()
 	if m := c.Sources.MTT; m != nil && (m.Enabled == nil || *m.Enabled) {
 		pw, err := secret.Load(m.Password.Env, c.path(m.Password.File))
 		if err != nil {
-			return nil, fmt.Errorf("sources.mtt.password: %w", err)
+			return nil, nil, fmt.Errorf("sources.mtt.password: %w", err)
 		}
 		red.Add(pw.Reveal())
 		client, err := mtt.New(mtt.Config{
@@ -55,9 +59,17 @@ func buildSources(c *Config, red *secret.Redactor, log *slog.Logger) ([]source, 
 			HTTP: httpConfig("mtt", m.HTTP, red),
 		}, log) // httpx adds source=mtt to its lines
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, mtt.NewSource(client))
+		if rec {
+			f, err := recordings.NewMTT(recordings.MTTConfig{RecordsBase: c.Recordings.MTTRecordsBase,
+				Username: m.Username, Password: pw, HTTP: httpConfig("mtt-recordings", m.HTTP, red)})
+			if err != nil {
+				return nil, nil, fmt.Errorf("recordings.mtt_records_base: %w", err)
+			}
+			fetchers = append(fetchers, f)
+		}
 	}
 	if t := c.Sources.T2; t.on() {
 		// Once the token file exists it owns the pair (the configured one
@@ -68,11 +80,11 @@ func buildSources(c *Config, red *secret.Redactor, log *slog.Logger) ([]source, 
 		haveFile := statErr == nil
 		access, err := secret.Load(t.AccessToken.Env, c.path(t.AccessToken.File))
 		if err != nil && !haveFile {
-			return nil, fmt.Errorf("sources.t2.access_token: %w", err)
+			return nil, nil, fmt.Errorf("sources.t2.access_token: %w", err)
 		}
 		refresh, err := secret.Load(t.RefreshToken.Env, c.path(t.RefreshToken.File))
 		if err != nil && !haveFile {
-			return nil, fmt.Errorf("sources.t2.refresh_token: %w", err)
+			return nil, nil, fmt.Errorf("sources.t2.refresh_token: %w", err)
 		}
 		red.Add(access.Reveal(), refresh.Reveal())
 		client, err := t2.New(t2.Config{
@@ -80,14 +92,22 @@ func buildSources(c *Config, red *secret.Redactor, log *slog.Logger) ([]source, 
 			PageSize: t.PageSize, MCNNumbers: t.MCNNumbers, HTTP: httpConfig("t2", t.HTTP, red),
 		}, log)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, t2.NewSource(client))
+		if rec {
+			f, err := recordings.NewT2(recordings.T2Config{BaseURL: t.BaseURL, Transport: client.Transport(),
+				HTTP: httpConfig("t2-recordings", t.HTTP, red)})
+			if err != nil {
+				return nil, nil, err
+			}
+			fetchers = append(fetchers, f)
+		}
 	}
 	if v := c.Sources.VotBox; v.on() {
 		pw, err := secret.Load(v.Password.Env, c.path(v.Password.File))
 		if err != nil {
-			return nil, fmt.Errorf("sources.votbox.password: %w", err)
+			return nil, nil, fmt.Errorf("sources.votbox.password: %w", err)
 		}
 		red.Add(pw.Reveal())
 		client, err := votbox.New(votbox.Config{
@@ -95,11 +115,19 @@ func buildSources(c *Config, red *secret.Redactor, log *slog.Logger) ([]source, 
 			Detail: v.Detail, DetailConcurrency: v.DetailConcurrency, HTTP: httpConfig("votbox", v.HTTP, red),
 		}, log)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, votbox.NewSource(client))
+		if rec {
+			f, err := recordings.NewVotBox(recordings.VotBoxConfig{BaseURL: v.BaseURL, Username: v.Username,
+				Password: pw, HTTP: httpConfig("votbox-recordings", v.HTTP, red)})
+			if err != nil {
+				return nil, nil, err
+			}
+			fetchers = append(fetchers, f)
+		}
 	}
-	return out, nil
+	return out, fetchers, nil
 }
 
 func httpConfig(name string, h HTTPConfig, red *secret.Redactor) httpx.Config {

@@ -48,6 +48,9 @@ type Client struct {
 	http   *httpx.Client
 	tokens *TokenStore
 	log    *slog.Logger
+	// transport adds the access token and refreshes it; shared with the
+	// recordings fetcher so downloads use the same token lifecycle.
+	transport http.RoundTripper
 }
 
 // New returns a client. It loads the token file (or takes the configured
@@ -97,8 +100,13 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	}
 	hc := cfg.HTTP
 	hc.Transport = &transport{base: base, store: store}
-	return &Client{cfg: cfg, http: httpx.New(hc), tokens: store, log: log}, nil
+	return &Client{cfg: cfg, http: httpx.New(hc), tokens: store, log: log, transport: hc.Transport}, nil
 }
+
+// Transport returns the RoundTripper that adds the access token to each
+// request and refreshes the pair when needed. Use it only for requests to
+// the T2 API host: it would send the token anywhere.
+func (c *Client) Transport() http.RoundTripper { return c.transport }
 
 // Tokens returns the client's token store.
 func (c *Client) Tokens() *TokenStore { return c.tokens }

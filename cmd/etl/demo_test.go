@@ -1,0 +1,45 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// `etl demo` is the README's first command: it must run end to end on a
+// fresh directory, show every source and the recordings, and be idempotent.
+func TestDemoRunsTwice(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	var out1, out2, errb bytes.Buffer
+	if code := runMain([]string{"--log-format", "json", "demo", "--dir", dir, "--calls", "12"}, &out1, &errb); code != exitOK {
+		t.Fatalf("demo: exit %d\n%s", code, errb.String())
+	}
+	for _, want := range []string{"daily_summary", " mtt ", " t2 ", " votbox ", "recording_coverage", "autocall"} {
+		if !strings.Contains(out1.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out1.String())
+		}
+	}
+	if !strings.Contains(errb.String(), "recordings: ") || strings.Contains(errb.String(), " 0 stored") {
+		t.Errorf("demo stored no recordings:\n%s", errb.String())
+	}
+	errb.Reset()
+	if code := runMain([]string{"--log-format", "json", "demo", "--dir", dir, "--calls", "12"}, &out2, &errb); code != exitOK {
+		t.Fatalf("second demo: exit %d\n%s", code, errb.String())
+	}
+	strip := func(s string) string { // the emulator's port changes between runs
+		var keep []string
+		for _, l := range strings.Split(s, "\n") {
+			if !strings.Contains(l, "127.0.0.1") && !strings.HasPrefix(strings.TrimSpace(l), "duckdb") {
+				keep = append(keep, l)
+			}
+		}
+		return strings.Join(keep, "\n")
+	}
+	if strip(out1.String()) != strip(out2.String()) {
+		t.Errorf("a second demo changed the reports:\n--- first\n%s\n--- second\n%s", out1.String(), out2.String())
+	}
+	if !strings.Contains(errb.String(), "recordings: 0 calls") {
+		t.Errorf("the second demo fetched recordings again:\n%s", errb.String())
+	}
+}
