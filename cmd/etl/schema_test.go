@@ -31,6 +31,11 @@ func TestLakeSchemaGolden(t *testing.T) {
 	vb.Advance()
 	vbSrv := httptest.NewServer(vb)
 	t.Cleanup(vbSrv.Close)
+	rec := sandbox.NewMTTRecords(sandbox.MTTRecordsConfig{Username: "agent", Password: testPassword, PartSize: 1 << 10})
+	recAPI, recFiles := httptest.NewServer(rec.API()), httptest.NewServer(rec.Files())
+	t.Cleanup(recAPI.Close)
+	t.Cleanup(recFiles.Close)
+	rec.SetDownloadBase(recFiles.URL)
 	w := newWorld(t, 1, 40, 1, fmt.Sprintf(`  t2:
     base_url: %s
     access_token: {file: t2-access}
@@ -41,6 +46,10 @@ func TestLakeSchemaGolden(t *testing.T) {
     password: {file: vb-pw}
 `, srv.URL, vbSrv.URL))
 	os.WriteFile(filepath.Join(w.dir, "vb-pw"), []byte("vb-pass"), 0o600)
+	// Recordings on, into a local store (the section goes before sources:).
+	cfgText, _ := os.ReadFile(w.cfg)
+	os.WriteFile(w.cfg, []byte(strings.Replace(string(cfgText), "sources:\n",
+		"recordings: {local: blobs, mtt_records_base: "+recAPI.URL+"}\nsources:\n", 1)), 0o644)
 	os.WriteFile(filepath.Join(w.dir, "t2-access"), []byte(access), 0o600)
 	os.WriteFile(filepath.Join(w.dir, "t2-refresh"), []byte(refresh), 0o600)
 	if code, _, stderr := w.etl("run"); code != exitOK {
