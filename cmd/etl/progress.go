@@ -8,6 +8,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/recordings"
 )
 
 // progress shows windows done as a bar on a terminal; elsewhere it does
@@ -66,6 +67,66 @@ func (p *progress) Window(key model.StreamKey, day string, c model.Counts, err e
 }
 
 func (p *progress) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
+}
+
+// byteProgress shows recordings as a bar in bytes on a terminal (the total
+// is unknown up front, so it counts up with a rate); elsewhere nothing.
+type byteProgress struct {
+	mu    sync.Mutex
+	bar   *progressbar.ProgressBar
+	calls int
+	done  int
+}
+
+func (a *app) newByteProgress() *byteProgress {
+	p := &byteProgress{}
+	if a.noProgress || !isTerminal(a.stderr) {
+		return p
+	}
+	if !a.levelSet && a.level.Level() < slog.LevelWarn {
+		a.level.Set(slog.LevelWarn)
+	}
+	p.bar = progressbar.NewOptions64(-1,
+		progressbar.OptionSetWriter(a.stderr),
+		progressbar.OptionSetDescription("recordings"),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionThrottle(100_000_000),
+	)
+	return p
+}
+
+// Pending records how many calls will be fetched.
+func (p *byteProgress) Pending(calls int) {
+	p.mu.Lock()
+	p.calls = calls
+	p.mu.Unlock()
+}
+
+// Bytes advances the bar.
+func (p *byteProgress) Bytes(n int64) {
+	if p.bar != nil {
+		_ = p.bar.Add64(n)
+	}
+}
+
+// Done counts finished calls in the description.
+func (p *byteProgress) Done(_ recordings.Call, _ string) {
+	if p.bar == nil {
+		return
+	}
+	p.mu.Lock()
+	p.done++
+	desc := fmt.Sprintf("recordings %d/%d calls", p.done, p.calls)
+	p.mu.Unlock()
+	p.bar.Describe(desc)
+}
+
+func (p *byteProgress) finish() {
 	if p.bar != nil {
 		_ = p.bar.Finish()
 	}

@@ -115,11 +115,13 @@ func (a *app) fetchRecordings(ctx context.Context, e *env) error {
 	}
 	r := e.cfg.Recordings
 	run := model.Run{ID: pipeline.NewRunID(time.Now()), Mode: "recordings", StartedAt: time.Now().UTC(), Location: e.cfg.location}
+	bar := a.newByteProgress()
 	sum, err := recordings.Run(ctx, recordings.Config{
 		Store: store, Lake: e.lake, LakeDir: e.lake.Root(),
 		Concurrency: r.Concurrency, PerHost: r.PerHost, MaxAttempts: r.MaxAttempts, RetryBase: r.RetryBase,
-		Logger: a.log,
+		Logger: a.log, Progress: bar,
 	}, run, e.fetchers...)
+	bar.finish()
 	fmt.Fprintf(a.stderr, "recordings: %d calls: %d stored (%d already there), %d missing at the vendor, %d failed (retried later), %d deferred by backoff, %.1f MB\n",
 		sum.Calls, sum.Stored, sum.Reused, sum.Missing, sum.Failed, sum.Deferred, float64(sum.Bytes)/1e6)
 	if err != nil {
