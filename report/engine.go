@@ -31,6 +31,9 @@ type Options struct {
 	TimeZone string
 	// Tables are the lake tables to expose, one view each.
 	Tables []load.TableInfo
+	// Database is a DuckDB database file to create the views in; "" keeps
+	// them in memory. See WriteViews.
+	Database string
 }
 
 // Engine runs reports on an in-memory DuckDB database in which every lake
@@ -68,7 +71,7 @@ func Open(ctx context.Context, opt Options) (*Engine, error) {
 
 	}
 	// The setup runs on every connection the pool opens, whatever the settings' scope.
-	connector, err := duckdb.NewConnector("", func(ex driver.ExecerContext) error {
+	connector, err := duckdb.NewConnector(opt.Database, func(ex driver.ExecerContext) error {
 		for _, s := range setup {
 			if _, err := ex.ExecContext(context.Background(), s, nil); err != nil {
 				return fmt.Errorf("%s: %w", s, err)
@@ -299,4 +302,55 @@ func quoteString(s string) string {
 // quoteIdent returns s as a quoted SQL identifier.
 func quoteIdent(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// WriteViews writes a DuckDB database file at out holding one view per
+// lake table (over read_parquet of the lake's absolute path, hive
+// partitions typed, every column commented), for analysts to open with the
+// duckdb CLI, DBeaver or Python. The file is built next to out and renamed
+// over it, so a process that has the old file open (read-only) keeps
+// working; re-run it to pick up tables that had no files before.
+func WriteViews(ctx context.Context, out string, opt Options) error {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return fmt.Errorf("report: views: %w", err)
+	}
+	tmp := abs + ".tmp"
+	for _, f := range []string{tmp, tmp + ".wal"} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("report: views: %w", err)
+		}
+	}
+	opt.Database = tmp
+	e, err := Open(ctx, opt)
+	if err != nil {
+		return err
+	}
+	if _, err := e.db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		return errors.Join(fmt.Errorf("report: views: checkpoint: %w", err), e.Close())
+	}
+	if err := e.Close(); err != nil {
+		return fmt.Errorf("report: views: close: %w", err)
+	}
+	if err := os.Rename(tmp, abs); err != nil {
+		return fmt.Errorf("report: views: %w", err)
+	}
+	return nil
+}
+
+// CopyParquet runs one SELECT over the views and writes its result to a
+// Parquet file (zstd). The query is the caller's own SQL, as in `etl sql`.
+func (e *Engine) CopyParquet(ctx context.Context, query, out string) error {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return err
+	}
+	if strings.ContainsAny(abs, "\x00\n\r") {
+		return fmt.Errorf("report: output path %q has control characters", out)
+	}
+	q := strings.TrimRight(strings.TrimSpace(query), ";")
+	if _, err := e.db.ExecContext(ctx, "COPY ("+q+") TO "+quoteString(abs)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
+		return fmt.Errorf("report: copy to %s: %w", out, err)
+	}
+	return nil
 }

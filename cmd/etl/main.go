@@ -46,6 +46,10 @@ Commands:
   state      Show the cursors: the last committed day of every stream.
   report     Run a SQL report over the lake: etl report daily_summary --from 2026-11-01
   reports    List the reports with their descriptions and parameters.
+  views      Write a DuckDB database of views over the lake for analysts:
+             etl views --out calletl.duckdb, then duckdb -readonly calletl.duckdb
+  sql        One ad hoc SELECT over the lake: etl sql "SELECT count(*) FROM calls"
+             (--format table|csv|json|parquet, -f FILE)
   check      Validate the config and test each source's credentials with one cheap call.
   demo       Start the built-in vendor emulators, write DIR/etl.yaml, run, print
              daily_summary (default DIR ./demo). Safe to run again.
@@ -143,6 +147,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		"run": a.cmdRun, "backfill": a.cmdBackfill, "state": a.cmdState,
 		"report": a.cmdReport, "reports": a.cmdReports, "check": a.cmdCheck,
 		"demo": a.cmdDemo, "sandbox": a.cmdSandbox, "recordings": a.cmdRecordings,
+		"views": a.cmdViews, "sql": a.cmdSQL,
 		"version": func(context.Context, []string) error { fmt.Fprintln(stdout, "etl", version()); return nil },
 		"help":    func(context.Context, []string) error { fmt.Fprint(stdout, usage); return nil },
 	}
