@@ -24,7 +24,8 @@
 //
 //   - one row per part (part ≥ 1) with status ok, missing or failed; or
 //   - one part-0 row (missing or failed) when the call failed before its
-//     parts were known (the MTT URL list answered 404, the API was down).
+//     parts were known (the MTT URL list answered 404, the API was down);
+//   - for T2, besides, one part -1 row: the transcript (see Transcripts).
 //
 // The state of a call is the set of rows of its latest attempt: the rows
 // with the greatest (fetched_at, run_id) for (source, call_id). This is "the
@@ -34,6 +35,42 @@
 // 1..n. A retry re-lists the call's parts, so the latest attempt always
 // describes the whole call; parts already in the store are recorded ok
 // again without being downloaded.
+//
+// # Transcripts (T2)
+//
+// For a source whose fetcher is a [TranscriptFetcher] (T2), every attempt
+// of a call also resolves its speech transcript, after the recording's
+// parts and whatever became of them. The transcript is one more manifest
+// row of the same attempt, part -1 ([TranscriptPart]), with the same
+// statuses: ok (the raw JSON stored at .../<call_id>/transcript.json),
+// missing (404 "Transcription not found for filename": not retried) or
+// failed (anything else, including a body that is not a JSON array of
+// {channel, startTime, endTime, word} with every field present: nothing is
+// stored). A part -1 row was chosen over a kind column because the
+// manifest's key, bytes, sha256 and status already describe a stored
+// object and part 0 already means "no part": no schema change was needed.
+//
+// The transcript row does not change the recording's state in reports
+// (recording_coverage ignores part -1 for stored/missing/failed and counts
+// transcribed calls from it) nor the run's Summary counts of calls; it has
+// its own Summary fields. It does count in the backlog: a failed transcript
+// makes the call's latest attempt failed, so the call is retried with the
+// usual backoff and MaxAttempts, its stored recording parts being recorded
+// ok again without a download.
+//
+// Unlike recordings, a transcript body is read whole (up to
+// MaxTranscriptBytes) so that it is validated before anything is stored.
+// Its words go to the `transcript_words` table (seq = index in the array)
+// in the same lake transaction, unit "manifest-<run id>", as the manifest
+// rows of the run, manifest first. Words are written only by the attempt
+// that stores the transcript: once any attempt of the call has its part -1
+// row ok, later attempts Stat the stored object and record the row ok
+// again, without asking the vendor or writing words, so rows never double.
+// A transcript.json found in the store without such a row (a crash before
+// the commit) is read back from the store and its words written then.
+// A crash between the two renames of a commit (manifest committed, words
+// not) would leave a stored transcript without words; its raw JSON stays
+// in the store.
 //
 // Replace-per-date was rejected: a run that fetches one call of an old day
 // would have to rewrite that day's whole manifest, and a crash in between
@@ -47,6 +84,7 @@
 // # Keys
 //
 //	recordings/source=<s>/date=<YYYY-MM-DD>/<call_id>/part-<n>.<ext>
+//	recordings/source=<s>/date=<YYYY-MM-DD>/<call_id>/transcript.json
 //
 // Every segment is sanitised by [Segment]: bytes outside [A-Za-z0-9._-]
 // become '_', a leading '.' becomes '_', and when anything had to change a

@@ -23,7 +23,7 @@ type Entry struct {
 
 	CallID       string
 	RecordingRef string
-	Part         int32 // 1..n; 0 for a call that failed before its parts were known
+	Part         int32 // 1..n; 0 for a call that failed before its parts were known; TranscriptPart (-1) for the transcript
 	Key          string
 	Bytes        int64
 	SHA256       string
@@ -75,7 +75,7 @@ var Manifest = &load.Table[Entry]{
 		"date":          "Hive partition: the call's date partition in the calls table.",
 		"call_id":       "The call's call_id in the calls table.",
 		"recording_ref": "The calls table's recording_ref the recording was fetched with.",
-		"part":          "Part number, 1..n in the vendor's order; 0 for a call that failed or was missing before its parts were known.",
+		"part":          "Part number, 1..n in the vendor's order; 0 for a call that failed or was missing before its parts were known; -1 for the call's transcript (T2).",
 		"key":           "Blob store key of the part; empty unless status is ok.",
 		"bytes":         "Size of the stored part in bytes.",
 		"sha256":        "SHA-256 of the stored part, lowercase hex.",

@@ -23,6 +23,10 @@ type Call struct {
 	Attempts  int       // earlier attempts (0 for a first fetch)
 	LastTry   time.Time // fetched_at of the latest attempt, zero if none
 	LastState string    // status of the latest attempt, "" if none
+	// TranscriptOK: an earlier attempt stored the call's transcript (a
+	// manifest row of part TranscriptPart with status ok), so it is
+	// neither fetched nor its words written again.
+	TranscriptOK bool
 }
 
 // parquetGlob returns the glob of a lake table's files, or "" when the
@@ -78,14 +82,16 @@ func pending(ctx context.Context, lakeDir string, sources []string, maxAttempts 
 		quoted[i] = sqlString(s)
 	}
 	latest := `SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS call_id, NULL::TIMESTAMPTZ AS fetched_at,
-	        NULL::VARCHAR AS status, NULL::INTEGER AS attempts WHERE false`
+	        NULL::VARCHAR AS status, NULL::INTEGER AS attempts, NULL::BOOLEAN AS transcript_ok WHERE false`
 	if manGlob != "" {
 		// The state of a call is its latest attempt; within it, failed
-		// beats missing beats ok.
+		// beats missing beats ok. A failed transcript row makes the call
+		// failed (retried); transcript_ok is over every attempt.
 		latest = `SELECT source, call_id, fetched_at,
 		        CASE WHEN bool_or(status = 'failed') THEN 'failed'
 		             WHEN bool_or(status = 'missing') THEN 'missing' ELSE 'ok' END AS status,
-		        max(attempts) AS attempts
+		        max(attempts) AS attempts,
+		        bool_or(bool_or(part = ` + fmt.Sprint(TranscriptPart) + ` AND status = 'ok')) OVER (PARTITION BY source, call_id) AS transcript_ok
 		    FROM ` + readParquet(manGlob) + `
 		    WHERE source IN (` + strings.Join(quoted, ",") + `)
 		    GROUP BY source, call_id, fetched_at, run_id
@@ -97,7 +103,8 @@ func pending(ctx context.Context, lakeDir string, sources []string, maxAttempts 
 		WHERE has_recording AND recording_ref <> '' AND source IN (` + strings.Join(quoted, ",") + `)
 		GROUP BY source, date, call_id
 	), m AS (` + latest + `)
-	SELECT c.source, c.date, c.call_id, c.ref, coalesce(m.attempts, 0), m.fetched_at, coalesce(m.status, '')
+	SELECT c.source, c.date, c.call_id, c.ref, coalesce(m.attempts, 0), m.fetched_at, coalesce(m.status, ''),
+	       coalesce(m.transcript_ok, false)
 	FROM c LEFT JOIN m ON m.source = c.source AND m.call_id = c.call_id
 	WHERE m.status IS NULL OR (m.status = 'failed' AND m.attempts < $max)
 	ORDER BY c.date, c.source, c.call_id`
@@ -110,7 +117,7 @@ func pending(ctx context.Context, lakeDir string, sources []string, maxAttempts 
 	for rows.Next() {
 		var c Call
 		var last sql.NullTime
-		if err := rows.Scan(&c.Source, &c.Date, &c.CallID, &c.Ref, &c.Attempts, &last, &c.LastState); err != nil {
+		if err := rows.Scan(&c.Source, &c.Date, &c.CallID, &c.Ref, &c.Attempts, &last, &c.LastState, &c.TranscriptOK); err != nil {
 			return nil, fmt.Errorf("recordings: pending: %w", err)
 		}
 		if last.Valid {

@@ -77,6 +77,11 @@ type Summary struct {
 	Failed   int   // calls that failed (retried on a later run)
 	Deferred int   // failed calls skipped because their backoff has not elapsed
 	Bytes    int64 // bytes uploaded
+
+	// Transcripts (T2): stored by this run (their words written), missing
+	// at the vendor, failed (the call is retried on a later run). A
+	// transcript an earlier attempt stored is counted in none of them.
+	Transcripts, TranscriptsMissing, TranscriptsFailed int
 }
 
 // Run fetches every pending recording of the fetchers' sources (the whole
@@ -128,7 +133,7 @@ func Run(ctx context.Context, cfg Config, run model.Run, fetchers ...Fetcher) (S
 		return Summary{}, err
 	}
 	r := &runner{cfg: cfg, run: run, fetchers: bySource, hosts: make(map[string]chan struct{}),
-		rows: make(map[string][]Entry)}
+		rows: make(map[string][]Entry), words: make(map[string][]Word)}
 	now := cfg.Now()
 	todo := calls[:0]
 	for _, c := range calls {
@@ -185,6 +190,7 @@ type runner struct {
 	mu    sync.Mutex
 	sum   Summary
 	rows  map[string][]Entry // by source, everything this run resolved
+	words map[string][]Word  // by source, the words of the transcripts this run stored
 	since int                // calls since the last checkpoint
 
 	flushMu sync.Mutex
@@ -218,17 +224,21 @@ func (r *runner) call(ctx context.Context, f Fetcher, c Call) error {
 	// What the store already holds for this call (a crash after upload,
 	// before the manifest): recorded without downloading again.
 	have := make(map[int]string)
+	haveTranscript := ""
 	prefix := CallPrefix(c.Source, c.Date, c.CallID)
 	if err := r.cfg.Store.List(ctx, prefix, func(i blob.Info) error {
-		if n, ok := partOfKey(strings.TrimPrefix(i.Key, prefix)); ok {
+		rest := strings.TrimPrefix(i.Key, prefix)
+		if n, ok := partOfKey(rest); ok {
 			have[n] = i.Key
+		} else if rest == transcriptName {
+			haveTranscript = i.Key
 		}
 		return nil
 	}); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
-		return r.record(c, []Entry{failed(base, 0, fmt.Errorf("listing the store: %w", err))}, 0, 0, log)
+		return r.record(c, []Entry{failed(base, 0, fmt.Errorf("listing the store: %w", err))}, nil, 0, 0, log)
 	}
 
 	var rows []Entry
@@ -289,7 +299,18 @@ func (r *runner) call(ctx context.Context, f Fetcher, c Call) error {
 		e.Status, e.Error = StatusMissing, "the vendor listed no parts"
 		rows = append(rows, e)
 	}
-	return r.record(c, rows, stored, reused, log)
+	// The transcript, after the recording's parts, whatever became of
+	// them: it is its own row (part TranscriptPart) of the same attempt.
+	var words []Word
+	if tf, ok := f.(TranscriptFetcher); ok {
+		var e Entry
+		e, words = r.transcript(ctx, tf, c, base, haveTranscript)
+		if ctx.Err() != nil {
+			return nil
+		}
+		rows = append(rows, e)
+	}
+	return r.record(c, rows, words, stored, reused, log)
 }
 
 func okEntry(e Entry, info blob.Info) Entry {
@@ -329,10 +350,18 @@ func (r *runner) fetchPart(ctx context.Context, c Call, p Part) (info blob.Info,
 }
 
 // record adds a call's rows and checkpoints the manifest when due.
-func (r *runner) record(c Call, rows []Entry, stored, reused int, log *slog.Logger) error {
+// The call's status (summary, progress) is its recording's: the transcript
+// row only counts in the transcript fields of the summary.
+func (r *runner) record(c Call, rows []Entry, words []Word, stored, reused int, log *slog.Logger) error {
 	status := StatusOK
+	transcript := ""
 	for _, e := range rows {
 		switch {
+		case e.Part == TranscriptPart:
+			transcript = e.Status
+			if e.Status == StatusOK && words == nil {
+				transcript = "" // stored by an earlier attempt
+			}
 		case e.Status == StatusFailed:
 			status = StatusFailed
 		case e.Status == StatusMissing && status == StatusOK:
@@ -341,6 +370,15 @@ func (r *runner) record(c Call, rows []Entry, stored, reused int, log *slog.Logg
 	}
 	r.mu.Lock()
 	r.rows[c.Source] = append(r.rows[c.Source], rows...)
+	r.words[c.Source] = append(r.words[c.Source], words...)
+	switch transcript {
+	case StatusOK:
+		r.sum.Transcripts++
+	case StatusMissing:
+		r.sum.TranscriptsMissing++
+	case StatusFailed:
+		r.sum.TranscriptsFailed++
+	}
 	r.sum.Calls++
 	r.sum.Stored += stored
 	r.sum.Reused += reused
@@ -356,7 +394,7 @@ func (r *runner) record(c Call, rows []Entry, stored, reused int, log *slog.Logg
 		r.since = 0
 	}
 	r.mu.Unlock()
-	if status == StatusFailed {
+	if status == StatusFailed || transcript == StatusFailed {
 		for _, e := range rows {
 			if e.Status == StatusFailed {
 				log.Warn("recordings: fetch failed", "part", e.Part, "attempt", e.Attempts, "error", e.Error)
@@ -371,7 +409,9 @@ func (r *runner) record(c Call, rows []Entry, stored, reused int, log *slog.Logg
 }
 
 // flush commits every row of the run so far: one unit "manifest-<run id>"
-// per source, replaced as a whole.
+// per source, replaced as a whole, holding the manifest rows and the
+// transcript words in one transaction (manifest first, see the package
+// documentation).
 func (r *runner) flush() error {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
@@ -380,19 +420,24 @@ func (r *runner) flush() error {
 	for s, rows := range r.rows {
 		snap[s] = rows[:len(rows):len(rows)]
 	}
+	words := make(map[string][]Word, len(r.words))
+	for s, ws := range r.words {
+		words[s] = ws[:len(ws):len(ws)]
+	}
 	r.mu.Unlock()
 	unit := "manifest-" + Segment(r.run.ID)
 	var errs []error
 	for source, rows := range snap {
-		if err := commitRows(r.cfg.Lake, source, unit, Manifest, rows, func(e *Entry) string { return e.Date }); err != nil {
+		if err := commitUnit(r.cfg.Lake, source, unit, rows, words[source]); err != nil {
 			errs = append(errs, fmt.Errorf("recordings: manifest %s: %w", source, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// commitRows replaces unit's files of table with rows.
-func commitRows[T any](lake *load.Lake, source, unit string, table *load.Table[T], rows []T, date func(*T) string) error {
+// commitUnit replaces unit's files of the manifest and transcript_words
+// with rows and words.
+func commitUnit(lake *load.Lake, source, unit string, rows []Entry, words []Word) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -401,10 +446,18 @@ func commitRows[T any](lake *load.Lake, source, unit string, table *load.Table[T
 		return err
 	}
 	defer tx.Abort()
-	w := load.Writer(tx, table)
+	m := load.Writer(tx, Manifest)
 	for i := range rows {
-		if err := w.Add(date(&rows[i]), &rows[i]); err != nil {
+		if err := m.Add(rows[i].Date, &rows[i]); err != nil {
 			return err
+		}
+	}
+	if len(words) > 0 {
+		w := load.Writer(tx, TranscriptWords)
+		for i := range words {
+			if err := w.Add(words[i].Date, &words[i]); err != nil {
+				return err
+			}
 		}
 	}
 	_, err = tx.Commit()

@@ -79,3 +79,21 @@ func (f *T2Fetcher) Parts(ctx context.Context, call Call, fn func(Part) error) e
 		return resp.Body, resp.ContentLength, nil
 	}})
 }
+
+var _ TranscriptFetcher = (*T2Fetcher)(nil)
+
+// Transcript implements [TranscriptFetcher]: GET {base}/call-records/file/stt
+// ?filename=<recordFileName> answers [{channel, startTime, endTime, word}];
+// 404 "Transcription not found for filename" is ErrMissing.
+func (f *T2Fetcher) Transcript(call Call) Part {
+	u := f.base + "/call-records/file/stt?" + url.Values{"filename": {call.Ref}}.Encode()
+	return Part{N: TranscriptPart, Host: f.host, Kind: KindJSON, Open: func(ctx context.Context) (io.ReadCloser, int64, error) {
+		resp, err := f.http.Stream(ctx, "call-records/file/stt "+call.Ref, func(ctx context.Context) (*http.Request, error) {
+			return http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		})
+		if err != nil {
+			return nil, 0, missingIf404(err)
+		}
+		return resp.Body, resp.ContentLength, nil
+	}}
+}
