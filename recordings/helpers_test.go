@@ -1,29 +1,22 @@
 package recordings_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"go/build"
 	"io"
-	"net"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	_ "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/recordings"
 	"github.com/calletl/calletl/recordings/blob"
+	"github.com/calletl/calletl/recordings/blob/blobtest"
 	"github.com/calletl/calletl/sandbox"
 	"github.com/calletl/calletl/secret"
 )
@@ -191,93 +184,15 @@ func listKeys(t testing.TB, s blob.Store) []string {
 	return keys
 }
 
-// --- versitygw (a copy of the blob package's test helper, which is not exported) ---
-
+// The S3 server of the tests (blobtest.StartVersity).
 const (
-	versityAccess = "calletl-test-access"
-	versitySecret = "calletl-test-secret-d41d8cd9"
-	testBucket    = "recordings"
+	versityAccess = blobtest.VersityAccessKey
+	versitySecret = blobtest.VersitySecretKey
+	testBucket    = blobtest.VersityBucket
 )
 
-func findVersity() string {
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p
-	}
-	for _, dir := range filepath.SplitList(build.Default.GOPATH) {
-		p := filepath.Join(dir, "bin", "versitygw")
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-			return p
-		}
-	}
-	return ""
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
 // startVersity starts versitygw with one bucket and returns its endpoint.
-func startVersity(t testing.TB) string {
-	t.Helper()
-	bin := findVersity()
-	if bin == "" {
-		if os.Getenv("CALLETL_REQUIRE_S3") == "1" {
-			t.Fatal("versitygw not found (CALLETL_REQUIRE_S3=1)")
-		}
-		t.Skip("versitygw not found on PATH or in GOPATH/bin")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	var out bytes.Buffer
-	cmd := exec.Command(bin, "--port", addr, "posix", t.TempDir())
-	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+versityAccess, "ROOT_SECRET_KEY="+versitySecret)
-	cmd.Stdout, cmd.Stderr = &syncWriter{w: &out}, &syncWriter{w: &out}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
-	endpoint := "http://" + addr
-	client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: versityAccess, SecretAccessKey: versitySecret}, nil
-		}),
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		_, err := client.ListBuckets(context.Background(), &s3.ListBucketsInput{})
-		if err == nil {
-			break
-		}
-		select {
-		case <-exited:
-			t.Fatalf("versitygw exited:\n%s", out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("versitygw not answering: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(testBucket)}); err != nil {
-		t.Fatal(err)
-	}
-	return endpoint
-}
+func startVersity(t testing.TB) string { return blobtest.StartVersity(t).Endpoint }
 
 func s3Store(t testing.TB, endpoint string) *blob.S3 {
 	t.Helper()

@@ -1,20 +1,13 @@
 package blob_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"go/build"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,9 +21,9 @@ import (
 )
 
 const (
-	versityAccess = "calletl-test-access"
-	versitySecret = "calletl-test-secret-d41d8cd9"
-	testBucket    = "recordings"
+	versityAccess = blobtest.VersityAccessKey
+	versitySecret = blobtest.VersitySecretKey
+	testBucket    = blobtest.VersityBucket
 )
 
 // versity is a versitygw process serving S3 on loopback from a temporary
@@ -39,82 +32,9 @@ type versity struct {
 	endpoint string
 }
 
-// findVersity returns the versitygw binary: on PATH or in GOPATH/bin.
-func findVersity() string {
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p
-	}
-	for _, dir := range filepath.SplitList(build.Default.GOPATH) {
-		p := filepath.Join(dir, "bin", "versitygw")
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-			return p
-		}
-	}
-	return ""
-}
-
 // startVersity starts versitygw with one bucket, and stops it when t ends.
-// Without the binary the test is skipped, unless CALLETL_REQUIRE_S3=1.
 func startVersity(t *testing.T) *versity {
-	t.Helper()
-	bin := findVersity()
-	if bin == "" {
-		msg := "versitygw not found on PATH or in GOPATH/bin; install it with " +
-			"`go install github.com/versity/versitygw/cmd/versitygw@v1.8.0` to run the S3 tests"
-		if os.Getenv("CALLETL_REQUIRE_S3") == "1" {
-			t.Fatal(msg + " (CALLETL_REQUIRE_S3=1)")
-		}
-		t.Skip(msg)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-
-	root := t.TempDir()
-	var out bytes.Buffer
-	cmd := exec.Command(bin, "--port", addr, "posix", root)
-	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+versityAccess, "ROOT_SECRET_KEY="+versitySecret)
-	cmd.Stdout, cmd.Stderr = &syncWriter{w: &out}, &syncWriter{w: &out}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start versitygw: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("versitygw output:\n%s", out.String())
-		}
-	})
-
-	v := &versity{endpoint: "http://" + addr}
-	client := v.client(t)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-		_, err := client.ListBuckets(ctx, &s3.ListBucketsInput{})
-		cancel()
-		if err == nil {
-			break
-		}
-		select {
-		case <-exited:
-			t.Fatalf("versitygw exited early:\n%s", out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("versitygw at %s not answering after 30s: %v\n%s", addr, err, out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if _, err := client.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: aws.String(testBucket)}); err != nil {
-		t.Fatalf("create bucket: %v", err)
-	}
-	return v
+	return &versity{endpoint: blobtest.StartVersity(t).Endpoint}
 }
 
 // client is a plain S3 client on the server, for test set-up and checks.
@@ -155,17 +75,6 @@ func (v *versity) store(t *testing.T, prefix string) *blob.S3 {
 		t.Fatal(err)
 	}
 	return s
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 func TestS3Conformance(t *testing.T) {

@@ -1,0 +1,134 @@
+package blobtest
+
+import (
+	"bytes"
+	"context"
+	"go/build"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Credentials and bucket of the S3 server StartVersity runs.
+const (
+	VersityAccessKey = "calletl-test-access"
+	VersitySecretKey = "calletl-test-secret-d41d8cd9"
+	VersityBucket    = "recordings"
+)
+
+// Versity is a versitygw process serving S3 on loopback from a temporary
+// directory, with one bucket (VersityBucket).
+type Versity struct {
+	Endpoint string // "http://127.0.0.1:PORT"
+}
+
+// StartVersity starts versitygw and stops it when tb ends. The binary is
+// looked up on PATH, then in GOPATH/bin (`make test` installs it there).
+// Without it the test is skipped, unless CALLETL_REQUIRE_S3=1 (as `make
+// test` sets), which makes that a failure.
+func StartVersity(tb testing.TB) *Versity {
+	tb.Helper()
+	bin := findVersity()
+	if bin == "" {
+		msg := "versitygw not found on PATH or in GOPATH/bin; install it with " +
+			"`go install github.com/versity/versitygw/cmd/versitygw@v1.8.0` (make tools) to run the S3 tests"
+		if os.Getenv("CALLETL_REQUIRE_S3") == "1" {
+			tb.Fatal(msg + " (CALLETL_REQUIRE_S3=1)")
+		}
+		tb.Skip(msg)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+
+	var out bytes.Buffer
+	cmd := exec.Command(bin, "--port", addr, "posix", tb.TempDir())
+	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+VersityAccessKey, "ROOT_SECRET_KEY="+VersitySecretKey)
+	cmd.Stdout, cmd.Stderr = &syncWriter{w: &out}, &syncWriter{w: &out}
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start versitygw: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	tb.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+		if tb.Failed() {
+			tb.Logf("versitygw output:\n%s", out.String())
+		}
+	})
+
+	v := &Versity{Endpoint: "http://" + addr}
+	client := v.Client()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := client.ListBuckets(ctx, &s3.ListBucketsInput{})
+		cancel()
+		if err == nil {
+			break
+		}
+		select {
+		case <-exited:
+			tb.Fatalf("versitygw exited early:\n%s", out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("versitygw at %s not answering after 30s: %v\n%s", addr, err, out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(VersityBucket)}); err != nil {
+		tb.Fatalf("create bucket: %v", err)
+	}
+	return v
+}
+
+// Client is a plain S3 client on the server, for test set-up and checks.
+func (v *Versity) Client() *s3.Client {
+	return s3.New(s3.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(v.Endpoint), UsePathStyle: true,
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: VersityAccessKey, SecretAccessKey: VersitySecretKey}, nil
+		}),
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+	})
+}
+
+// findVersity returns the versitygw binary: on PATH or in GOPATH/bin.
+func findVersity() string {
+	if p, err := exec.LookPath("versitygw"); err == nil {
+		return p
+	}
+	for _, dir := range filepath.SplitList(build.Default.GOPATH) {
+		p := filepath.Join(dir, "bin", "versitygw")
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p
+		}
+	}
+	return ""
+}
+
+// syncWriter serialises the process's stdout and stderr into one buffer.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
