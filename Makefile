@@ -5,7 +5,7 @@ GOBIN    := $(shell $(GO) env GOPATH)/bin
 # A real S3 server for the blob store tests, run on loopback by the tests.
 VERSITYGW := $(GOBIN)/versitygw
 
-.PHONY: build demo test tools vet fmt-check bench fuzz clean
+.PHONY: build demo test test-browser tools vet fmt-check bench fuzz clean
 
 build: ## build bin/etl
 	$(GO) build -o bin/etl ./cmd/etl
@@ -27,6 +27,10 @@ tools: $(VERSITYGW) ## what the tests need beyond Go: versitygw (S3)
 
 test: fmt-check vet tools ## gofmt, vet, and every test with the race detector (S3 tests against versitygw)
 	PATH="$(GOBIN):$$PATH" CALLETL_REQUIRE_S3=1 $(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+test-browser: ## the HTML report rendered by Debian's headless chromium, with a screenshot (installs chromium)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	$(GO) test -count=1 -run HTMLScreenshot -v ./report/
 
 bench: ## the benchmarks behind BENCHMARKS.md
 	$(GO) test -run '^$$' -bench PagesToParquet -benchtime 5x -count 3 ./extract/mtt/

@@ -5,6 +5,7 @@
 -- currencies, cost is NULL and currency lists them all (e.g. "RUB,USD").
 -- param: from DATE = NULL  First day, inclusive (business time zone); default: all
 -- param: to DATE = NULL    Last day, inclusive; default: all
+-- chart: x=date y=calls series=direction
 SELECT
     date,
     source,

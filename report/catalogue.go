@@ -52,6 +52,7 @@ type Report struct {
 	Title       string // first header line, after "name:"
 	Description string // further header lines, joined by "\n"
 	Params      []Param
+	Chart       *Chart // from a "-- chart: x=COL y=COL [series=COL]" line; nil without one
 	SQL         string // the whole file, header included, so DuckDB's line numbers match it
 }
 
@@ -69,6 +70,47 @@ func (e *HeaderError) Error() string {
 
 // paramTag starts a param line of the header (after "--").
 const paramTag = "param:"
+
+// chartTag starts a chart line of the header (after "--").
+const chartTag = "chart:"
+
+// Chart is a report's chart, declared by a header line
+// "-- chart: x=COLUMN y=COLUMN [series=COLUMN]": Y summed per X value (and
+// per Series value, one line each), as the html format draws it.
+type Chart struct {
+	X, Y, Series string // column names; Series is "" for a single line
+}
+
+// parseChart parses what follows "chart:": x=COL y=COL [series=COL].
+func parseChart(s string) (*Chart, error) {
+	const syntax = `want "chart: x=COLUMN y=COLUMN [series=COLUMN]"`
+	c := &Chart{}
+	seen := map[string]bool{}
+	for _, f := range strings.Fields(s) {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || v == "" {
+			return nil, fmt.Errorf("bad chart field %q: %s", f, syntax)
+		}
+		if seen[k] {
+			return nil, fmt.Errorf("duplicate chart field %q", k)
+		}
+		seen[k] = true
+		switch k {
+		case "x":
+			c.X = v
+		case "y":
+			c.Y = v
+		case "series":
+			c.Series = v
+		default:
+			return nil, fmt.Errorf("unknown chart field %q: %s", k, syntax)
+		}
+	}
+	if c.X == "" || c.Y == "" {
+		return nil, fmt.Errorf("chart needs x and y: %s", syntax)
+	}
+	return c, nil
+}
 
 // namePattern describes the names isName accepts, for error messages.
 const namePattern = "[a-z][a-z0-9_]*"
@@ -187,6 +229,17 @@ func parseReport(file, text string) (Report, error) {
 	for ; n < len(lines) && strings.HasPrefix(lines[n], "--"); n++ {
 		lineNo := n + 1
 		body := strings.TrimSpace(strings.TrimPrefix(lines[n], "--"))
+		if spec, ok := strings.CutPrefix(body, chartTag); ok {
+			if r.Chart != nil {
+				return bad(lineNo, "duplicate chart line")
+			}
+			c, err := parseChart(spec)
+			if err != nil {
+				return bad(lineNo, "%v", err)
+			}
+			r.Chart = c
+			continue
+		}
 		if !strings.HasPrefix(body, paramTag) {
 			if len(r.Params) > 0 {
 				return bad(lineNo, "description line after the param lines")

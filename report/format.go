@@ -18,7 +18,7 @@ import (
 )
 
 // Formats lists the formats Write accepts.
-const Formats = "table, csv, json"
+const Formats = "table, csv, json, html"
 
 // Write writes the result to w as "table" (aligned text, numbers
 // right-aligned, NULL shown as NULL, then a row count), "csv" (a header row,
@@ -37,6 +37,8 @@ func (r *Result) Write(w io.Writer, format string) error {
 		err = r.writeCSV(bw)
 	case "json":
 		err = r.writeJSON(bw)
+	case "html":
+		err = r.writeHTML(bw, "", nil)
 	default:
 		return fmt.Errorf("report: unknown format %q; formats: %s", format, Formats)
 	}

@@ -37,7 +37,7 @@ func (a *app) cmdReport(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	from := fs.String("from", "", "first day, YYYY-MM-DD (the report's $from parameter)")
 	to := fs.String("to", "", "last day, YYYY-MM-DD, inclusive (the report's $to parameter)")
-	format := fs.String("format", "table", "output: table, csv or json")
+	format := fs.String("format", "table", "output: table, csv, json or html (one self-contained page with a chart, for reports that declare one)")
 	qdir := fs.String("queries", "", "read reports from this directory instead of the built-in queries/")
 	ps := params{}
 	fs.Var(ps, "param", "a report parameter, name=value (repeatable); see etl reports")
@@ -46,7 +46,7 @@ func (a *app) cmdReport(ctx context.Context, args []string) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
 	}
-	if err := a.parseFlags(fs, args, "etl report NAME [--from D] [--to D] [--param k=v] [--format table|csv|json]: run queries/NAME.sql over the lake with DuckDB. `etl reports` lists the reports."); err != nil {
+	if err := a.parseFlags(fs, args, "etl report NAME [--from D] [--to D] [--param k=v] [--format table|csv|json|html]: run queries/NAME.sql over the lake with DuckDB. `etl reports` lists the reports."); err != nil {
 		return err
 	}
 	if name == "" && fs.NArg() > 0 {
@@ -71,9 +71,9 @@ func (a *app) cmdReport(ctx context.Context, args []string) error {
 // printReport runs one report over the config's lake and writes it to stdout.
 func (a *app) printReport(ctx context.Context, cfg *Config, qfs fs.FS, name string, args map[string]string, format string) error {
 	switch format {
-	case "table", "csv", "json":
+	case "table", "csv", "json", "html":
 	default:
-		return &usageError{fmt.Sprintf("--format %q: want table, csv or json", format)}
+		return &usageError{fmt.Sprintf("--format %q: want table, csv, json or html", format)}
 	}
 	r, err := report.Find(qfs, name)
 	if err != nil {
@@ -91,6 +91,9 @@ func (a *app) printReport(ctx context.Context, cfg *Config, qfs fs.FS, name stri
 	res, err := eng.Query(ctx, r, args)
 	if err != nil {
 		return fmt.Errorf("report %s: %w", name, err)
+	}
+	if format == "html" { // one self-contained page, with the report's chart if it declares one
+		return res.WriteHTML(a.stdout, r.Title, r.Chart)
 	}
 	return res.Write(a.stdout, format)
 }
