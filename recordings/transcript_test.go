@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,11 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/calletl/calletl/load"
-	"github.com/calletl/calletl/queries"
 	"github.com/calletl/calletl/recordings"
 	"github.com/calletl/calletl/recordings/blob"
-	"github.com/calletl/calletl/report"
 	"github.com/calletl/calletl/sandbox"
 )
 
@@ -247,38 +243,10 @@ func TestT2Transcripts(t *testing.T) {
 	}
 
 	// recording_coverage counts the stored transcripts.
-	e, err := report.Open(context.Background(), report.Options{Lake: lake.Root(), TimeZone: "UTC",
-		Tables: append(load.CanonicalTables(), recordings.Tables()...)})
-	if err != nil {
-		t.Fatal(err)
+	row := coverageRow(t, lake.Root())
+	if row["stored"] != strconv.Itoa(n) || row["missing"] != "1" || row["failed"] != "0" || row["transcribed"] != strconv.Itoa(n-without) {
+		t.Errorf("coverage %v; want stored %d, missing 1, transcribed %d", row, n, n-without)
 	}
-	defer e.Close()
-	reports, err := report.Catalogue(queries.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range reports {
-		if r.Name != "recording_coverage" {
-			continue
-		}
-		res, err := e.Query(context.Background(), r, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(res.Rows) != 1 {
-			t.Fatalf("rows %v", res.Rows)
-		}
-		row := map[string]string{}
-		for i, c := range res.Columns {
-			row[c] = fmt.Sprint(res.Rows[0][i])
-		}
-		t.Logf("%v", row)
-		if row["stored"] != strconv.Itoa(n) || row["missing"] != "1" || row["failed"] != "0" || row["transcribed"] != strconv.Itoa(n-without) {
-			t.Errorf("coverage %v; want stored %d, missing 1, transcribed %d", row, n, n-without)
-		}
-		return
-	}
-	t.Fatal("recording_coverage not in the catalogue")
 }
 
 // A transcript that is not the expected JSON is failed, nothing of it is
