@@ -3,6 +3,7 @@ package load_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -121,11 +122,16 @@ func writeSample(t *testing.T, lake *load.Lake) ([]model.Call, []model.Reject, [
 			t.Fatal(err)
 		}
 	}
+	bal := model.Balance{Source: "mtt", Date: "2026-11-21", Account: "110011256", Balance: 2735000, Currency: "RUB",
+		Raw: "273,50", RunID: "run-1", TakenAt: time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)}
+	if err := load.Writer(tx, load.Balances).Add(bal.Date, &bal); err != nil {
+		t.Fatal(err)
+	}
 	stats, err := tx.Commit()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := load.TxStats{Rows: map[string]int64{"calls": 5, "rejects": 2, "runs": 2}, Files: 6, Bytes: stats.Bytes,
+	want := load.TxStats{Rows: map[string]int64{"calls": 5, "rejects": 2, "runs": 2, "balances": 1}, Files: 7, Bytes: stats.Bytes,
 		Dates: []string{"2026-11-20", "2026-11-21"}}
 	if !reflect.DeepEqual(stats, want) || stats.Bytes <= 0 {
 		t.Fatalf("stats = %+v, want %+v", stats, want)
@@ -460,6 +466,14 @@ func TestDescribe(t *testing.T) {
 			t.Errorf("DESCRIBE %s:\n got  %q\n want %q", info.Name, got, want)
 		}
 	}
+	var balance, taken string
+	if err := db.QueryRow("SELECT balance::VARCHAR, strftime(taken_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S') FROM "+
+		scan(lake.Root(), "balances")).Scan(&balance, &taken); err != nil {
+		t.Fatal(err)
+	}
+	if balance != "273.5000" || taken != "2026-11-21T03:00:00" {
+		t.Errorf("balances row = %s at %s, want 273.5000 at 2026-11-21T03:00:00", balance, taken)
+	}
 }
 
 func duckType(t *testing.T, dt arrow.DataType) string {
@@ -470,6 +484,9 @@ func duckType(t *testing.T, dt arrow.DataType) string {
 		return "BIGINT"
 	case arrow.TIMESTAMP:
 		return "TIMESTAMP WITH TIME ZONE"
+	case arrow.DECIMAL128:
+		d := dt.(*arrow.Decimal128Type)
+		return fmt.Sprintf("DECIMAL(%d,%d)", d.Precision, d.Scale)
 	}
 	t.Fatalf("no DuckDB type for %s", dt)
 	return ""

@@ -280,8 +280,41 @@ var Runs = &Table[model.RunStream]{
 	}),
 }
 
+// Balances is the canonical `balances` table: one row per source, account
+// and run with the balance the vendor reported. Partitioned by the run's day.
+var Balances = &Table[model.Balance]{
+	Name: "balances",
+	Doc:  "Account balances as each vendor reported them, one row per source, account and run.",
+	Schema: arrow.NewSchema([]arrow.Field{
+		String("account"),
+		Required("balance", MoneyType()),
+		String("currency"),
+		String("raw"),
+		String("run_id"),
+		Required("taken_at", TimestampType()),
+	}, nil),
+	Append: func(b *array.RecordBuilder, r *model.Balance) {
+		f := b.Fields()
+		AppendString(f[0], r.Account)
+		f[1].(*array.Decimal128Builder).Append(Decimal(r.Balance))
+		AppendString(f[2], r.Currency)
+		AppendString(f[3], r.Raw)
+		AppendString(f[4], r.RunID)
+		AppendTimestamp(f[5], r.TakenAt)
+	},
+	Dictionary: []string{"account", "currency", "run_id"},
+	Comments: withPartitionComments(map[string]string{
+		"account":  "Vendor account the balance belongs to (MTT customer, Mobilgroup API user, VoiceBox customer id).",
+		"balance":  "The balance, exactly as reported (DECIMAL; a negative value is a debt).",
+		"currency": "ISO 4217 currency code, upper case (RUB).",
+		"raw":      "The balance as the vendor wrote it, e.g. 273,50.",
+		"run_id":   "ETL run that read the balance.",
+		"taken_at": "When the balance was read (UTC instant).",
+	}),
+}
+
 // CanonicalTables returns the tables every source shares, in a stable
 // order. Vendor packages describe their own tables with [Table.Info].
 func CanonicalTables() []TableInfo {
-	return []TableInfo{Calls.Info(), Rejects.Info(), Runs.Info()}
+	return []TableInfo{Calls.Info(), Rejects.Info(), Runs.Info(), Balances.Info()}
 }

@@ -83,6 +83,22 @@ type Reject struct {
 	RejectedAt time.Time
 }
 
+// Balance is one row of the canonical `balances` table: an account's
+// balance as a vendor reported it at one moment. Every source with a balance
+// endpoint (MTT, Mobilgroup, VoiceBox) writes one per account per run, so
+// finance follows balance movement across vendors in one table.
+type Balance struct {
+	Source string // partition
+	Date   string // partition: the run's day in the business time zone
+
+	Account  string
+	Balance  Money
+	Currency string // ISO 4217 code, upper case: "RUB"
+	Raw      string // the balance as the vendor wrote it, e.g. "273,50"
+	RunID    string
+	TakenAt  time.Time
+}
+
 // Run statuses.
 const (
 	RunOK       = "ok"

@@ -2,7 +2,8 @@
 -- For finance: per day, source and account, the cost rated on the calls (sum of cost),
 -- billed calls (cost > 0), billed minutes, and the balance movement from the balance
 -- snapshots: the day's last balance minus the previous day's last balance, NULL when
--- either is missing (only MTT has balance snapshots; other sources have NULL). The day
+-- either is missing (from the balances table: MTT, Mobilgroup and VoiceBox take one per
+-- account per run; T2 and VotBox have none, so their movement is NULL). The day
 -- of a snapshot is taken_at in the business time zone. difference is -movement - cost
 -- (a day without rated cost counts as 0): zero when the balance fell by exactly the
 -- rated cost, NULL when movement is NULL. Days with a movement but no calls are listed.
@@ -54,10 +55,10 @@ closing AS (
     -- The last known balance of each day.
     SELECT
         source,
-        customer_name                                               AS account,
+        account,
         CAST(taken_at AS DATE)                                      AS date,
-        arg_max(balance, taken_at) FILTER (WHERE balance IS NOT NULL) AS balance
-    FROM mtt_balances
+        arg_max(balance, taken_at)                                  AS balance
+    FROM balances
     GROUP BY ALL
 ),
 movement AS (

@@ -91,21 +91,20 @@ func financeLake(t *testing.T, lake string) {
 	})
 
 	balance := func(takenAt, amount string) row {
-		return row{"customer_name": "'acc1'", "balance": amount, "real_balance": amount,
-			"currency": "'RUB'", "run_id": "'run1'", "taken_at": "'" + takenAt + "'"}
+		return row{"account": "'acc1'", "balance": amount, "currency": "'RUB'", "raw": "'" + amount + "'",
+			"run_id": "'run1'", "taken_at": "'" + takenAt + "'"}
 	}
-	writeTable(t, lake, "mtt_balances", "mtt", "2026-11-19", "a", []row{
+	writeTable(t, lake, "balances", "mtt", "2026-11-19", "a", []row{
 		balance("2026-11-19T09:00:00Z", "100.0000"),
 		balance("2026-11-19T20:00:00Z", "99.0000"), // 23:00 in Moscow: the last of the 19th
 	})
-	writeTable(t, lake, "mtt_balances", "mtt", "2026-11-20", "a", []row{
+	writeTable(t, lake, "balances", "mtt", "2026-11-20", "a", []row{
 		balance("2026-11-20T18:00:00Z", "95.0000"),
-		balance("2026-11-20T19:00:00Z", "NULL"), // no balance read: ignored
 	})
-	writeTable(t, lake, "mtt_balances", "mtt", "2026-11-21", "a", []row{
+	writeTable(t, lake, "balances", "mtt", "2026-11-21", "a", []row{
 		balance("2026-11-20T21:30:00Z", "94.0000"), // 00:30 on the 21st in Moscow
 	})
-	writeTable(t, lake, "mtt_balances", "mtt", "2026-11-22", "a", []row{
+	writeTable(t, lake, "balances", "mtt", "2026-11-22", "a", []row{
 		balance("2026-11-22T08:00:00Z", "90.0000"),
 	})
 

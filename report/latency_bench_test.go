@@ -95,11 +95,11 @@ func build10M(b *testing.B, lake string) {
 			FROM range(6000000) t(i)
 		) TO '%s' (FORMAT parquet, PARTITION_BY (source, date), COMPRESSION zstd)`, filepath.Join(lake, "mtt_calls")),
 		fmt.Sprintf(`COPY (
-			SELECT 'mtt' AS source, DATE '2026-09-01' + CAST(d AS INTEGER) AS date, 'acc' || a AS customer_name,
-				CAST(100000 - d * 950.5 AS DECIMAL(18,4)) AS balance, CAST(100590 - d * 950.5 AS DECIMAL(18,4)) AS real_balance,
-				'RUB' AS currency, 'bench' AS run_id, TIMESTAMPTZ '2026-08-31 23:00:00+00' + to_days(CAST(d AS INTEGER)) AS taken_at
+			SELECT 'mtt' AS source, DATE '2026-09-01' + CAST(d AS INTEGER) AS date, 'acc' || a AS account,
+				CAST(100000 - d * 950.5 AS DECIMAL(18,4)) AS balance, 'RUB' AS currency, CAST(100000 - d * 950.5 AS VARCHAR) AS raw,
+				'bench' AS run_id, TIMESTAMPTZ '2026-08-31 23:00:00+00' + to_days(CAST(d AS INTEGER)) AS taken_at
 			FROM range(60) t1(d), range(7) t2(a)
-		) TO '%s' (FORMAT parquet, PARTITION_BY (source, date))`, filepath.Join(lake, "mtt_balances")),
+		) TO '%s' (FORMAT parquet, PARTITION_BY (source, date))`, filepath.Join(lake, "balances")),
 	}
 	for _, s := range stmts {
 		if _, err := db.Exec(s); err != nil {

@@ -234,11 +234,12 @@ func TestEndToEndGroundTruth(t *testing.T) {
 		t.Errorf("runs table: %d runs, %d rows, %d failed", runs, streams, failed)
 	}
 	// Balances are snapshotted every run; accounts once per day.
-	var balances, accounts int
+	var balances, canonical, accounts int
 	duck(t).QueryRow(`SELECT count(*) FROM ` + w.glob("mtt_balances")).Scan(&balances)
+	duck(t).QueryRow(`SELECT count(*) FROM ` + w.glob("balances") + ` WHERE source = 'mtt'`).Scan(&canonical)
 	duck(t).QueryRow(`SELECT count(*) FROM ` + w.glob("mtt_accounts")).Scan(&accounts)
-	if want := len(w.emu.Accounts("110011256")) + len(w.emu.Accounts("110022512")); balances != 4 || accounts != want {
-		t.Errorf("balances %d (want 4), accounts %d (want %d)", balances, accounts, want)
+	if want := len(w.emu.Accounts("110011256")) + len(w.emu.Accounts("110022512")); balances != 4 || canonical != 4 || accounts != want {
+		t.Errorf("mtt_balances %d and balances %d (want 4 each), accounts %d (want %d)", balances, canonical, accounts, want)
 	}
 
 	code, out, _ := w.etl("report", "daily_summary", "--format", "csv")

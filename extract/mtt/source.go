@@ -188,6 +188,14 @@ func (s *Source) snapshotBalance(ctx context.Context, lake *load.Lake, run model
 	if err := load.Writer(tx, BalancesTable).Add(day, &row); err != nil {
 		return err
 	}
+	// The canonical row finance joins across vendors: only a known balance.
+	canonical := load.Writer(tx, load.Balances)
+	if row.Balance.Valid {
+		if err := canonical.Add(day, &model.Balance{Source: Name, Date: day, Account: cust, Balance: row.Balance.V,
+			Currency: row.Currency, Raw: b.Balance, RunID: run.ID, TakenAt: now}); err != nil {
+			return err
+		}
+	}
 	n.Pages++
 	n.Rows++
 	_, err = tx.Commit()
