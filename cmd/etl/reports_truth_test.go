@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
 	"testing"
+	"time"
 
+	"github.com/calletl/calletl/extract/t2"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/transform"
 )
@@ -207,4 +211,127 @@ func TestReportsEqualMTTGroundTruth(t *testing.T) {
 		delete(f, "currency")
 	}
 	compare(t, "top_destinations", rows, want)
+}
+
+// quantile is DuckDB's quantile_cont: linear interpolation between the
+// sorted values around position q·(n−1).
+func quantile(sorted []float64, q float64) float64 {
+	pos := q * float64(len(sorted)-1)
+	lo := math.Floor(pos)
+	hi := math.Ceil(pos)
+	return sorted[int(lo)] + (pos-lo)*(sorted[int(hi)]-sorted[int(lo)])
+}
+
+// The T2 reports over the lake a run wrote equal figures computed from the
+// emulator's ground truth: missed_calls per day, hour and multichannel
+// number (missed calls, distinct callers, wait p50/p90, callers nobody
+// called back within two hours) and agent_activity per employee.
+func TestReportsEqualT2GroundTruth(t *testing.T) {
+	w, emu, _, _ := newT2World(t, 250, 60)
+	if code, _, stderr := w.etl("run"); code != exitOK {
+		t.Fatalf("etl run: exit %d\n%s", code, stderr)
+	}
+	in := func(ts time.Time) bool { d := model.Day(ts, msk); return d >= w.from && d <= w.to }
+
+	// Outgoing calls by callee, for the callback rule.
+	callbacks := map[string][]time.Time{}
+	for _, c := range emu.Calls() {
+		if in(c.Timestamp) && t2.Direction(c.CallType, c.Answered()) == model.Outgoing {
+			callee := transform.Phone(c.CalleeNumber)
+			callbacks[callee] = append(callbacks[callee], c.Timestamp)
+		}
+	}
+	calledBack := func(caller string, at time.Time) bool {
+		for _, ts := range callbacks[caller] {
+			if !ts.Before(at) && ts.Before(at.Add(2*time.Hour)) {
+				return true
+			}
+		}
+		return false
+	}
+	type group struct {
+		missed         int
+		callers, alone map[string]bool
+		waits          []float64
+	}
+	groups := map[string]*group{}
+	for _, m := range emu.Missed() {
+		if !in(m.StartDate) {
+			continue
+		}
+		local := m.StartDate.In(msk)
+		k := fmt.Sprintf("%s/%02d/%s", model.Day(m.StartDate, msk), local.Hour(), transform.Phone(m.DestinationNumber))
+		g := groups[k]
+		if g == nil {
+			g = &group{callers: map[string]bool{}, alone: map[string]bool{}}
+			groups[k] = g
+		}
+		caller := transform.Phone(m.CallerNumber)
+		g.missed++
+		g.callers[caller] = true
+		if !calledBack(caller, m.StartDate) {
+			g.alone[caller] = true
+		}
+		g.waits = append(g.waits, float64(m.WaitDuration))
+	}
+	want := map[string]figures{}
+	for k, g := range groups {
+		slices.Sort(g.waits)
+		want[k] = figures{"missed": fmt.Sprint(g.missed), "callers": fmt.Sprint(len(g.callers)),
+			"not_called_back": fmt.Sprint(len(g.alone)),
+			"wait_p50_s": fmt.Sprintf("%.6f", quantile(g.waits, 0.5)), "wait_p90_s": fmt.Sprintf("%.6f", quantile(g.waits, 0.9))}
+	}
+	rows := map[string]figures{}
+	for _, r := range w.reportRows(t, "missed_calls", "--from", w.from, "--to", w.to) {
+		f := got(t, r, []string{"date", "hour", "mcn_number", "missed", "callers", "not_called_back", "wait_p50_s", "wait_p90_s"})
+		for _, c := range []string{"wait_p50_s", "wait_p90_s"} {
+			v, err := strconv.ParseFloat(f[c], 64)
+			if err != nil {
+				t.Fatalf("missed_calls %s = %q: %v", c, f[c], err)
+			}
+			f[c] = fmt.Sprintf("%.6f", v)
+		}
+		if len(f["hour"]) < 13 {
+			t.Fatalf("missed_calls hour %q", f["hour"])
+		}
+		rows[f["date"]+"/"+f["hour"][11:13]+"/"+f["mcn_number"]] = f
+		for _, c := range []string{"date", "hour", "mcn_number"} {
+			delete(f, c)
+		}
+	}
+	compare(t, "missed_calls", rows, want)
+
+	// agent_activity: the call records touching each employee's numbers.
+	want = map[string]figures{}
+	for _, e := range emu.EmployeeList() {
+		mine := func(n string) bool { return n != "" && (n == e.FullNumber || n == e.ShortNumber) }
+		var calls, answered, missed, talk int64
+		for _, c := range emu.Calls() {
+			if !in(c.Timestamp) {
+				continue
+			}
+			offered := mine(c.CalleeNumber)
+			if !offered && !mine(c.CallerNumber) {
+				continue
+			}
+			calls++
+			conv := max(c.ConversationDuration, 0)
+			if conv > 0 {
+				answered++
+			}
+			if offered && conv == 0 {
+				missed++
+			}
+			talk += int64(conv)
+		}
+		want[e.EmployeeID] = figures{"calls": fmt.Sprint(calls), "answered": fmt.Sprint(answered),
+			"missed": fmt.Sprint(missed), "talk_min": minutes(talk)}
+	}
+	rows = map[string]figures{}
+	for _, r := range w.reportRows(t, "agent_activity", "--from", w.from, "--to", w.to) {
+		f := got(t, r, []string{"employee_id", "calls", "answered", "missed", "talk_min"})
+		rows[f["employee_id"]] = f
+		delete(f, "employee_id")
+	}
+	compare(t, "agent_activity", rows, want)
 }

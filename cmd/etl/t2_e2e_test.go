@@ -13,19 +13,20 @@ import (
 	"github.com/calletl/calletl/sandbox"
 )
 
-// T2 through the real CLI in the Moscow business zone: the lake holds
-// exactly the emulator's call records plus the missed calls no record
-// matches, every missed call once in t2_missed_calls, through faults and
-// an access token that expires between runs; a re-run changes nothing.
-func TestT2EndToEndGroundTruth(t *testing.T) {
+// newT2World serves a T2 emulator (Moscow zone, traffic from four days ago
+// to tomorrow, callsPerDay records and missedPerDay missed calls a day, with
+// faults) and writes a config that loads the last three days of it.
+// access and refresh are the pair the config holds.
+func newT2World(t *testing.T, callsPerDay, missedPerDay int) (w *world, emu *sandbox.T2, access, refresh string) {
+	t.Helper()
 	now := time.Now()
 	today := now.UTC().Truncate(24 * time.Hour)
-	emu := sandbox.NewT2(sandbox.T2Config{Seed: 9, From: today.AddDate(0, 0, -4), To: today.AddDate(0, 0, 1),
-		CallsPerDay: 300, MissedPerDay: 40})
+	emu = sandbox.NewT2(sandbox.T2Config{Seed: 9, From: today.AddDate(0, 0, -4), To: today.AddDate(0, 0, 1),
+		CallsPerDay: callsPerDay, MissedPerDay: missedPerDay})
 	emu.SetFaults(sandbox.Faults{Error5xxEvery: 7, TooManyEvery: 11, RetryAfter: time.Second, TruncateEvery: 13})
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
-	access, refresh := emu.IssueTokens()
+	access, refresh = emu.IssueTokens()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "access"), []byte(access), 0o600)
 	os.WriteFile(filepath.Join(dir, "refresh"), []byte(refresh), 0o600)
@@ -44,7 +45,16 @@ sources:
     page_size: 50
     http: {concurrency: 3, max_attempts: 10, max_retry_after: 1s, base_backoff: 5ms, max_backoff: 50ms}
 `, from, srv.URL)), 0o644)
-	w := &world{dir: dir, cfg: cfg, from: from, to: to}
+	return &world{dir: dir, cfg: cfg, from: from, to: to}, emu, access, refresh
+}
+
+// T2 through the real CLI in the Moscow business zone: the lake holds
+// exactly the emulator's call records plus the missed calls no record
+// matches, every missed call once in t2_missed_calls, through faults and
+// an access token that expires between runs; a re-run changes nothing.
+func TestT2EndToEndGroundTruth(t *testing.T) {
+	w, emu, access, refresh := newT2World(t, 300, 40)
+	dir, from, to := w.dir, w.from, w.to
 
 	in := func(ts time.Time) bool { d := model.Day(ts, msk); return d >= from && d <= to }
 	wantCalls, wantMissed := 0, 0
