@@ -279,7 +279,7 @@ func TestReportsEqualT2GroundTruth(t *testing.T) {
 		slices.Sort(g.waits)
 		want[k] = figures{"missed": fmt.Sprint(g.missed), "callers": fmt.Sprint(len(g.callers)),
 			"not_called_back": fmt.Sprint(len(g.alone)),
-			"wait_p50_s": fmt.Sprintf("%.6f", quantile(g.waits, 0.5)), "wait_p90_s": fmt.Sprintf("%.6f", quantile(g.waits, 0.9))}
+			"wait_p50_s":      fmt.Sprintf("%.6f", quantile(g.waits, 0.5)), "wait_p90_s": fmt.Sprintf("%.6f", quantile(g.waits, 0.9))}
 	}
 	rows := map[string]figures{}
 	for _, r := range w.reportRows(t, "missed_calls", "--from", w.from, "--to", w.to) {
