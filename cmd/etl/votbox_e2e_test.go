@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -72,6 +74,7 @@ sources:
 		t.Fatalf("final run: exit %d\n%s", code, stderr)
 	}
 	check(99)
+	checkAutocallResults(t, w, emu)
 	before := emu.Requests("autocall.check.api.php")
 	if code, _, stderr := w.etl("run"); code != exitOK {
 		t.Fatalf("idle run: exit %d\n%s", code, stderr)
@@ -80,4 +83,45 @@ sources:
 	if after := emu.Requests("autocall.check.api.php"); after != before {
 		t.Errorf("final tasks were fetched again: %d check requests", after-before)
 	}
+}
+
+// checkAutocallResults compares the autocall_results report with figures
+// computed from the emulator's tasks: items per final status, rates, cost
+// and cost per success, per task.
+func checkAutocallResults(t *testing.T, w *world, emu *sandbox.VotBox) {
+	t.Helper()
+	want := map[string]figures{}
+	for _, task := range emu.Tasks() {
+		by := map[int]int{}
+		var kop int64
+		for _, it := range task.Items {
+			by[it.JobStatus]++
+			kop += it.CallPayKop + it.OperCallPayKop
+		}
+		n := len(task.Items)
+		rate := func(k int) string { return fmt.Sprintf("%.4f", math.Round(float64(k)*10000/float64(n))/10000) }
+		perSuccess := "NULL"
+		if by[3] > 0 {
+			// DECIMAL division, cast to four decimals: rounded half away from zero.
+			perSuccess = model.Money((kop*100*2/int64(by[3]) + 1) / 2).String()
+		}
+		want[fmt.Sprint(task.ID)] = figures{"items": fmt.Sprint(n), "error": fmt.Sprint(by[2]), "success": fmt.Sprint(by[3]),
+			"operator": fmt.Sprint(by[4]), "expired": fmt.Sprint(by[7]), "stopped_by_user": fmt.Sprint(by[11]),
+			"success_rate": rate(by[3]), "operator_rate": rate(by[4]), "cost": model.Money(kop * 100).String(),
+			"cost_per_success": perSuccess, "final": "true"}
+	}
+	rows := map[string]figures{}
+	for _, r := range w.reportRows(t, "autocall_results") {
+		f := got(t, r, []string{"task_id", "items", "error", "success", "operator", "expired", "stopped_by_user",
+			"success_rate", "operator_rate", "cost", "cost_per_success", "final"}, "cost", "cost_per_success")
+		if v, err := strconv.ParseFloat(f["success_rate"], 64); err == nil {
+			f["success_rate"] = fmt.Sprintf("%.4f", v)
+		}
+		if v, err := strconv.ParseFloat(f["operator_rate"], 64); err == nil {
+			f["operator_rate"] = fmt.Sprintf("%.4f", v)
+		}
+		rows[f["task_id"]] = f
+		delete(f, "task_id")
+	}
+	compare(t, "autocall_results", rows, want)
 }
