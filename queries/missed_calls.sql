@@ -7,6 +7,7 @@
 -- param: callback_hours INTEGER = 2  Hours within which a callback counts
 -- param: from DATE = NULL             First day, inclusive (business time zone); default: all
 -- param: to DATE = NULL               Last day, inclusive; default: all
+-- chart: x=date y=missed series=mcn_number
 WITH missed AS (
     SELECT m.id, m.date, m.destination_number, m.caller, m.start_date, m.wait_duration
     FROM t2_missed_calls m

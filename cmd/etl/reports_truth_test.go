@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -300,6 +301,12 @@ func TestReportsEqualT2GroundTruth(t *testing.T) {
 		}
 	}
 	compare(t, "missed_calls", rows, want)
+	// missed_calls declares a chart: its HTML page draws one line per
+	// multichannel number.
+	code, page, stderr := w.etl("report", "missed_calls", "--format", "html")
+	if code != exitOK || !strings.Contains(page, "<svg") || strings.Count(page, "<polyline") != 2 {
+		t.Errorf("missed_calls --format html: exit %d, want an SVG chart with 2 lines\n%s", code, stderr)
+	}
 
 	// agent_activity: the call records touching each employee's numbers.
 	want = map[string]figures{}
