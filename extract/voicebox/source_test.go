@@ -1,0 +1,503 @@
+package voicebox
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/calletl/calletl/extract/httpx"
+	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/pipeline"
+	"github.com/calletl/calletl/report"
+	"github.com/calletl/calletl/sandbox"
+	"github.com/calletl/calletl/secret"
+	"github.com/calletl/calletl/state"
+)
+
+// The end-to-end scenario: three customers, calls on 17–20 November 2026
+// (Moscow), a nightly run on the 21st from StartDay the 16th.
+var (
+	e2eCustomers = []string{"1001", "1002", "1003"}
+	e2eStart     = time.Date(2026, 11, 17, 0, 0, 0, 0, Moscow)
+	e2eNow       = time.Date(2026, 11, 21, 9, 0, 0, 0, Moscow)
+	e2eRunDay    = "2026-11-21"
+)
+
+// syncBuffer collects log lines from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type e2e struct {
+	emu  *sandbox.VoiceBox
+	base string
+	lake *load.Lake
+	dir  string
+	logs *syncBuffer
+	log  *slog.Logger
+}
+
+func newE2E(t *testing.T) *e2e {
+	t.Helper()
+	emu, base := emulator(t, sandbox.VoiceBoxConfig{
+		Customers: e2eCustomers, CallsPerDay: 40, Days: 4, BadRowsPerDay: 2, Seed: 11, Start: e2eStart,
+	})
+	dir := t.TempDir()
+	lake, err := load.Open(filepath.Join(dir, "lake"), load.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	return &e2e{emu: emu, base: base, lake: lake, dir: dir, logs: logs,
+		log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+}
+
+func (e *e2e) source(t *testing.T, mod func(*Config)) *Source {
+	t.Helper()
+	cfg := testConfig(e.base)
+	cfg.Customers = e2eCustomers
+	cfg.PageSize = 25
+	cfg.HTTP = httpx.Config{Concurrency: 3, MaxAttempts: 8, Sleep: noSleep}
+	if mod != nil {
+		mod(&cfg)
+	}
+	return NewSource(newClient(t, cfg, e.log))
+}
+
+// run runs the pipeline with the state in dir/<stateDir>.
+func (e *e2e) run(t *testing.T, src pipeline.Source, stateDir string) *pipeline.Summary {
+	t.Helper()
+	st, err := state.Open(filepath.Join(e.dir, stateDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pipeline.New(pipeline.Config{Lake: e.lake, State: st, Location: Moscow, LookbackDays: 1,
+		StartDay: "2026-11-16", Now: func() time.Time { return e2eNow }, Logger: e.log})
+	sum, err := p.Run(context.Background(), []pipeline.Source{src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+// query reads the lake with DuckDB.
+func (e *e2e) query(t *testing.T, sql string) [][]any {
+	t.Helper()
+	eng, err := report.Open(context.Background(), report.Options{Lake: e.lake.Root(), TimeZone: "Europe/Moscow",
+		Tables: append(load.CanonicalTables(), Tables()...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	res, err := eng.Query(context.Background(), report.Report{Name: "t", SQL: sql}, nil)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return res.Rows
+}
+
+// text renders rows one line each, values joined by " | ".
+func text(rows [][]any) string {
+	var b strings.Builder
+	for _, r := range rows {
+		for i, v := range r {
+			if i > 0 {
+				b.WriteString(" | ")
+			}
+			fmt.Fprint(&b, v)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// wantPerDay is the emulator's truth per customer and day: calls, priced
+// calls and the sum of cost in kopecks.
+func (e *e2e) wantPerDay() string {
+	type agg struct{ n, priced, kop int64 }
+	m := map[[2]string]*agg{}
+	for _, cust := range e2eCustomers {
+		for _, c := range e.emu.Calls(cust) {
+			k := [2]string{cust, model.Day(c.Start, Moscow)}
+			if m[k] == nil {
+				m[k] = &agg{}
+			}
+			m[k].n++
+			if c.HasCost {
+				m[k].priced++
+				m[k].kop += c.CostKopecks
+			}
+		}
+	}
+	var lines []string
+	for k, a := range m {
+		lines = append(lines, fmt.Sprintf("%s | %s | %d | %d | %d", k[0], k[1], a.n, a.priced, a.kop))
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// wantCalls lists customer | call_id | direction | raw of the truth.
+func (e *e2e) wantCalls() string {
+	var lines []string
+	for _, cust := range e2eCustomers {
+		for _, c := range e.emu.Calls(cust) {
+			id := c.ID
+			if id == "" {
+				id = HashID([]byte(c.Raw))
+			}
+			dir := model.Autocall
+			if c.Direction == sandbox.VoiceBoxIncoming {
+				dir = model.Incoming
+			}
+			lines = append(lines, cust+" | "+id+" | "+dir+" | "+c.Raw)
+		}
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// wantRejects lists account | date | reason kind | raw of the bad rows.
+func (e *e2e) wantRejects() string {
+	var lines []string
+	for _, cust := range e2eCustomers {
+		for _, b := range e.emu.BadRows(cust) {
+			day, kind := b.Day, "cost"
+			if day == "" {
+				day, kind = e2eRunDay, "startTime"
+			}
+			lines = append(lines, cust+" | "+day+" | "+kind+" | "+b.Raw)
+		}
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// check compares the lake with the emulator's truth; runs is the number of
+// runs so far (one balance row per customer each).
+func (e *e2e) check(t *testing.T, runs int) {
+	t.Helper()
+	perDay := `SELECT account, CAST(date AS VARCHAR), count(*), count(cost), CAST(coalesce(sum(cost), 0) * 100 AS BIGINT)
+		FROM calls WHERE source = 'voicebox' GROUP BY ALL ORDER BY ALL`
+	if got, want := text(e.query(t, perDay)), e.wantPerDay(); got != want {
+		t.Errorf("calls per day:\n%s\nwant\n%s", got, want)
+	}
+	detail := strings.NewReplacer("FROM calls WHERE source = 'voicebox'", "FROM voicebox_calls", "account", "customer_id").Replace(perDay)
+	if got, want := text(e.query(t, detail)), e.wantPerDay(); got != want {
+		t.Errorf("voicebox_calls per day:\n%s\nwant\n%s", got, want)
+	}
+	got := text(e.query(t, `SELECT customer_id || ' | ' || call_id || ' | ' || direction || ' | ' || raw FROM voicebox_calls ORDER BY 1`))
+	if want := e.wantCalls(); got != want {
+		t.Errorf("voicebox_calls rows differ from the emulator's (%d vs %d lines)", strings.Count(got, "\n"), strings.Count(want, "\n"))
+	}
+	// calls and voicebox_calls hold the same calls, same day and start.
+	if r := e.query(t, `SELECT count(*) FROM calls c FULL JOIN voicebox_calls v
+			ON c.account = v.customer_id AND c.call_id = v.call_id AND c.date = v.date AND c.started_at = v.started_at
+			WHERE c.source = 'voicebox' AND (c.call_id IS NULL OR v.call_id IS NULL)`); r[0][0] != int64(0) {
+		t.Errorf("calls and voicebox_calls differ in %v rows", r[0][0])
+	}
+	got = text(e.query(t, `SELECT account || ' | ' || CAST(date AS VARCHAR) || ' | ' ||
+			CASE WHEN reason LIKE 'startTime%' THEN 'startTime' WHEN reason LIKE 'cost%' THEN 'cost' ELSE reason END || ' | ' || raw
+		FROM rejects WHERE source = 'voicebox' AND endpoint = 'GET /customers/{id}/callhistory' AND stream = 'callhistory'
+		ORDER BY 1`))
+	if want := e.wantRejects(); got != want {
+		t.Errorf("rejects:\n%s\nwant\n%s", got, want)
+	}
+	var wantBal []string
+	for _, cust := range e2eCustomers {
+		wantBal = append(wantBal, fmt.Sprintf("%s | %d | RUB | %d", cust, e.emu.Balance(cust), runs))
+	}
+	if got := text(e.query(t, `SELECT account, CAST(balance * 100 AS BIGINT), currency, count(*) FROM balances
+			WHERE source = 'voicebox' GROUP BY ALL ORDER BY ALL`)); got != strings.Join(wantBal, "\n")+"\n" {
+		t.Errorf("balances:\n%s", got)
+	}
+	var wantCamp []string
+	for _, cust := range e2eCustomers {
+		listed, withCalls := 0, map[int64]bool{}
+		for _, c := range e.emu.Campaigns(cust) {
+			if !c.Deleted {
+				listed++
+			}
+		}
+		for _, c := range e.emu.Calls(cust) {
+			withCalls[c.CampaignID] = true
+		}
+		wantCamp = append(wantCamp, fmt.Sprintf("%s | %s | callhistory | %d", cust, e2eRunDay, len(withCalls)),
+			fmt.Sprintf("%s | %s | campaigns | %d", cust, e2eRunDay, listed))
+	}
+	if got := text(e.query(t, `SELECT customer_id, CAST(date AS VARCHAR), listed_in, count(*) FROM voicebox_campaigns
+			GROUP BY ALL ORDER BY ALL`)); got != strings.Join(wantCamp, "\n")+"\n" {
+		t.Errorf("campaigns:\n%s\nwant\n%s", got, strings.Join(wantCamp, "\n"))
+	}
+}
+
+// TestE2E: a nightly run through the pipeline loads exactly the emulator's
+// truth; a second run (lookback) and a run from scratch change nothing; the
+// whole history is read once per customer per run.
+func TestE2E(t *testing.T) {
+	e := newE2E(t)
+	src := e.source(t, nil)
+	sum := e.run(t, src, "state")
+	if err := sum.Err(); err != nil {
+		t.Fatal(err)
+	}
+	windows, c := sum.Totals()
+	if windows != 6*3 {
+		t.Fatalf("%d windows, want 18", windows)
+	}
+	var good, bad int
+	pages := 0
+	for _, cust := range e2eCustomers {
+		good += len(e.emu.Calls(cust))
+		bad += len(e.emu.BadRows(cust))
+		pages += (len(e.emu.Calls(cust)) + len(e.emu.BadRows(cust)) + 24) / 25
+	}
+	if c.Rows != int64(good)+3 /* balances */ +int64(len(e2eCustomers))*9 /* campaigns */ || c.Rejects != int64(bad) {
+		t.Errorf("counts %+v, want %d calls and %d rejects", c, good, bad)
+	}
+	if n := e.emu.Requests()["callhistory"]; n != pages {
+		t.Errorf("%d callhistory requests, want %d: one scan per customer per run", n, pages)
+	}
+	e.check(t, 1)
+
+	// The next run re-extracts the lookback days from its cursor.
+	e.run(t, e.source(t, nil), "state")
+	e.check(t, 2)
+	// A run from scratch re-extracts every day: same rows, no duplicates.
+	e.run(t, e.source(t, nil), "state-fresh")
+	e.check(t, 3)
+	if e.emu.PasswordGrants() != 3 {
+		t.Errorf("%d password grants for 3 runs", e.emu.PasswordGrants())
+	}
+}
+
+// TestE2EFaults: 5xx, 429 with Retry-After, truncated and malformed bodies,
+// on the API and the token endpoint alike, change nothing.
+func TestE2EFaults(t *testing.T) {
+	e := newE2E(t)
+	e.emu.SetFaults(sandbox.Faults{Error5xxEvery: 5, TooManyEvery: 7, RetryAfter: time.Second, TruncateEvery: 11, MalformedEvery: 13})
+	sum := e.run(t, e.source(t, nil), "state")
+	if err := sum.Err(); err != nil {
+		t.Fatal(err)
+	}
+	fc := e.emu.FaultInjector().Counts()
+	if fc.Error5xx == 0 || fc.TooMany == 0 || fc.Truncate == 0 || fc.Malformed == 0 {
+		t.Fatalf("faults %+v", fc)
+	}
+	e.check(t, 1)
+	if !strings.Contains(e.logs.String(), "retrying request") {
+		t.Error("no retry was logged")
+	}
+}
+
+// TestE2ETokenTrouble: tokens expiring by the server's clock between runs
+// and revoked in the middle of a run are renewed; the run loads everything.
+func TestE2ETokenTrouble(t *testing.T) {
+	e := newE2E(t)
+	src := e.source(t, nil)
+	if err := src.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.emu.Advance(2 * time.Hour) // the token from Ping is dead by the server's clock
+	revoked := false
+	e.emu.SetFaults(sandbox.Faults{})
+	sum := e.run(t, &revokingSource{Source: src, revoke: func() {
+		if !revoked {
+			revoked = true
+			e.emu.RevokeTokens()
+		}
+	}}, "state")
+	if err := sum.Err(); err != nil {
+		t.Fatal(err)
+	}
+	e.check(t, 1)
+	if e.emu.RefreshGrants() < 1 || e.emu.PasswordGrants() != 2 || e.emu.Unauthorized() < 2 {
+		t.Fatalf("refresh %d password %d 401 %d", e.emu.RefreshGrants(), e.emu.PasswordGrants(), e.emu.Unauthorized())
+	}
+}
+
+// revokingSource revokes the emulator's tokens before the second window.
+type revokingSource struct {
+	*Source
+	mu     sync.Mutex
+	n      int
+	revoke func()
+}
+
+func (r *revokingSource) Extract(ctx context.Context, key model.StreamKey, w model.Window, tx *load.Tx, run model.Run) (model.Counts, error) {
+	r.mu.Lock()
+	r.n++
+	if r.n == 2 {
+		r.revoke()
+	}
+	r.mu.Unlock()
+	return r.Source.Extract(ctx, key, w, tx, run)
+}
+
+// TestSecretsNeverLeak: after a faulty run, a run with a refused password
+// and a run with a refused client secret, no secret or token appears in the
+// logs, the run summaries or any lake table.
+func TestSecretsNeverLeak(t *testing.T) {
+	e := newE2E(t)
+	e.emu.SetFaults(sandbox.Faults{Error5xxEvery: 4, TruncateEvery: 9})
+	var errs []string
+	if err := e.run(t, e.source(t, nil), "s1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i, mod := range []func(*Config){
+		func(c *Config) { c.Password = secret.New("wrong-Passw0rd-xyz") },
+		func(c *Config) { c.ClientSecret = secret.New("wrong-client-secret-xyz") },
+	} {
+		sum := e.run(t, e.source(t, mod), fmt.Sprintf("bad%d", i))
+		err := sum.Err()
+		if err == nil || !strings.Contains(err.Error(), "authorization failed") {
+			t.Fatalf("bad credentials %d: %v", i, err)
+		}
+		errs = append(errs, err.Error())
+	}
+	secrets := append([]string{sandbox.VoiceBoxDefaultClientSecret, sandbox.VoiceBoxDefaultPassword,
+		"wrong-Passw0rd-xyz", "wrong-client-secret-xyz"}, e.emu.IssuedTokens()...)
+	if len(secrets) < 6 {
+		t.Fatalf("only %d secrets to look for", len(secrets))
+	}
+	var lake strings.Builder
+	for _, table := range []string{"calls", "voicebox_calls", "rejects", "runs", "balances", "voicebox_campaigns"} {
+		lake.WriteString(text(e.query(t, "SELECT * FROM "+table)))
+	}
+	if !strings.Contains(lake.String(), "check username and password") {
+		t.Fatal("the runs table does not hold the auth error: the check would be empty")
+	}
+	for _, s := range secrets {
+		for where, txt := range map[string]string{"logs": e.logs.String(), "errors": strings.Join(errs, "\n"), "lake": lake.String()} {
+			if strings.Contains(txt, s) {
+				t.Errorf("%q appears in the %s", s, where)
+			}
+		}
+	}
+}
+
+// TestExtractCache drives Extract directly: one history scan serves a
+// run's windows; a new run, an earlier day or a day taken already scan
+// again; customers run concurrently.
+func TestExtractCache(t *testing.T) {
+	e := newE2E(t)
+	src := e.source(t, nil)
+	run := model.Run{ID: "r1", Mode: "run", StartedAt: e2eNow, Location: Moscow}
+	scans := func() int { return e.emu.Requests()["callhistory"] }
+	extract := func(cust, day string, run model.Run) model.Counts {
+		t.Helper()
+		key := model.StreamKey{Source: Name, Stream: Stream, Account: cust}
+		w, _ := model.DayWindow(day, Moscow)
+		tx, err := e.lake.Begin(Name, key.Unit())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Abort()
+		n, err := src.Extract(context.Background(), key, w, tx, run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	perDay := map[string]int64{}
+	for _, c := range e.emu.Calls("1001") {
+		perDay[model.Day(c.Start, Moscow)]++
+	}
+	first := extract("1001", "2026-11-18", run)
+	one := scans()
+	if first.Pages == 0 || first.Rows != perDay["2026-11-18"] {
+		t.Fatalf("first window %+v", first)
+	}
+	if n := extract("1001", "2026-11-19", run); n.Pages != 0 || n.Rows != perDay["2026-11-19"] || scans() != one {
+		t.Fatalf("second window %+v, %d scans", n, scans())
+	}
+	if n := extract("1001", "2026-11-17", run); n.Pages == 0 || n.Rows != perDay["2026-11-17"] || scans() != 2*one {
+		t.Fatalf("earlier day %+v", n)
+	}
+	if n := extract("1001", "2026-11-17", run); n.Pages == 0 || n.Rows != perDay["2026-11-17"] {
+		t.Fatalf("same day again %+v", n)
+	}
+	run2 := run
+	run2.ID = "r2"
+	before := scans()
+	if n := extract("1001", "2026-11-20", run2); n.Pages == 0 || n.Rows != perDay["2026-11-20"] || scans() == before {
+		t.Fatalf("new run %+v", n)
+	}
+	// Concurrent customers (run under -race).
+	var wg sync.WaitGroup
+	for _, cust := range []string{"1002", "1003"} {
+		wg.Go(func() {
+			for _, day := range []string{"2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20", e2eRunDay} {
+				key := model.StreamKey{Source: Name, Stream: Stream, Account: cust}
+				w, _ := model.DayWindow(day, Moscow)
+				tx, err := e.lake.Begin(Name, key.Unit())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := src.Extract(context.Background(), key, w, tx, run); err != nil {
+					t.Error(err)
+				}
+				tx.Abort()
+			}
+		})
+	}
+	wg.Wait()
+	src.mu.Lock()
+	for _, cust := range []string{"1002", "1003"} {
+		if h := src.hist[cust]; h.loaded || h.days != nil {
+			t.Errorf("%s: rows kept after the run's last window", cust)
+		}
+	}
+	src.mu.Unlock()
+}
+
+// TestBackfillLeavesUndatedRejects: a backfill writes the dated rejects of
+// its days but not the rows without a day (the nightly run files those).
+func TestBackfillLeavesUndatedRejects(t *testing.T) {
+	e := newE2E(t)
+	st, err := state.Open(filepath.Join(e.dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pipeline.New(pipeline.Config{Lake: e.lake, State: st, Location: Moscow, Now: func() time.Time { return e2eNow }})
+	sum, err := p.Backfill(context.Background(), e.source(t, nil), "2026-11-17", "2026-11-20")
+	if err != nil || sum.Err() != nil {
+		t.Fatal(err, sum.Err())
+	}
+	dated := 0
+	for _, cust := range e2eCustomers {
+		for _, b := range e.emu.BadRows(cust) {
+			if b.Day != "" {
+				dated++
+			}
+		}
+	}
+	if r := e.query(t, `SELECT count(*), count(*) FILTER (WHERE reason LIKE 'cost%') FROM rejects`); r[0][0] != int64(dated) || r[0][1] != int64(dated) {
+		t.Fatalf("rejects %v, want %d dated", r, dated)
+	}
+}
