@@ -12,8 +12,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/calletl/calletl/extract/mobilgroup"
 	"github.com/calletl/calletl/extract/mtt"
 	"github.com/calletl/calletl/extract/t2"
+	"github.com/calletl/calletl/extract/voicebox"
 	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/model"
 )
@@ -37,9 +39,90 @@ type Config struct {
 
 // SourcesConfig has one section per vendor; a missing section is off.
 type SourcesConfig struct {
-	MTT    *MTTConfig    `yaml:"mtt"`
-	T2     *T2Config     `yaml:"t2"`
-	VotBox *VotBoxConfig `yaml:"votbox"`
+	MTT        *MTTConfig        `yaml:"mtt"`
+	T2         *T2Config         `yaml:"t2"`
+	VotBox     *VotBoxConfig     `yaml:"votbox"`
+	VoiceBox   *VoiceBoxConfig   `yaml:"voicebox"`
+	Mobilgroup *MobilgroupConfig `yaml:"mobilgroup"`
+}
+
+// MobilgroupConfig is sources.mobilgroup.
+type MobilgroupConfig struct {
+	Enabled      *bool      `yaml:"enabled"`
+	BaseURL      string     `yaml:"base_url"`
+	APIKey       SecretRef  `yaml:"api_key"`
+	Account      string     `yaml:"account"`
+	BroadcastIDs []string   `yaml:"broadcast_ids"`
+	IDsFile      string     `yaml:"broadcast_ids_file"`
+	HTTP         HTTPConfig `yaml:"http"`
+}
+
+func (m *MobilgroupConfig) on() bool { return m != nil && (m.Enabled == nil || *m.Enabled) }
+
+func (m *MobilgroupConfig) validate(bad func(field, format string, args ...any)) {
+	const p = "sources.mobilgroup."
+	if m.BaseURL == "" {
+		m.BaseURL = mobilgroup.DefaultBaseURL
+	}
+	if !strings.HasPrefix(m.BaseURL, "https://") && !strings.HasPrefix(m.BaseURL, "http://") {
+		bad(p+"base_url", "%q: want an http(s) URL; requests go to base_url + /api/get/", m.BaseURL)
+	}
+	validateSecret(bad, p+"api_key", m.APIKey)
+	for i, id := range m.BroadcastIDs {
+		if !mobilgroup.ValidKey(id) {
+			bad(fmt.Sprintf("%sbroadcast_ids[%d]", p, i), "%q: want the broadcast id /api/send/ returned (letters, digits, . _ -)", id)
+		}
+	}
+	if len(m.BroadcastIDs) == 0 && m.IDsFile == "" {
+		bad(p+"broadcast_ids", "Mobilgroup has no endpoint that lists broadcasts: give broadcast_ids, broadcast_ids_file (one id per line, appended by whoever sends broadcasts), or both")
+	}
+	m.HTTP.validate(bad, p+"http.")
+}
+
+// VoiceBoxConfig is sources.voicebox.
+type VoiceBoxConfig struct {
+	Enabled      *bool      `yaml:"enabled"`
+	BaseURL      string     `yaml:"base_url"`
+	TokenURL     string     `yaml:"token_url"`
+	ClientID     string     `yaml:"client_id"`
+	ClientSecret SecretRef  `yaml:"client_secret"`
+	Username     string     `yaml:"username"`
+	Password     SecretRef  `yaml:"password"`
+	Customers    []string   `yaml:"customers"`
+	PageSize     int        `yaml:"page_size"`
+	HTTP         HTTPConfig `yaml:"http"`
+}
+
+func (v *VoiceBoxConfig) on() bool { return v != nil && (v.Enabled == nil || *v.Enabled) }
+
+func (v *VoiceBoxConfig) validate(bad func(field, format string, args ...any)) {
+	const p = "sources.voicebox."
+	if !strings.HasPrefix(v.BaseURL, "https://") && !strings.HasPrefix(v.BaseURL, "http://") {
+		bad(p+"base_url", "%q: want the http(s) URL of the VoiceBox API (the part before /customers/…); the vendor's document names no host, so it is required", v.BaseURL)
+	}
+	if v.TokenURL != "" && !strings.HasPrefix(v.TokenURL, "https://") && !strings.HasPrefix(v.TokenURL, "http://") {
+		bad(p+"token_url", "%q: want the http(s) URL of the OAuth 2.0 token endpoint (default base_url + /oauth/token)", v.TokenURL)
+	}
+	if v.ClientID == "" {
+		bad(p+"client_id", "required: the OAuth 2.0 client id MTT issued for VoiceBox")
+	}
+	validateSecret(bad, p+"client_secret", v.ClientSecret)
+	if v.Username == "" {
+		bad(p+"username", "required: the VoiceBox user for the OAuth 2.0 password flow")
+	}
+	validateSecret(bad, p+"password", v.Password)
+	if len(v.Customers) == 0 {
+		bad(p+"customers", "required: at least one customer id (the {customer_id} of /customers/{customer_id}/callhistory)")
+	}
+	for i, id := range v.Customers {
+		if id == "" || strings.Trim(id, "0123456789") != "" {
+			bad(fmt.Sprintf("%scustomers[%d]", p, i), "%q: want a numeric customer id", id)
+		}
+	}
+	if v.PageSize < 0 || v.PageSize > voicebox.MaxPageSize {
+		bad(p+"page_size", "%d: must be 1..%d (rows per Range page; default %d)", v.PageSize, voicebox.MaxPageSize, voicebox.DefaultPageSize)
+	}
+	v.HTTP.validate(bad, p+"http.")
 }
 
 // VotBoxConfig is sources.votbox.
@@ -313,8 +396,16 @@ func (c *Config) validate(file string) error {
 		enabled++
 		c.Sources.VotBox.validate(bad)
 	}
+	if c.Sources.VoiceBox.on() {
+		enabled++
+		c.Sources.VoiceBox.validate(bad)
+	}
+	if c.Sources.Mobilgroup.on() {
+		enabled++
+		c.Sources.Mobilgroup.validate(bad)
+	}
 	if enabled == 0 {
-		bad("sources", "no source is enabled: configure sources.mtt, sources.t2 or sources.votbox (see configs/etl.example.yaml)")
+		bad("sources", "no source is enabled: configure sources.mtt, sources.t2, sources.votbox, sources.mobilgroup or sources.voicebox (see configs/etl.example.yaml)")
 	}
 	return errors.Join(errs...)
 }

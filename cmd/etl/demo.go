@@ -25,16 +25,24 @@ const (
 	demoDays     = 14
 )
 
-var demoCustomers = []string{"110011256", "110022512"}
+var (
+	demoCustomers         = []string{"110011256", "110022512"}
+	demoVoiceBoxCustomers = []string{"1001", "1002"}
+)
+
+// demoVoiceBoxClient is the OAuth 2.0 client id of the demo's VoiceBox.
+const demoVoiceBoxClient = "calletl-demo"
 
 // emulators are the vendor emulators behind one handler, each under its
 // own path prefix.
 type emulators struct {
-	mux    *http.ServeMux
-	mtt    *sandbox.MTT
-	t2     *sandbox.T2
-	votbox *sandbox.VotBox
-	mttRec *sandbox.MTTRecords // its download host is served separately (Files)
+	mux        *http.ServeMux
+	mtt        *sandbox.MTT
+	t2         *sandbox.T2
+	votbox     *sandbox.VotBox
+	voicebox   *sandbox.VoiceBox
+	mobilgroup *sandbox.Mobilgroup
+	mttRec     *sandbox.MTTRecords // its download host is served separately (Files)
 }
 
 // t2Path is where the T2 emulator is mounted: a base URL ends in /crm/openapi
@@ -69,14 +77,34 @@ func newEmulators(now time.Time, days, callsPerDay int, faults bool) *emulators 
 	for range 3 {
 		v.Advance()
 	}
+	vb := sandbox.NewVoiceBox(sandbox.VoiceBoxConfig{
+		ClientID: demoVoiceBoxClient, ClientSecret: demoPassword, Username: demoUser, Password: demoPassword,
+		Customers: demoVoiceBoxCustomers, CallsPerDay: callsPerDay / 2, Days: days + 1,
+		Start: today.AddDate(0, 0, -days), Seed: demoSeed,
+	})
+	if faults {
+		vb.SetFaults(sandbox.Faults{Error5xxEvery: 43})
+	}
+	// Voice broadcasts sent over the last days, part-way through, like the
+	// VotBox tasks.
+	mg := sandbox.NewMobilgroup(sandbox.MobilgroupConfig{APIKey: demoPassword, Broadcasts: 4,
+		SubscribersPerBroadcast: callsPerDay, Seed: demoSeed, Days: 3, Now: func() time.Time { return now }})
+	for range 2 {
+		mg.Advance()
+	}
+	if faults {
+		mg.SetFaults(sandbox.Faults{Error5xxEvery: 29})
+	}
 	rec := sandbox.NewMTTRecords(sandbox.MTTRecordsConfig{Username: demoUser, Password: demoPassword,
 		Seed: demoSeed, PartSize: 8 << 10, MissingEvery: 25})
 	mux := http.NewServeMux()
 	mux.Handle("/mtt/", m)
 	mux.Handle("/mttrec/", http.StripPrefix("/mttrec", rec.API()))
 	mux.Handle("/votbox/", v)
+	mux.Handle("/voicebox/", http.StripPrefix("/voicebox", vb))
+	mux.Handle("/mobilgroup/", http.StripPrefix("/mobilgroup", mg))
 	mux.Handle(t2Path+"/", http.StripPrefix(t2Path, t))
-	return &emulators{mux: mux, mtt: m, t2: t, votbox: v, mttRec: rec}
+	return &emulators{mux: mux, mtt: m, t2: t, votbox: v, voicebox: vb, mobilgroup: mg, mttRec: rec}
 }
 
 func (a *app) cmdDemo(ctx context.Context, args []string) error {
@@ -108,12 +136,12 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 	if err := os.Remove(filepath.Join(*dir, "state", "t2-tokens.json")); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	cfgPath, err := writeDemoConfig(*dir, base, now, access, refresh)
+	cfgPath, err := writeDemoConfig(*dir, base, now, access, refresh, emu.mobilgroup.IDs())
 	if err != nil {
 		return err
 	}
 	a.configPath = cfgPath
-	fmt.Fprintf(a.stderr, "demo: emulators at %s (MTT /mtt/, T2 %s, VotBox /votbox/api), config %s\n", base, t2Path, cfgPath)
+	fmt.Fprintf(a.stderr, "demo: emulators at %s (MTT /mtt/, T2 %s, VotBox /votbox/api, VoiceBox /voicebox, Mobilgroup /mobilgroup), config %s\n", base, t2Path, cfgPath)
 
 	e, err := a.open(true)
 	if err != nil {
@@ -147,11 +175,16 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 
 // writeDemoConfig writes DIR/etl.yaml pointing at the emulator, and the
 // demo password as a file secret, as a real deployment would.
-func writeDemoConfig(dir, base string, now time.Time, t2Access, t2Refresh string) (string, error) {
+func writeDemoConfig(dir, base string, now time.Time, t2Access, t2Refresh string, broadcasts []string) (string, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "secrets"), 0o700); err != nil {
 		return "", err
 	}
+	ids := "# Mobilgroup broadcast ids, one per line: append the id /api/send/ returns.\n" + strings.Join(broadcasts, "\n") + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "mobilgroup-broadcasts.txt"), []byte(ids), 0o644); err != nil {
+		return "", err
+	}
 	for name, value := range map[string]string{"mtt-password": demoPassword, "votbox-password": demoPassword,
+		"voicebox-client-secret": demoPassword, "voicebox-password": demoPassword, "mobilgroup-api-key": demoPassword,
 		"t2-access-token": t2Access, "t2-refresh-token": t2Refresh} {
 		if err := os.WriteFile(filepath.Join(dir, "secrets", name), []byte(value+"\n"), 0o600); err != nil {
 			return "", err
@@ -162,7 +195,7 @@ func writeDemoConfig(dir, base string, now time.Time, t2Access, t2Refresh string
 		return "", err
 	}
 	start := model.Day(now.AddDate(0, 0, -(demoDays-1)), loc)
-	cfg := fmt.Sprintf(`# Written by 'etl demo': the built-in MTT, T2 and VotBox emulators on loopback.
+	cfg := fmt.Sprintf(`# Written by 'etl demo': the built-in MTT, T2, VotBox, VoiceBox and Mobilgroup emulators on loopback.
 # Paths are relative to this file. See configs/etl.example.yaml for every field.
 lake: lake
 state: state
@@ -197,7 +230,20 @@ sources:
     base_url: %s/votbox/api
     username: %s
     password: {file: secrets/votbox-password}
-`, defaultTimezone, base, start, base, demoUser, `"`+strings.Join(demoCustomers, `", "`)+`"`, base, t2Path, base, demoUser)
+  voicebox:
+    base_url: %s/voicebox
+    client_id: %s
+    client_secret: {file: secrets/voicebox-client-secret}
+    username: %s
+    password: {file: secrets/voicebox-password}
+    customers: [%s]
+  mobilgroup:
+    base_url: %s/mobilgroup
+    api_key: {file: secrets/mobilgroup-api-key}
+    # Whoever sends a broadcast appends its id here.
+    broadcast_ids_file: mobilgroup-broadcasts.txt
+`, defaultTimezone, base, start, base, demoUser, `"`+strings.Join(demoCustomers, `", "`)+`"`, base, t2Path, base, demoUser,
+		base, demoVoiceBoxClient, demoUser, `"`+strings.Join(demoVoiceBoxCustomers, `", "`)+`"`, base)
 	path := filepath.Join(dir, "etl.yaml")
 	return path, os.WriteFile(path, []byte(cfg), 0o644)
 }
@@ -232,6 +278,8 @@ Point a config at it (the password through an env var):
 `, base, demoUser, demoPassword, strings.Join(demoCustomers, ", "), demoPassword, base, demoUser, strings.Join(demoCustomers, `", "`))
 	fmt.Fprintf(a.stdout, "  T2:   base_url %s%s\n        access token  %s\n        refresh token %s\n  VotBox: base_url %s/votbox/api  username %q  password %q (sent as its MD5)\n",
 		base, t2Path, access, refresh, base, demoUser, demoPassword)
+	fmt.Fprintf(a.stdout, "  VoiceBox: base_url %s/voicebox  client_id %q  client_secret %q  username %q  password %q  customers %s\n",
+		base, demoVoiceBoxClient, demoPassword, demoUser, demoPassword, strings.Join(demoVoiceBoxCustomers, ", "))
 	<-ctx.Done()
 	return nil
 }

@@ -20,8 +20,8 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // here changes what analysts' queries see: review the diff, then
 // regenerate with go test ./cmd/etl -run LakeSchemaGolden -update.
 func TestLakeSchemaGolden(t *testing.T) {
-	// MTT from the world, plus T2 and VotBox emulators, so every vendor
-	// table has files.
+	// MTT from the world, plus T2, VotBox, VoiceBox and Mobilgroup
+	// emulators, so every vendor table has files.
 	now := time.Now().UTC().Truncate(24 * time.Hour)
 	t2emu := sandbox.NewT2(sandbox.T2Config{Seed: 3, From: now.AddDate(0, 0, -1), To: now, CallsPerDay: 50, MissedPerDay: 10})
 	srv := httptest.NewServer(t2emu)
@@ -31,6 +31,14 @@ func TestLakeSchemaGolden(t *testing.T) {
 	vb.Advance()
 	vbSrv := httptest.NewServer(vb)
 	t.Cleanup(vbSrv.Close)
+	voice := sandbox.NewVoiceBox(sandbox.VoiceBoxConfig{Seed: 3, Customers: []string{"1001"}, CallsPerDay: 20, Days: 2,
+		Start: now.AddDate(0, 0, -1)})
+	voiceSrv := httptest.NewServer(voice)
+	t.Cleanup(voiceSrv.Close)
+	mg := sandbox.NewMobilgroup(sandbox.MobilgroupConfig{APIKey: "mg-key", Broadcasts: 1, SubscribersPerBroadcast: 10, Seed: 3})
+	mg.Advance()
+	mgSrv := httptest.NewServer(mg)
+	t.Cleanup(mgSrv.Close)
 	rec := sandbox.NewMTTRecords(sandbox.MTTRecordsConfig{Username: "agent", Password: testPassword, PartSize: 1 << 10})
 	recAPI, recFiles := httptest.NewServer(rec.API()), httptest.NewServer(rec.Files())
 	t.Cleanup(recAPI.Close)
@@ -44,8 +52,22 @@ func TestLakeSchemaGolden(t *testing.T) {
     base_url: %s/api
     username: robo
     password: {file: vb-pw}
-`, srv.URL, vbSrv.URL))
+  voicebox:
+    base_url: %s
+    client_id: %s
+    client_secret: {file: voice-secret}
+    username: %s
+    password: {file: voice-pw}
+    customers: ["1001"]
+  mobilgroup:
+    base_url: %s
+    api_key: {file: mg-key}
+    broadcast_ids: [%s]
+`, srv.URL, vbSrv.URL, voiceSrv.URL, sandbox.VoiceBoxDefaultClientID, sandbox.VoiceBoxDefaultUsername, mgSrv.URL, mg.IDs()[0]))
 	os.WriteFile(filepath.Join(w.dir, "vb-pw"), []byte("vb-pass"), 0o600)
+	os.WriteFile(filepath.Join(w.dir, "voice-secret"), []byte(sandbox.VoiceBoxDefaultClientSecret), 0o600)
+	os.WriteFile(filepath.Join(w.dir, "voice-pw"), []byte(sandbox.VoiceBoxDefaultPassword), 0o600)
+	os.WriteFile(filepath.Join(w.dir, "mg-key"), []byte("mg-key"), 0o600)
 	// Recordings on, into a local store (the section goes before sources:).
 	cfgText, _ := os.ReadFile(w.cfg)
 	os.WriteFile(w.cfg, []byte(strings.Replace(string(cfgText), "sources:\n",

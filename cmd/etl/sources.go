@@ -7,8 +7,10 @@ import (
 	"os"
 
 	"github.com/calletl/calletl/extract/httpx"
+	"github.com/calletl/calletl/extract/mobilgroup"
 	"github.com/calletl/calletl/extract/mtt"
 	"github.com/calletl/calletl/extract/t2"
+	"github.com/calletl/calletl/extract/voicebox"
 	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/pipeline"
@@ -127,6 +129,41 @@ func buildSources(c *Config, red *secret.Redactor, log *slog.Logger) ([]source, 
 			fetchers = append(fetchers, f)
 		}
 	}
+	if v := c.Sources.VoiceBox; v.on() {
+		secretKey, err := secret.Load(v.ClientSecret.Env, c.path(v.ClientSecret.File))
+		if err != nil {
+			return nil, nil, fmt.Errorf("sources.voicebox.client_secret: %w", err)
+		}
+		pw, err := secret.Load(v.Password.Env, c.path(v.Password.File))
+		if err != nil {
+			return nil, nil, fmt.Errorf("sources.voicebox.password: %w", err)
+		}
+		red.Add(secretKey.Reveal(), pw.Reveal())
+		client, err := voicebox.New(voicebox.Config{
+			BaseURL: v.BaseURL, TokenURL: v.TokenURL, ClientID: v.ClientID, ClientSecret: secretKey,
+			Username: v.Username, Password: pw, Customers: v.Customers, PageSize: v.PageSize,
+			HTTP: httpConfig("voicebox", v.HTTP, red),
+		}, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, voicebox.NewSource(client))
+	}
+	if m := c.Sources.Mobilgroup; m.on() {
+		key, err := secret.Load(m.APIKey.Env, c.path(m.APIKey.File))
+		if err != nil {
+			return nil, nil, fmt.Errorf("sources.mobilgroup.api_key: %w", err)
+		}
+		red.Add(key.Reveal())
+		client, err := mobilgroup.New(mobilgroup.Config{
+			BaseURL: m.BaseURL, APIKey: key, Account: m.Account, BroadcastIDs: m.BroadcastIDs,
+			IDsFile: c.path(m.IDsFile), HTTP: httpConfig("mobilgroup", m.HTTP, red),
+		}, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, mobilgroup.NewSource(client))
+	}
 	return out, fetchers, nil
 }
 
@@ -156,5 +193,7 @@ func allTables() []load.TableInfo {
 	tables := append(load.CanonicalTables(), mtt.Tables()...)
 	tables = append(tables, t2.Tables()...)
 	tables = append(tables, votbox.Tables()...)
+	tables = append(tables, voicebox.Tables()...)
+	tables = append(tables, mobilgroup.Tables()...)
 	return append(tables, recordings.Tables()...)
 }
