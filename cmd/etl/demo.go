@@ -280,6 +280,8 @@ Point a config at it (the password through an env var):
 		base, t2Path, access, refresh, base, demoUser, demoPassword)
 	fmt.Fprintf(a.stdout, "  VoiceBox: base_url %s/voicebox  client_id %q  client_secret %q  username %q  password %q  customers %s\n",
 		base, demoVoiceBoxClient, demoPassword, demoUser, demoPassword, strings.Join(demoVoiceBoxCustomers, ", "))
+	fmt.Fprintf(a.stdout, "  Mobilgroup: base_url %s/mobilgroup  api_key %q  broadcast ids %s\n",
+		base, demoPassword, strings.Join(emu.mobilgroup.IDs(), ", "))
 	<-ctx.Done()
 	return nil
 }
