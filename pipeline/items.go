@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -34,10 +35,18 @@ type ItemSource interface {
 	ExtractItem(ctx context.Context, key string, tx *load.Tx, run model.Run) (c model.Counts, final bool, err error)
 }
 
+// ErrItemGone is wrapped by an ExtractItem error that will not go away by
+// itself: the vendor says the item does not exist (a mistyped broadcast
+// id). The pipeline reports the error once, then remembers the item as
+// final, so later runs skip it (with a warning while the source still lists
+// it) instead of failing every night.
+var ErrItemGone = errors.New("the vendor does not know this item: it is not polled again")
+
 // itemState is what the pipeline remembers of one item.
 type itemState struct {
 	Final     bool      `json:"final"`
-	Dates     []string  `json:"dates"` // partitions the last extraction wrote
+	Gone      string    `json:"gone,omitempty"` // the error that made the item final without data
+	Dates     []string  `json:"dates"`          // partitions the last extraction wrote
 	RunID     string    `json:"run_id"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -107,6 +116,10 @@ func (p *Pipeline) runItems(ctx context.Context, src ItemSource, run model.Run, 
 	var todo []string
 	for _, k := range keys {
 		if st, ok := book.get(k); ok && st.Final {
+			if st.Gone != "" {
+				p.cfg.Logger.Warn("skipping an item the vendor did not know on an earlier run; remove it from the config or ids file",
+					"source", src.Name(), src.Kind(), k, "run_id", st.RunID, "err", st.Gone)
+			}
 			continue // finished on an earlier run: nothing can change
 		}
 		if !slices.Contains(todo, k) {
@@ -133,6 +146,16 @@ func (p *Pipeline) item(ctx context.Context, src ItemSource, book *itemBook, key
 	c, final, err := p.extractItem(ctx, src, book, sk, run)
 	rs.Pages, rs.Rows, rs.Rejects, rs.FinishedAt = c.Pages, c.Rows, c.Rejects, p.cfg.Now().UTC()
 	p.cfg.Progress.Window(sk, "", c, err)
+	if errors.Is(err, ErrItemGone) {
+		rs.Status, rs.Error = failStatus(ctx), err.Error()
+		p.cfg.Logger.Error("item not found at the vendor; it is not polled again", "source", sk.Source, sk.Stream, key, "err", err)
+		prev, _ := book.get(key)
+		prev.Final, prev.Gone, prev.RunID, prev.UpdatedAt = true, err.Error(), run.ID, p.cfg.Now().UTC()
+		if serr := book.set(key, prev); serr != nil {
+			rs.Error += "; and its state could not be saved: " + serr.Error()
+		}
+		return rs
+	}
 	if err != nil {
 		rs.Status, rs.Error = failStatus(ctx), err.Error()
 		p.cfg.Logger.Error("item failed; it is retried next run", "source", sk.Source, sk.Stream, key, "err", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ type fakeTasks struct {
 	finalAt map[string]int // polls until final
 	polls   map[string]int
 	failing map[string]bool
+	gone    map[string]bool // the vendor does not know these
 }
 
 func (f *fakeTasks) Name() string     { return "fake" }
@@ -37,8 +39,11 @@ func (f *fakeTasks) ExtractItem(ctx context.Context, key string, tx *load.Tx, ru
 	f.mu.Lock()
 	f.polls[key]++
 	n := f.polls[key]
-	fail := f.failing[key]
+	fail, gone := f.failing[key], f.gone[key]
 	f.mu.Unlock()
+	if gone {
+		return model.Counts{}, false, fmt.Errorf("fake: task %s: %w", key, ErrItemGone)
+	}
 	day := fmt.Sprintf("2026-11-%02d", 10+n) // the row moves to another day on each poll
 	c := model.Call{Source: "fake", Date: day, Account: "a", CallID: key, Direction: model.Autocall, RunID: run.ID}
 	if err := load.Writer(tx, load.Calls).Add(day, &c); err != nil {
@@ -98,5 +103,30 @@ func TestItemFailureIsRetried(t *testing.T) {
 	}
 	if files := unitFiles(t, e.dir, "task-7"); len(files) != 1 {
 		t.Fatalf("files %v", files)
+	}
+}
+
+// An item the vendor does not know fails its first run with a clear error,
+// then is skipped (not failed again) on later runs, even while discovery
+// still lists it; the other items go on.
+func TestItemGoneIsNotPolledAgain(t *testing.T) {
+	e := newEnv(t, time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC), "")
+	src := &fakeTasks{active: []string{"8", "9"}, finalAt: map[string]int{"8": 5}, polls: map[string]int{},
+		gone: map[string]bool{"9": true}}
+	sum, err := e.p.Run(context.Background(), nil, src)
+	if err != nil || len(sum.Failed()) != 1 || sum.Failed()[0].Account != "9" {
+		t.Fatalf("first run: %v %+v", err, sum.Failed())
+	}
+	if msg := sum.Failed()[0].Error; !errors.Is(sum.Err(), ErrItemGone) && !strings.Contains(msg, "not polled again") {
+		t.Errorf("error %q does not say the item is dropped", msg)
+	}
+	for run := 2; run <= 3; run++ {
+		sum, err := e.p.Run(context.Background(), nil, src)
+		if err != nil || sum.Err() != nil {
+			t.Fatalf("run %d: %v %v", run, err, sum.Err())
+		}
+	}
+	if src.polls["9"] != 1 || src.polls["8"] != 3 {
+		t.Errorf("polls %v: the gone task 9 must be asked once, task 8 every run", src.polls)
 	}
 }

@@ -133,6 +133,10 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 	rejects := load.Writer(tx, load.Rejects)
 
 	st, err := s.c.State(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		// A mistyped id stays wrong: say so once, then stop polling it.
+		return n, false, fmt.Errorf("%w (%w)", err, pipeline.ErrItemGone)
+	}
 	if err != nil {
 		return n, false, err // already "mobilgroup: api/get state <id>: …"
 	}

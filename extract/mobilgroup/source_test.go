@@ -18,6 +18,7 @@ import (
 
 	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/sandbox"
 	"github.com/calletl/calletl/secret"
 )
@@ -327,8 +328,8 @@ func TestSnapshotBalance(t *testing.T) {
 
 func TestUnknownIDAndWrongKey(t *testing.T) {
 	m, s := emulator(t, sandbox.MobilgroupConfig{Seed: 1}, nil, nil)
-	if _, _, err := extract(t, s, openLake(t), "777"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("unknown id: %v", err)
+	if _, _, err := extract(t, s, openLake(t), "777"); !errors.Is(err, ErrNotFound) || !errors.Is(err, pipeline.ErrItemGone) {
+		t.Errorf("unknown id: %v, want ErrNotFound and pipeline.ErrItemGone (not polled again)", err)
 	}
 	srv := sandboxServer(t, m)
 	bad := NewSource(testClient(t, srv, func(c *Config) { c.APIKey = secret.New("another-key-123") }, nil))
