@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -15,9 +16,10 @@ import (
 )
 
 // BenchmarkFetchToS3 compares fetching recordings from the MTT emulator
-// into S3 (versitygw) with a plain transfer-manager upload (blob.S3.Put) of
-// the same number of bytes to the same server; "peak" runs 8 concurrent
-// 50 MB recordings and reports the peak heap.
+// into S3 (versitygw) with a plain upload (blob.S3.Put) of the same number
+// of bytes from memory to the same server; "download" is the vendor side
+// alone (emulator → io.Discard); "peak" runs 8 concurrent 50 MB recordings
+// and reports the peak heap.
 func BenchmarkFetchToS3(b *testing.B) {
 	endpoint := startVersity(b)
 	const partSize = 16 << 20
@@ -73,6 +75,40 @@ func BenchmarkFetchToS3(b *testing.B) {
 				}()
 			}
 			for i := 0; i < total; i++ {
+				if err := <-errs; err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	// download: the fetch's vendor side alone (emulator → io.Discard, the
+	// same parts, 8 at a time), which shares the CPU with the upload.
+	b.Run("download", func(b *testing.B) {
+		b.SetBytes(size)
+		for b.Loop() {
+			var parts []recordings.Part
+			for _, id := range ids {
+				err := env.fetcher.Parts(context.Background(), recordings.Call{Source: "mtt", Date: day, CallID: id, Ref: id},
+					func(p recordings.Part) error { parts = append(parts, p); return nil })
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			sem := make(chan struct{}, 8)
+			errs := make(chan error, len(parts))
+			for _, p := range parts {
+				sem <- struct{}{}
+				go func() {
+					defer func() { <-sem }()
+					body, _, err := p.Open(context.Background())
+					if err == nil {
+						_, err = io.Copy(io.Discard, body)
+						body.Close()
+					}
+					errs <- err
+				}()
+			}
+			for range parts {
 				if err := <-errs; err != nil {
 					b.Fatal(err)
 				}

@@ -11,7 +11,23 @@
 // has_recording (DuckDB read_parquet over LAKE/calls), minus the calls whose
 // latest manifest attempt is complete (ok or missing), minus failed calls
 // that reached MaxAttempts or whose backoff (fetched_at + RetryBase·2^attempts)
-// has not elapsed yet.
+// has not elapsed yet; plus, for a source with transcripts, the calls whose
+// latest attempt is complete but has no transcript row (see Transcript
+// backfill).
+//
+// # Failures: the vendor's or the store's
+//
+// A failure at the vendor (an error answer, a body cut short or not audio)
+// is the call's: it is recorded failed and retried with backoff, up to
+// MaxAttempts. A failure of the blob store (S3 unreachable or answering
+// errors after the SDK's retries, a local disk full or failing) is
+// everybody's: Run stops fetching at the first one, records nothing for the
+// call that met it nor for the calls in flight (their objects already
+// stored are found by the next run), and returns one error wrapping
+// [ErrStore] that names the store and says what to check. No call uses up
+// an attempt on an outage of the store, and no backoff is started. A Put
+// that fails is blamed on the vendor when the vendor's body failed, on the
+// store otherwise.
 //
 // # Manifest design: append per run, latest attempt wins
 //
@@ -71,6 +87,26 @@
 // A crash between the two renames of a commit (manifest committed, words
 // not) would leave a stored transcript without words; its raw JSON stays
 // in the store.
+//
+// # Transcript backfill
+//
+// Calls fetched before their source had transcripts have a complete latest
+// attempt without a part -1 row. Such a call is attempted once more for its
+// transcript alone: the new attempt repeats the latest attempt's recording
+// rows unchanged (but for attempts, fetched_at and run_id), so that the
+// latest attempt still describes the whole call, and adds the transcript
+// row. Nothing is asked of the vendor but the transcript, and nothing is
+// uploaded but the transcript: a missing recording is not asked for again.
+// These calls are counted in Summary.Backfilled, not in Summary.Calls; a
+// failed transcript makes the call failed, retried as usual.
+//
+// # SHA-256 of stored objects
+//
+// The manifest's sha256 is what Put computed while storing. For an object
+// this attempt did not upload (stored by an attempt whose manifest was
+// lost, or concurrently), it is the store's (Stat), or, where the store
+// keeps none (S3 objects uploaded in parts), computed by reading the object
+// back.
 //
 // Replace-per-date was rejected: a run that fetches one call of an old day
 // would have to rewrite that day's whole manifest, and a crash in between

@@ -133,9 +133,9 @@ func (c *countingStore) Put(ctx context.Context, key string, r io.Reader, ct str
 
 // manifestState is the latest attempt per call: call_id → part → row.
 type manifestRow struct {
-	Key, SHA, Status, Err string
-	Bytes                 int64
-	Attempts              int
+	Key, SHA, Status, Err, ContentType string
+	Bytes                              int64
+	Attempts                           int
 }
 
 func latestManifest(t testing.TB, lakeDir string) map[string]map[int]manifestRow {
@@ -149,7 +149,7 @@ func latestManifest(t testing.TB, lakeDir string) map[string]map[int]manifestRow
 	if m, _ := filepath.Glob(glob); len(m) == 0 {
 		return nil
 	}
-	rows, err := db.Query(`SELECT call_id, part, key, sha256, status, error, bytes, attempts FROM read_parquet('` + glob + `', hive_partitioning=true)
+	rows, err := db.Query(`SELECT call_id, part, key, sha256, status, error, content_type, bytes, attempts FROM read_parquet('` + glob + `', hive_partitioning=true)
 		QUALIFY dense_rank() OVER (PARTITION BY source, call_id ORDER BY fetched_at DESC, run_id DESC) = 1`)
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +160,7 @@ func latestManifest(t testing.TB, lakeDir string) map[string]map[int]manifestRow
 		var id string
 		var part int
 		var r manifestRow
-		if err := rows.Scan(&id, &part, &r.Key, &r.SHA, &r.Status, &r.Err, &r.Bytes, &r.Attempts); err != nil {
+		if err := rows.Scan(&id, &part, &r.Key, &r.SHA, &r.Status, &r.Err, &r.ContentType, &r.Bytes, &r.Attempts); err != nil {
 			t.Fatal(err)
 		}
 		if out[id] == nil {

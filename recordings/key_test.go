@@ -53,8 +53,17 @@ func TestSniff(t *testing.T) {
 	}{
 		{"RIFF\x00\x00\x00\x00WAVEfmt ", KindAudio, "audio/wav"},
 		{"ID3\x04\x00\x00\x00\x00\x00\x00xx", KindAudio, "audio/mpeg"},
-		{"\xff\xfb\x90\x64", KindAudio, "audio/mpeg"},
-		{"\xff\xf3\x90\x64", KindAudio, "audio/mpeg"},
+		{"\xff\xfb\x90\x64", KindAudio, "audio/mpeg"}, // MPEG-1 layer III
+		{"\xff\xfa\x90\x64", KindAudio, "audio/mpeg"}, // the same with CRC
+		{"\xff\xf3\x90\x64", KindAudio, "audio/mpeg"}, // MPEG-2
+		{"\xff\xf2\x90\x64", KindAudio, "audio/mpeg"},
+		{"\xff\xe3\x48\x64", KindAudio, "audio/mpeg"}, // MPEG-2.5
+		{"\xff\xfd\x90\x64", KindAudio, ""},           // layer II
+		{"\xff\xeb\x90\x64", KindAudio, ""},           // reserved version
+		{"\xff\xfb\xf0\x64", KindAudio, ""},           // bad bitrate
+		{"\xff\xfb\x9c\x64", KindAudio, ""},           // reserved sampling rate
+		{"\xff\xfb", KindAudio, ""},                   // too short to tell
+		{"\xff\xd8\xff\xe0", KindAudio, ""},           // JPEG
 		{"<html><body>", KindAudio, ""},
 		{`{"details":"Record not found"}`, KindAudio, ""},
 		{"RIFF\x00\x00\x00\x00AVI ", KindAudio, ""},

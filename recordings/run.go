@@ -2,8 +2,11 @@ package recordings
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sort"
 	"strings"
@@ -52,7 +55,7 @@ type Config struct {
 	LakeDir string     // where calls and the manifest are read (normally Lake.Root())
 	// Concurrency bounds the calls in flight (default 8); PerHost bounds
 	// the downloads in flight to one host (default 4). Memory is about
-	// Concurrency × the store's per-Put buffer (S3: (Concurrency+3) ×
+	// Concurrency × the store's per-Put buffer (S3: (its Concurrency+1) ×
 	// PartSize), whatever the recordings' sizes.
 	Concurrency, PerHost int
 	// MaxAttempts is how often a failing call is tried in all (default 5);
@@ -82,14 +85,33 @@ type Summary struct {
 	// at the vendor, failed (the call is retried on a later run). A
 	// transcript an earlier attempt stored is counted in none of them.
 	Transcripts, TranscriptsMissing, TranscriptsFailed int
+	// Backfilled: calls whose recording an earlier attempt resolved,
+	// attempted only for their transcript (Call.Backfill). They are not
+	// counted in Calls, Missing or Failed; their transcripts are.
+	Backfilled int
 }
+
+// ErrStore is wrapped by Run's error when the blob store failed (S3
+// unreachable or answering errors, a local disk full or unwritable): Run
+// then stops fetching, and records nothing for the call that met the
+// failure nor for the calls in flight or not started, so no call uses up
+// an attempt on an outage of the store.
+var ErrStore = errors.New("recordings: the blob store failed")
+
+// storeError marks an error of the blob store, as opposed to the vendor's.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }
 
 // Run fetches every pending recording of the fetchers' sources (the whole
 // backlog, see the package documentation) and records the outcome in the
-// manifest. A call that fails is counted in Summary.Failed and logged, not
-// returned: Run returns an error only when it could not read the work list
-// or write the manifest, or when ctx ended (calls in flight then leave no
-// row and are pending again next time; completed ones are committed).
+// manifest. A call that fails at the vendor is counted in Summary.Failed
+// and logged, not returned: Run returns an error only when it could not
+// read the work list or write the manifest, when the blob store failed
+// (wrapping ErrStore), or when ctx ended. In the last two cases the calls in
+// flight leave no row and are pending again next time, their attempts
+// unchanged; completed ones are committed.
 func Run(ctx context.Context, cfg Config, run model.Run, fetchers ...Fetcher) (Summary, error) {
 	if cfg.Store == nil || cfg.Lake == nil {
 		return Summary{}, errors.New("recordings: run: Store and Lake are required")
@@ -128,12 +150,21 @@ func Run(ctx context.Context, cfg Config, run model.Run, fetchers ...Fetcher) (S
 	}
 	sort.Strings(sources)
 
-	calls, err := pending(ctx, cfg.LakeDir, sources, cfg.MaxAttempts)
+	var transcripts []string
+	for _, s := range sources {
+		if _, ok := bySource[s].(TranscriptFetcher); ok {
+			transcripts = append(transcripts, s)
+		}
+	}
+
+	calls, err := pending(ctx, cfg.LakeDir, sources, transcripts, cfg.MaxAttempts)
 	if err != nil {
 		return Summary{}, err
 	}
+	fctx, stop := context.WithCancel(ctx)
+	defer stop()
 	r := &runner{cfg: cfg, run: run, fetchers: bySource, hosts: make(map[string]chan struct{}),
-		rows: make(map[string][]Entry), words: make(map[string][]Word)}
+		rows: make(map[string][]Entry), words: make(map[string][]Word), stop: stop}
 	now := cfg.Now()
 	todo := calls[:0]
 	for _, c := range calls {
@@ -148,11 +179,13 @@ func Run(ctx context.Context, cfg Config, run model.Run, fetchers ...Fetcher) (S
 
 	var g errgroup.Group
 	g.SetLimit(cfg.Concurrency)
+	started := 0
 	for _, c := range todo {
-		if ctx.Err() != nil {
+		if fctx.Err() != nil {
 			break
 		}
-		g.Go(func() error { return r.call(ctx, bySource[c.Source], c) })
+		started++
+		g.Go(func() error { return r.call(fctx, bySource[c.Source], c) })
 	}
 	gerr := g.Wait()
 	ferr := r.flush()
@@ -160,7 +193,24 @@ func Run(ctx context.Context, cfg Config, run model.Run, fetchers ...Fetcher) (S
 	sum := r.sum
 	r.mu.Unlock()
 	sum.Bytes = r.bytes.Load()
-	return sum, errors.Join(gerr, ferr, ctx.Err())
+	var serr error
+	if r.storeErr != nil {
+		serr = fmt.Errorf("%w: %s: %w. Stopped fetching: %d calls are recorded, %d were interrupted or not started "+
+			"and stay pending without using up an attempt. Check that the store is reachable and writable "+
+			"(S3: endpoint, bucket, credentials, server health; local: free space, permissions), then run again",
+			ErrStore, storeName(cfg.Store), r.storeErr, sum.Calls+sum.Backfilled, len(todo)-sum.Calls-sum.Backfilled)
+		cfg.Logger.Error("recordings: blob store failed, stopped fetching", "store", storeName(cfg.Store),
+			"error", r.storeErr, "calls_started", started)
+	}
+	return sum, errors.Join(gerr, ferr, serr, ctx.Err())
+}
+
+// storeName names a store for messages: its String method, else its type.
+func storeName(s blob.Store) string {
+	if n, ok := s.(fmt.Stringer); ok {
+		return n.String()
+	}
+	return fmt.Sprintf("%T", s)
 }
 
 func setDefault[T int | time.Duration](p *T, def T) {
@@ -194,6 +244,39 @@ type runner struct {
 	since int                // calls since the last checkpoint
 
 	flushMu sync.Mutex
+
+	stop      context.CancelFunc // cancels the calls' context
+	storeOnce sync.Once
+	storeErr  error // the first store failure; read after the calls are done
+}
+
+// storeFailed records the store's failure and stops the run: every call
+// in flight sees its context cancelled and records nothing.
+func (r *runner) storeFailed(err error) {
+	r.storeOnce.Do(func() {
+		r.storeErr = err
+		r.stop()
+	})
+}
+
+// asStoreErr marks err, from a Store method, as the store's (but not an
+// invalid key, which is a bug of the key's maker, not an outage).
+func asStoreErr(err error) error {
+	if err == nil || errors.Is(err, blob.ErrInvalidKey) {
+		return err
+	}
+	return &storeError{err: err}
+}
+
+// stopIfStore stops the run if err is the store's, and reports whether it
+// did.
+func (r *runner) stopIfStore(err error) bool {
+	var se *storeError
+	if errors.As(err, &se) {
+		r.storeFailed(se.err)
+		return true
+	}
+	return false
 }
 
 // hostSlot takes a download slot for host; the caller calls release.
@@ -214,7 +297,8 @@ func (r *runner) hostSlot(ctx context.Context, host string) (release func(), err
 }
 
 // call fetches one call's parts and records its rows. It returns an error
-// only for a failed manifest checkpoint.
+// only for a failed manifest checkpoint. A call interrupted by ctx or by a
+// failure of the store records nothing.
 func (r *runner) call(ctx context.Context, f Fetcher, c Call) error {
 	started := r.cfg.Now().UTC()
 	log := r.cfg.Logger.With("source", c.Source, "call_id", c.CallID, "date", c.Date)
@@ -235,19 +319,61 @@ func (r *runner) call(ctx context.Context, f Fetcher, c Call) error {
 		}
 		return nil
 	}); err != nil {
-		if ctx.Err() != nil {
-			return nil
+		if ctx.Err() == nil {
+			r.storeFailed(fmt.Errorf("listing %s: %w", prefix, err))
 		}
-		return r.record(c, []Entry{failed(base, 0, fmt.Errorf("listing the store: %w", err))}, nil, 0, 0, log)
+		return nil
 	}
 
 	var rows []Entry
 	stored, reused := 0, 0
-	err := f.Parts(ctx, c, func(p Part) error {
+	if c.Backfill {
+		// Only the transcript is new; the recording's rows are repeated.
+		for _, e := range c.Carried {
+			e.RecordingRef, e.Attempts, e.FetchedAt, e.RunID = base.RecordingRef, base.Attempts, base.FetchedAt, base.RunID
+			rows = append(rows, e)
+		}
+	} else {
+		var err error
+		rows, stored, reused, err = r.parts(ctx, f, c, base, have)
+		switch {
+		case ctx.Err() != nil:
+			return nil // interrupted (or the store failed): no row, the call stays pending
+		case errors.Is(err, ErrMissing):
+			e := base
+			e.Status, e.Error = StatusMissing, err.Error()
+			rows = append(rows, e)
+		case err != nil:
+			rows = append(rows, failed(base, 0, err))
+		case len(rows) == 0:
+			e := base
+			e.Status, e.Error = StatusMissing, "the vendor listed no parts"
+			rows = append(rows, e)
+		}
+	}
+	// The transcript, after the recording's parts, whatever became of
+	// them: it is its own row (part TranscriptPart) of the same attempt.
+	var words []Word
+	if tf, ok := f.(TranscriptFetcher); ok {
+		var e Entry
+		e, words = r.transcript(ctx, tf, c, base, haveTranscript)
+		if ctx.Err() != nil {
+			return nil
+		}
+		rows = append(rows, e)
+	}
+	return r.record(c, rows, words, stored, reused, log)
+}
+
+// parts resolves the call's parts at the vendor and stores those the store
+// does not hold yet. A failure of the store stops the run (ctx is then
+// done and the rows are to be dropped).
+func (r *runner) parts(ctx context.Context, f Fetcher, c Call, base Entry, have map[int]string) (rows []Entry, stored, reused int, err error) {
+	err = f.Parts(ctx, c, func(p Part) error {
 		e := base
 		e.Part = int32(p.N)
 		if key, ok := have[p.N]; ok {
-			info, err := r.cfg.Store.Stat(ctx, key)
+			info, err := r.stat(ctx, key)
 			if err == nil {
 				rows = append(rows, okEntry(e, info))
 				reused++
@@ -257,8 +383,8 @@ func (r *runner) call(ctx context.Context, f Fetcher, c Call) error {
 				return ctx.Err()
 			}
 			if !errors.Is(err, blob.ErrNotFound) {
-				rows = append(rows, failed(e, p.N, err))
-				return nil
+				r.storeFailed(err)
+				return ctx.Err()
 			}
 		}
 		release, err := r.hostSlot(ctx, p.Host)
@@ -269,6 +395,8 @@ func (r *runner) call(ctx context.Context, f Fetcher, c Call) error {
 		release()
 		switch {
 		case ctx.Err() != nil:
+			return ctx.Err()
+		case r.stopIfStore(err):
 			return ctx.Err()
 		case errors.Is(err, ErrMissing):
 			e.Status, e.Error = StatusMissing, err.Error()
@@ -285,32 +413,35 @@ func (r *runner) call(ctx context.Context, f Fetcher, c Call) error {
 		}
 		return nil
 	})
-	switch {
-	case ctx.Err() != nil:
-		return nil // interrupted: no row, the call stays pending
-	case errors.Is(err, ErrMissing):
-		e := base
-		e.Status, e.Error = StatusMissing, err.Error()
-		rows = append(rows, e)
-	case err != nil:
-		rows = append(rows, failed(base, 0, err))
-	case len(rows) == 0:
-		e := base
-		e.Status, e.Error = StatusMissing, "the vendor listed no parts"
-		rows = append(rows, e)
+	return rows, stored, reused, err
+}
+
+// stat returns the Info of a stored object with its SHA-256. Where the
+// store does not keep it (S3 objects uploaded in parts), the object is
+// read back and hashed: the manifest records what is stored, never an
+// empty or assumed sum. This happens only for objects this attempt did not
+// upload itself (stored by an attempt whose manifest was lost, or
+// concurrently).
+func (r *runner) stat(ctx context.Context, key string) (blob.Info, error) {
+	info, err := r.cfg.Store.Stat(ctx, key)
+	if err != nil || info.SHA256 != "" {
+		return info, err
 	}
-	// The transcript, after the recording's parts, whatever became of
-	// them: it is its own row (part TranscriptPart) of the same attempt.
-	var words []Word
-	if tf, ok := f.(TranscriptFetcher); ok {
-		var e Entry
-		e, words = r.transcript(ctx, tf, c, base, haveTranscript)
-		if ctx.Err() != nil {
-			return nil
-		}
-		rows = append(rows, e)
+	rc, err := r.cfg.Store.Open(ctx, key)
+	if err != nil {
+		return blob.Info{}, err
 	}
-	return r.record(c, rows, words, stored, reused, log)
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, rc)
+	if err != nil {
+		return blob.Info{}, fmt.Errorf("hashing %s: %w", key, err)
+	}
+	if n != info.Size {
+		return blob.Info{}, fmt.Errorf("hashing %s: read %d bytes, Stat says %d", key, n, info.Size)
+	}
+	info.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return info, nil
 }
 
 func okEntry(e Entry, info blob.Info) Entry {
@@ -324,29 +455,49 @@ func failed(e Entry, part int, err error) Entry {
 }
 
 // fetchPart downloads one part into the store. existed reports a key that
-// was already there (Put said ErrExists): the stored object is kept.
+// was already there (Put said ErrExists): the stored object is kept. An
+// error of the store (Put failing while the vendor's body did not) is a
+// *storeError.
 func (r *runner) fetchPart(ctx context.Context, c Call, p Part) (info blob.Info, existed bool, err error) {
 	body, length, err := p.Open(ctx)
 	if err != nil {
 		return blob.Info{}, false, err
 	}
 	defer body.Close()
-	lr := &lengthReader{r: body, want: length, progress: func(n int64) { r.cfg.Progress.Bytes(n) }}
-	rd, contentType, ext, err := peek(lr, p.Kind)
+	src := &sourceReader{r: &lengthReader{r: body, want: length, progress: func(n int64) { r.cfg.Progress.Bytes(n) }}}
+	rd, contentType, ext, err := peek(src, p.Kind)
 	if err != nil {
 		return blob.Info{}, false, fmt.Errorf("part %d: %w", p.N, err)
 	}
 	key := PartKey(c.Source, c.Date, c.CallID, p.N, ext)
 	info, err = r.cfg.Store.Put(ctx, key, rd, contentType)
 	if errors.Is(err, blob.ErrExists) {
-		info, err = r.cfg.Store.Stat(ctx, key)
-		return info, true, err
+		info, err = r.stat(ctx, key)
+		return info, true, asStoreErr(err)
 	}
 	if err != nil {
+		if src.err == nil { // the body was fine: the store failed
+			err = asStoreErr(err)
+		}
 		return blob.Info{}, false, fmt.Errorf("part %d: %w", p.N, err)
 	}
 	r.bytes.Add(info.Size)
 	return info, false, nil
+}
+
+// sourceReader remembers the first error other than io.EOF of the vendor's
+// body, so that a failed Put can be blamed on the vendor or on the store.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
+	return n, err
 }
 
 // record adds a call's rows and checkpoints the manifest when due.
@@ -379,14 +530,19 @@ func (r *runner) record(c Call, rows []Entry, words []Word, stored, reused int, 
 	case StatusFailed:
 		r.sum.TranscriptsFailed++
 	}
-	r.sum.Calls++
 	r.sum.Stored += stored
 	r.sum.Reused += reused
-	switch status {
-	case StatusMissing:
+	switch {
+	case c.Backfill:
+		r.sum.Backfilled++
+	case status == StatusMissing:
+		r.sum.Calls++
 		r.sum.Missing++
-	case StatusFailed:
+	case status == StatusFailed:
+		r.sum.Calls++
 		r.sum.Failed++
+	default:
+		r.sum.Calls++
 	}
 	r.since++
 	due := r.since >= r.cfg.CheckpointEvery

@@ -32,7 +32,7 @@ func sniff(head []byte, kind string) (contentType, ext string, err error) {
 			return "audio/wav", "wav", nil
 		case len(head) >= 3 && string(head[:3]) == "ID3":
 			return "audio/mpeg", "mp3", nil
-		case len(head) >= 2 && head[0] == 0xFF && (head[1] == 0xFB || head[1] == 0xF3 || head[1] == 0xF2):
+		case mp3Frame(head):
 			return "audio/mpeg", "mp3", nil
 		}
 	case KindJSON:
@@ -42,6 +42,20 @@ func sniff(head []byte, kind string) (contentType, ext string, err error) {
 		}
 	}
 	return "", "", fmt.Errorf("%w: want %s, body starts with %s", ErrContent, kind, strconv.Quote(string(head)))
+}
+
+// mp3Frame reports whether b starts with the header of an MPEG audio
+// Layer III frame (an MP3 without an ID3 tag): 11 sync bits, an MPEG
+// version other than the reserved one (1, 2 or 2.5), layer III, with or
+// without CRC, a valid bitrate index and a sampling rate index other than
+// the reserved one.
+func mp3Frame(b []byte) bool {
+	if len(b) < 3 || b[0] != 0xFF || b[1]&0xE0 != 0xE0 {
+		return false
+	}
+	version, layer := b[1]>>3&3, b[1]>>1&3
+	bitrate, rate := b[2]>>4, b[2]>>2&3
+	return version != 0b01 && layer == 0b01 && bitrate != 0b1111 && rate != 0b11
 }
 
 // peek wraps body in a small buffered reader and recognises its content

@@ -3,6 +3,8 @@ package recordings
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,15 +78,22 @@ func parseTranscript(b []byte, c Call, runID string) ([]Word, error) {
 // stored is the key already in the store (a crash after the upload), or "".
 // Words are written only by the attempt that stores the transcript, so a
 // later attempt of the call (a recording part failed) records the row ok
-// again without fetching or writing words.
+// again without fetching or writing words. A failure of the store stops
+// the run (ctx is then done and the row is to be dropped).
 func (r *runner) transcript(ctx context.Context, tf TranscriptFetcher, c Call, base Entry, stored string) (Entry, []Word) {
 	e := base
 	e.Part = TranscriptPart
 	key := TranscriptKey(c.Source, c.Date, c.CallID)
+	// fail is the row of a failed transcript, unless the failure is the
+	// store's.
+	fail := func(err error) (Entry, []Word) {
+		r.stopIfStore(err)
+		return failed(e, TranscriptPart, fmt.Errorf("transcript: %w", err)), nil
+	}
 	if c.TranscriptOK {
-		info, err := r.cfg.Store.Stat(ctx, key)
+		info, err := r.stat(ctx, key)
 		if err != nil {
-			return failed(e, TranscriptPart, fmt.Errorf("transcript: %w", err)), nil
+			return fail(asStoreErr(err))
 		}
 		return okEntry(e, info), nil
 	}
@@ -93,7 +102,7 @@ func (r *runner) transcript(ctx context.Context, tf TranscriptFetcher, c Call, b
 		// words were not committed either.
 		words, info, err := r.readStoredTranscript(ctx, c, stored)
 		if err != nil {
-			return failed(e, TranscriptPart, fmt.Errorf("transcript: %w", err)), nil
+			return fail(err)
 		}
 		return okEntry(e, info), words
 	}
@@ -121,33 +130,48 @@ func (r *runner) transcript(ctx context.Context, tf TranscriptFetcher, c Call, b
 	if err != nil {
 		return failed(e, TranscriptPart, err), nil
 	}
+	// The body is in memory: a failing Put is the store's.
 	info, err := r.cfg.Store.Put(ctx, key, bytes.NewReader(b), "application/json")
-	if errors.Is(err, blob.ErrExists) {
+	switch {
+	case errors.Is(err, blob.ErrExists):
 		// Stored meanwhile: keep the stored object and its words.
 		words, info, err = r.readStoredTranscript(ctx, c, key)
-	} else if err == nil {
+	case err == nil:
 		r.bytes.Add(info.Size)
+	default:
+		err = asStoreErr(err)
 	}
 	if err != nil {
-		return failed(e, TranscriptPart, fmt.Errorf("transcript: %w", err)), nil
+		return fail(err)
 	}
 	return okEntry(e, info), words
 }
 
+// readStoredTranscript reads a transcript back from the store: its words
+// and its Info, with the SHA-256 of what was read. Errors of the store are
+// *storeError; a stored body that is not a valid transcript is not.
 func (r *runner) readStoredTranscript(ctx context.Context, c Call, key string) ([]Word, blob.Info, error) {
 	info, err := r.cfg.Store.Stat(ctx, key)
 	if err != nil {
-		return nil, blob.Info{}, err
+		return nil, blob.Info{}, asStoreErr(err)
 	}
 	rc, err := r.cfg.Store.Open(ctx, key)
 	if err != nil {
-		return nil, blob.Info{}, err
+		return nil, blob.Info{}, asStoreErr(err)
 	}
 	defer rc.Close()
 	b, err := readTranscript(rc)
 	if err != nil {
+		if !errors.Is(err, ErrContent) {
+			err = asStoreErr(err)
+		}
 		return nil, blob.Info{}, err
 	}
+	if int64(len(b)) != info.Size {
+		return nil, blob.Info{}, asStoreErr(fmt.Errorf("read %d bytes of %s, Stat says %d", len(b), key, info.Size))
+	}
+	sum := sha256.Sum256(b)
+	info.SHA256 = hex.EncodeToString(sum[:])
 	words, err := parseTranscript(b, c, r.run.ID)
 	return words, info, err
 }

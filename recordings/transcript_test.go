@@ -94,12 +94,14 @@ func servedTranscript(t testing.TB, base, token, ref string) []byte {
 	return nil
 }
 
-// counting wraps a handler: counts stt requests per filename, and answers
-// the recording of every filename in broken with an HTML page.
+// counting wraps a handler: counts stt and recording requests per
+// filename, and answers the recording of every filename in broken with an
+// HTML page.
 type counting struct {
 	h      http.Handler
 	mu     sync.Mutex
 	stt    map[string]int
+	audio  map[string]int
 	broken map[string]bool
 }
 
@@ -108,6 +110,12 @@ func (c *counting) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	if strings.HasSuffix(r.URL.Path, "/call-records/file/stt") {
 		c.stt[name]++
+	}
+	if strings.HasSuffix(r.URL.Path, "/call-records/file") {
+		if c.audio == nil {
+			c.audio = map[string]int{}
+		}
+		c.audio[name]++
 	}
 	broken := strings.HasSuffix(r.URL.Path, "/call-records/file") && c.broken[name]
 	c.mu.Unlock()
@@ -310,5 +318,137 @@ func TestT2TranscriptMalformed(t *testing.T) {
 	}
 	if w := lakeWords(t, lake.Root()); len(w) != 0 {
 		t.Errorf("words %v", w)
+	}
+}
+
+// recordingsOnly hides a fetcher's transcripts: how T2 recordings were
+// fetched before transcripts existed.
+type recordingsOnly struct{ recordings.Fetcher }
+
+// Calls whose recordings were fetched before transcripts existed (latest
+// attempt ok or missing, without a transcript row) get their transcript on
+// a later run: the transcript alone is fetched, the recording is neither
+// downloaded nor uploaded again, and its rows are repeated unchanged in the
+// new attempt.
+func TestT2TranscriptBackfill(t *testing.T) {
+	emu := sandbox.NewT2(sandbox.T2Config{Seed: 3, From: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), CallsPerDay: 60})
+	h := &counting{h: emu, stt: map[string]int{}, broken: map[string]bool{}}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	access, _ := emu.IssueTokens()
+	var refs []string
+	served := map[string][]byte{}
+	without := 0
+	for _, c := range emu.Calls() {
+		if c.RecordFileName != "" && len(refs) < 10 {
+			refs = append(refs, c.RecordFileName)
+			served[c.RecordFileName] = servedTranscript(t, srv.URL, access, c.RecordFileName)
+			if served[c.RecordFileName] == nil {
+				without++
+			}
+		}
+	}
+	if without == 0 || without == len(refs) {
+		t.Fatalf("want calls with and without a transcript; %d of %d have none", without, len(refs))
+	}
+	broken, unknown := refs[0], "2026-11-20/unknown/nothing.mp3"
+	h.broken[broken] = true
+	refs = append(refs, unknown)
+	clear(h.stt)
+
+	f, err := recordings.NewT2(recordings.T2Config{BaseURL: srv.URL, Transport: tokenTransport{access}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lake := lakeWithCalls(t, "t2", refs...)
+	st, err := blob.NewLocal(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := newClock()
+	cfg := recordings.Config{Store: st, Lake: lake, Now: clk.Now}
+
+	// Before transcripts: recordings only; one fails, one is missing.
+	sum, err := recordings.Run(context.Background(), cfg, testRun("r1", clk.Now()), recordingsOnly{f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(refs)
+	if sum.Stored != n-2 || sum.Missing != 1 || sum.Failed != 1 || len(h.stt) != 0 {
+		t.Fatalf("r1 %+v, %d stt requests; want %d stored, 1 missing, 1 failed, no transcript", sum, len(h.stt), n-2)
+	}
+	before := latestManifest(t, lake.Root())
+	objects := len(listKeys(t, st))
+
+	// With transcripts, after the failed call's backoff: the failed call
+	// is retried as usual; every other call gets its transcript alone.
+	delete(h.broken, broken)
+	clear(h.audio)
+	clk.Advance(2 * time.Hour)
+	sum, err = recordings.Run(context.Background(), cfg, testRun("r2", clk.Now()), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := recordings.Summary{Calls: 1, Stored: 1, Backfilled: n - 1, Transcripts: n - 1 - without,
+		TranscriptsMissing: without + 1, Bytes: sum.Bytes}
+	if sum != want {
+		t.Errorf("r2 summary %+v; want %+v", sum, want)
+	}
+	for _, ref := range refs {
+		if h.stt[ref] != 1 {
+			t.Errorf("r2 asked for the transcript of %s %d times; want once", ref, h.stt[ref])
+		}
+	}
+	if len(h.audio) != 1 || h.audio[broken] != 1 {
+		t.Errorf("r2 downloaded recordings %v; want only the failed one, %s", h.audio, broken)
+	}
+	if got := len(listKeys(t, st)); got != objects+1+n-1-without {
+		t.Errorf("%d objects after r2; want %d (+1 recording, +%d transcripts)", got, objects+1+n-1-without, n-1-without)
+	}
+	man := latestManifest(t, lake.Root())
+	words := lakeWords(t, lake.Root())
+	for _, ref := range refs {
+		rows := man[ref]
+		tr := rows[recordings.TranscriptPart]
+		switch {
+		case served[ref] == nil && (tr.Status != recordings.StatusMissing || len(words[ref]) != 0):
+			t.Errorf("%s: transcript %+v, %d words; want missing", ref, tr, len(words[ref]))
+		case served[ref] != nil && (tr.Status != recordings.StatusOK || tr.Key != recordings.TranscriptKey("t2", day, ref) ||
+			tr.Bytes != int64(len(served[ref])) || len(words[ref]) == 0):
+			t.Errorf("%s: transcript %+v, %d words; want ok", ref, tr, len(words[ref]))
+		}
+		if ref == broken {
+			if rows[1].Status != recordings.StatusOK || rows[1].Attempts != 2 {
+				t.Errorf("%s (retried): %+v", ref, rows[1])
+			}
+			continue
+		}
+		// The recording's rows are r1's, in a second attempt.
+		if len(rows) != len(before[ref])+1 {
+			t.Errorf("%s: %d rows; want r1's %d and the transcript", ref, len(rows), len(before[ref]))
+		}
+		for p, old := range before[ref] {
+			got := rows[p]
+			if got.Attempts != 2 {
+				t.Errorf("%s part %d: attempts %d; want 2", ref, p, got.Attempts)
+			}
+			got.Attempts = old.Attempts
+			if got != old {
+				t.Errorf("%s part %d: %+v; want r1's %+v", ref, p, got, old)
+			}
+		}
+	}
+
+	// Nothing is left to do.
+	clear(h.stt)
+	clear(h.audio)
+	clk.Advance(48 * time.Hour)
+	sum, err = recordings.Run(context.Background(), cfg, testRun("r3", clk.Now()), f)
+	if err != nil || sum != (recordings.Summary{}) || len(h.stt)+len(h.audio) != 0 {
+		t.Errorf("r3: %+v, %v, requests stt %v audio %v; want nothing", sum, err, h.stt, h.audio)
+	}
+	row := coverageRow(t, lake.Root())
+	if row["stored"] != strconv.Itoa(n-1) || row["missing"] != "1" || row["transcribed"] != strconv.Itoa(n-1-without) {
+		t.Errorf("coverage %v; want stored %d, missing 1, transcribed %d", row, n-1, n-1-without)
 	}
 }

@@ -37,7 +37,10 @@ type Store interface {
 	// wrapping r's error and nothing is stored under key. Put does not
 	// close r.
 	Put(ctx context.Context, key string, r io.Reader, contentType string) (Info, error)
-	// Stat returns the object's Info, or ErrNotFound.
+	// Stat returns the object's Info, or ErrNotFound. Its SHA256 is the
+	// content's SHA-256 or, where the store does not keep it (S3 objects
+	// uploaded in parts), empty: never another value. Put's Info always has
+	// it.
 	Stat(ctx context.Context, key string) (Info, error)
 	// Open returns the object's content, or ErrNotFound; the caller closes
 	// it.
@@ -57,7 +60,7 @@ type Store interface {
 type Info struct {
 	Key         string
 	Size        int64
-	SHA256      string // lowercase hex; "" if unknown
+	SHA256      string // lowercase hex; "" if unknown (see Store.Stat)
 	ContentType string // "" if unknown
 	Modified    time.Time
 }

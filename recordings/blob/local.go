@@ -63,6 +63,9 @@ func NewLocal(dir string) (*Local, error) {
 // Dir returns the store's root directory.
 func (l *Local) Dir() string { return l.dir }
 
+// String names the store for messages.
+func (l *Local) String() string { return "local directory " + l.dir }
+
 func (l *Local) path(key string) string { return filepath.Join(l.dir, filepath.FromSlash(key)) }
 
 // Put implements [Store.Put].

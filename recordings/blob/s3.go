@@ -3,25 +3,27 @@ package blob
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/calletl/calletl/secret"
 )
@@ -31,19 +33,16 @@ const (
 	DefaultPartSize    = 8 << 20
 	MinPartSize        = 5 << 20 // S3's minimum for all parts but the last
 	DefaultConcurrency = 2
+	MaxParts           = 10000 // S3's maximum number of parts: objects up to MaxParts × PartSize
 )
+
+// smallRead is what Put reads before taking a part buffer: an object that
+// fits costs no more than this.
+const smallRead = 64 << 10
 
 // MetaSHA256 is the user-metadata name (x-amz-meta-sha256) holding an
 // object's SHA-256 in lowercase hex.
 const MetaSHA256 = "sha256"
-
-// tmpDir is the segment, under the store's prefix, where objects larger than
-// one part are uploaded before being copied to their key. It starts with a
-// dot, so no valid key lies under it and List skips it. Orphans (a crash
-// between upload and cleanup) are safe to delete; a bucket lifecycle rule on
-// PREFIX.incoming/ (expire after a day, abort incomplete multipart uploads)
-// does that.
-const tmpDir = ".incoming"
 
 // S3Config configures an [S3] store.
 type S3Config struct {
@@ -67,35 +66,69 @@ type S3Config struct {
 	// uploads in parts (default DefaultPartSize, at least MinPartSize).
 	PartSize int64
 	// Concurrency is the number of parts in flight per Put (default
-	// DefaultConcurrency). A Put holds about (Concurrency+3) × PartSize
-	// bytes of buffers at most, whatever the object's size.
+	// DefaultConcurrency). A Put holds at most (Concurrency+1) × PartSize
+	// bytes of part buffers (the parts in flight and the one being read),
+	// whatever the object's size; the buffers are reused across Puts.
 	Concurrency int
+	// Checksums has the server verify what it stores, end to end: a
+	// single-part object is sent with its SHA-256 (x-amz-checksum-sha256,
+	// the hash Put computes anyway), every part of a multipart upload with
+	// its CRC32C (x-amz-checksum-crc32c; the SDK computes it, in a trailer
+	// over https). Off by default, because older S3-compatible servers
+	// reject these headers; AWS S3 and versitygw v1.8.0 accept them. (Over
+	// plain http the SigV4 signature already covers each request's payload
+	// SHA-256; over https without Checksums only TLS protects the bytes.)
+	Checksums bool
 }
 
 // S3 is a Store in an S3 bucket under a prefix: key "a/b.wav" is the object
 // PREFIX/a/b.wav.
 //
-// Every object carries its SHA-256 as user metadata (x-amz-meta-sha256).
-// Put is a conditional create (If-None-Match: *). An object of at most
-// PartSize bytes is sent in one PutObject with its SHA-256 and the
-// condition. A larger one is first uploaded in parts (transfer manager) to a
-// temporary key under PREFIX.incoming/, because the SHA-256 is only known
-// once the stream has ended while user metadata must be sent when the
-// multipart upload starts. It is then promoted by a server-side copy: a
-// multipart upload of the final key carrying the metadata, whose parts are
-// UploadPartCopy ranges of the temporary object, completed with
-// If-None-Match: *; the temporary object is deleted. A large object thus
-// crosses the network once and is copied once inside the server.
+// Put is a conditional create (If-None-Match: *), and every byte crosses
+// the network once:
+//
+//   - An object of at most PartSize bytes is read into memory, then sent in
+//     one PutObject with If-None-Match: * and its SHA-256 as user metadata
+//     (x-amz-meta-sha256).
+//   - A larger one is uploaded in parts (Concurrency UploadPart requests in
+//     flight, each part read into a reused buffer while the previous ones
+//     are sent) straight to its key, and the multipart upload is completed
+//     with If-None-Match: *: the object appears whole or not at all, and a
+//     key created meanwhile by someone else makes the completion fail
+//     (ErrExists). Whenever the Put fails, the upload is aborted, so no
+//     parts are left behind, and an existing object is never touched.
+//     Such an object carries no x-amz-meta-sha256: user metadata must be
+//     sent when the multipart upload starts, and the SHA-256 is only known
+//     once the stream has ended (S3 cannot add it later without rewriting
+//     the object, and its own multipart checksums are per part, not of the
+//     whole content). Put returns the SHA-256 all the same; Stat returns an
+//     empty SHA256 for these objects, and a caller that needs it reads the
+//     object back (as [Store.Stat] allows).
+//
+// A crash during a multipart Put leaves an incomplete multipart upload (no
+// object); a bucket lifecycle rule that aborts incomplete multipart uploads
+// after a day removes its parts. Versions before this one uploaded large
+// objects to PREFIX.incoming/ first; List ignores anything left there.
+//
+// The multipart upload is done here rather than by the SDK's transfer
+// manager (feature/s3/transfermanager v0.5), which copies the first part
+// once more, allocates fresh part buffers for every upload, and logs
+// through the standard logger whenever a completion fails (every refused
+// conditional completion).
 //
 // Request checksums are computed and response checksums validated only when
-// an operation requires them, on the client and on the transfer manager:
-// many S3-compatible servers reject the SDK's default CRC32 trailers.
+// an operation requires them: many S3-compatible servers reject the SDK's
+// default CRC32 trailers. S3Config.Checksums turns on checksums the server
+// verifies (see there).
 type S3 struct {
-	client   *s3.Client
-	tm       *transfermanager.Client
-	bucket   string
-	prefix   string
-	partSize int64
+	client      *s3.Client
+	endpoint    string // for String; "" for AWS
+	bucket      string
+	prefix      string
+	partSize    int64
+	concurrency int
+	checksums   bool
+	parts       sync.Pool // *[]byte of len partSize
 }
 
 var _ Store = (*S3)(nil)
@@ -161,16 +194,23 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 		}
 		o.UsePathStyle = cfg.PathStyle
 	})
-	tm := transfermanager.New(client, func(o *transfermanager.Options) {
-		o.PartSizeBytes = cfg.PartSize
-		o.MultipartUploadThreshold = cfg.PartSize
-		o.Concurrency = cfg.Concurrency
-		// Overrides the client's setting for every upload call.
-		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
-		o.DisableChecksumValidation = true // downloads are not used
-		o.FailTimeout = time.Minute        // abort the multipart upload even after ctx is cancelled
-	})
-	return &S3{client: client, tm: tm, bucket: cfg.Bucket, prefix: prefix, partSize: cfg.PartSize}, nil
+	st := &S3{client: client, endpoint: cfg.Endpoint, bucket: cfg.Bucket, prefix: prefix,
+		partSize: cfg.PartSize, concurrency: cfg.Concurrency, checksums: cfg.Checksums}
+	st.parts.New = func() any {
+		b := make([]byte, st.partSize)
+		return &b
+	}
+	return st, nil
+}
+
+// String names the store for messages: bucket, prefix and endpoint (which
+// carries no credentials, NewS3 refuses that).
+func (s *S3) String() string {
+	where := "AWS"
+	if s.endpoint != "" {
+		where = s.endpoint
+	}
+	return fmt.Sprintf("S3 bucket %q prefix %q at %s", s.bucket, s.prefix, where)
 }
 
 func (s *S3) objectKey(key string) string { return s.prefix + key }
@@ -189,18 +229,42 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, contentType strin
 
 func (s *S3) put(ctx context.Context, key string, r io.Reader, contentType string) (Info, error) {
 	hr := &hashingReader{r: ctxReader{ctx: ctx, r: r}, h: sha256.New()}
-	// One part's worth (plus a byte to tell "exactly PartSize" from
-	// "more"), grown as data arrives so a small transcript costs little.
-	first, err := io.ReadAll(io.LimitReader(hr, s.partSize+1))
+	// A small object (a transcript) is read into a small buffer; anything
+	// larger continues in a part buffer.
+	small := make([]byte, smallRead)
+	n, err := io.ReadFull(hr, small)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return s.putSingle(ctx, key, small[:n], hr, contentType)
+	}
 	if err != nil {
 		return Info{}, err
 	}
-	if int64(len(first)) <= s.partSize {
-		return s.putSingle(ctx, key, first, hr, contentType)
+	buf := s.parts.Get().(*[]byte)
+	defer func() {
+		if buf != nil {
+			s.parts.Put(buf)
+		}
+	}()
+	first := *buf
+	copy(first, small)
+	small = nil
+	n, err = io.ReadFull(hr, first[smallRead:])
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return s.putSingle(ctx, key, first[:smallRead+n], hr, contentType)
 	}
-	body := io.MultiReader(bytes.NewReader(first), hr)
-	first = nil // the MultiReader drops it once read, so the GC can take it
-	return s.putMultipart(ctx, key, body, hr, contentType)
+	if err != nil {
+		return Info{}, err
+	}
+	// A full part: one byte more tells "exactly PartSize" from "more".
+	var one [1]byte
+	if _, err := io.ReadFull(hr, one[:]); err == io.EOF {
+		return s.putSingle(ctx, key, first, hr, contentType)
+	} else if err != nil {
+		return Info{}, err
+	}
+	part := buf
+	buf = nil // putMultipart owns it now
+	return s.putMultipart(ctx, key, part, io.MultiReader(bytes.NewReader(one[:]), hr), hr, contentType)
 }
 
 // putSingle stores a body that is complete in memory (at most PartSize) with
@@ -217,6 +281,9 @@ func (s *S3) putSingle(ctx context.Context, key string, data []byte, hr *hashing
 	if contentType != "" {
 		in.ContentType = aws.String(contentType)
 	}
+	if s.checksums {
+		in.ChecksumSHA256 = aws.String(base64.StdEncoding.EncodeToString(hr.h.Sum(nil)))
+	}
 	err := retryConflict(ctx, func() error {
 		in.Body = bytes.NewReader(data)
 		_, err := s.client.PutObject(ctx, in)
@@ -228,113 +295,182 @@ func (s *S3) putSingle(ctx context.Context, key string, data []byte, hr *hashing
 	return Info{Key: key, Size: int64(len(data)), SHA256: sum, ContentType: contentType, Modified: time.Now().UTC()}, nil
 }
 
-// putMultipart uploads body in parts to a temporary key, then copies it to
-// key with its SHA-256 and If-None-Match: *.
-func (s *S3) putMultipart(ctx context.Context, key string, body io.Reader, hr *hashingReader, contentType string) (Info, error) {
+// putMultipart uploads first (a full part buffer from s.parts, which it
+// returns there) and the rest of the stream in parts straight to key, and
+// completes the multipart upload with If-None-Match: *. Whatever fails,
+// the upload is aborted, so a failed Put leaves neither object nor parts.
+func (s *S3) putMultipart(ctx context.Context, key string, first *[]byte, rest io.Reader, hr *hashingReader, contentType string) (Info, error) {
 	// Don't upload what is already there (the usual re-run case); the
-	// conditional copy below is what guarantees it.
+	// conditional completion is what guarantees it.
 	if _, err := s.head(ctx, key); err == nil {
+		s.parts.Put(first)
 		return Info{}, ErrExists
 	} else if !errors.Is(err, ErrNotFound) {
+		s.parts.Put(first)
 		return Info{}, err
 	}
-
-	var rnd [12]byte
-	_, _ = rand.Read(rnd[:])
-	tmpKey := s.prefix + tmpDir + "/" + hex.EncodeToString(rnd[:])
-	defer func() {
-		// The temporary object (if it was completed) goes whatever happened.
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		_, _ = s.client.DeleteObject(dctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(tmpKey)})
-	}()
-
-	up := &transfermanager.UploadObjectInput{
-		Bucket: aws.String(s.bucket),
-		Key:    aws.String(tmpKey),
-		Body:   body,
-	}
-	if _, err := s.tm.UploadObject(ctx, up); err != nil {
-		return Info{}, fmt.Errorf("upload parts: %w", err)
-	}
-	sum := hex.EncodeToString(hr.h.Sum(nil))
-	// A 409 on CompleteMultipartUpload means "start the multipart upload
-	// again": the parts are server-side copies, so that is cheap.
-	err := retryConflict(ctx, func() error {
-		return s.promote(ctx, tmpKey, s.objectKey(key), hr.n, sum, contentType)
-	})
-	if err != nil {
-		return Info{}, conditionalErr(err)
-	}
-	return Info{Key: key, Size: hr.n, SHA256: sum, ContentType: contentType, Modified: time.Now().UTC()}, nil
-}
-
-// maxCopyPart is the largest range one UploadPartCopy may copy.
-const maxCopyPart = 5 << 30
-
-// promote creates dst as a server-side copy of the size-byte object src,
-// with its SHA-256 as metadata, only if dst does not exist: a multipart
-// upload of dst whose parts are UploadPartCopy ranges of src, completed with
-// If-None-Match: *. (CopyObject would be one request, but versitygw v1.8.0
-// ignores If-None-Match on it, and it stops at 5 GiB.)
-func (s *S3) promote(ctx context.Context, src, dst string, size int64, sum, contentType string) (err error) {
-	create := &s3.CreateMultipartUploadInput{
-		Bucket:   aws.String(s.bucket),
-		Key:      aws.String(dst),
-		Metadata: map[string]string{MetaSHA256: sum},
-	}
+	create := &s3.CreateMultipartUploadInput{Bucket: aws.String(s.bucket), Key: aws.String(s.objectKey(key))}
 	if contentType != "" {
 		create.ContentType = aws.String(contentType)
 	}
+	if s.checksums {
+		create.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32c
+	}
 	mpu, err := s.client.CreateMultipartUpload(ctx, create)
 	if err != nil {
-		return fmt.Errorf("promote: create multipart upload: %w", err)
+		s.parts.Put(first)
+		return Info{}, fmt.Errorf("create multipart upload: %w", err)
 	}
 	completed := false
 	defer func() {
-		if completed {
-			return
+		if !completed {
+			s.abort(ctx, key, mpu.UploadId)
 		}
-		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		_, _ = s.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
-			Bucket: aws.String(s.bucket), Key: aws.String(dst), UploadId: mpu.UploadId,
-		})
 	}()
 
-	var parts []types.CompletedPart
-	for off, n := int64(0), int32(1); off < size; off, n = off+maxCopyPart, n+1 {
-		in := &s3.UploadPartCopyInput{
-			Bucket:     aws.String(s.bucket),
-			Key:        aws.String(dst),
-			UploadId:   mpu.UploadId,
-			PartNumber: aws.Int32(n),
-			CopySource: aws.String(s.bucket + "/" + src), // URL-safe: [a-z0-9./-]
-		}
-		if size > maxCopyPart {
-			in.CopySourceRange = aws.String(fmt.Sprintf("bytes=%d-%d", off, min(off+maxCopyPart, size)-1))
-		}
-		out, err := s.client.UploadPartCopy(ctx, in)
-		if err != nil {
-			return fmt.Errorf("promote: copy part %d: %w", n, err)
-		}
-		if out.CopyPartResult == nil || out.CopyPartResult.ETag == nil {
-			return fmt.Errorf("promote: copy part %d: no ETag in the response", n)
-		}
-		parts = append(parts, types.CompletedPart{ETag: out.CopyPartResult.ETag, PartNumber: aws.Int32(n)})
+	parts, err := s.uploadParts(ctx, key, mpu.UploadId, first, rest)
+	if err != nil {
+		return Info{}, err
 	}
 	_, err = s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
 		Bucket:          aws.String(s.bucket),
-		Key:             aws.String(dst),
+		Key:             aws.String(s.objectKey(key)),
 		UploadId:        mpu.UploadId,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
 		IfNoneMatch:     aws.String("*"),
 	})
+	if isConflict(err) {
+		// 409: a concurrent write of the key was being completed. The
+		// parts cannot be sent again (the stream is consumed); the
+		// winner's object is normally there a moment later.
+		return Info{}, s.existsAfterConflict(ctx, key, err)
+	}
 	if err != nil {
-		return fmt.Errorf("promote: complete: %w", err)
+		return Info{}, conditionalErr(err)
 	}
 	completed = true
-	return nil
+	sum := hex.EncodeToString(hr.h.Sum(nil))
+	return Info{Key: key, Size: hr.n, SHA256: sum, ContentType: contentType, Modified: time.Now().UTC()}, nil
+}
+
+// uploadParts sends first as part 1 and the rest of the stream as parts 2,
+// 3, …, s.concurrency at a time, reading the next part while the previous
+// ones are sent. It returns the completed parts in order, or the first
+// error (of the reader or of a request), after every request has ended.
+func (s *S3) uploadParts(ctx context.Context, key string, uploadID *string, first *[]byte, rest io.Reader) ([]types.CompletedPart, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.concurrency)
+	var (
+		mu    sync.Mutex
+		parts []types.CompletedPart
+	)
+	// Buffers cycle through free within the Put, so that it uses exactly
+	// concurrency+1 of them at most (sync.Pool's per-P caches could hand
+	// out more); they go back to s.parts at the end.
+	free := make(chan *[]byte, s.concurrency+1)
+	defer func() {
+		close(free)
+		for b := range free {
+			s.parts.Put(b)
+		}
+	}()
+	next := func() *[]byte {
+		select {
+		case b := <-free:
+			return b
+		default:
+			return s.parts.Get().(*[]byte)
+		}
+	}
+	buf, data := first, *first
+	var readErr error
+	for n := int32(1); ; n++ {
+		// Send data (in buf) as part n. Go blocks while s.concurrency
+		// parts are in flight, each returning its buffer to free before
+		// its slot: at most concurrency+1 buffers are in use.
+		part, pbuf, pdata := n, buf, data
+		g.Go(func() error {
+			defer func() { free <- pbuf }()
+			in := &s3.UploadPartInput{
+				Bucket:        aws.String(s.bucket),
+				Key:           aws.String(s.objectKey(key)),
+				UploadId:      uploadID,
+				PartNumber:    aws.Int32(part),
+				Body:          bytes.NewReader(pdata),
+				ContentLength: aws.Int64(int64(len(pdata))),
+			}
+			if s.checksums {
+				in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32c
+			}
+			out, err := s.client.UploadPart(gctx, in)
+			if err != nil {
+				return fmt.Errorf("upload part %d: %w", part, err)
+			}
+			mu.Lock()
+			parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(part), ETag: out.ETag, ChecksumCRC32C: out.ChecksumCRC32C})
+			mu.Unlock()
+			return nil
+		})
+		if len(pdata) < int(s.partSize) || gctx.Err() != nil {
+			break // that was the last part, or a request failed
+		}
+		buf = next()
+		k, err := io.ReadFull(rest, *buf)
+		if err == io.EOF {
+			free <- buf
+			break
+		}
+		if err != nil && err != io.ErrUnexpectedEOF {
+			free <- buf
+			readErr = err
+			break
+		}
+		if n+1 > MaxParts {
+			free <- buf
+			readErr = fmt.Errorf("more than %d parts of %d bytes: raise the part size", MaxParts, s.partSize)
+			break
+		}
+		data = (*buf)[:k]
+	}
+	werr := g.Wait()
+	if readErr != nil {
+		return nil, readErr // the reader's error first: it is the cause
+	}
+	if werr != nil {
+		return nil, werr
+	}
+	slices.SortFunc(parts, func(a, b types.CompletedPart) int { return int(*a.PartNumber - *b.PartNumber) })
+	return parts, nil
+}
+
+// abort aborts a multipart upload, even when ctx is done; errors are
+// ignored (a lifecycle rule removes what is left).
+func (s *S3) abort(ctx context.Context, key string, uploadID *string) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	_, _ = s.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(s.objectKey(key)), UploadId: uploadID,
+	})
+}
+
+// existsAfterConflict returns ErrExists once key exists, looking a few
+// times over about three seconds, and conflict if it never does.
+func (s *S3) existsAfterConflict(ctx context.Context, key string, conflict error) error {
+	for wait := 50 * time.Millisecond; wait < 2*time.Second; wait *= 2 {
+		select {
+		case <-ctx.Done():
+			return conflict
+		case <-time.After(wait):
+		}
+		_, err := s.head(ctx, key)
+		if err == nil {
+			return ErrExists
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	return conflict
 }
 
 // retryConflict runs a conditional write and, if it lost a race with a
@@ -379,7 +515,8 @@ func httpStatus(err error) int {
 	return 0
 }
 
-// Stat implements [Store.Stat].
+// Stat implements [Store.Stat]. SHA256 is x-amz-meta-sha256: empty for an
+// object uploaded in parts.
 func (s *S3) Stat(ctx context.Context, key string) (Info, error) {
 	if err := CheckKey(key); err != nil {
 		return Info{}, err
@@ -446,7 +583,7 @@ func (s *S3) List(ctx context.Context, prefix string, fn func(Info) error) error
 		}
 		for _, o := range page.Contents {
 			key, ok := strings.CutPrefix(aws.ToString(o.Key), s.prefix)
-			if !ok || checkKey(key) != nil { // temporary objects, foreign names
+			if !ok || checkKey(key) != nil { // foreign names, PREFIX.incoming/ of older versions
 				continue
 			}
 			info := Info{Key: key, Size: aws.ToInt64(o.Size)}

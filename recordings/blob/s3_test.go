@@ -2,18 +2,25 @@ package blob_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/calletl/calletl/recordings/blob"
 	"github.com/calletl/calletl/recordings/blob/blobtest"
@@ -85,71 +92,272 @@ func TestS3Conformance(t *testing.T) {
 	})
 }
 
-// Objects live under the prefix, carry x-amz-meta-sha256, and nothing is
-// left in the bucket's temporary area after a multipart Put.
+func TestS3ConformanceWithChecksums(t *testing.T) {
+	v := startVersity(t)
+	var n atomic.Int64
+	blobtest.Run(t, func(t *testing.T) blob.Store {
+		cfg := v.config(fmt.Sprintf("sum/%d", n.Add(1)))
+		cfg.Checksums = true
+		s, err := blob.NewS3(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+
+	// The server verified and kept the checksums: the SHA-256 of a
+	// single-part object, a composite CRC32C of a multipart one.
+	cfg := v.config("sums")
+	cfg.Checksums = true
+	s, err := blob.NewS3(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		size        int64
+		sha, crc32c bool
+	}{{1000, true, false}, {12 << 20, false, true}} {
+		key := fmt.Sprintf("k%d", tc.size)
+		info, err := s.Put(t.Context(), key, blobtest.Generator(tc.size, 4), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, err := v.client(t).HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: aws.String(testBucket),
+			Key: aws.String("sums/" + key), ChecksumMode: types.ChecksumModeEnabled})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := hex.DecodeString(info.SHA256)
+		if got, want := aws.ToString(head.ChecksumSHA256), base64.StdEncoding.EncodeToString(raw); tc.sha && got != want {
+			t.Errorf("%d bytes: stored SHA-256 checksum %q; want %q", tc.size, got, want)
+		}
+		if got := aws.ToString(head.ChecksumCRC32C); tc.crc32c && got == "" {
+			t.Errorf("%d bytes: no CRC32C checksum stored (checksum type %q)", tc.size, head.ChecksumType)
+		}
+	}
+}
+
+// Objects live under the prefix; a single-part object carries
+// x-amz-meta-sha256, a multipart one does not (Stat's SHA256 is then
+// empty); nothing else is left in the bucket and no upload stays open.
 func TestS3Layout(t *testing.T) {
 	v := startVersity(t)
 	s := v.store(t, "lake/rec")
 	ctx := t.Context()
-	if _, err := s.Put(ctx, "a/small.txt", strings.NewReader("hello"), "text/plain"); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		key     string
+		size    int64
+		metaSHA bool
+	}{
+		{"a/small.txt", 5, true},
+		{"a/one-part.bin", blob.MinPartSize, true},
+		{"a/large.bin", 11 << 20, false},
+	} {
+		want := blobtest.GeneratorSHA256(tc.size, 5)
+		info, err := s.Put(ctx, tc.key, blobtest.Generator(tc.size, 5), "audio/wav")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.SHA256 != want || info.Size != tc.size {
+			t.Errorf("%s: Put = %+v; want sha %s", tc.key, info, want)
+		}
+		head, err := v.client(t).HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String("lake/rec/" + tc.key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := head.Metadata[blob.MetaSHA256]
+		if tc.metaSHA && got != want || !tc.metaSHA && ok {
+			t.Errorf("%s: x-amz-meta-sha256 = %q (metadata %v); want it %v (%s)", tc.key, got, head.Metadata, tc.metaSHA, want)
+		}
+		if ct := aws.ToString(head.ContentType); ct != "audio/wav" {
+			t.Errorf("%s: content type %q", tc.key, ct)
+		}
+		st, err := s.Stat(ctx, tc.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wantStat := map[bool]string{true: want, false: ""}[tc.metaSHA]; st.SHA256 != wantStat {
+			t.Errorf("%s: Stat SHA256 = %q; want %q", tc.key, st.SHA256, wantStat)
+		}
 	}
-	if _, err := s.Put(ctx, "a/large.bin", blobtest.Generator(11<<20, 5), ""); err != nil {
-		t.Fatal(err)
-	}
-	c := v.client(t)
-	out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var keys []string
-	for _, o := range out.Contents {
-		keys = append(keys, aws.ToString(o.Key))
-	}
-	if want := []string{"lake/rec/a/large.bin", "lake/rec/a/small.txt"}; strings.Join(keys, ",") != strings.Join(want, ",") {
-		t.Errorf("bucket keys = %q; want %q", keys, want)
-	}
-	head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String("lake/rec/a/large.bin")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := head.Metadata[blob.MetaSHA256], blobtest.GeneratorSHA256(11<<20, 5); got != want {
-		t.Errorf("x-amz-meta-sha256 = %q (metadata %v); want %s", got, head.Metadata, want)
-	}
-	mpu, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(testBucket)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(mpu.Uploads) != 0 {
-		t.Errorf("%d multipart uploads left open", len(mpu.Uploads))
-	}
+	checkBucket(t, v, "lake/rec/a/large.bin", "lake/rec/a/one-part.bin", "lake/rec/a/small.txt")
 }
 
-// A failed multipart Put aborts its upload: no parts are left behind.
-func TestS3FailedPutLeavesNoUpload(t *testing.T) {
-	v := startVersity(t)
-	s := v.store(t, "p")
-	if _, err := s.Put(t.Context(), "x", blobtest.FailingReader(17<<20, 1), ""); !errors.Is(err, blobtest.ErrReader) {
-		t.Fatalf("Put = %v", err)
-	}
+// checkBucket fails unless the bucket holds exactly keys (sorted) and no
+// multipart upload is open.
+func checkBucket(t *testing.T, v *versity, keys ...string) {
+	t.Helper()
 	c := v.client(t)
-	mpu, err := c.ListMultipartUploads(t.Context(), &s3.ListMultipartUploadsInput{Bucket: aws.String(testBucket)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(mpu.Uploads) != 0 {
-		t.Errorf("%d multipart uploads left open", len(mpu.Uploads))
-	}
 	out, err := c.ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: aws.String(testBucket)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out.Contents) != 0 {
-		t.Errorf("%d objects left in the bucket", len(out.Contents))
+	var got []string
+	for _, o := range out.Contents {
+		got = append(got, aws.ToString(o.Key))
+	}
+	if strings.Join(got, ",") != strings.Join(keys, ",") {
+		t.Errorf("bucket keys = %q; want %q", got, keys)
+	}
+	mpu, err := c.ListMultipartUploads(t.Context(), &s3.ListMultipartUploadsInput{Bucket: aws.String(testBucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range mpu.Uploads {
+		t.Errorf("multipart upload left open: %s %s", aws.ToString(u.Key), aws.ToString(u.UploadId))
 	}
 }
 
-// A 64 MiB Put from a generator holds about (Concurrency+3) parts, not the
+// A failed or cancelled multipart Put aborts its upload: no object, no
+// parts left behind.
+func TestS3FailedPutLeavesNoUpload(t *testing.T) {
+	v := startVersity(t)
+	s := v.store(t, "p")
+	for _, tc := range []struct {
+		name   string
+		r      func(cancel func()) io.Reader
+		wantIs error
+	}{
+		{"reader fails in part 2", func(func()) io.Reader { return blobtest.FailingReader(7<<20, 1) }, blobtest.ErrReader},
+		{"reader fails in part 4", func(func()) io.Reader { return blobtest.FailingReader(17<<20, 1) }, blobtest.ErrReader},
+		{"reader fails at a part boundary", func(func()) io.Reader { return blobtest.FailingReader(10<<20, 1) }, blobtest.ErrReader},
+		{"context cancelled in part 3", func(cancel func()) io.Reader {
+			return &cancelAt{r: blobtest.Generator(30<<20, 1), at: 12 << 20, cancel: cancel}
+		}, context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			if _, err := s.Put(ctx, "x", tc.r(cancel), ""); !errors.Is(err, tc.wantIs) {
+				t.Fatalf("Put = %v; want %v", err, tc.wantIs)
+			}
+			checkBucket(t, v)
+		})
+	}
+}
+
+type cancelAt struct {
+	r      io.Reader
+	at     int64
+	cancel func()
+}
+
+func (c *cancelAt) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if c.at -= int64(n); c.at <= 0 {
+		c.cancel()
+	}
+	return n, err
+}
+
+// A key created by someone else while a multipart Put is under way: the
+// completion (If-None-Match: *) is refused, Put returns ErrExists, the
+// upload is aborted and the other object stays as it was.
+func TestS3CompletionRefusedWhenCreatedMeanwhile(t *testing.T) {
+	v := startVersity(t)
+	s := v.store(t, "c")
+	c := v.client(t)
+	for _, tc := range []struct {
+		name   string
+		at     int64 // bytes read when the other object is created
+		create func(ctx context.Context, key string) error
+	}{
+		{"plain PutObject", 7 << 20, func(ctx context.Context, key string) error {
+			_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String("c/" + key),
+				Body: strings.NewReader("theirs")})
+			return err
+		}},
+		{"another Put at the last byte", 12<<20 - 1, func(ctx context.Context, key string) error {
+			_, err := v.store(t, "c").Put(ctx, key, strings.NewReader("theirs"), "")
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			key := strings.ReplaceAll(tc.name, " ", "-")
+			key = strings.ReplaceAll(key, "'", "")
+			key = strings.ReplaceAll(key, ",", "")
+			var createErr error
+			created := false
+			r := &cancelAt{r: blobtest.Generator(12<<20, 3), at: tc.at, cancel: func() {
+				if !created {
+					created = true
+					createErr = tc.create(t.Context(), key)
+				}
+			}}
+			_, err := s.Put(t.Context(), key, r, "audio/wav")
+			if createErr != nil {
+				t.Fatal(createErr)
+			}
+			if !errors.Is(err, blob.ErrExists) {
+				t.Fatalf("Put = %v; want ErrExists", err)
+			}
+			rc, err := s.Open(t.Context(), key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(rc)
+			rc.Close()
+			if string(got) != "theirs" {
+				t.Errorf("object = %.20q; want the other writer's", got)
+			}
+			mpu, err := c.ListMultipartUploads(t.Context(), &s3.ListMultipartUploadsInput{Bucket: aws.String(testBucket)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(mpu.Uploads) != 0 {
+				t.Errorf("%d multipart uploads left open", len(mpu.Uploads))
+			}
+		})
+	}
+}
+
+// Every byte of a multipart Put crosses the network once, to its key: no
+// temporary object, no server-side copy.
+func TestS3MultipartSendsBytesOnce(t *testing.T) {
+	v := startVersity(t)
+	target, err := url.Parse(v.endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu     sync.Mutex
+		sent   int64
+		copies int
+		keys   = map[string]bool{}
+	)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if r.Method == http.MethodPut || r.Method == http.MethodPost {
+			sent += max(r.ContentLength, 0)
+			keys[r.URL.Path] = true
+		}
+		if r.Header.Get("X-Amz-Copy-Source") != "" {
+			copies++
+		}
+		mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	cfg := v.config("once")
+	cfg.Endpoint = srv.URL
+	s, err := blob.NewS3(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 23 << 20
+	if _, err := s.Put(t.Context(), "k.wav", blobtest.Generator(size, 1), "audio/wav"); err != nil {
+		t.Fatal(err)
+	}
+	if copies != 0 || sent < size || sent > size+64<<10 {
+		t.Errorf("a %d-byte Put sent %d bytes with %d copy requests; want the object once, no copy", size, sent, copies)
+	}
+	if want := "/" + testBucket + "/once/k.wav"; len(keys) != 1 || !keys[want] {
+		t.Errorf("written paths %v; want only %s", keys, want)
+	}
+}
+
+// A 64 MiB Put from a generator holds (Concurrency+1) parts, not the
 // object.
 func TestS3MemoryBounded(t *testing.T) {
 	v := startVersity(t)
@@ -162,8 +370,8 @@ func TestS3MemoryBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	// PartSize 5 MiB × (Concurrency 2 + 3) = 25 MiB, plus SDK overhead.
-	if limit := uint64(36 << 20); peak > limit {
+	// PartSize 5 MiB × (Concurrency 2 + 1) = 15 MiB, plus SDK overhead.
+	if limit := uint64(19 << 20); peak > limit {
 		t.Errorf("peak heap growth %d MiB during a 64 MiB Put; want < %d MiB", peak>>20, limit>>20)
 	}
 	info, err := s.Stat(t.Context(), "big.wav")
@@ -283,5 +491,110 @@ func TestNewS3Validation(t *testing.T) {
 	}
 	if _, err := blob.NewS3(t.Context(), ok); err != nil {
 		t.Errorf("valid config: %v", err)
+	}
+}
+
+// fakeMultipart is an S3 endpoint for one multipart Put whose completion
+// answers complete; HEAD answers 404 until the completion, then
+// headAfter. It records the requests as "METHOD query-kind".
+func fakeMultipart(t *testing.T, complete, headAfter int) (*httptest.Server, func() []string) {
+	var (
+		mu        sync.Mutex
+		log       []string
+		completed bool
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		q := r.URL.Query()
+		kind := ""
+		switch {
+		case q.Has("uploads"):
+			kind = "create"
+		case q.Has("partNumber"):
+			kind = "part"
+		case q.Has("uploadId"):
+			kind = "upload"
+		}
+		mu.Lock()
+		log = append(log, r.Method+" "+kind)
+		done := completed
+		mu.Unlock()
+		errXML := func(status int, code string) {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>test</Message></Error>`, code)
+		}
+		switch r.Method + " " + kind {
+		case "HEAD ":
+			if !done {
+				w.WriteHeader(http.StatusNotFound)
+				return
+			}
+			w.WriteHeader(headAfter)
+		case "POST create":
+			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>u1</UploadId></InitiateMultipartUploadResult>`)
+		case "PUT part":
+			w.Header().Set("ETag", `"e`+q.Get("partNumber")+`"`)
+		case "POST upload":
+			mu.Lock()
+			completed = true
+			mu.Unlock()
+			switch complete {
+			case http.StatusConflict:
+				errXML(complete, "ConditionalRequestConflict")
+			case http.StatusPreconditionFailed:
+				errXML(complete, "PreconditionFailed")
+			default:
+				fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUploadResult><Key>k</Key><ETag>"x-2"</ETag></CompleteMultipartUploadResult>`)
+			}
+		case "DELETE upload":
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			t.Errorf("unexpected request %s %s", r.Method, r.URL)
+			w.WriteHeader(http.StatusBadRequest)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(log)
+	}
+}
+
+// The completion of a multipart Put (If-None-Match: *) refused with 412,
+// or with 409 (a concurrent completion), is ErrExists when the key then
+// exists and an error otherwise; the upload is aborted either way.
+func TestS3MultipartCompletionRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name                string
+		complete, headAfter int
+		wantExists, wantErr bool
+		wantAbort           bool
+	}{
+		{"completed", 200, 200, false, false, false},
+		{"412", http.StatusPreconditionFailed, 200, true, true, true},
+		{"409 then the winner's object", http.StatusConflict, 200, true, true, true},
+		{"409 and no object appears", http.StatusConflict, 404, false, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, requests := fakeMultipart(t, tc.complete, tc.headAfter)
+			s, err := blob.NewS3(t.Context(), blob.S3Config{Endpoint: srv.URL, Region: "us-east-1", Bucket: "b",
+				PathStyle: true, AccessKey: secret.New("a"), SecretKey: secret.New("s"), PartSize: blob.MinPartSize})
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := s.Put(t.Context(), "k", blobtest.Generator(blob.MinPartSize+1000, 1), "")
+			if (err != nil) != tc.wantErr || errors.Is(err, blob.ErrExists) != tc.wantExists {
+				t.Errorf("Put = %+v, %v; want error %v, ErrExists %v", info, err, tc.wantErr, tc.wantExists)
+			}
+			log := requests()
+			if aborted := slices.Contains(log, "DELETE upload"); aborted != tc.wantAbort {
+				t.Errorf("requests %q: aborted %v; want %v", log, aborted, tc.wantAbort)
+			}
+			if n := strings.Count(strings.Join(log, ","), "PUT part"); n != 2 {
+				t.Errorf("requests %q: %d parts sent; want 2", log, n)
+			}
+		})
 	}
 }

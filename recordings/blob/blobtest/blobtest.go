@@ -7,6 +7,11 @@
 // newStore must return an empty store, isolated from the stores it returned
 // before (a fresh directory, a fresh S3 prefix). For S3 it should use a part
 // size of 5 MiB so that the 20 MiB case goes through multipart upload.
+//
+// Put must always return the SHA-256 of what it stored. Stat must return it
+// for objects of up to SmallSize bytes; for larger ones it may return an
+// empty SHA256 (S3 keeps no SHA-256 for objects uploaded in parts), but
+// never a wrong one.
 package blobtest
 
 import (
@@ -29,6 +34,9 @@ import (
 // LargeSize is the size of the suite's large object: four 5 MiB parts.
 const LargeSize = 20 << 20
 
+// SmallSize is the size up to which Stat must know an object's SHA-256.
+const SmallSize = 1 << 20
+
 // Run runs the suite, one subtest per property, each on a fresh store.
 func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, newStore(t)) })
@@ -38,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, newStore(t)) })
 	t.Run("Exists", func(t *testing.T) { testExists(t, newStore(t)) })
 	t.Run("ConcurrentPut", func(t *testing.T) { testConcurrentPut(t, newStore(t)) })
+	t.Run("CreatedDuringPut", func(t *testing.T) { testCreatedDuringPut(t, newStore(t)) })
 	t.Run("FailingReader", func(t *testing.T) { testFailingReader(t, newStore(t)) })
 	t.Run("CancelledPut", func(t *testing.T) { testCancelledPut(t, newStore(t)) })
 	t.Run("List", func(t *testing.T) { testList(t, newStore(t)) })
@@ -135,6 +144,9 @@ func readAll(t *testing.T, s blob.Store, key string) (int64, string) {
 
 func checkInfo(t *testing.T, what string, got blob.Info, key string, size int64, sha, contentType string) {
 	t.Helper()
+	if strings.HasPrefix(what, "Stat") && size > SmallSize && got.SHA256 == "" {
+		sha = "" // unknown is allowed, wrong is not
+	}
 	if got.Key != key || got.Size != size || got.SHA256 != sha || got.ContentType != contentType {
 		t.Errorf("%s = {Key:%q Size:%d SHA256:%s ContentType:%q}, want {Key:%q Size:%d SHA256:%s ContentType:%q}",
 			what, got.Key, got.Size, got.SHA256, got.ContentType, key, size, sha, contentType)
@@ -144,6 +156,12 @@ func checkInfo(t *testing.T, what string, got blob.Info, key string, size int64,
 	} else if d := time.Since(got.Modified); d > time.Hour || d < -time.Hour {
 		t.Errorf("%s: Modified %v is far from now", what, got.Modified)
 	}
+}
+
+// statSHA reports whether Stat's SHA256 obeys the contract for content
+// with SHA-256 want: equal, or empty for an object above SmallSize.
+func statSHA(st blob.Info, want string) bool {
+	return st.SHA256 == want || st.SHA256 == "" && st.Size > SmallSize
 }
 
 func checkNotFound(t *testing.T, s blob.Store, key string) {
@@ -244,8 +262,8 @@ func testSizes(t *testing.T, s blob.Store) {
 			t.Errorf("Put(%d bytes) = size %d sha %s; want %s", size, info.Size, info.SHA256, want)
 		}
 		st, err := s.Stat(ctxFor(t), key)
-		if err != nil || st.Size != size || st.SHA256 != want {
-			t.Errorf("Stat(%d bytes) = %+v, %v", size, st, err)
+		if err != nil || st.Size != size || !statSHA(st, want) {
+			t.Errorf("Stat(%d bytes) = %+v, %v; want sha %s or empty", size, st, err, want)
 		}
 		if n, h := readAll(t, s, key); n != size || h != want {
 			t.Errorf("Open(%d bytes): %d bytes, sha %s", size, n, h)
@@ -322,13 +340,79 @@ func testConcurrentPut(t *testing.T, s blob.Store) {
 		}
 		want := GeneratorSHA256(size, uint64(100+winners[0]))
 		st, err := s.Stat(ctxFor(t), key)
-		if err != nil || st.Size != size || st.SHA256 != want {
+		if err != nil || st.Size != size || !statSHA(st, want) {
 			t.Errorf("size %d: Stat = %+v, %v; want the winner's sha %s", size, st, err, want)
 		}
 		if m, h := readAll(t, s, key); m != size || h != want {
 			t.Errorf("size %d: content is not the winner's: %d bytes, sha %s", size, m, h)
 		}
 	}
+}
+
+// testCreatedDuringPut: the key is created by another Put while a Put of it
+// is reading its body. The first Put must fail with ErrExists and leave the
+// other object as it is, whatever the sizes (on S3: single request or
+// parts, for the one and the other).
+func testCreatedDuringPut(t *testing.T, s blob.Store) {
+	for _, tc := range []struct {
+		name              string
+		size, at, another int64
+	}{
+		{"small during small", 100 << 10, 50 << 10, 10},
+		{"small during large", 12 << 20, 7 << 20, 10},
+		{"large during large", 12 << 20, 7 << 20, 6 << 20},
+		{"large at the end of large", 12 << 20, 12<<20 - 1, 6 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			key := "created/" + strings.ReplaceAll(tc.name, " ", "-")
+			var otherErr error
+			r := &hookAt{r: Generator(tc.size, 1), at: tc.at, fn: func() {
+				_, otherErr = s.Put(ctxFor(t), key, Generator(tc.another, 2), "text/plain")
+			}}
+			info, err := s.Put(ctxFor(t), key, r, "audio/wav")
+			if otherErr != nil {
+				t.Fatalf("the other Put: %v", otherErr)
+			}
+			if !r.done {
+				t.Fatalf("Put read only %d of %d bytes before returning %+v, %v", r.n, tc.size, info, err)
+			}
+			if !errors.Is(err, blob.ErrExists) {
+				t.Fatalf("Put of a key created meanwhile = %+v, %v; want ErrExists", info, err)
+			}
+			want := GeneratorSHA256(tc.another, 2)
+			st, err := s.Stat(ctxFor(t), key)
+			if err != nil || st.Size != tc.another || !statSHA(st, want) || st.ContentType != "text/plain" {
+				t.Errorf("Stat = %+v, %v; want the other object (%d bytes, sha %s)", st, err, tc.another, want)
+			}
+			if n, h := readAll(t, s, key); n != tc.another || h != want {
+				t.Errorf("content: %d bytes, sha %s; want the other object's", n, h)
+			}
+		})
+	}
+	if keys := listKeys(t, s, ""); len(keys) != 4 {
+		t.Errorf("List = %q; want the 4 other objects", keys)
+	}
+}
+
+// hookAt calls fn once, when at bytes have been read.
+type hookAt struct {
+	r     io.Reader
+	at, n int64
+	fn    func()
+	done  bool
+}
+
+func (h *hookAt) Read(p []byte) (int, error) {
+	if !h.done && int64(len(p)) > h.at-h.n {
+		p = p[:max(h.at-h.n, 0)]
+	}
+	n, err := h.r.Read(p)
+	h.n += int64(n)
+	if !h.done && h.n >= h.at {
+		h.done = true
+		h.fn()
+	}
+	return n, err
 }
 
 func testFailingReader(t *testing.T, s blob.Store) {
