@@ -256,6 +256,7 @@ type S3Config struct {
 	AccessKey SecretRef `yaml:"access_key"`
 	SecretKey SecretRef `yaml:"secret_key"`
 	PartSize  string    `yaml:"part_size"`
+	Checksums bool      `yaml:"checksums"`
 
 	partSize int64
 }

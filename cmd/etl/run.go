@@ -124,6 +124,10 @@ func (a *app) fetchRecordings(ctx context.Context, e *env) error {
 	bar.finish()
 	fmt.Fprintf(a.stderr, "recordings: %d calls: %d stored (%d already there), %d missing at the vendor, %d failed (retried later), %d deferred by backoff, %.1f MB\n",
 		sum.Calls, sum.Stored, sum.Reused, sum.Missing, sum.Failed, sum.Deferred, float64(sum.Bytes)/1e6)
+	if sum.Transcripts+sum.TranscriptsMissing+sum.TranscriptsFailed+sum.Backfilled > 0 {
+		fmt.Fprintf(a.stderr, "transcripts: %d stored, %d missing at the vendor, %d failed; %d of them for calls fetched before (backfill)\n",
+			sum.Transcripts, sum.TranscriptsMissing, sum.TranscriptsFailed, sum.Backfilled)
+	}
 	if err != nil {
 		return fmt.Errorf("recordings: %w", err)
 	}
@@ -138,7 +142,7 @@ func openStore(ctx context.Context, c *Config) (blob.Store, error) {
 	}
 	s3 := r.S3
 	cfg := blob.S3Config{Endpoint: s3.Endpoint, Region: s3.Region, Bucket: s3.Bucket, Prefix: s3.Prefix,
-		PathStyle: s3.PathStyle, PartSize: s3.partSize}
+		PathStyle: s3.PathStyle, PartSize: s3.partSize, Checksums: s3.Checksums}
 	if s3.AccessKey != (SecretRef{}) {
 		var err error
 		if cfg.AccessKey, err = secret.Load(s3.AccessKey.Env, c.path(s3.AccessKey.File)); err != nil {
