@@ -12,23 +12,31 @@ WITH employees AS (
     FROM t2_employees
     WHERE date = (SELECT max(date) FROM t2_employees)
 ),
+numbers AS (
+    -- Each employee's numbers, one row per distinct number.
+    SELECT employee_id, full_number AS number FROM employees WHERE full_number IS NOT NULL
+    UNION
+    SELECT employee_id, short_number FROM employees WHERE short_number IS NOT NULL
+),
 calls_in AS (
-    SELECT *
+    SELECT callee_number, caller_number, conversation_duration
     FROM t2_calls
     WHERE ($from IS NULL OR date >= $from)
       AND ($to IS NULL OR date <= $to)
 ),
 matched AS (
-    SELECT
-        e.employee_id,
-        e.name,
-        e.surname,
-        c.conversation_duration,
-        c.callee_number IN (e.full_number, e.short_number) AS offered
-    FROM employees e
-    JOIN calls_in c
-      ON c.callee_number IN (e.full_number, e.short_number)
-      OR c.caller_number IN (e.full_number, e.short_number)
+    -- Calls offered to the employee (callee is one of their numbers)...
+    SELECT n.employee_id, c.conversation_duration, true AS offered
+    FROM calls_in c
+    JOIN numbers n ON c.callee_number = n.number
+    UNION ALL
+    -- ...and calls they placed, unless already counted as offered to them.
+    SELECT n.employee_id, c.conversation_duration, false AS offered
+    FROM calls_in c
+    JOIN numbers n ON c.caller_number = n.number
+    JOIN employees e ON e.employee_id = n.employee_id
+    WHERE c.callee_number IS DISTINCT FROM e.full_number
+      AND c.callee_number IS DISTINCT FROM e.short_number
 )
 SELECT
     e.employee_id,
