@@ -447,7 +447,7 @@ func TestDescribe(t *testing.T) {
 		"caller VARCHAR", "caller_raw VARCHAR", "callee VARCHAR", "callee_raw VARCHAR",
 		"duration_s INTEGER", "talk_s INTEGER", "billed_s INTEGER", "cost DECIMAL(18,4)", "currency VARCHAR",
 		"status VARCHAR", "disconnect_cause SMALLINT", "disconnect_label VARCHAR", "has_recording BOOLEAN",
-		"recording_ref VARCHAR", "run_id VARCHAR", "extracted_at TIMESTAMP WITH TIME ZONE",
+		"recording_ref VARCHAR", "run_id VARCHAR", "extracted_at TIMESTAMP WITH TIME ZONE", "duplicate BOOLEAN",
 		// DuckDB appends the Hive columns after the file columns, sorted
 		// by name (not in path order).
 		"date DATE", "source VARCHAR",
@@ -602,5 +602,44 @@ func TestRowGroupCuts(t *testing.T) {
 		if !slices.Equal(got, c.want) {
 			t.Errorf("RowGroupRows %d, BatchRows %d, %d rows: row groups %v, want %v", c.groupRows, c.batchRows, c.rows, got, c.want)
 		}
+	}
+}
+
+// A call the vendor sent twice in one extraction of one day is kept and
+// flagged; the same key on another day, or in another direction, is not a
+// repeat.
+func TestDuplicateCallsFlagged(t *testing.T) {
+	lake, err := load.Open(t.TempDir(), load.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := lake.Begin("mtt", "dialed-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := load.Writer(tx, load.Calls)
+	rows := []model.Call{
+		{Date: "2026-11-20", Account: "a", Direction: "outgoing", CallID: "1"},
+		{Date: "2026-11-20", Account: "a", Direction: "outgoing", CallID: "1"}, // repeat
+		{Date: "2026-11-20", Account: "a", Direction: "incoming", CallID: "1"},
+		{Date: "2026-11-21", Account: "a", Direction: "outgoing", CallID: "1"},
+		{Date: "2026-11-20", Account: "b", Direction: "outgoing", CallID: "1"},
+		{Date: "2026-11-20", Account: "a", Direction: "outgoing", CallID: "1"}, // repeat again
+	}
+	for i := range rows {
+		if err := w.Add(rows[i].Date, &rows[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	var n, dups int
+	q := "SELECT count(*), count(*) FILTER (WHERE duplicate) FROM " + scan(lake.Root(), "calls")
+	if err := openDuckDB(t).QueryRow(q).Scan(&n, &dups); err != nil {
+		t.Fatal(err)
+	}
+	if n != 6 || dups != 2 {
+		t.Errorf("%d rows, %d flagged duplicate; want 6 rows (none dropped), 2 flagged", n, dups)
 	}
 }

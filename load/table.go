@@ -28,6 +28,14 @@ type Table[T any] struct {
 	// Comments describes columns (for DuckDB COMMENT ON COLUMN). Keys are
 	// Schema field names or the partition columns "source" and "date".
 	Comments map[string]string
+	// Key, when set, is a row's natural key. The writer remembers the keys
+	// each partition of the transaction received and, before Append, calls
+	// Repeat on a row whose key an earlier row of the same partition had:
+	// the table records the repetition (calls.duplicate) rather than drop
+	// the row, so nothing is lost and finding repeats costs the readers
+	// nothing. Repeat must be set with Key.
+	Key    func(row *T) string
+	Repeat func(row *T)
 }
 
 // TableInfo is the type-independent description of a table: what a reader
@@ -56,6 +64,9 @@ func (t *Table[T]) Validate() error {
 	}
 	if t.Append == nil {
 		return fmt.Errorf("load: table %s: nil Append", t.Name)
+	}
+	if (t.Key == nil) != (t.Repeat == nil) {
+		return fmt.Errorf("load: table %s: Key and Repeat go together", t.Name)
 	}
 	seen := make(map[string]bool, t.Schema.NumFields())
 	for _, f := range t.Schema.Fields() {
@@ -90,6 +101,9 @@ type TableWriter[T any] struct {
 	state *tableState
 	err   error      // set when the writer could not be registered
 	last  *partition // partition of the previous Add, to skip the map lookup
+	// keys holds, per partition date, the Keys rows had (Table.Key only).
+	keys     map[string]map[string]struct{}
+	lastKeys map[string]struct{}
 }
 
 // Writer registers t in tx and returns its writer. Registration alone makes
@@ -146,6 +160,23 @@ func (w *TableWriter[T]) Add(date string, row *T) error {
 			return err
 		}
 		w.last = p
+		if w.table.Key != nil {
+			if w.keys == nil {
+				w.keys = make(map[string]map[string]struct{})
+			}
+			if w.keys[date] == nil {
+				w.keys[date] = make(map[string]struct{})
+			}
+			w.lastKeys = w.keys[date]
+		}
+	}
+	if w.table.Key != nil {
+		k := w.table.Key(row)
+		if _, seen := w.lastKeys[k]; seen {
+			w.table.Repeat(row)
+		} else {
+			w.lastKeys[k] = struct{}{}
+		}
 	}
 	w.table.Append(p.builder, row)
 	p.pending++

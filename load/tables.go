@@ -128,6 +128,7 @@ var Calls = &Table[model.Call]{
 		String("recording_ref"),
 		String("run_id"),
 		Nullable("extracted_at", TimestampType()),
+		Required("duplicate", arrow.FixedWidthTypes.Boolean),
 	}, nil),
 	Append: func(b *array.RecordBuilder, c *model.Call) {
 		f := b.Fields()
@@ -151,7 +152,14 @@ var Calls = &Table[model.Call]{
 		AppendString(f[17], c.RecordingRef)
 		AppendString(f[18], c.RunID)
 		AppendTimestamp(f[19], c.ExtractedAt)
+		appendBool(f[20], c.Duplicate)
 	},
+	// The same call sent twice by one extraction of one day: kept, flagged.
+	// Every source's extraction units hold whole (account, direction) groups
+	// of a day, or keys unique across units (VotBox item ids, Mobilgroup
+	// broadcast-seq), so this finds every repeat in the lake.
+	Key:    func(c *model.Call) string { return c.Account + "\x00" + c.Direction + "\x00" + c.CallID },
+	Repeat: func(c *model.Call) { c.Duplicate = true },
 	Dictionary: []string{"account", "direction", "currency", "status", "disconnect_label", "run_id"},
 	Comments: withPartitionComments(map[string]string{
 		"account":          "Vendor account the call belongs to (e.g. the MTT customer name).",
@@ -174,6 +182,7 @@ var Calls = &Table[model.Call]{
 		"recording_ref":    "What the recordings fetcher needs to find the recording; empty when none.",
 		"run_id":           "ETL run that extracted the row.",
 		"extracted_at":     "When the ETL extracted the row (UTC instant).",
+		"duplicate":        "True when an earlier row of the same extraction and day has the same account, direction and call_id: the vendor sent the call twice. Kept, never dropped; WHERE NOT duplicate counts each call once.",
 	}),
 }
 

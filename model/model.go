@@ -65,6 +65,10 @@ type Call struct {
 
 	RunID       string
 	ExtractedAt time.Time
+
+	// Duplicate is set by the lake writer on a row whose (Account,
+	// Direction, CallID) an earlier row of the same extraction and day had.
+	Duplicate bool
 }
 
 // Reject is a row that failed validation, kept with its raw payload so that

@@ -8,8 +8,9 @@
 -- (a day without rated cost counts as 0): zero when the balance fell by exactly the
 -- rated cost, NULL when movement is NULL. Days with a movement but no calls are listed.
 -- Anomaly counts: cost_without_talk (cost > 0, no connected time), billed_over_talk
--- (billed seconds > talk + 60 and > 2 x talk), duplicate_ids (calls minus distinct call
--- ids, per direction); currency lists the currencies of the priced calls, and
+-- (billed seconds > talk + 60 and > 2 x talk), duplicate_ids (rows flagged calls.duplicate:
+-- the vendor sent the same account, direction and call id twice in one extraction of the
+-- day; flagged when the lake is written, so this costs nothing); currency lists the currencies of the priced calls, and
 -- mixed_currency flags several (cost then sums several currencies). flags lists the
 -- anomalies present, comma-separated, '' when none.
 -- param: from DATE = NULL  First day, inclusive (business time zone); default: all
@@ -27,7 +28,7 @@ WITH per_direction AS (
         count(*) FILTER (WHERE cost > 0 AND coalesce(talk_s, 0) = 0) AS cost_without_talk,
         count(*) FILTER (WHERE billed_s > talk_s + 60 AND billed_s > 2 * talk_s)
                                                                     AS billed_over_talk,
-        count(*) - count(DISTINCT call_id)                          AS duplicate_ids,
+        count(*) FILTER (WHERE duplicate)                           AS duplicate_ids,
         list(DISTINCT currency) FILTER (WHERE cost IS NOT NULL AND currency <> '')
                                                                     AS currencies
     FROM calls

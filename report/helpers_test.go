@@ -30,7 +30,10 @@ type call struct {
 	currency                 string
 }
 
-// callColumns is the calls file schema as DuckDB types, in load's order.
+// callColumns is the calls file schema as DuckDB types, in load's order,
+// without the last column, duplicate, which writeCalls computes as load's
+// writer does: an earlier row of the file had the same account, direction
+// and call_id.
 const callColumns = `account VARCHAR; call_id VARCHAR; direction VARCHAR; started_at TIMESTAMPTZ;
 	caller VARCHAR; caller_raw VARCHAR; callee VARCHAR; callee_raw VARCHAR;
 	duration_s INTEGER; talk_s INTEGER; billed_s INTEGER; cost DECIMAL(18,4); currency VARCHAR;
@@ -51,14 +54,15 @@ func writeCalls(t *testing.T, lake, source, date, unit string, calls []call) {
 	for _, c := range calls {
 		rows = append(rows, fmt.Sprintf(
 			"('acc1', '%s', '%s', '%s', '79990000001', '+7 999 000-00-01', '74950000002', '8 495 000 00 02', "+
-				"%s, %s, %s, %s, '%s', 'ANSWERED', 16, 'normal', false, '', 'run1', '2026-11-21T03:00:00Z')",
-			c.id, c.direction, c.startedAt, c.talk, c.talk, c.billed, c.cost, c.currency))
+				"%s, %s, %s, %s, '%s', 'ANSWERED', 16, 'normal', false, '', 'run1', '2026-11-21T03:00:00Z', %d)",
+			c.id, c.direction, c.startedAt, c.talk, c.talk, c.billed, c.cost, c.currency, len(rows)))
 	}
 	dir := filepath.Join(lake, "calls", "source="+source, "date="+date)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	q := fmt.Sprintf("COPY (SELECT %s FROM (VALUES %s) t(%s)) TO %s (FORMAT parquet)",
+	casts = append(casts, "row_number() OVER (PARTITION BY account, direction, call_id ORDER BY ordinal) > 1 AS duplicate")
+	q := fmt.Sprintf("COPY (SELECT %s FROM (VALUES %s) t(%s, ordinal) ORDER BY ordinal) TO %s (FORMAT parquet)",
 		strings.Join(casts, ", "), strings.Join(rows, ", "), strings.Join(cols, ", "),
 		quoteString(filepath.Join(dir, unit+".parquet")))
 	db, err := sql.Open("duckdb", "")

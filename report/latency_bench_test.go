@@ -80,7 +80,7 @@ func build10M(b *testing.B, lake string) {
 				CASE WHEN i %% 5 = 0 THEN 'not_answered' ELSE 'answered' END AS status,
 				CAST(16 + i %% 3 AS SMALLINT) AS disconnect_cause, 'normal clearing' AS disconnect_label,
 				i %% 3 = 0 AS has_recording, 'ref' || i AS recording_ref, 'bench' AS run_id,
-				TIMESTAMPTZ '2026-11-01 00:00:00+00' AS extracted_at
+				TIMESTAMPTZ '2026-11-01 00:00:00+00' AS extracted_at, i %% 100000 = 7 AS duplicate
 			FROM range(10000000) t(i)
 		) TO '%s' (FORMAT parquet, PARTITION_BY (source, date), COMPRESSION zstd)`, filepath.Join(lake, "calls")),
 		fmt.Sprintf(`COPY (

@@ -276,7 +276,7 @@ const callsViewColumns = "source VARCHAR, date DATE, account VARCHAR, call_id VA
 	"started_at TIMESTAMP WITH TIME ZONE, caller VARCHAR, caller_raw VARCHAR, callee VARCHAR, callee_raw VARCHAR, " +
 	"duration_s INTEGER, talk_s INTEGER, billed_s INTEGER, cost DECIMAL(18,4), currency VARCHAR, status VARCHAR, " +
 	"disconnect_cause SMALLINT, disconnect_label VARCHAR, has_recording BOOLEAN, recording_ref VARCHAR, " +
-	"run_id VARCHAR, extracted_at TIMESTAMP WITH TIME ZONE"
+	"run_id VARCHAR, extracted_at TIMESTAMP WITH TIME ZONE, duplicate BOOLEAN"
 
 // viewColumns returns the columns of a view as "name TYPE, …".
 func viewColumns(t *testing.T, e *Engine, view string) string {
