@@ -2,6 +2,7 @@ package load
 
 import (
 	"fmt"
+	"hash/maphash"
 	"maps"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -28,13 +29,16 @@ type Table[T any] struct {
 	// Comments describes columns (for DuckDB COMMENT ON COLUMN). Keys are
 	// Schema field names or the partition columns "source" and "date".
 	Comments map[string]string
-	// Key, when set, is a row's natural key. The writer remembers the keys
-	// each partition of the transaction received and, before Append, calls
-	// Repeat on a row whose key an earlier row of the same partition had:
-	// the table records the repetition (calls.duplicate) rather than drop
-	// the row, so nothing is lost and finding repeats costs the readers
-	// nothing. Repeat must be set with Key.
-	Key    func(row *T) string
+	// Key, when set, writes a row's natural key into h (the same bytes for
+	// the same key). The writer remembers the keys each partition of the
+	// transaction received and, before Append, calls Repeat on a row whose
+	// key an earlier row of the same partition had: the table records the
+	// repetition (calls.duplicate) rather than drop the row, so nothing is
+	// lost and finding repeats costs the readers nothing. Keys are kept as
+	// 128-bit hashes (two independently seeded maphash sums): no allocation
+	// per row, no reference to the row's memory, and a false repeat would
+	// take a 128-bit collision. Repeat must be set with Key.
+	Key    func(h *maphash.Hash, row *T)
 	Repeat func(row *T)
 }
 
@@ -101,9 +105,11 @@ type TableWriter[T any] struct {
 	state *tableState
 	err   error      // set when the writer could not be registered
 	last  *partition // partition of the previous Add, to skip the map lookup
-	// keys holds, per partition date, the Keys rows had (Table.Key only).
-	keys     map[string]map[string]struct{}
-	lastKeys map[string]struct{}
+	// keys holds, per partition date, the hashed Keys rows had (Table.Key
+	// only); h1 and h2 are the two hashes, with different seeds.
+	keys     map[string]map[[2]uint64]struct{}
+	lastKeys map[[2]uint64]struct{}
+	h1, h2   maphash.Hash
 }
 
 // Writer registers t in tx and returns its writer. Registration alone makes
@@ -162,16 +168,20 @@ func (w *TableWriter[T]) Add(date string, row *T) error {
 		w.last = p
 		if w.table.Key != nil {
 			if w.keys == nil {
-				w.keys = make(map[string]map[string]struct{})
+				w.keys = make(map[string]map[[2]uint64]struct{})
 			}
 			if w.keys[date] == nil {
-				w.keys[date] = make(map[string]struct{})
+				w.keys[date] = make(map[[2]uint64]struct{})
 			}
 			w.lastKeys = w.keys[date]
 		}
 	}
 	if w.table.Key != nil {
-		k := w.table.Key(row)
+		w.h1.Reset()
+		w.h2.Reset()
+		w.table.Key(&w.h1, row)
+		w.table.Key(&w.h2, row)
+		k := [2]uint64{w.h1.Sum64(), w.h2.Sum64()}
 		if _, seen := w.lastKeys[k]; seen {
 			w.table.Repeat(row)
 		} else {

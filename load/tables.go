@@ -2,6 +2,7 @@ package load
 
 import (
 	"database/sql"
+	"hash/maphash"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -158,8 +159,14 @@ var Calls = &Table[model.Call]{
 	// Every source's extraction units hold whole (account, direction) groups
 	// of a day, or keys unique across units (VotBox item ids, Mobilgroup
 	// broadcast-seq), so this finds every repeat in the lake.
-	Key:    func(c *model.Call) string { return c.Account + "\x00" + c.Direction + "\x00" + c.CallID },
-	Repeat: func(c *model.Call) { c.Duplicate = true },
+	Key: func(h *maphash.Hash, c *model.Call) {
+		h.WriteString(c.Account)
+		h.WriteByte(0)
+		h.WriteString(c.Direction)
+		h.WriteByte(0)
+		h.WriteString(c.CallID)
+	},
+	Repeat:     func(c *model.Call) { c.Duplicate = true },
 	Dictionary: []string{"account", "direction", "currency", "status", "disconnect_label", "run_id"},
 	Comments: withPartitionComments(map[string]string{
 		"account":          "Vendor account the call belongs to (e.g. the MTT customer name).",
