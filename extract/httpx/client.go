@@ -428,7 +428,8 @@ func (c *Client) start(ctx context.Context) (release func(), err error) {
 }
 
 // send builds the request and sends it. Transport errors are marked
-// Retryable, except certificate errors, which another try will not fix.
+// Retryable, except certificate errors, which another try will not fix, and
+// errors the Transport marked Permanent.
 func (c *Client) send(ctx context.Context, newReq NewRequestFunc) (*http.Response, error) {
 	req, err := newReq(ctx)
 	if err != nil {
@@ -444,6 +445,9 @@ func (c *Client) send(ctx context.Context, newReq NewRequestFunc) (*http.Respons
 	c.learn(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if p, ok := errors.AsType[*permanentError](err); ok {
+			return nil, p.err
+		}
 		err = stripUserinfo(err)
 		var cert *tls.CertificateVerificationError
 		if errors.As(err, &cert) {

@@ -620,6 +620,41 @@ func TestRequestBuildErrorIsPermanent(t *testing.T) {
 	}
 }
 
+// roundTripFunc is an http.RoundTripper.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A Transport error marked Permanent (credentials refused) is not retried
+// and comes back as itself, prefixed with source and operation, not inside
+// http.Client's *url.Error; an unmarked transport error is retried.
+func TestPermanentTransportError(t *testing.T) {
+	refused := errors.New("token refused: check the client secret")
+	for _, tc := range []struct {
+		name     string
+		err      error
+		attempts int
+	}{
+		{"permanent", Permanent(refused), 1},
+		{"plain", refused, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := 0
+			c, _ := newClient(Config{Name: "src", MaxAttempts: 3, Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+				calls++
+				return nil, tc.err
+			})})
+			_, err := c.Do(context.Background(), "op", get("http://example.invalid/x"), nil)
+			if !errors.Is(err, refused) || calls != tc.attempts {
+				t.Fatalf("err = %v after %d attempts, want %d", err, calls, tc.attempts)
+			}
+			if tc.attempts == 1 && err.Error() != "src: op: "+refused.Error() {
+				t.Errorf("err = %q, want the transport's error with the source and operation only", err)
+			}
+		})
+	}
+}
+
 // TestNoSecretsLeak sends credentials in URL userinfo, a query token and a
 // Basic-auth header to a server that echoes them back, fails, or hangs up,
 // and checks every error and log line.

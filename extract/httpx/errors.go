@@ -47,6 +47,24 @@ func Retryable(err error) error {
 	return &retryableError{err: err}
 }
 
+// permanentError marks a Transport error no retry can fix.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// Permanent marks an error a Config.Transport returns as one no retry can
+// fix — credentials the vendor refused — so the client stops at once rather
+// than retry it as it retries other transport errors. The client returns
+// err itself (not wrapped in the *url.Error of http.Client), prefixed with
+// the source and operation like every error. It returns nil for nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err: err}
+}
+
 // IsRetryable reports whether err, or any error it wraps, was marked with
 // Retryable.
 func IsRetryable(err error) bool {

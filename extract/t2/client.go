@@ -143,13 +143,7 @@ func (c *Client) get(ctx context.Context, op, path string, q url.Values) ([]byte
 		}
 		return nil
 	}
-	ctx, cancel := withAuthStop(ctx)
-	defer cancel(nil)
-	body, err := c.http.Do(ctx, op, newReq, check)
-	if stopped := authStopped(ctx); stopped != nil {
-		return nil, fmt.Errorf("t2: %s: %w", op, stopped)
-	}
-	return body, err
+	return c.http.Do(ctx, op, newReq, check)
 }
 
 // isoTime formats t as an ISO offset date-time in loc.

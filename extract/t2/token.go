@@ -368,24 +368,6 @@ func jwtExp(tok string) (time.Time, bool) {
 	return time.Unix(secs, 0), true
 }
 
-// causeKey carries the cancel function the transport uses to stop the
-// httpx retry loop on an ErrAuth (a transport error would be retried).
-type causeKey struct{}
-
-// withAuthStop returns a context the transport can cancel with an ErrAuth.
-func withAuthStop(ctx context.Context) (context.Context, context.CancelCauseFunc) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	return context.WithValue(ctx, causeKey{}, cancel), cancel
-}
-
-// authStopped returns the ErrAuth the transport stopped ctx with, or nil.
-func authStopped(ctx context.Context) error {
-	if err := context.Cause(ctx); errors.Is(err, ErrAuth) {
-		return err
-	}
-	return nil
-}
-
 // transport sets the Authorization header from the store and refreshes on
 // 403 "The token is expired", then retries the request once with the new
 // token. Other 403s pass through for the client's check to report.
@@ -396,11 +378,10 @@ type transport struct {
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
+	// Refused credentials stop the httpx retry loop at once.
 	stop := func(err error) (*http.Response, error) {
 		if errors.Is(err, ErrAuth) {
-			if cancel, ok := ctx.Value(causeKey{}).(context.CancelCauseFunc); ok {
-				cancel(err)
-			}
+			return nil, httpx.Permanent(err)
 		}
 		return nil, err
 	}

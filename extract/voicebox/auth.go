@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/secret"
 )
 
@@ -208,24 +209,6 @@ func transient(err error) bool {
 	return code == http.StatusTooManyRequests || code >= 500 || code == http.StatusRequestTimeout
 }
 
-// causeKey carries the cancel function the transport uses to stop the
-// httpx retry loop with an ErrAuth (a transport error would be retried).
-type causeKey struct{}
-
-// withAuthStop returns a context the transport can cancel with an ErrAuth.
-func withAuthStop(ctx context.Context) (context.Context, context.CancelCauseFunc) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	return context.WithValue(ctx, causeKey{}, cancel), cancel
-}
-
-// authStopped returns the ErrAuth the transport stopped ctx with, or nil.
-func authStopped(ctx context.Context) error {
-	if err := context.Cause(ctx); errors.Is(err, ErrAuth) {
-		return err
-	}
-	return nil
-}
-
 // transport adds `Authorization: Bearer <token>`. On a 401 it drops the
 // token, gets a new one and sends the request once more; a second 401
 // reaches the client's check, which reports it as an *AuthError.
@@ -235,12 +218,10 @@ type transport struct {
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
+	// Refused credentials stop the httpx retry loop at once.
 	stop := func(err error) (*http.Response, error) {
 		if errors.Is(err, ErrAuth) {
-			if cancel, ok := ctx.Value(causeKey{}).(context.CancelCauseFunc); ok {
-				cancel(err)
-			}
+			return nil, httpx.Permanent(err)
 		}
 		return nil, err
 	}

@@ -234,12 +234,7 @@ func (c *Client) get(ctx context.Context, op, path, rng string) (answer, error) 
 		}
 		return nil
 	}
-	ctx, cancel := withAuthStop(ctx)
-	defer cancel(nil)
 	body, err := c.http.Do(ctx, op, newReq, check)
-	if stopped := authStopped(ctx); stopped != nil {
-		return answer{}, fmt.Errorf("voicebox: %s: %w", op, stopped)
-	}
 	if err != nil {
 		return answer{}, err
 	}
