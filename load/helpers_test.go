@@ -1,9 +1,7 @@
 package load_test
 
 import (
-	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,35 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/duckdb/duckdb-go/v2"
-
 	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/load/loadtest"
 	"github.com/calletl/calletl/model"
 )
 
-// openDuckDB returns an in-memory DuckDB that never tries the network and
-// prints times in UTC.
-func openDuckDB(t testing.TB) *sql.DB {
-	t.Helper()
-	conn, err := duckdb.NewConnector("", func(ex driver.ExecerContext) error {
-		for _, q := range []string{
-			"SET autoinstall_known_extensions=false",
-			"SET autoload_known_extensions=false",
-			"SET TimeZone='UTC'",
-		} {
-			if _, err := ex.ExecContext(context.Background(), q, nil); err != nil {
-				return fmt.Errorf("%s: %w", q, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := sql.OpenDB(conn)
-	t.Cleanup(func() { db.Close() })
-	return db
-}
+func openDuckDB(t testing.TB) *sql.DB { return loadtest.OpenDuckDB(t) }
 
 // scan is the plain-DuckDB read of a table, as the brief fixes it. Extra
 // named parameters (e.g. "filename=true") are appended.

@@ -3,7 +3,6 @@ package mobilgroup
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,19 +11,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-	"github.com/duckdb/duckdb-go/v2"
-
 	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/load/loadtest"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/secret"
 )
@@ -107,73 +101,14 @@ func extract(t testing.TB, s *Source, lake *load.Lake, key string) (model.Counts
 
 func extractRun(t testing.TB, s *Source, lake *load.Lake, key string, run model.Run) (model.Counts, bool, error) {
 	t.Helper()
-	tx, err := lake.Begin(Name, Kind+"-"+key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Abort()
-	c, final, err := s.ExtractItem(context.Background(), key, tx, run)
-	if err != nil {
-		return c, final, err
-	}
-	if _, err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	return c, final, nil
+	return loadtest.ExtractItem(t, s, lake, key, run)
 }
 
-func openLake(t testing.TB) *load.Lake {
-	t.Helper()
-	lake, err := load.Open(t.TempDir(), load.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return lake
-}
+func openLake(t testing.TB) *load.Lake { return loadtest.OpenLake(t) }
 
-// readRows reads every file of table under the lake root into rows of
-// column → value (as GetOneForMarshal gives it), adding "date" from the path.
+// readRows reads table's rows of this source back from the lake's files.
 func readRows(t testing.TB, lake *load.Lake, table string) []map[string]any {
-	t.Helper()
-	paths, _ := filepath.Glob(filepath.Join(lake.Root(), table, "source="+Name, "date=*", "*.parquet"))
-	sort.Strings(paths)
-	var rows []map[string]any
-	for _, p := range paths {
-		date := filepath.Base(filepath.Dir(p))[len("date="):]
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pf, err := file.NewParquetReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tbl, err := fr.ReadTable(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		start := len(rows)
-		for i := 0; i < int(tbl.NumRows()); i++ {
-			rows = append(rows, map[string]any{"date": date})
-		}
-		for c := 0; c < int(tbl.NumCols()); c++ {
-			col := tbl.Column(c)
-			i := start
-			for _, chunk := range col.Data().Chunks() {
-				for j := 0; j < chunk.Len(); j++ {
-					rows[i][col.Name()] = chunk.GetOneForMarshal(j)
-					i++
-				}
-			}
-		}
-		tbl.Release()
-		pf.Close()
-	}
-	return rows
+	return loadtest.ReadRows(t, lake, table, Name)
 }
 
 // decimal formats a DECIMAL(18,4) value read back from Parquet with four
@@ -190,29 +125,7 @@ func decimal(v any) string {
 	return whole + "." + frac
 }
 
-// openDuckDB returns an in-memory DuckDB that never tries the network and
-// prints times in UTC.
-func openDuckDB(t testing.TB) *sql.DB {
-	t.Helper()
-	conn, err := duckdb.NewConnector("", func(ex driver.ExecerContext) error {
-		for _, q := range []string{
-			"SET autoinstall_known_extensions=false",
-			"SET autoload_known_extensions=false",
-			"SET TimeZone='UTC'",
-		} {
-			if _, err := ex.ExecContext(context.Background(), q, nil); err != nil {
-				return fmt.Errorf("%s: %w", q, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := sql.OpenDB(conn)
-	t.Cleanup(func() { db.Close() })
-	return db
-}
+func openDuckDB(t testing.TB) *sql.DB { return loadtest.OpenDuckDB(t) }
 
 // scan is the DuckDB read of a lake table of this source.
 func scan(lake *load.Lake, table string) string {

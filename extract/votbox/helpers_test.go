@@ -8,19 +8,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-
 	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/load/loadtest"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/secret"
 )
@@ -106,76 +101,17 @@ func testClient(t testing.TB, base string, mod func(*Config), log *slog.Logger) 
 
 var testRun = model.Run{ID: "run-1", Mode: "run", StartedAt: time.Date(2025, 1, 20, 3, 0, 0, 0, time.UTC), Location: Moscow}
 
-// extract runs ExtractItem for key into a fresh lake and commits.
+// extract runs ExtractItem for key into lake and commits.
 func extract(t testing.TB, s *Source, lake *load.Lake, key string) (model.Counts, bool, error) {
 	t.Helper()
-	tx, err := lake.Begin(Name, Kind+"-"+key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Abort()
-	c, final, err := s.ExtractItem(context.Background(), key, tx, testRun)
-	if err != nil {
-		return c, final, err
-	}
-	if _, err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	return c, final, nil
+	return loadtest.ExtractItem(t, s, lake, key, testRun)
 }
 
-func openLake(t testing.TB) *load.Lake {
-	t.Helper()
-	lake, err := load.Open(t.TempDir(), load.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return lake
-}
+func openLake(t testing.TB) *load.Lake { return loadtest.OpenLake(t) }
 
-// readRows reads every file of table under the lake root into rows of
-// column → value (as GetOneForMarshal gives it), adding "date" from the path.
+// readRows reads table's rows of this source back from the lake's files.
 func readRows(t testing.TB, lake *load.Lake, table string) []map[string]any {
-	t.Helper()
-	paths, _ := filepath.Glob(filepath.Join(lake.Root(), table, "source="+Name, "date=*", "*.parquet"))
-	sort.Strings(paths)
-	var rows []map[string]any
-	for _, p := range paths {
-		date := filepath.Base(filepath.Dir(p))[len("date="):]
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pf, err := file.NewParquetReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tbl, err := fr.ReadTable(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		start := len(rows)
-		for i := 0; i < int(tbl.NumRows()); i++ {
-			rows = append(rows, map[string]any{"date": date})
-		}
-		for c := 0; c < int(tbl.NumCols()); c++ {
-			col := tbl.Column(c)
-			i := start
-			for _, chunk := range col.Data().Chunks() {
-				for j := 0; j < chunk.Len(); j++ {
-					rows[i][col.Name()] = chunk.GetOneForMarshal(j)
-					i++
-				}
-			}
-		}
-		tbl.Release()
-		pf.Close()
-	}
-	return rows
+	return loadtest.ReadRows(t, lake, table, Name)
 }
 
 // xmlDoc wraps records in a declaration and <response>.
