@@ -806,3 +806,38 @@ func TestRetryableMark(t *testing.T) {
 		t.Error("Retryable changed the error")
 	}
 }
+
+// vendorErr is a vendor's error answer, for CheckAnswer.
+type vendorErr struct{ code string }
+
+func (e *vendorErr) Error() string { return "vendor error " + e.code }
+
+func TestCheckAnswer(t *testing.T) {
+	api := fmt.Errorf("decode: %w", &vendorErr{"Error_ID_Not_Found"})
+	garbled := errors.New("not JSON")
+	for _, tc := range []struct {
+		name      string
+		status    int
+		decodeErr error
+		wantNil   bool
+		retryable bool
+		wantAPI   bool
+	}{
+		{"ok", 200, nil, true, false, false},
+		{"vendor error on 200 is permanent", 200, api, false, false, true},
+		{"vendor error on 503 is retried", 503, api, false, true, true},
+		{"404 is a permanent status error", 404, garbled, false, false, false},
+		{"429 is retried", 429, nil, false, true, false},
+		{"200 that does not decode is retried", 200, garbled, false, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckAnswer[*vendorErr](&http.Response{StatusCode: tc.status}, []byte("body"), tc.decodeErr)
+			if (err == nil) != tc.wantNil || IsRetryable(err) != tc.retryable {
+				t.Fatalf("err = %v (retryable %v)", err, IsRetryable(err))
+			}
+			if _, ok := errors.AsType[*vendorErr](err); ok != tc.wantAPI {
+				t.Errorf("err = %v: vendor error visible = %v, want %v", err, ok, tc.wantAPI)
+			}
+		})
+	}
+}

@@ -102,3 +102,31 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// CheckAnswer classifies the answer of a vendor that reports errors in the
+// body, once the body was decoded with decodeErr (nil when it decoded):
+//   - a vendor error answer (decodeErr wraps an E) is returned as it is,
+//     permanent, unless the HTTP status is 429 or 5xx: then it is retried;
+//   - any other status outside 2xx is a *StatusError, retried when 429 or 5xx;
+//   - a 2xx body that did not decode (truncated, a proxy's HTML page) is
+//     retried.
+func CheckAnswer[E error](resp *http.Response, body []byte, decodeErr error) error {
+	code := resp.StatusCode
+	transient := code == http.StatusTooManyRequests || code >= 500
+	apiErr, isAPI := errors.AsType[E](decodeErr)
+	switch {
+	case isAPI && transient:
+		return Retryable(fmt.Errorf("HTTP %d: %w", code, apiErr))
+	case isAPI:
+		return apiErr
+	case code < 200 || code > 299:
+		se := &StatusError{StatusCode: code, Body: errorBody(body)}
+		if transient {
+			return Retryable(se)
+		}
+		return se
+	case decodeErr != nil:
+		return Retryable(decodeErr)
+	}
+	return nil
+}

@@ -156,25 +156,7 @@ func (c *Client) call(ctx context.Context, op string, body any, decode func([]by
 		return req, nil
 	}
 	check := func(resp *http.Response, b []byte) error {
-		code := resp.StatusCode
-		transient := code == http.StatusTooManyRequests || code >= 500
-		err := decode(b)
-		var apiErr *APIError
-		switch {
-		case errors.As(err, &apiErr) && transient:
-			return httpx.Retryable(fmt.Errorf("HTTP %d: %w", code, apiErr))
-		case errors.As(err, &apiErr):
-			return apiErr
-		case code < 200 || code > 299:
-			se := &httpx.StatusError{StatusCode: code, Body: string(b[:min(len(b), 4096)])}
-			if transient {
-				return httpx.Retryable(se)
-			}
-			return se
-		case err != nil:
-			return httpx.Retryable(err)
-		}
-		return nil
+		return httpx.CheckAnswer[*APIError](resp, b, decode(b))
 	}
 	_, err = c.http.Do(ctx, op, newReq, check)
 	return err

@@ -131,23 +131,9 @@ func (c *Client) call(ctx context.Context, op, script string, form url.Values) (
 	}
 	var answer *Answer
 	check := func(resp *http.Response, body []byte) error {
-		code := resp.StatusCode
-		transient := code == http.StatusTooManyRequests || code >= 500
 		a, err := Decode(body, contentCharset(resp.Header.Get("Content-Type")))
-		var apiErr *APIError
-		switch {
-		case errors.As(err, &apiErr) && transient:
-			return httpx.Retryable(fmt.Errorf("HTTP %d: %w", code, apiErr))
-		case errors.As(err, &apiErr):
-			return apiErr
-		case code < 200 || code > 299:
-			se := &httpx.StatusError{StatusCode: code, Body: string(body[:min(len(body), 4096)])}
-			if transient {
-				return httpx.Retryable(se)
-			}
-			return se
-		case err != nil:
-			return httpx.Retryable(err)
+		if err := httpx.CheckAnswer[*APIError](resp, body, err); err != nil {
+			return err
 		}
 		answer = a
 		return nil
