@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -409,5 +410,30 @@ func TestMTTRecordsLargePartBoundedMemory(t *testing.T) {
 	t.Logf("heap peak %d KiB above baseline", (int64(peak)-int64(baseline))>>10)
 	if peak > baseline+8<<20 {
 		t.Errorf("heap peaked at %d MiB above baseline", (peak-baseline)>>20)
+	}
+}
+
+// A part reads the same bytes whatever the reader's buffer sizes: the
+// word-at-a-time fast path and the byte path agree.
+func TestMTTRecPartBufferSizes(t *testing.T) {
+	r := NewMTTRecords(MTTRecordsConfig{Seed: 5, PartSize: 10_000})
+	for _, ext := range []string{"wav", "mp3"} {
+		whole, err := io.ReadAll(r.part("c1", 0, ext))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := r.part("c1", 0, ext)
+		var pieces []byte
+		for i := 0; ; i++ {
+			buf := make([]byte, 1+i%13) // odd sizes: every alignment
+			n, err := p.Read(buf)
+			pieces = append(pieces, buf[:n]...)
+			if err == io.EOF {
+				break
+			}
+		}
+		if !bytes.Equal(whole, pieces) || len(whole) != 10_000 {
+			t.Errorf("%s: %d bytes in one read, %d in small reads, equal %v", ext, len(whole), len(pieces), bytes.Equal(whole, pieces))
+		}
 	}
 }
