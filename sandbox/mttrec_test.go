@@ -1,12 +1,12 @@
 package sandbox
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
