@@ -117,6 +117,37 @@
 // process die before that, the objects already stored are found by listing
 // the call's key prefix on the next run and recorded without re-downloading.
 //
+// # Recording days
+//
+// Reports read recording state per day, and grouping millions of manifest
+// rows by call at query time is slow, so [Run] keeps the `recording_days`
+// table ([Days]): one row per (source, date) of the manifest with the
+// calls attempted, stored, missing and failed (by their latest attempt,
+// the transcript row ignored), the bytes stored and the calls transcribed.
+// Each source's rows are one lake unit, "days", with one file per date,
+// replaced whole when that date is recomputed from its manifest files
+// (never from other dates: a call's latest attempt is taken within its
+// (source, date) partition).
+//
+// At the end of every run that could read its work list, also one that had
+// nothing to fetch and one whose store failed (not one whose context
+// ended), Run recomputes a
+// (source, date) when the run committed manifest rows there, when
+// recording_days has no file there (the first run after an upgrade fills
+// the whole history once), when the manifest has no file left there (the
+// row is removed), or when the newest modification time of the manifest
+// partition (its directory, which every commit's rename touches, and its
+// files) is not before that of the recording_days file. That last rule is
+// what repairs a crash or failure between a manifest commit and the
+// recording_days commit, in this run or any earlier one: the stale date's
+// manifest stays newer than its row until a run recomputes it. Equal
+// times (coarse file system clocks) count as stale, so the rule errs
+// towards one more recomputation, never towards a stale row. It relies on
+// the lake having one writer at a time (the ETL's lock) and on the manifest
+// and recording_days sharing one file system clock. Finding the stale
+// dates lists partition directories only; the Parquet read, the grouping
+// and the writes are proportional to the dates recomputed.
+//
 // # Keys
 //
 //	recordings/source=<s>/date=<YYYY-MM-DD>/<call_id>/part-<n>.<ext>

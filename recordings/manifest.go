@@ -88,9 +88,70 @@ var Manifest = &load.Table[Entry]{
 	},
 }
 
+// Day is one row of the `recording_days` table: the recording state of
+// one (source, date) of the manifest, aggregated over its calls' latest
+// attempts. Source and Date (the calls' date partition) are the Hive
+// partition.
+type Day struct {
+	Source, Date string
+
+	CallsAttempted int64 // calls with at least one attempt
+	Stored         int64 // calls whose latest attempt is ok
+	Missing        int64 // calls whose latest attempt is missing
+	Failed         int64 // calls whose latest attempt is failed
+	StoredBytes    int64 // bytes of the ok parts (not the transcript) of the latest attempts
+	Transcribed    int64 // calls whose latest attempt has its transcript ok
+	RunID          string
+	UpdatedAt      time.Time
+}
+
+// Days is the `recording_days` lake table, maintained by [Run] from the
+// manifest so that reports (recording_coverage) read one row per day
+// instead of grouping the manifest by call. See the package documentation
+// (Recording days).
+var Days = &load.Table[Day]{
+	Name: "recording_days",
+	Doc: "Recording state per source and day, computed from the recordings manifest by every recordings run: " +
+		"one row per (source, date) of the manifest, counting each call by its latest attempt.",
+	Schema: arrow.NewSchema([]arrow.Field{
+		{Name: "calls_attempted", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "stored", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "missing", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "failed", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "stored_bytes", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "transcribed", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "run_id", Type: arrow.BinaryTypes.String},
+		{Name: "updated_at", Type: load.TimestampType(), Nullable: true},
+	}, nil),
+	Append: func(b *array.RecordBuilder, d *Day) {
+		f := b.Fields()
+		f[0].(*array.Int64Builder).Append(d.CallsAttempted)
+		f[1].(*array.Int64Builder).Append(d.Stored)
+		f[2].(*array.Int64Builder).Append(d.Missing)
+		f[3].(*array.Int64Builder).Append(d.Failed)
+		f[4].(*array.Int64Builder).Append(d.StoredBytes)
+		f[5].(*array.Int64Builder).Append(d.Transcribed)
+		f[6].(*array.StringBuilder).Append(d.RunID)
+		load.AppendTimestamp(f[7], d.UpdatedAt)
+	},
+	Dictionary: []string{"run_id"},
+	Comments: map[string]string{
+		"source":          "Hive partition: the source system of the calls (mtt, t2, votbox).",
+		"date":            "Hive partition: the calls' date partition in the calls table (as in the recordings manifest).",
+		"calls_attempted": "Calls of this source and date with at least one attempt in the recordings manifest.",
+		"stored":          "Calls whose latest attempt is ok: every part stored (the transcript row, part -1, is ignored).",
+		"missing":         "Calls whose latest attempt has a missing part and no failed one: the vendor has no recording.",
+		"failed":          "Calls whose latest attempt has a failed part (still retried, or given up after max attempts).",
+		"stored_bytes":    "Bytes of the ok parts of the calls' latest attempts (transcripts excluded).",
+		"transcribed":     "Calls whose latest attempt has the transcript (part -1) ok; 0 for sources without transcripts.",
+		"run_id":          "Recordings run that computed the row.",
+		"updated_at":      "When the row was computed (UTC instant).",
+	},
+}
+
 // Tables returns the lake tables this package writes.
 func Tables() []load.TableInfo {
-	return []load.TableInfo{Manifest.Info(), TranscriptWords.Info()}
+	return []load.TableInfo{Manifest.Info(), Days.Info(), TranscriptWords.Info()}
 }
 
 // Word is one row of the `transcript_words` table: a word of a T2 speech

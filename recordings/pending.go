@@ -52,6 +52,23 @@ func parquetGlob(lakeDir, table string) (string, error) {
 	return glob, nil
 }
 
+// openDuck opens an in-memory DuckDB of one connection, in UTC, that
+// loads no extension. The caller closes it.
+func openDuck(ctx context.Context) (*sql.DB, error) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	for _, s := range []string{"SET autoinstall_known_extensions = false", "SET autoload_known_extensions = false", "SET TimeZone = 'UTC'"} {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
 // sqlString quotes s as a SQL string literal (paths cannot be bound).
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
@@ -75,17 +92,11 @@ func pending(ctx context.Context, lakeDir string, sources, transcripts []string,
 	if err != nil {
 		return nil, err
 	}
-	db, err := sql.Open("duckdb", "")
+	db, err := openDuck(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	db.SetMaxOpenConns(1)
-	for _, s := range []string{"SET autoinstall_known_extensions = false", "SET autoload_known_extensions = false", "SET TimeZone = 'UTC'"} {
-		if _, err := db.ExecContext(ctx, s); err != nil {
-			return nil, err
-		}
-	}
 
 	in := func(list []string) string {
 		if len(list) == 0 {

@@ -106,9 +106,11 @@ func (e *storeError) Unwrap() error { return e.err }
 
 // Run fetches every pending recording of the fetchers' sources (the whole
 // backlog, see the package documentation) and records the outcome in the
-// manifest. A call that fails at the vendor is counted in Summary.Failed
-// and logged, not returned: Run returns an error only when it could not
-// read the work list or write the manifest, when the blob store failed
+// manifest; then, even when there was nothing to fetch, it recomputes the
+// recording_days rows the manifest outdated (see Recording days). A call
+// that fails at the vendor is counted in Summary.Failed and logged, not
+// returned: Run returns an error only when it could not read the work list
+// or write the manifest or recording_days, when the blob store failed
 // (wrapping ErrStore), or when ctx ended. In the last two cases the calls in
 // flight leave no row and are pending again next time, their attempts
 // unchanged; completed ones are committed.
@@ -189,6 +191,7 @@ func Run(ctx context.Context, cfg Config, run model.Run, fetchers ...Fetcher) (S
 	}
 	gerr := g.Wait()
 	ferr := r.flush()
+	derr := r.refreshDays(ctx)
 	r.mu.Lock()
 	sum := r.sum
 	r.mu.Unlock()
@@ -202,7 +205,32 @@ func Run(ctx context.Context, cfg Config, run model.Run, fetchers ...Fetcher) (S
 		cfg.Logger.Error("recordings: blob store failed, stopped fetching", "store", storeName(cfg.Store),
 			"error", r.storeErr, "calls_started", started)
 	}
-	return sum, errors.Join(gerr, ferr, serr, ctx.Err())
+	return sum, errors.Join(gerr, ferr, derr, serr, ctx.Err())
+}
+
+// refreshDays brings recording_days up to date with the manifest (see the
+// package documentation, Recording days), after the run's last manifest
+// commit. It is skipped when ctx is done: the next run does it.
+func (r *runner) refreshDays(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	r.mu.Lock()
+	touched := make(map[[2]string]bool)
+	for _, rows := range r.rows {
+		for i := range rows {
+			touched[[2]string{rows[i].Source, rows[i].Date}] = true
+		}
+	}
+	r.mu.Unlock()
+	start := time.Now()
+	n, err := refreshDays(ctx, r.cfg.Lake, r.run.ID, r.cfg.Now().UTC(), touched)
+	if err != nil {
+		r.cfg.Logger.Error("recordings: recording_days not updated; the next run recomputes it", "error", err)
+		return err
+	}
+	r.cfg.Logger.Info("recordings: recording_days updated", "dates", n, "took", time.Since(start))
+	return nil
 }
 
 // storeName names a store for messages: its String method, else its type.

@@ -251,6 +251,7 @@ func TestT2Transcripts(t *testing.T) {
 	}
 
 	// recording_coverage counts the stored transcripts.
+	checkDays(t, lake.Root())
 	row := coverageRow(t, lake.Root())
 	if row["stored"] != strconv.Itoa(n) || row["missing"] != "1" || row["failed"] != "0" || row["transcribed"] != strconv.Itoa(n-without) {
 		t.Errorf("coverage %v; want stored %d, missing 1, transcribed %d", row, n, n-without)
@@ -446,6 +447,9 @@ func TestT2TranscriptBackfill(t *testing.T) {
 	sum, err = recordings.Run(context.Background(), cfg, testRun("r3", clk.Now()), f)
 	if err != nil || sum != (recordings.Summary{}) || len(h.stt)+len(h.audio) != 0 {
 		t.Errorf("r3: %+v, %v, requests stt %v audio %v; want nothing", sum, err, h.stt, h.audio)
+	}
+	if d := checkDays(t, lake.Root())[[2]string{"t2", day}]; d.Transcribed != int64(n-1-without) {
+		t.Errorf("recording_days %+v; want transcribed %d", d, n-1-without)
 	}
 	row := coverageRow(t, lake.Root())
 	if row["stored"] != strconv.Itoa(n-1) || row["missing"] != "1" || row["transcribed"] != strconv.Itoa(n-1-without) {
