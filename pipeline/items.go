@@ -45,8 +45,9 @@ var ErrItemGone = errors.New("the vendor does not know this item: it is not poll
 // itemState is what the pipeline remembers of one item.
 type itemState struct {
 	Final     bool      `json:"final"`
-	Gone      string    `json:"gone,omitempty"` // the error that made the item final without data
-	Dates     []string  `json:"dates"`          // partitions the last extraction wrote
+	Gone      string    `json:"gone,omitempty"` // why the item was given up (not by the vendor saying it is final)
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	Dates     []string  `json:"dates"` // partitions the last extraction wrote
 	RunID     string    `json:"run_id"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -114,8 +115,20 @@ func (p *Pipeline) runItems(ctx context.Context, src ItemSource, run model.Run, 
 		return
 	}
 	var todo []string
+	now := p.cfg.Now().UTC()
 	for _, k := range keys {
-		if st, ok := book.get(k); ok && st.Final {
+		st, ok := book.get(k)
+		if ok && !st.Final && p.cfg.ItemMaxAge > 0 && !st.FirstSeen.IsZero() && now.Sub(st.FirstSeen) > p.cfg.ItemMaxAge {
+			st.Final = true
+			st.Gone = fmt.Sprintf("still not final %s after it was first seen (%s): given up; its rows stay as last extracted (raise item_max_age_days to poll longer)",
+				p.cfg.ItemMaxAge, st.FirstSeen.Format(time.RFC3339))
+			p.cfg.Logger.Warn("giving up an item that never became final", "source", src.Name(), src.Kind(), k, "err", st.Gone)
+			if err := book.set(k, st); err != nil {
+				p.cfg.Logger.Error("could not save a given-up item's state; it is polled again next run", "source", src.Name(), src.Kind(), k, "err", err)
+			}
+			continue
+		}
+		if ok && st.Final {
 			if st.Gone != "" {
 				p.cfg.Logger.Warn("skipping an item the vendor did not know on an earlier run; remove it from the config or ids file",
 					"source", src.Name(), src.Kind(), k, "run_id", st.RunID, "err", st.Gone)
@@ -164,6 +177,7 @@ func (p *Pipeline) item(ctx context.Context, src ItemSource, book *itemBook, key
 		// its last good extraction wrote.
 		prev, _ := book.get(key)
 		prev.Final = false
+		prev.FirstSeen = firstSeen(prev, p.cfg.Now())
 		if serr := book.set(key, prev); serr != nil {
 			rs.Error += "; and its state could not be saved: " + serr.Error()
 		}
@@ -197,9 +211,18 @@ func (p *Pipeline) extractItem(ctx context.Context, src ItemSource, book *itemBo
 	if err != nil {
 		return c, false, fmt.Errorf("%s: commit: %w", sk, err)
 	}
-	st := itemState{Final: final, Dates: stats.Dates, RunID: run.ID, UpdatedAt: p.cfg.Now().UTC()}
+	st := itemState{Final: final, Dates: stats.Dates, RunID: run.ID, UpdatedAt: p.cfg.Now().UTC(), FirstSeen: firstSeen(prev, p.cfg.Now())}
 	if err := book.set(sk.Account, st); err != nil {
 		return c, false, fmt.Errorf("%s: committed, but its state could not be saved (it is re-extracted next run): %w", sk, err)
 	}
 	return c, final, nil
+}
+
+// firstSeen is when the pipeline first saw the item: st's, or now for a
+// new item (and for items remembered before first_seen was kept).
+func firstSeen(st itemState, now time.Time) time.Time {
+	if !st.FirstSeen.IsZero() {
+		return st.FirstSeen
+	}
+	return now.UTC()
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/state"
 )
 
 // fakeTasks has tasks that become final after a number of polls; a task's
@@ -128,5 +129,38 @@ func TestItemGoneIsNotPolledAgain(t *testing.T) {
 	}
 	if src.polls["9"] != 1 || src.polls["8"] != 3 {
 		t.Errorf("polls %v: the gone task 9 must be asked once, task 8 every run", src.polls)
+	}
+}
+
+// An item that never becomes final is polled until ItemMaxAge after the
+// pipeline first saw it, then given up: its rows stay, later runs skip it,
+// and no run fails for it.
+func TestItemGivenUpAfterMaxAge(t *testing.T) {
+	dir := t.TempDir()
+	lake, err := load.Open(filepath.Join(dir, "lake"), load.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := state.Open(filepath.Join(dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC)
+	p := New(Config{Lake: lake, State: st, Location: time.UTC, ItemMaxAge: 48 * time.Hour, Now: func() time.Time { return now }})
+	src := &fakeTasks{active: []string{"5"}, finalAt: map[string]int{"5": 100}, polls: map[string]int{}}
+	for day := range 5 {
+		sum, err := p.Run(context.Background(), nil, src)
+		if err != nil || sum.Err() != nil {
+			t.Fatalf("day %d: %v %v", day, err, sum.Err())
+		}
+		now = now.Add(24 * time.Hour)
+	}
+	// Polled on days 0, 1 and 2 (48 h after first seen is not more than
+	// 48 h), given up on day 3.
+	if src.polls["5"] != 3 {
+		t.Errorf("polled %d times, want 3", src.polls["5"])
+	}
+	if files := unitFiles(t, dir, "task-5"); len(files) != 1 {
+		t.Errorf("the given-up item's rows: %v, want its last extraction kept", files)
 	}
 }

@@ -62,9 +62,14 @@ type Config struct {
 	Location     *time.Location // business time zone: window days and date partitions
 	LookbackDays int            // days before today re-extracted on every run
 	StartDay     string         // first day of a stream with no cursor; "" = today − LookbackDays
-	Now          func() time.Time
-	Logger       *slog.Logger
-	Progress     Progress
+	// ItemMaxAge bounds how long an item (a VotBox task, a Mobilgroup
+	// broadcast) is polled: one still not final this long after the
+	// pipeline first saw it is given up — kept in the lake as last
+	// extracted, remembered as final, skipped with a warning. 0 = forever.
+	ItemMaxAge time.Duration
+	Now        func() time.Time
+	Logger     *slog.Logger
+	Progress   Progress
 }
 
 // Pipeline runs sources into the lake.

@@ -27,6 +27,7 @@ type Config struct {
 	State        string            `yaml:"state"`
 	Timezone     string            `yaml:"timezone"`
 	LookbackDays *int              `yaml:"lookback_days"`
+	ItemMaxAge   *int              `yaml:"item_max_age_days"`
 	StartDate    string            `yaml:"start_date"`
 	MemoryLimit  string            `yaml:"memory_limit"`
 	Recordings   *RecordingsConfig `yaml:"recordings"`
@@ -310,6 +311,8 @@ func (e *FieldError) Error() string {
 const (
 	defaultTimezone = "Europe/Moscow"
 	defaultLookback = 2
+	// defaultItemMaxAgeDays bounds how long an item is polled (item_max_age_days).
+	defaultItemMaxAgeDays = 30
 	// defaultMemoryLimit is the Go runtime's soft memory limit: with it the
 	// nightly run's peak RSS stays flat under 256 MB whatever the row
 	// count (BENCHMARKS.md).
@@ -362,6 +365,12 @@ func (c *Config) validate(file string) error {
 		bad("timezone", "unknown time zone %q (use an IANA name such as Europe/Moscow)", c.Timezone)
 	}
 	c.location = loc
+	if c.ItemMaxAge == nil {
+		n := defaultItemMaxAgeDays
+		c.ItemMaxAge = &n
+	} else if *c.ItemMaxAge < 0 || *c.ItemMaxAge > 3660 {
+		bad("item_max_age_days", "%d: must be 0 (poll forever) to 3660", *c.ItemMaxAge)
+	}
 	if c.LookbackDays == nil {
 		n := defaultLookback
 		c.LookbackDays = &n

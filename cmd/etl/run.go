@@ -69,6 +69,7 @@ func (a *app) pipeline(e *env, p pipeline.Progress) *pipeline.Pipeline {
 	return pipeline.New(pipeline.Config{
 		Lake: e.lake, State: e.state, Location: e.cfg.location,
 		LookbackDays: *e.cfg.LookbackDays, StartDay: e.cfg.StartDate,
+		ItemMaxAge: time.Duration(*e.cfg.ItemMaxAge) * 24 * time.Hour,
 		Logger: a.log, Progress: p,
 	})
 }
