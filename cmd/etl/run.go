@@ -70,7 +70,7 @@ func (a *app) pipeline(e *env, p pipeline.Progress) *pipeline.Pipeline {
 		Lake: e.lake, State: e.state, Location: e.cfg.location,
 		LookbackDays: *e.cfg.LookbackDays, StartDay: e.cfg.StartDate,
 		ItemMaxAge: time.Duration(*e.cfg.ItemMaxAge) * 24 * time.Hour,
-		Logger: a.log, Progress: p,
+		Logger:     a.log, Progress: p,
 	})
 }
 
