@@ -193,6 +193,10 @@ func (r *MTTRecords) digest(id string, part int, format string) (int64, string) 
 // mttRecPathID is the path form of an id: spaces replaced by "_".
 func mttRecPathID(id string) string { return strings.ReplaceAll(id, " ", "_") }
 
+// Missing reports whether call id has no recording (the urls endpoint
+// answers "not found" for it): ground truth for coverage tests.
+func (r *MTTRecords) Missing(id string) bool { return r.missing(id) }
+
 func (r *MTTRecords) missing(id string) bool {
 	if r.cfg.MissingEvery <= 0 {
 		return false
