@@ -3,7 +3,6 @@ package recordings_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/queries"
 	"github.com/calletl/calletl/recordings"
-	"github.com/calletl/calletl/recordings/blob"
 	"github.com/calletl/calletl/report"
 )
 
@@ -49,10 +47,7 @@ func TestRecordingCoverageQuery(t *testing.T) {
 	env := newMTTEnv(t, 4<<10, 4)
 	ids := mttIDs(8)
 	lake := lakeWithCalls(t, "mtt", ids...)
-	st, err := blob.NewLocal(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := localStore(t)
 	sum, err := recordings.Run(context.Background(), recordings.Config{Store: st, Lake: lake}, testRun("r1", time.Now()), env.fetcher)
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/recordings"
-	"github.com/calletl/calletl/recordings/blob"
 	"github.com/calletl/calletl/sandbox"
 )
 
@@ -38,10 +37,7 @@ func TestRecordingDays(t *testing.T) {
 	}
 	env.emu.SetFault(good[0], sandbox.MTTRecTruncate)
 	env.emu.SetFault(good[1], sandbox.MTTRecHTML200)
-	st, err := blob.NewLocal(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := localStore(t)
 	clk := newClock()
 	cfg := recordings.Config{Store: st, Lake: lake, Now: clk.Now}
 	root := lake.Root()

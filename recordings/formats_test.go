@@ -7,13 +7,11 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/calletl/calletl/recordings"
-	"github.com/calletl/calletl/recordings/blob"
 	"github.com/calletl/calletl/sandbox"
 )
 
@@ -76,10 +74,7 @@ func TestMTTPartFormats(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			lake := lakeWithCalls(t, "mtt", tc.ids...)
-			st, err := blob.NewLocal(filepath.Join(t.TempDir(), "store"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			st := localStore(t)
 			sum, err := recordings.Run(context.Background(), recordings.Config{Store: st, Lake: lake},
 				testRun("r1", time.Now()), newMTT(t, tc.api))
 			if err != nil {

@@ -204,3 +204,24 @@ func s3Store(t testing.TB, endpoint string) *blob.S3 {
 	}
 	return s
 }
+
+// localStore is a local blob store in a temporary directory.
+func localStore(t testing.TB) *blob.Local {
+	t.Helper()
+	st, err := blob.NewLocal(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// t2Fetcher is a T2 recordings fetcher for the emulator at base, sending
+// access as its bearer token.
+func t2Fetcher(t testing.TB, base, access string) *recordings.T2Fetcher {
+	t.Helper()
+	f, err := recordings.NewT2(recordings.T2Config{BaseURL: base, Transport: tokenTransport{access}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}

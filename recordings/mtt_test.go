@@ -22,10 +22,7 @@ import (
 )
 
 func TestMTTEndToEndLocal(t *testing.T) {
-	st, err := blob.NewLocal(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := localStore(t)
 	testMTTEndToEnd(t, st, 64<<10)
 }
 
@@ -236,10 +233,7 @@ func TestMTTKilledMidRun(t *testing.T) {
 		store    func(t *testing.T) blob.Store
 	}{
 		{"local", 32 << 10, func(t *testing.T) blob.Store {
-			st, err := blob.NewLocal(filepath.Join(t.TempDir(), "store"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			st := localStore(t)
 			return st
 		}},
 		{"S3 multipart", 6 << 20, func(t *testing.T) blob.Store { return s3Store(t, startVersity(t)) }},
@@ -344,10 +338,7 @@ func TestMTTCredentialsStayOnHost(t *testing.T) {
 	}))
 	defer api.Close()
 	lake := lakeWithCalls(t, "mtt", "redir", "cross")
-	st, err := blob.NewLocal(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := localStore(t)
 	sum, err := recordings.Run(context.Background(), recordings.Config{Store: st, Lake: lake}, testRun("r1", time.Now()), newMTT(t, api.URL))
 	if err != nil {
 		t.Fatal(err)

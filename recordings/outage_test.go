@@ -118,10 +118,7 @@ func TestStoreOutage(t *testing.T) {
 	versity := startVersity(t)
 	s3 := func(*testing.T) string { return versity }
 	local := func(t *testing.T) blob.Store {
-		st, err := blob.NewLocal(filepath.Join(t.TempDir(), "store"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := localStore(t)
 		return st
 	}
 	for _, tc := range []struct {
@@ -240,15 +237,9 @@ func TestStoreOutageTranscript(t *testing.T) {
 			refs = append(refs, c.RecordFileName)
 		}
 	}
-	f, err := recordings.NewT2(recordings.T2Config{BaseURL: srv.URL, Transport: tokenTransport{access}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := t2Fetcher(t, srv.URL, access)
 	lake := lakeWithCalls(t, "t2", refs...)
-	healthy, err := blob.NewLocal(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	healthy := localStore(t)
 	broken := &outageStore{Store: healthy, op: "put", suffix: "transcript.json", failAfter: 2, err: syscall.EROFS}
 	clk := newClock()
 	cfg := recordings.Config{Store: broken, Lake: lake, Concurrency: 1, Now: clk.Now}

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/calletl/calletl/recordings"
-	"github.com/calletl/calletl/recordings/blob"
 	"github.com/calletl/calletl/sandbox"
 )
 
@@ -159,15 +158,9 @@ func TestT2Transcripts(t *testing.T) {
 	// transcript is stored all the same.
 	h.broken[withWords] = true
 
-	f, err := recordings.NewT2(recordings.T2Config{BaseURL: srv.URL, Transport: tokenTransport{access}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := t2Fetcher(t, srv.URL, access)
 	lake := lakeWithCalls(t, "t2", refs...)
-	st, err := blob.NewLocal(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := localStore(t)
 	clk := newClock()
 	cfg := recordings.Config{Store: st, Lake: lake, Now: clk.Now}
 	sum, err := recordings.Run(context.Background(), cfg, testRun("r1", clk.Now()), f)
@@ -292,10 +285,7 @@ func TestT2TranscriptMalformed(t *testing.T) {
 		refs = append(refs, ref)
 	}
 	lake := lakeWithCalls(t, "t2", refs...)
-	st, err := blob.NewLocal(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := localStore(t)
 	sum, err := recordings.Run(context.Background(), recordings.Config{Store: st, Lake: lake}, testRun("r1", time.Now()), f)
 	if err != nil {
 		t.Fatal(err)
@@ -357,15 +347,9 @@ func TestT2TranscriptBackfill(t *testing.T) {
 	refs = append(refs, unknown)
 	clear(h.stt)
 
-	f, err := recordings.NewT2(recordings.T2Config{BaseURL: srv.URL, Transport: tokenTransport{access}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := t2Fetcher(t, srv.URL, access)
 	lake := lakeWithCalls(t, "t2", refs...)
-	st, err := blob.NewLocal(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := localStore(t)
 	clk := newClock()
 	cfg := recordings.Config{Store: st, Lake: lake, Now: clk.Now}
 

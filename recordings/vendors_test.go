@@ -4,12 +4,10 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/calletl/calletl/recordings"
-	"github.com/calletl/calletl/recordings/blob"
 	"github.com/calletl/calletl/sandbox"
 	"github.com/calletl/calletl/secret"
 )
@@ -38,15 +36,9 @@ func TestT2Fetch(t *testing.T) {
 		t.Fatal("no recorded calls in the emulator")
 	}
 	refs = append(refs, "2026-11-20/unknown/nothing.mp3")
-	f, err := recordings.NewT2(recordings.T2Config{BaseURL: srv.URL, Transport: tokenTransport{access}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := t2Fetcher(t, srv.URL, access)
 	lake := lakeWithCalls(t, "t2", refs...)
-	st, err := blob.NewLocal(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := localStore(t)
 	sum, err := recordings.Run(context.Background(), recordings.Config{Store: st, Lake: lake}, testRun("r1", time.Now()), f)
 	if err != nil {
 		t.Fatal(err)
@@ -87,10 +79,7 @@ func TestVotBoxFetch(t *testing.T) {
 		t.Fatal(err)
 	}
 	lake := lakeWithCalls(t, "votbox", refs...)
-	st, err := blob.NewLocal(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := localStore(t)
 	sum, err := recordings.Run(context.Background(), recordings.Config{Store: st, Lake: lake}, testRun("r1", time.Now()), f)
 	if err != nil {
 		t.Fatal(err)

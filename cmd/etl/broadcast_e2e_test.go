@@ -166,12 +166,12 @@ sources:
 	rows := map[string]figures{}
 	wantRows := map[string]figures{}
 	for k, a := range want {
-		wantRows[k] = figures{"calls": fmt.Sprint(a.calls), "cost": money(a.cost)}
+		wantRows[k] = figures{"calls": fmt.Sprint(a.calls), "cost": a.cost.String()}
 	}
 	for _, r := range w.reportRows(t, "cost_reconciliation", "--from", from, "--to", to) {
 		f := got(t, r, []string{"date", "source", "account", "calls", "cost"}, "cost")
 		if f["cost"] == "NULL" {
-			f["cost"] = money(0)
+			f["cost"] = model.Money(0).String()
 		}
 		rows[f["date"]+"/"+f["source"]+"/"+f["account"]] = f
 		for _, c := range []string{"date", "source", "account"} {

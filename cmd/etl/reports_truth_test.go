@@ -37,8 +37,6 @@ func (w *world) reportRows(t *testing.T, name string, args ...string) []map[stri
 // they are, money with four decimals, minutes with two.
 type figures map[string]string
 
-func money(m model.Money) string { return m.String() }
-
 // minutes is n seconds in minutes rounded to the cent, as the reports'
 // CAST(sum(s) / 60 AS DECIMAL(18,2)) computes it (n·100/60 is never a tie).
 func minutes(n int64) string { return fmt.Sprintf("%.2f", math.Round(float64(n)*100/60)/100) }
@@ -74,7 +72,7 @@ func got(t *testing.T, row map[string]any, cols []string, moneyCols ...string) f
 		if err != nil {
 			t.Fatalf("column %q: %v", c, err)
 		}
-		f[c] = money(m)
+		f[c] = m.String()
 	}
 	return f
 }
@@ -166,7 +164,7 @@ func TestReportsEqualMTTGroundTruth(t *testing.T) {
 	want := map[string]figures{}
 	for k, a := range daily {
 		want[k] = figures{"calls": fmt.Sprint(a.calls), "answered": fmt.Sprint(a.answered),
-			"talk_min": minutes(a.talk), "billed_min": minutes(a.billed), "cost": money(a.cost)}
+			"talk_min": minutes(a.talk), "billed_min": minutes(a.billed), "cost": a.cost.String()}
 	}
 	rows := map[string]figures{}
 	for _, r := range w.reportRows(t, "daily_summary", "--from", w.from, "--to", w.to) {
@@ -184,7 +182,7 @@ func TestReportsEqualMTTGroundTruth(t *testing.T) {
 	want = map[string]figures{}
 	for k, a := range recon {
 		want[k] = figures{"calls": fmt.Sprint(a.calls), "billed_calls": fmt.Sprint(a.billedCalls),
-			"billed_min": minutes(a.billed), "cost": money(a.cost), "duplicate_ids": "0",
+			"billed_min": minutes(a.billed), "cost": a.cost.String(), "duplicate_ids": "0",
 			"cost_without_talk": fmt.Sprint(a.costWithoutTalk), "billed_over_talk": fmt.Sprint(a.billedOverTalk),
 			// Every balance snapshot of this test is taken today: no day has
 			// a previous day's balance to move from.
@@ -202,7 +200,7 @@ func TestReportsEqualMTTGroundTruth(t *testing.T) {
 
 	want = map[string]figures{}
 	for k, a := range dest {
-		want[k] = figures{"calls": fmt.Sprint(a.calls), "billed_min": minutes(a.billed), "cost": money(a.cost)}
+		want[k] = figures{"calls": fmt.Sprint(a.calls), "billed_min": minutes(a.billed), "cost": a.cost.String()}
 	}
 	rows = map[string]figures{}
 	for _, r := range w.reportRows(t, "top_destinations", "--from", w.from, "--to", w.to, "--param", "limit=100000") {
