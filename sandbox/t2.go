@@ -195,9 +195,16 @@ type t2Token struct {
 //     /employees, /call-records/file, /call-records/file/stt.
 //
 // Every answer but a file is JSON. Authorization is checked before
-// parameters, in the order a JWT library does it: missing header, token
-// that does not parse or verify ("Bad token"), expired, wrong type, rotated
-// away ("already updated"); each is a 403 {"details","message":"Forbidden"}.
+// parameters: missing header, token that does not parse or verify ("Bad
+// token"), token of a pair that has been refreshed ("The token has already
+// been updated", whether or not it has also expired), expired, wrong type;
+// each is a 403 {"details","message":"Forbidden"}. The document gives
+// "already updated" as the answer to a token that is no longer current
+// because its pair was refreshed ("Токен не актуален, так как был обновлен
+// ранее") and says nothing of order; the emulator takes the harsher reading
+// for a client: a superseded token is "already updated" even when it is
+// also past its exp, so a request still in flight with the old access
+// token when another one refreshes gets that answer, not "expired".
 // Parameter errors are 400 with the document's bodies.
 //
 // All traffic is generated at construction from (Seed, day), so a day's
@@ -215,8 +222,9 @@ type T2 struct {
 
 	mu        sync.Mutex
 	tokens    map[string]*t2Token
-	issued    int // pairs issued so far
-	refreshes int
+	issued    int           // pairs issued so far
+	refreshes int           // successful refreshes
+	accessTTL time.Duration // SetAccessTTL's lifetime, 0 = cfg.AccessTTL
 }
 
 // NewT2 returns an emulator for cfg with its traffic generated.
@@ -302,6 +310,16 @@ func (t *T2) Refreshes() int {
 	return t.refreshes
 }
 
+// SetAccessTTL sets the lifetime of the access tokens issued from now on
+// (by IssueTokens or a refresh); tokens already issued keep theirs. A
+// lifetime shorter than a client's refresh-ahead margin makes it refresh
+// the pair at its next request. d <= 0 restores the configured AccessTTL.
+func (t *T2) SetAccessTTL(d time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.accessTTL = d
+}
+
 // ExpireAccessTokens makes every access token issued so far expired as of
 // Now: the next request with one of them gets "The token is expired".
 // Refresh tokens are unaffected. The tokens' exp claims are not rewritten.
@@ -334,7 +352,11 @@ func (t *T2) issueLocked() (access, refresh string) {
 		t.tokens[tok] = &t2Token{typ: typ, pair: t.issued, exp: exp}
 		return tok
 	}
-	access = mk(t2AccessType, t2AccessSubject, t.cfg.AccessTTL)
+	ttl := t.cfg.AccessTTL
+	if t.accessTTL > 0 {
+		ttl = t.accessTTL
+	}
+	access = mk(t2AccessType, t2AccessSubject, ttl)
 	refresh = mk(t2RefreshType, t2RefreshSubject, t.cfg.RefreshTTL)
 	return access, refresh
 }
@@ -363,12 +385,12 @@ func (t *T2) authorize(r *http.Request, typ string) (*t2Token, string) {
 		return nil, t2DetailsBadToken
 	}
 	switch {
+	case tok.rotated:
+		return nil, t2DetailsUpdated
 	case !t.cfg.Now().Before(tok.exp):
 		return nil, t2DetailsExpired
 	case tok.typ != typ:
 		return nil, t2DetailsInvalidTokenType
-	case tok.rotated:
-		return nil, t2DetailsUpdated
 	}
 	return tok, ""
 }
