@@ -30,13 +30,19 @@ type fake struct {
 	mu        sync.Mutex
 	access    string
 	refresh   string
-	old       map[string]bool // rotated tokens → "already updated" on refresh, "expired" on data
+	old       map[string]bool // rotated tokens → "already updated", as the vendor answers
 	expired   bool            // the live access token is expired
 	refreshes int
 	deny      string            // when set, every data request gets 403 with this detail
 	denyRef   string            // when set, the refresh gets 403 with this detail
 	onRefresh func()            // runs (unlocked) before the refresh answers
 	onData    func(auth string) // runs (unlocked) on every authorised data request
+	// afterRotate runs (unlocked) after a refresh has rotated the pair and
+	// before it answers: the window in which the client does not yet have
+	// the new pair but the old one is dead.
+	afterRotate func()
+	// onForbid runs (unlocked) before a data request is refused.
+	onForbid func(detail string)
 
 	records     []map[string]any
 	missed      []map[string]any
@@ -68,7 +74,6 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.onRefresh()
 		}
 		f.mu.Lock()
-		defer f.mu.Unlock()
 		switch {
 		case f.denyRef != "":
 			forbid(w, f.denyRef)
@@ -82,27 +87,37 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.access = fmt.Sprintf("access-%d-%s", f.refreshes, strings.Repeat("x", 8))
 			f.refresh = fmt.Sprintf("refresh-%d-%s", f.refreshes, strings.Repeat("y", 8))
 			f.expired = false
-			json.NewEncoder(w).Encode(map[string]string{"accessToken": f.access, "refreshToken": f.refresh})
+			answer := map[string]string{"accessToken": f.access, "refreshToken": f.refresh}
+			f.mu.Unlock()
+			if f.afterRotate != nil {
+				f.afterRotate()
+			}
+			json.NewEncoder(w).Encode(answer)
+			return
 		}
+		f.mu.Unlock()
 		return
 	}
 	f.mu.Lock()
+	var detail string
 	switch {
 	case f.deny != "":
-		f.mu.Unlock()
-		forbid(w, f.deny)
-		return
+		detail = f.deny
 	case auth == "":
-		f.mu.Unlock()
-		forbid(w, "Authorization header required")
-		return
-	case f.old[auth] || (auth == f.access && f.expired):
-		f.mu.Unlock()
-		forbid(w, "The token is expired")
-		return
+		detail = "Authorization header required"
+	case f.old[auth]:
+		detail = "The token has already been updated"
+	case auth == f.access && f.expired:
+		detail = "The token is expired"
 	case auth != f.access:
+		detail = "Bad token"
+	}
+	if detail != "" {
 		f.mu.Unlock()
-		forbid(w, "Bad token")
+		if f.onForbid != nil {
+			f.onForbid(detail)
+		}
+		forbid(w, detail)
 		return
 	}
 	if f.onData != nil {

@@ -1,6 +1,7 @@
 package t2
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -30,6 +31,10 @@ const (
 	// WarnUnused: Warnings reports a pair not refreshed for this long (the
 	// vendor kills a refresh token unused for 7 days).
 	WarnUnused = 5 * 24 * time.Hour
+	// maxAuthRetries bounds how often the transport sends one request again
+	// after a 403 "expired" or "already updated", each time with a newer
+	// pair, so a server that keeps refusing cannot loop it.
+	maxAuthRetries = 4
 )
 
 // The 403 "details" texts of the T2 API.
@@ -78,7 +83,11 @@ func authErrorFor(detail, file string) *AuthError {
 	var msg string
 	switch detail {
 	case detailAlreadyUpdated:
-		msg = "the token pair was already refreshed elsewhere (another process or a lost response) and is now dead; " + reissue(file)
+		msg = "the API says the token pair in use (the one in " + file + ") has already been refreshed, and not by this process: " +
+			"another copy of these tokens refreshed it (another etl installation or a copy of the state directory using the same T2 tokens, " +
+			"another tool given the same tokens), or a refresh answer was lost on the way; " +
+			"make sure only one installation uses these T2 tokens, then either copy the token file of the copy that holds the new pair over " + file +
+			", or " + reissue(file)
 	case detailBadToken:
 		msg = "the API cannot parse the token; check that the configured token is complete, or " + reissue(file)
 	case detailInvalidType:
@@ -115,8 +124,9 @@ type tokenFile struct {
 // A refresh saves the new pair to the file (atomically, 0600) before the
 // pair is used anywhere, because the vendor invalidates the old pair at
 // once. At most one refresh runs at a time; requests that hit an expired
-// token meanwhile wait for it and retry with the new pair. It is safe for
-// concurrent use.
+// token meanwhile wait for it and retry with the new pair, and so do
+// requests refused "already updated" because they carried a pair that has
+// been (or is being) refreshed. It is safe for concurrent use.
 type TokenStore struct {
 	path       string
 	refreshURL string
@@ -225,7 +235,14 @@ func (s *TokenStore) refresh(ctx context.Context, seen int) error {
 	xctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
 	next, err := s.exchange(xctx, old)
 	cancel()
-	if err == nil {
+	adopted := false
+	if ae := (*AuthError)(nil); errors.As(err, &ae) && ae.Detail == detailAlreadyUpdated {
+		// Another process on the same token file may have refreshed first.
+		if p, ok := s.newerInFile(old); ok {
+			next, err, adopted = p, nil, true
+		}
+	}
+	if err == nil && !adopted {
 		next.RefreshedAt = s.now().UTC()
 		err = s.save(next)
 	}
@@ -235,16 +252,76 @@ func (s *TokenStore) refresh(ctx context.Context, seen int) error {
 	if err == nil {
 		s.pair = next
 		s.gen++
-		s.refreshs++
+		if !adopted {
+			s.refreshs++
+		}
 	} else if errors.Is(err, ErrAuth) {
 		s.fatal = err
 	}
 	s.inflight = nil
 	close(done)
-	if err == nil {
+	switch {
+	case adopted:
+		s.log.Warn("t2 tokens were refreshed by another process; using the pair it saved", "file", s.path)
+	case err == nil:
 		s.log.Info("t2 tokens refreshed", "file", s.path)
 	}
 	return err
+}
+
+// superseded handles a request refused "The token has already been
+// updated" that carried the access token of generation seen, and reports
+// whether to send it again with the current pair. The request may have
+// raced a refresh: sent with seen while the pair was being refreshed (the
+// server rotates before this store has the answer) or after. It waits for
+// a running refresh of seen; when the store then holds a newer pair, the
+// request is retried with it. When seen is still the current pair, the
+// pair was refreshed outside this store: if another process saved a newer
+// pair to the token file, that pair is adopted and the request retried;
+// otherwise (false, nil): the refusal stands and is the operator's.
+func (s *TokenStore) superseded(ctx context.Context, seen int) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.gen == seen && s.inflight != nil {
+		ch := s.inflight
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			s.mu.Lock()
+			return false, ctx.Err()
+		}
+		s.mu.Lock()
+	}
+	switch {
+	case s.gen != seen:
+		return true, nil
+	case s.fatal != nil:
+		return false, s.fatal
+	}
+	p, ok := s.newerInFile(s.pair.RefreshToken)
+	if !ok {
+		return false, nil
+	}
+	s.pair = p
+	s.gen++
+	s.log.Warn("t2 tokens were refreshed by another process; using the pair it saved", "file", s.path)
+	return true, nil
+}
+
+// newerInFile returns the pair in the token file when it is complete and
+// its refresh token is not old: a pair another process refreshed and saved
+// (this store saves its own pair before using it, so the file differs from
+// memory only by someone else's hand). Its tokens are registered with the
+// Redactor.
+func (s *TokenStore) newerInFile(old string) (tokenFile, bool) {
+	var p tokenFile
+	b, err := os.ReadFile(s.path)
+	if err != nil || json.Unmarshal(b, &p) != nil || p.AccessToken == "" || p.RefreshToken == "" || p.RefreshToken == old {
+		return tokenFile{}, false
+	}
+	s.red.Add(p.AccessToken, p.RefreshToken)
+	return p, true
 }
 
 // exchange calls the refresh endpoint. The new tokens are registered with
@@ -368,9 +445,17 @@ func jwtExp(tok string) (time.Time, bool) {
 	return time.Unix(secs, 0), true
 }
 
-// transport sets the Authorization header from the store and refreshes on
-// 403 "The token is expired", then retries the request once with the new
-// token. Other 403s pass through for the client's check to report.
+// transport sets the Authorization header from the store and handles the
+// 403s that a newer pair cures, sending the request again (at most
+// maxAuthRetries times) with the current pair:
+//   - "The token is expired": refresh the pair the request carried (or wait
+//     for the refresh already running, or take the newer pair already there);
+//   - "The token has already been updated": the request carried a pair that
+//     another request of this store has refreshed meanwhile (while it was in
+//     flight); see TokenStore.superseded.
+//
+// Other 403s, and those two when the current pair itself is refused, pass
+// through for the client's check to report.
 type transport struct {
 	base  http.RoundTripper
 	store *TokenStore
@@ -385,30 +470,36 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	tok, gen, err := t.store.access(ctx)
-	if err != nil {
-		return stop(err)
+	for retry := 0; ; retry++ {
+		tok, gen, err := t.store.access(ctx)
+		if err != nil {
+			return stop(err)
+		}
+		resp, err := t.send(req, tok)
+		if err != nil || resp.StatusCode != http.StatusForbidden || retry == maxAuthRetries {
+			return resp, err
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		again := false
+		switch forbidden(body) {
+		case detailExpired:
+			err = t.store.refresh(ctx, gen)
+			again = err == nil
+		case detailAlreadyUpdated:
+			again, err = t.store.superseded(ctx, gen)
+		}
+		if err != nil {
+			return stop(err)
+		}
+		if !again {
+			resp.Body = io.NopCloser(bytes.NewReader(body))
+			return resp, nil
+		}
 	}
-	resp, err := t.send(req, tok)
-	if err != nil || resp.StatusCode != http.StatusForbidden {
-		return resp, err
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	if forbidden(body) != detailExpired {
-		resp.Body = io.NopCloser(strings.NewReader(string(body)))
-		return resp, nil
-	}
-	if err := t.store.refresh(ctx, gen); err != nil {
-		return stop(err)
-	}
-	t.store.mu.Lock()
-	tok = t.store.pair.AccessToken
-	t.store.mu.Unlock()
-	return t.send(req, tok)
 }
 
 // send sends a copy of req with tok (requests are not to be modified).
