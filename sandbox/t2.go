@@ -222,9 +222,8 @@ type T2 struct {
 
 	mu        sync.Mutex
 	tokens    map[string]*t2Token
-	issued    int           // pairs issued so far
-	refreshes int           // successful refreshes
-	accessTTL time.Duration // SetAccessTTL's lifetime, 0 = cfg.AccessTTL
+	issued    int // pairs issued so far
+	refreshes int
 }
 
 // NewT2 returns an emulator for cfg with its traffic generated.
@@ -310,16 +309,6 @@ func (t *T2) Refreshes() int {
 	return t.refreshes
 }
 
-// SetAccessTTL sets the lifetime of the access tokens issued from now on
-// (by IssueTokens or a refresh); tokens already issued keep theirs. A
-// lifetime shorter than a client's refresh-ahead margin makes it refresh
-// the pair at its next request. d <= 0 restores the configured AccessTTL.
-func (t *T2) SetAccessTTL(d time.Duration) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.accessTTL = d
-}
-
 // ExpireAccessTokens makes every access token issued so far expired as of
 // Now: the next request with one of them gets "The token is expired".
 // Refresh tokens are unaffected. The tokens' exp claims are not rewritten.
@@ -352,11 +341,7 @@ func (t *T2) issueLocked() (access, refresh string) {
 		t.tokens[tok] = &t2Token{typ: typ, pair: t.issued, exp: exp}
 		return tok
 	}
-	ttl := t.cfg.AccessTTL
-	if t.accessTTL > 0 {
-		ttl = t.accessTTL
-	}
-	access = mk(t2AccessType, t2AccessSubject, ttl)
+	access = mk(t2AccessType, t2AccessSubject, t.cfg.AccessTTL)
 	refresh = mk(t2RefreshType, t2RefreshSubject, t.cfg.RefreshTTL)
 	return access, refresh
 }

@@ -331,49 +331,6 @@ func TestT2ExpiryOnClock(t *testing.T) {
 	}
 }
 
-// SetAccessTTL changes the lifetime of access tokens issued afterwards,
-// by IssueTokens and by a refresh, and leaves earlier tokens alone.
-func TestT2SetAccessTTL(t *testing.T) {
-	e, clock, long := newT2Test(t)
-	_, refresh := e.IssueTokens()
-	e.SetAccessTTL(3 * time.Minute)
-	short, _ := e.IssueTokens()
-	code, body := t2Do(t, e, http.MethodPut, "/authorization/refresh/token", refresh)
-	if code != http.StatusOK {
-		t.Fatalf("refresh: HTTP %d %s", code, body)
-	}
-	var pair struct{ AccessToken string }
-	_ = json.Unmarshal(body, &pair)
-	e.SetAccessTTL(0)
-	restored, _ := e.IssueTokens()
-	exp := func(tok string) time.Duration {
-		t.Helper()
-		payload, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
-		if err != nil {
-			t.Fatal(err)
-		}
-		var c struct{ Exp int64 }
-		_ = json.Unmarshal(payload, &c)
-		return time.Unix(c.Exp, 0).Sub(clock.Now())
-	}
-	for _, tc := range []struct {
-		name string
-		tok  string
-		want time.Duration
-	}{{"before", long, 24 * time.Hour}, {"issued", short, 3 * time.Minute}, {"refreshed", pair.AccessToken, 3 * time.Minute}, {"restored", restored, 24 * time.Hour}} {
-		if got := exp(tc.tok); got != tc.want {
-			t.Errorf("%s: exp in %v, want %v", tc.name, got, tc.want)
-		}
-	}
-	clock.Advance(3 * time.Minute)
-	if code, body := t2Do(t, e, http.MethodGet, "/employees", short); code != 403 || !bytes.Contains(body, []byte("The token is expired")) {
-		t.Errorf("short token after 3 minutes: HTTP %d %s", code, body)
-	}
-	if code, body := t2Do(t, e, http.MethodGet, "/employees", long); code != 200 {
-		t.Errorf("earlier token: HTTP %d %s", code, body)
-	}
-}
-
 func TestT2ExpireAccessTokens(t *testing.T) {
 	e, _, access := newT2Test(t)
 	_, refresh := e.IssueTokens()

@@ -1,30 +1,59 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io/fs"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/calletl/calletl/extract/t2"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/sandbox"
 )
 
 // newT2World serves a T2 emulator (Moscow zone, traffic from four days ago
-// to tomorrow, callsPerDay records and missedPerDay missed calls a day, with
+// to tomorrow, callsPerDay records and missed calls a day, with
 // faults) and writes a config that loads the last three days of it.
 // access and refresh are the pair the config holds.
 func newT2World(t *testing.T, callsPerDay, missedPerDay int) (w *world, emu *sandbox.T2, access, refresh string) {
+	return newT2WorldWith(t, t2WorldOptions{callsPerDay: callsPerDay, missedPerDay: missedPerDay})
+}
+
+// t2WorldOptions vary newT2World.
+type t2WorldOptions struct {
+	callsPerDay, missedPerDay int
+	accessTTL                 time.Duration                  // the emulator's AccessTTL; 0 = its default
+	wrap                      func(*sandbox.T2) http.Handler // serves instead of the emulator when set
+	extra                     string                         // config text put before sources:
+	faults                    *sandbox.Faults                // instead of 503s, 429s and truncated answers
+}
+
+func newT2WorldWith(t *testing.T, o t2WorldOptions) (w *world, emu *sandbox.T2, access, refresh string) {
 	t.Helper()
 	now := time.Now()
 	today := now.UTC().Truncate(24 * time.Hour)
 	emu = sandbox.NewT2(sandbox.T2Config{Seed: 9, From: today.AddDate(0, 0, -4), To: today.AddDate(0, 0, 1),
-		CallsPerDay: callsPerDay, MissedPerDay: missedPerDay})
-	emu.SetFaults(sandbox.Faults{Error5xxEvery: 7, TooManyEvery: 11, RetryAfter: time.Second, TruncateEvery: 13})
-	srv := httptest.NewServer(emu)
+		CallsPerDay: o.callsPerDay, MissedPerDay: o.missedPerDay, AccessTTL: o.accessTTL})
+	faults := sandbox.Faults{Error5xxEvery: 7, TooManyEvery: 11, RetryAfter: time.Second, TruncateEvery: 13}
+	if o.faults != nil {
+		faults = *o.faults
+	}
+	emu.SetFaults(faults)
+	var h http.Handler = emu
+	if o.wrap != nil {
+		h = o.wrap(emu)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	access, refresh = emu.IssueTokens()
 	dir := t.TempDir()
@@ -37,14 +66,14 @@ state: state
 timezone: Europe/Moscow
 lookback_days: 1
 start_date: %s
-sources:
+%ssources:
   t2:
     base_url: %s
     access_token: {file: access}
     refresh_token: {file: refresh}
     page_size: 50
     http: {concurrency: 3, max_attempts: 10, max_retry_after: 1s, base_backoff: 5ms, max_backoff: 50ms}
-`, from, srv.URL)), 0o644)
+`, from, o.extra, srv.URL)), 0o644)
 	return &world{dir: dir, cfg: cfg, from: from, to: to}, emu, access, refresh
 }
 
@@ -115,4 +144,192 @@ func TestT2EndToEndGroundTruth(t *testing.T) {
 	if code, out, _ := w.etl("check"); code != exitOK {
 		t.Errorf("check after refresh: exit %d\n%s", code, out)
 	}
+}
+
+// t2Churn serves the emulator while its tokens keep rotating under the
+// CLI. The emulator's access tokens live t2.RefreshAhead + 1s, so the
+// client finds each pair due within a second of getting it and refreshes
+// it ahead of its exp while other requests are in flight with it. On top:
+//   - every expireEvery-th request of the extraction (call records, missed
+//     calls, daily statistics), up to expiries times, every access token is
+//     expired at the server: the client learns it from a 403 "expired";
+//   - every holdEvery-th recording download, up to holds times, the
+//     request (on its way with the current pair) is held until another
+//     request has refreshed that pair, so it reaches the server superseded:
+//     "The token has already been updated", deterministically.
+type t2Churn struct {
+	emu                     *sandbox.T2
+	expireEvery, expiries   int64
+	holdEvery, holds        int64
+	hold                    time.Duration // bound on a hold (reached in a failing run only)
+	nData, nFiles           atomic.Int64
+	mu                      sync.Mutex
+	refreshed               chan struct{} // closed and replaced at every refresh
+	details                 map[string]int
+	expired, held, timeouts int
+}
+
+func newT2Churn(emu *sandbox.T2) *t2Churn {
+	return &t2Churn{emu: emu, expireEvery: 5, expiries: 3, holdEvery: 30, holds: 3, hold: 5 * time.Second,
+		refreshed: make(chan struct{}), details: map[string]int{}}
+}
+
+// t2Recorder keeps the status and the start of the body of an answer.
+type t2Recorder struct {
+	http.ResponseWriter
+	status int
+	body   []byte
+}
+
+func (r *t2Recorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
+
+func (r *t2Recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	if len(r.body) < 512 {
+		r.body = append(r.body, b[:min(len(b), 512)]...)
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (c *t2Churn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := &t2Recorder{ResponseWriter: w}
+	switch path := r.URL.Path; {
+	case strings.HasSuffix(path, "/authorization/refresh/token"):
+		c.emu.ServeHTTP(rec, r)
+		if rec.status == http.StatusOK {
+			c.mu.Lock()
+			close(c.refreshed)
+			c.refreshed = make(chan struct{})
+			c.mu.Unlock()
+		}
+		return
+	case strings.HasSuffix(path, "/call-records/file"):
+		if k := c.nFiles.Add(1); k%c.holdEvery == 0 && k/c.holdEvery <= c.holds {
+			c.mu.Lock()
+			ch := c.refreshed
+			c.mu.Unlock()
+			timeout := time.NewTimer(c.hold)
+			select {
+			case <-ch:
+				c.mu.Lock()
+				c.held++
+				c.mu.Unlock()
+			case <-timeout.C:
+				c.mu.Lock()
+				c.timeouts++
+				c.mu.Unlock()
+			}
+			timeout.Stop()
+		}
+	case !strings.HasSuffix(path, "/call-records/file/stt"):
+		if k := c.nData.Add(1); k%c.expireEvery == 0 && k/c.expireEvery <= c.expiries {
+			c.emu.ExpireAccessTokens()
+			c.mu.Lock()
+			c.expired++
+			c.mu.Unlock()
+		}
+	}
+	c.emu.ServeHTTP(rec, r)
+	if rec.status == http.StatusForbidden {
+		var e struct{ Details string }
+		_ = json.Unmarshal(rec.body, &e)
+		c.mu.Lock()
+		c.details[e.Details]++
+		c.mu.Unlock()
+	}
+}
+
+// T2 tokens under concurrency, through the real CLI with recordings on:
+// call records, missed calls, daily statistics, recordings and transcripts
+// share one token transport, three requests at a time for the streams and
+// eight for the recordings, while the pair is refreshed many times mid-run
+// (ahead of its exp, after a 403 "expired", and with requests in flight
+// carrying the pair being replaced). No stream and no recording may fail,
+// and the lake and the blob store must hold exactly the emulator's truth.
+func TestT2TokensUnderConcurrencyEndToEnd(t *testing.T) {
+	var churn *t2Churn
+	w, emu, _, _ := newT2WorldWith(t, t2WorldOptions{callsPerDay: 120, missedPerDay: 20,
+		accessTTL: t2.RefreshAhead + time.Second,
+		wrap:      func(e *sandbox.T2) http.Handler { churn = newT2Churn(e); return churn },
+		extra:     "recordings: {local: blobs, concurrency: 8, per_host: 8}\n",
+		// 503s and 429s come before the API rotates anything. No truncated
+		// answers: one on a refresh loses the new pair for good (the vendor
+		// has rotated), a lockout that TestRefreshAnswerLost covers.
+		faults: &sandbox.Faults{Error5xxEvery: 7, TooManyEvery: 23, RetryAfter: time.Second}})
+	in := func(ts time.Time) bool { d := model.Day(ts, msk); return d >= w.from && d <= w.to }
+	wantCalls, wantMissed, wantRecorded := 0, 0, 0
+	for _, c := range emu.Calls() {
+		if in(c.Timestamp) {
+			wantCalls++
+			if c.RecordFileName != "" {
+				wantRecorded++
+			}
+		}
+	}
+	for _, m := range emu.Missed() {
+		if in(m.StartDate) {
+			wantMissed++
+			if !m.AlsoInCallRecords {
+				wantCalls++
+			}
+		}
+	}
+	if wantRecorded < 4*int(churn.holdEvery) {
+		t.Fatalf("%d recorded calls: too few for the holds", wantRecorded)
+	}
+
+	code, _, stderr := w.etl("run")
+	if code != exitOK {
+		t.Fatalf("etl run: exit %d\n%s", code, stderr)
+	}
+	if strings.Contains(stderr, "did not finish") || strings.Contains(stderr, "authorization failed") {
+		t.Errorf("streams failed:\n%s", stderr)
+	}
+	m := regexp.MustCompile(`recordings: (\d+) calls: (\d+) stored \((\d+) already there\), (\d+) missing at the vendor, (\d+) failed`).FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("no recordings summary:\n%s", stderr)
+	}
+	n := func(i int) int { v, _ := strconv.Atoi(m[i]); return v }
+	if n(1) != wantRecorded || n(2) != wantRecorded || n(4) != 0 || n(5) != 0 {
+		t.Errorf("recordings: %s; want %d calls, all stored, none missing or failed", m[0], wantRecorded)
+	}
+	tm := regexp.MustCompile(`transcripts: (\d+) stored, (\d+) missing at the vendor, (\d+) failed`).FindStringSubmatch(stderr)
+	if tm == nil || tm[3] != "0" {
+		t.Errorf("transcripts: %v, want none failed\n%s", tm, stderr)
+	} else if s, _ := strconv.Atoi(tm[1]); s == 0 {
+		t.Errorf("no transcript stored: %s", tm[0])
+	}
+	mp3 := 0
+	filepath.WalkDir(filepath.Join(w.dir, "blobs"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".mp3") {
+			mp3++
+		}
+		return nil
+	})
+	if mp3 != wantRecorded {
+		t.Errorf("%d recordings in the store, want %d", mp3, wantRecorded)
+	}
+
+	db := duck(t)
+	var calls, distinct, missed int
+	db.QueryRow(`SELECT count(*), count(DISTINCT call_id) FROM `+w.glob("calls")+` WHERE source = 't2'`).Scan(&calls, &distinct)
+	db.QueryRow(`SELECT count(*) FROM ` + w.glob("t2_missed_calls")).Scan(&missed)
+	if calls != wantCalls || distinct != calls || missed != wantMissed {
+		t.Errorf("calls %d (distinct %d), want %d; t2_missed_calls %d, want %d", calls, distinct, wantCalls, missed, wantMissed)
+	}
+
+	churn.mu.Lock()
+	defer churn.mu.Unlock()
+	if churn.expired != int(churn.expiries) || churn.held != int(churn.holds) || churn.timeouts != 0 {
+		t.Errorf("expiries %d of %d, holds ended by a refresh %d of %d (%d timed out)", churn.expired, churn.expiries, churn.held, churn.holds, churn.timeouts)
+	}
+	if churn.details["The token has already been updated"] < int(churn.holds) || churn.details["The token is expired"] == 0 {
+		t.Errorf("403 answers %v: want \"already updated\" at least %d times and \"expired\"", churn.details, churn.holds)
+	}
+	if r := emu.Refreshes(); r < int(churn.expiries+churn.holds) {
+		t.Errorf("%d refreshes, want at least %d", r, churn.expiries+churn.holds)
+	}
+	t.Logf("%d calls, %d recordings; %d refreshes; 403s %v", wantCalls, wantRecorded, emu.Refreshes(), churn.details)
 }

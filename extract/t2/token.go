@@ -329,7 +329,9 @@ func (s *TokenStore) newerInFile(old string) (tokenFile, bool) {
 func (s *TokenStore) exchange(ctx context.Context, refresh string) (tokenFile, error) {
 	var next tokenFile
 	var authErr error
+	attempts := 0
 	newReq := func(ctx context.Context) (*http.Request, error) {
+		attempts++
 		req, err := http.NewRequestWithContext(ctx, http.MethodPut, s.refreshURL, nil)
 		if err != nil {
 			return nil, err
@@ -343,8 +345,16 @@ func (s *TokenStore) exchange(ctx context.Context, refresh string) (tokenFile, e
 		case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized:
 			detail := forbidden(body)
 			ae := authErrorFor(detail, s.path)
-			if detail == detailExpired {
+			switch {
+			case detail == detailExpired:
 				ae.Msg = "the refresh token has expired (it lives 7 days and must be used within them); " + reissue(s.path)
+			case detail == detailAlreadyUpdated && attempts > 1:
+				// The exchange is not idempotent: an attempt whose answer
+				// broke may have rotated the pair.
+				ae.Msg = fmt.Sprintf("the pair had already been refreshed when attempt %d was sent, most likely by an earlier attempt "+
+					"of this same refresh that reached the API and whose answer, the new pair, was lost on the way "+
+					"(see the retry warnings before this error); the old pair is dead and the new one never arrived: %s",
+					attempts, reissue(s.path))
 			}
 			ae.Msg = "token refresh refused: " + ae.Msg
 			authErr = ae

@@ -433,3 +433,30 @@ func TestAdoptedPairStaysInFile(t *testing.T) {
 		t.Fatalf("token file does not hold the live pair after %d refreshes", f.refreshes)
 	}
 }
+
+// A refresh whose answer is lost after the API rotated the pair cannot be
+// recovered (the exchange is not idempotent): its retry is refused "already
+// updated", and the error says that this refresh's lost answer is the
+// likely cause, not another installation.
+func TestRefreshAnswerLost(t *testing.T) {
+	f := newFake(t)
+	f.expired = true
+	var broke atomic.Bool
+	f.afterRotate = func() {
+		if !broke.Swap(true) {
+			panic(http.ErrAbortHandler) // the connection breaks: the new pair is lost
+		}
+	}
+	c, red := newTestClient(t, f, serve(t, f), t.TempDir(), nil)
+	_, err := c.Employees(context.Background())
+	var ae *AuthError
+	if !errors.As(err, &ae) || ae.Detail != "The token has already been updated" {
+		t.Fatalf("err = %v, want an AuthError for \"already updated\"", err)
+	}
+	for _, want := range []string{"attempt 2", "earlier attempt of this same refresh", "was lost", "T2 PBX web UI"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q: %v", want, err)
+		}
+	}
+	noTokens(t, err.Error(), red, f)
+}
