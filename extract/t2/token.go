@@ -458,8 +458,9 @@ func jwtExp(tok string) (time.Time, bool) {
 // transport sets the Authorization header from the store and handles the
 // 403s that a newer pair cures, sending the request again (at most
 // maxAuthRetries times) with the current pair:
-//   - "The token is expired": refresh the pair the request carried (or wait
-//     for the refresh already running, or take the newer pair already there);
+//   - "The token is expired", once per request: refresh the pair the
+//     request carried (or wait for the refresh already running, or take the
+//     newer pair already there);
 //   - "The token has already been updated": the request carried a pair that
 //     another request of this store has refreshed meanwhile (while it was in
 //     flight); see TokenStore.superseded.
@@ -480,6 +481,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
+	expired := false // the request has met "expired" once
 	for retry := 0; ; retry++ {
 		tok, gen, err := t.store.access(ctx)
 		if err != nil {
@@ -497,8 +499,14 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		again := false
 		switch forbidden(body) {
 		case detailExpired:
-			err = t.store.refresh(ctx, gen)
-			again = err == nil
+			// Once per request, as the vendor document says: a pair
+			// refused as expired right after a refresh is not cured by
+			// another one.
+			if !expired {
+				expired = true
+				err = t.store.refresh(ctx, gen)
+				again = err == nil
+			}
 		case detailAlreadyUpdated:
 			again, err = t.store.superseded(ctx, gen)
 		}

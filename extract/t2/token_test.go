@@ -380,30 +380,46 @@ func TestSupersededOutsideThisProcess(t *testing.T) {
 	}
 }
 
-// A server that keeps answering "already updated" while the store keeps
-// getting newer pairs does not loop the request: it is sent 1 +
-// maxAuthRetries times, then fails.
+// A server that keeps refusing does not loop a request. "Already updated"
+// while the store keeps getting newer pairs: the request is sent 1 +
+// maxAuthRetries times, then fails. "Expired" after a refresh: one refresh
+// and one retry, then the operator's error.
 func TestAuthRetriesBounded(t *testing.T) {
-	f := newFake(t)
-	c, _ := newTestClient(t, f, serve(t, f), t.TempDir(), nil)
-	f.deny = "The token has already been updated"
-	var sent atomic.Int64
-	f.onForbid = func(string) {
-		sent.Add(1)
-		// Someone else refreshes meanwhile: the store always has a newer pair.
-		c.tokens.mu.Lock()
-		gen := c.tokens.gen
-		c.tokens.mu.Unlock()
-		if err := c.tokens.refresh(context.Background(), gen); err != nil {
-			t.Error(err)
-		}
-	}
-	_, err := c.Employees(context.Background())
-	if !errors.Is(err, ErrAuth) {
-		t.Fatalf("err = %v, want ErrAuth", err)
-	}
-	if n := sent.Load(); n != 1+maxAuthRetries {
-		t.Fatalf("request sent %d times, want %d", n, 1+maxAuthRetries)
+	for _, tc := range []struct {
+		deny      string
+		sent      int64
+		refreshes int // by the client itself
+		want      string
+	}{
+		{deny: "The token has already been updated", sent: 1 + maxAuthRetries, refreshes: 1 + maxAuthRetries, want: "not by this process"},
+		{deny: "The token is expired", sent: 2, refreshes: 1, want: "still expired after a refresh"},
+	} {
+		t.Run(tc.deny, func(t *testing.T) {
+			f := newFake(t)
+			c, _ := newTestClient(t, f, serve(t, f), t.TempDir(), nil)
+			f.deny = tc.deny
+			var sent atomic.Int64
+			f.onForbid = func(string) {
+				sent.Add(1)
+				if tc.deny != "The token has already been updated" {
+					return
+				}
+				// Someone else refreshes meanwhile: the store always has a newer pair.
+				c.tokens.mu.Lock()
+				gen := c.tokens.gen
+				c.tokens.mu.Unlock()
+				if err := c.tokens.refresh(context.Background(), gen); err != nil {
+					t.Error(err)
+				}
+			}
+			_, err := c.Employees(context.Background())
+			if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want ErrAuth saying %q", err, tc.want)
+			}
+			if n := sent.Load(); n != tc.sent || f.refreshes != tc.refreshes {
+				t.Fatalf("request sent %d times with %d refreshes, want %d and %d", n, f.refreshes, tc.sent, tc.refreshes)
+			}
+		})
 	}
 }
 
