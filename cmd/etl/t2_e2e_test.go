@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -12,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ import (
 )
 
 // newT2World serves a T2 emulator (Moscow zone, traffic from four days ago
-// to tomorrow, callsPerDay records and missed calls a day, with
+// to tomorrow, callsPerDay records and missedPerDay missed calls a day, with
 // faults) and writes a config that loads the last three days of it.
 // access and refresh are the pair the config holds.
 func newT2World(t *testing.T, callsPerDay, missedPerDay int) (w *world, emu *sandbox.T2, access, refresh string) {
@@ -35,7 +36,8 @@ type t2WorldOptions struct {
 	accessTTL                 time.Duration                  // the emulator's AccessTTL; 0 = its default
 	wrap                      func(*sandbox.T2) http.Handler // serves instead of the emulator when set
 	extra                     string                         // config text put before sources:
-	faults                    *sandbox.Faults                // instead of 503s, 429s and truncated answers
+	faults                    *sandbox.Faults                // nil: 503s, 429s and truncated answers
+	pageSize                  int                            // 0: 50
 }
 
 func newT2WorldWith(t *testing.T, o t2WorldOptions) (w *world, emu *sandbox.T2, access, refresh string) {
@@ -71,9 +73,9 @@ start_date: %s
     base_url: %s
     access_token: {file: access}
     refresh_token: {file: refresh}
-    page_size: 50
+    page_size: %d
     http: {concurrency: 3, max_attempts: 10, max_retry_after: 1s, base_backoff: 5ms, max_backoff: 50ms}
-`, from, o.extra, srv.URL)), 0o644)
+`, from, o.extra, srv.URL, cmp.Or(o.pageSize, 50))), 0o644)
 	return &world{dir: dir, cfg: cfg, from: from, to: to}, emu, access, refresh
 }
 
@@ -150,28 +152,39 @@ func TestT2EndToEndGroundTruth(t *testing.T) {
 // CLI. The emulator's access tokens live t2.RefreshAhead + 1s, so the
 // client finds each pair due within a second of getting it and refreshes
 // it ahead of its exp while other requests are in flight with it. On top:
-//   - every expireEvery-th request of the extraction (call records, missed
-//     calls, daily statistics), up to expiries times, every access token is
-//     expired at the server: the client learns it from a 403 "expired";
-//   - every holdEvery-th recording download, up to holds times, the
-//     request (on its way with the current pair) is held until another
-//     request has refreshed that pair, so it reaches the server superseded:
-//     "The token has already been updated", deterministically.
+//   - expiries times during the extraction (call records, missed calls,
+//     daily statistics), expireEvery requests after the latest refresh,
+//     every access token is expired at the server: the client learns it
+//     from a 403 "expired";
+//   - holds times during the recordings, holdEvery downloads after the
+//     start or the end of the previous hold, the request (on its way with
+//     the current pair) is held until another request has refreshed that
+//     pair, so it reaches the server superseded and gets "The token has
+//     already been updated" (unless the emulator's fault injector picks it
+//     for a 503 or 429 instead). One hold at a time leaves the client free
+//     slots to refresh with.
 type t2Churn struct {
-	emu                     *sandbox.T2
-	expireEvery, expiries   int64
-	holdEvery, holds        int64
-	hold                    time.Duration // bound on a hold (reached in a failing run only)
-	nData, nFiles           atomic.Int64
-	mu                      sync.Mutex
-	refreshed               chan struct{} // closed and replaced at every refresh
-	details                 map[string]int
-	expired, held, timeouts int
+	emu                   *sandbox.T2
+	expireEvery, expiries int
+	holdEvery, holds      int
+	hold                  time.Duration // bound on a hold (reached in a failing run only)
+
+	mu           sync.Mutex
+	refreshed    chan struct{} // closed and replaced at every refresh
+	sinceRefresh int           // extraction requests since the latest refresh
+	files        int           // recording downloads
+	nextHold     int           // the download to hold next
+	holding      bool
+	details      map[string]int
+	heldAnswers  map[int]int // status → held requests that got it
+	expired      int         // expiries done
+	held         int         // holds ended by a refresh
+	timeouts     int         // holds that ended by timeout
 }
 
 func newT2Churn(emu *sandbox.T2) *t2Churn {
-	return &t2Churn{emu: emu, expireEvery: 5, expiries: 3, holdEvery: 30, holds: 3, hold: 5 * time.Second,
-		refreshed: make(chan struct{}), details: map[string]int{}}
+	return &t2Churn{emu: emu, expireEvery: 6, expiries: 3, holdEvery: 10, holds: 3, hold: 5 * time.Second,
+		refreshed: make(chan struct{}), details: map[string]int{}, heldAnswers: map[int]int{}, nextHold: 10}
 }
 
 // t2Recorder keeps the status and the start of the body of an answer.
@@ -202,14 +215,18 @@ func (c *t2Churn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			c.mu.Lock()
 			close(c.refreshed)
 			c.refreshed = make(chan struct{})
+			c.sinceRefresh = 0
 			c.mu.Unlock()
 		}
 		return
 	case strings.HasSuffix(path, "/call-records/file"):
-		if k := c.nFiles.Add(1); k%c.holdEvery == 0 && k/c.holdEvery <= c.holds {
-			c.mu.Lock()
-			ch := c.refreshed
-			c.mu.Unlock()
+		c.mu.Lock()
+		c.files++
+		hold := c.files >= c.nextHold && c.held+c.timeouts < c.holds && !c.holding
+		c.holding = c.holding || hold
+		ch := c.refreshed
+		c.mu.Unlock()
+		if hold {
 			timeout := time.NewTimer(c.hold)
 			select {
 			case <-ch:
@@ -222,42 +239,55 @@ func (c *t2Churn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				c.mu.Unlock()
 			}
 			timeout.Stop()
+			c.mu.Lock()
+			c.holding = false
+			c.nextHold = c.files + c.holdEvery
+			c.mu.Unlock()
+			r = r.WithContext(context.WithValue(r.Context(), t2HeldKey{}, true))
 		}
 	case !strings.HasSuffix(path, "/call-records/file/stt"):
-		if k := c.nData.Add(1); k%c.expireEvery == 0 && k/c.expireEvery <= c.expiries {
+		c.mu.Lock()
+		c.sinceRefresh++
+		if c.sinceRefresh == c.expireEvery && c.expired < c.expiries {
 			c.emu.ExpireAccessTokens()
-			c.mu.Lock()
 			c.expired++
-			c.mu.Unlock()
 		}
+		c.mu.Unlock()
 	}
 	c.emu.ServeHTTP(rec, r)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if held, _ := r.Context().Value(t2HeldKey{}).(bool); held {
+		c.heldAnswers[rec.status]++
+	}
 	if rec.status == http.StatusForbidden {
 		var e struct{ Details string }
 		_ = json.Unmarshal(rec.body, &e)
-		c.mu.Lock()
 		c.details[e.Details]++
-		c.mu.Unlock()
 	}
 }
 
+type t2HeldKey struct{}
+
 // T2 tokens under concurrency, through the real CLI with recordings on:
 // call records, missed calls, daily statistics, recordings and transcripts
-// share one token transport, three requests at a time for the streams and
-// eight for the recordings, while the pair is refreshed many times mid-run
+// share one token transport (the streams' client and the recordings'
+// client each up to three requests at a time, eight recordings in progress
+// at once), while the pair is refreshed many times mid-run
 // (ahead of its exp, after a 403 "expired", and with requests in flight
 // carrying the pair being replaced). No stream and no recording may fail,
 // and the lake and the blob store must hold exactly the emulator's truth.
 func TestT2TokensUnderConcurrencyEndToEnd(t *testing.T) {
 	var churn *t2Churn
-	w, emu, _, _ := newT2WorldWith(t, t2WorldOptions{callsPerDay: 120, missedPerDay: 20,
+	w, emu, _, _ := newT2WorldWith(t, t2WorldOptions{callsPerDay: 150, missedPerDay: 20,
 		accessTTL: t2.RefreshAhead + time.Second,
 		wrap:      func(e *sandbox.T2) http.Handler { churn = newT2Churn(e); return churn },
 		extra:     "recordings: {local: blobs, concurrency: 8, per_host: 8}\n",
+		pageSize:  15,
 		// 503s and 429s come before the API rotates anything. No truncated
 		// answers: one on a refresh loses the new pair for good (the vendor
 		// has rotated), a lockout that TestRefreshAnswerLost covers.
-		faults: &sandbox.Faults{Error5xxEvery: 7, TooManyEvery: 23, RetryAfter: time.Second}})
+		faults: &sandbox.Faults{Error5xxEvery: 7, TooManyEvery: 41, RetryAfter: time.Second}})
 	in := func(ts time.Time) bool { d := model.Day(ts, msk); return d >= w.from && d <= w.to }
 	wantCalls, wantMissed, wantRecorded := 0, 0, 0
 	for _, c := range emu.Calls() {
@@ -276,7 +306,7 @@ func TestT2TokensUnderConcurrencyEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	if wantRecorded < 4*int(churn.holdEvery) {
+	if wantRecorded < (churn.holds+1)*churn.holdEvery {
 		t.Fatalf("%d recorded calls: too few for the holds", wantRecorded)
 	}
 
@@ -322,14 +352,17 @@ func TestT2TokensUnderConcurrencyEndToEnd(t *testing.T) {
 
 	churn.mu.Lock()
 	defer churn.mu.Unlock()
-	if churn.expired != int(churn.expiries) || churn.held != int(churn.holds) || churn.timeouts != 0 {
+	if churn.expired != churn.expiries || churn.held != churn.holds || churn.timeouts != 0 {
 		t.Errorf("expiries %d of %d, holds ended by a refresh %d of %d (%d timed out)", churn.expired, churn.expiries, churn.held, churn.holds, churn.timeouts)
 	}
-	if churn.details["The token has already been updated"] < int(churn.holds) || churn.details["The token is expired"] == 0 {
-		t.Errorf("403 answers %v: want \"already updated\" at least %d times and \"expired\"", churn.details, churn.holds)
+	if churn.heldAnswers[http.StatusOK] != 0 {
+		t.Errorf("held requests answered %v: a request held until its pair was refreshed was served", churn.heldAnswers)
+	}
+	if churn.details["The token has already been updated"] == 0 || churn.details["The token is expired"] == 0 {
+		t.Errorf("403 answers %v: want both \"already updated\" and \"expired\"", churn.details)
 	}
 	if r := emu.Refreshes(); r < int(churn.expiries+churn.holds) {
 		t.Errorf("%d refreshes, want at least %d", r, churn.expiries+churn.holds)
 	}
-	t.Logf("%d calls, %d recordings; %d refreshes; 403s %v", wantCalls, wantRecorded, emu.Refreshes(), churn.details)
+	t.Logf("%d calls, %d recordings; %d refreshes; 403s %v; held requests answered %v", wantCalls, wantRecorded, emu.Refreshes(), churn.details, churn.heldAnswers)
 }
