@@ -98,8 +98,12 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	origin, err := httpx.ParseOrigin(cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("t2: base URL: %w", err)
+	}
 	hc := cfg.HTTP
-	hc.Transport = &transport{base: base, store: store}
+	hc.Transport = &transport{base: base, store: store, origin: origin}
 	return &Client{cfg: cfg, http: httpx.New(hc), tokens: store, log: log, transport: hc.Transport}, nil
 }
 
