@@ -25,7 +25,8 @@
 //	cfg.Transport = &tokenTransport{base: httpx.NewTransport(cfg)} // in the vendor package
 //	c := httpx.New(cfg)
 //
-// Such a transport should register the tokens it sends with the Redactor.
+// Such a transport should register the tokens it sends with the Redactor,
+// and add them only to requests for its API's origin (see Origin).
 // Request headers never appear in errors or logs; the client registers URL
 // userinfo passwords, Basic-auth passwords and Bearer tokens it sees on
 // requests with the Redactor itself.

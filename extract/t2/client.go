@@ -108,8 +108,8 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 }
 
 // Transport returns the RoundTripper that adds the access token to each
-// request and refreshes the pair when needed. Use it only for requests to
-// the T2 API host: it would send the token anywhere.
+// request and refreshes the pair when needed. It serves the BaseURL
+// origin only: a request for any other origin is refused.
 func (c *Client) Transport() http.RoundTripper { return c.transport }
 
 // Tokens returns the client's token store.
