@@ -67,6 +67,10 @@ func NewMTT(cfg MTTConfig) (*MTTFetcher, error) {
 		return nil, fmt.Errorf("recordings: mtt: %w", err)
 	}
 	cfg.HTTP.Transport = guard
+	// Download links and their redirects lead to other hosts; the guard
+	// sends credentials to the RecordsBase origin only, so those are
+	// followed (never from https to http).
+	cfg.HTTP.OffOriginRedirects = true
 	u, _ := url.Parse(base)
 	return &MTTFetcher{base: base, host: u.Host, http: httpx.New(cfg.HTTP)}, nil
 }

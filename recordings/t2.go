@@ -58,6 +58,10 @@ func NewT2(cfg T2Config) (*T2Fetcher, error) {
 		return nil, fmt.Errorf("recordings: t2: %w", err)
 	}
 	cfg.HTTP.Transport = guard
+	// A file answer may redirect to a storage host; the guard sends the
+	// token to the BaseURL origin only, so that is followed (never from
+	// https to http).
+	cfg.HTTP.OffOriginRedirects = true
 	u, _ := url.Parse(base)
 	return &T2Fetcher{base: base, host: u.Host, http: httpx.New(cfg.HTTP)}, nil
 }

@@ -3,20 +3,21 @@ package recordings
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/calletl/calletl/extract/httpx"
 )
 
-// hostGuard sends requests for one origin (scheme and host) through authed,
-// which adds the vendor's credentials, and every other request through
-// plain with any Authorization header removed. It sits under the
-// http.Client, so it also covers redirects: a redirect to another host (or
-// from https to http) never carries credentials, whatever CheckRedirect
-// does.
+// hostGuard sends requests for one origin (scheme, host and port, as
+// httpx.Origin) through authed, which adds the vendor's credentials, and
+// every other request through plain with any Authorization and Cookie
+// header removed. It sits under the http.Client, so it also covers
+// redirects: a redirect to another origin never carries credentials,
+// whatever CheckRedirect does (httpx refuses https to http anyway).
 type hostGuard struct {
-	origin        string // "https://rc.mtt.ru" (default port removed)
+	origin        string // "https://rc.mtt.ru:443"
 	authed, plain http.RoundTripper
 }
 
@@ -25,22 +26,11 @@ func newHostGuard(base string, authed, plain http.RoundTripper) (*hostGuard, err
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 		return nil, fmt.Errorf("base URL %q: want http(s)://host[/path] without user information", base)
 	}
-	return &hostGuard{origin: origin(u), authed: authed, plain: plain}, nil
-}
-
-// origin returns scheme://host with the host lowercased and the scheme's
-// default port removed.
-func origin(u *url.URL) string {
-	host := strings.ToLower(u.Host)
-	if h, p, err := net.SplitHostPort(host); err == nil &&
-		(u.Scheme == "https" && p == "443" || u.Scheme == "http" && p == "80") {
-		host = h
-	}
-	return strings.ToLower(u.Scheme) + "://" + host
+	return &hostGuard{origin: httpx.Origin(u), authed: authed, plain: plain}, nil
 }
 
 func (g *hostGuard) RoundTrip(req *http.Request) (*http.Response, error) {
-	if origin(req.URL) == g.origin {
+	if httpx.Origin(req.URL) == g.origin {
 		return g.authed.RoundTrip(req)
 	}
 	if req.Header.Get("Authorization") != "" || req.Header.Get("Cookie") != "" {

@@ -66,7 +66,8 @@ func NewVotBox(cfg VotBoxConfig) (*VotBoxFetcher, error) {
 		plain = httpx.NewTransport(cfg.HTTP)
 	}
 	// The credentials travel in the form body, which a 307/308 redirect
-	// would resend: requests to any other origin are refused.
+	// would resend: redirects off the origin are refused (httpx's default)
+	// and, should one get through, so is any request to another origin.
 	guard, err := newHostGuard(base, plain, refuse{})
 	if err != nil {
 		return nil, fmt.Errorf("recordings: votbox: %w", err)

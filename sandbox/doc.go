@@ -19,6 +19,9 @@
 //   - mttrec*.go: MTTRecords, the MTT recordings REST API (/v1|/v2/records/<id>/urls,
 //     Basic Auth) and its separate download host (multi-part WAV/MP3 generated
 //     on the fly, per-id faults, leaked-credential counting).
+//   - hostile.go: Hostile, a server that records every request so a test can
+//     assert no credential reached it, and RedirectCases, which start an API
+//     that redirects to one (another host, another port, https to http).
 //
 // Tests use the emulators through httptest:
 //

@@ -25,10 +25,20 @@
 //	cfg.Transport = &tokenTransport{base: httpx.NewTransport(cfg)} // in the vendor package
 //	c := httpx.New(cfg)
 //
-// Such a transport should register the tokens it sends with the Redactor.
+// Such a transport should register the tokens it sends with the Redactor,
+// and add them only to requests for its API's origin (see Origin).
 // Request headers never appear in errors or logs; the client registers URL
 // userinfo passwords, Basic-auth passwords and Bearer tokens it sees on
 // requests with the Redactor itself.
+//
+// # Redirects
+//
+// A redirect is followed only within the origin (scheme, host and port) of
+// the original request, and never from https to plain http; any other ends
+// the request with a permanent *RedirectError naming both ends (see
+// CheckRedirect for why refusing, not stripping, is the rule). Only a
+// client whose Transport adds credentials for its own origin alone may set
+// Config.OffOriginRedirects to follow them (recordings downloads).
 package httpx
 
 import (
@@ -83,6 +93,13 @@ type Config struct {
 	// Transport sends the requests; default NewTransport(cfg). Put refreshing
 	// authentication here (see the package documentation).
 	Transport http.RoundTripper
+	// OffOriginRedirects follows redirects to another origin than the
+	// request's (never from https to http), sending no request body and
+	// only the headers Accept, Accept-Language, Range, If-Range and
+	// User-Agent. Set it only when Transport adds credentials for one
+	// origin alone (recordings downloads, whose links and their redirects
+	// lead to storage hosts). Off, such a redirect is a *RedirectError.
+	OffOriginRedirects bool
 	// Sleep waits d before a retry, returning early with an error when ctx is
 	// done. Tests replace it; the default uses a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -165,7 +182,9 @@ func New(cfg Config) *Client {
 		tr = NewTransport(cfg)
 	}
 	// No Timeout: it would bound body reads too (see package documentation).
-	c.http = &http.Client{Transport: tr}
+	c.http = &http.Client{Transport: tr, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		return checkRedirect(req, via, cfg.OffOriginRedirects)
+	}}
 	if cfg.RatePerSec > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(cfg.RatePerSec), cfg.Burst)
 	}

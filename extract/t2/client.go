@@ -98,14 +98,18 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	origin, err := httpx.ParseOrigin(cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("t2: base URL: %w", err)
+	}
 	hc := cfg.HTTP
-	hc.Transport = &transport{base: base, store: store}
+	hc.Transport = &transport{base: base, store: store, origin: origin}
 	return &Client{cfg: cfg, http: httpx.New(hc), tokens: store, log: log, transport: hc.Transport}, nil
 }
 
 // Transport returns the RoundTripper that adds the access token to each
-// request and refreshes the pair when needed. Use it only for requests to
-// the T2 API host: it would send the token anywhere.
+// request and refreshes the pair when needed. It serves the BaseURL
+// origin only: a request for any other origin is refused.
 func (c *Client) Transport() http.RoundTripper { return c.transport }
 
 // Tokens returns the client's token store.

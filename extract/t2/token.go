@@ -467,12 +467,23 @@ func jwtExp(tok string) (time.Time, bool) {
 //
 // Other 403s, and those two when the current pair itself is refused, pass
 // through for the client's check to report.
+//
+// It sends the token to the API origin only: a request for any other origin
+// (scheme, host and port) is refused, permanently, before a token is even
+// looked up — whatever the caller or a redirect asked for.
 type transport struct {
-	base  http.RoundTripper
-	store *TokenStore
+	base   http.RoundTripper
+	store  *TokenStore
+	origin string // httpx.Origin of the API base URL
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if o := httpx.Origin(req.URL); o != t.origin {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, httpx.Permanent(fmt.Errorf("t2: refusing to send the access token to %s: it goes to the API origin %s only", o, t.origin))
+	}
 	ctx := req.Context()
 	// Refused credentials stop the httpx retry loop at once.
 	stop := func(err error) (*http.Response, error) {

@@ -177,12 +177,14 @@ func (t *tokens) failLocked(err error, grant string) error {
 		code = re.ErrorCode
 	}
 	var msg string
-	switch code {
-	case "invalid_client", "unauthorized_client":
+	switch {
+	case httpx.IsRedirectRefused(err):
+		msg = "the token endpoint redirected the " + grant + " grant off its origin, which would send the client secret and password elsewhere: check token_url of sources.voicebox"
+	case code == "invalid_client", code == "unauthorized_client":
 		msg = "the token endpoint refused the client (" + code + "): check client_id and client_secret of sources.voicebox"
-	case "invalid_grant":
+	case code == "invalid_grant":
 		msg = "the token endpoint refused the user name or password (invalid_grant): check username and password of sources.voicebox"
-	case "":
+	case code == "":
 		msg = "the token endpoint refused the " + grant + " grant: check token_url, client_id, client_secret, username and password of sources.voicebox"
 	default:
 		msg = "the token endpoint refused the " + grant + " grant (" + code + "): check token_url and the OAuth client's settings at VoiceBox"
@@ -192,9 +194,12 @@ func (t *tokens) failLocked(err error, grant string) error {
 }
 
 // transient reports whether a token request error may go away by itself:
-// network errors, unreadable answers, 429 and 5xx. A 4xx or an RFC 6749
-// error code is a refusal.
+// network errors, unreadable answers, 429 and 5xx. A 4xx, an RFC 6749
+// error code or a refused redirect is a refusal.
 func transient(err error) bool {
+	if httpx.IsRedirectRefused(err) {
+		return false // the token endpoint redirects off its origin: configuration
+	}
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
 		return true
@@ -211,13 +216,23 @@ func transient(err error) bool {
 
 // transport adds `Authorization: Bearer <token>`. On a 401 it drops the
 // token, gets a new one and sends the request once more; a second 401
-// reaches the client's check, which reports it as an *AuthError.
+// reaches the client's check, which reports it as an *AuthError. It sends
+// the token to the API origin only: a request for any other origin
+// (scheme, host and port) is refused, permanently, before a token is
+// obtained — whatever the caller or a redirect asked for.
 type transport struct {
 	base   http.RoundTripper
 	tokens *tokens
+	origin string // httpx.Origin of the API base URL
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if o := httpx.Origin(req.URL); o != t.origin {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, httpx.Permanent(fmt.Errorf("voicebox: refusing to send the access token to %s: it goes to the API origin %s only", o, t.origin))
+	}
 	// Refused credentials stop the httpx retry loop at once.
 	stop := func(err error) (*http.Response, error) {
 		if errors.Is(err, ErrAuth) {

@@ -168,12 +168,13 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 		},
 		user:   cfg.Username,
 		pass:   cfg.Password,
-		client: &http.Client{Transport: base, Timeout: tokenTimeout},
+		client: &http.Client{Transport: base, Timeout: tokenTimeout, CheckRedirect: httpx.CheckRedirect},
 		red:    red,
 		log:    slog.New(secret.NewHandler(log.Handler(), red)).With("source", Name),
 	}
 	hc := cfg.HTTP
-	hc.Transport = &transport{base: base, tokens: tk}
+	api, _ := url.Parse(cfg.BaseURL) // checked above
+	hc.Transport = &transport{base: base, tokens: tk, origin: httpx.Origin(api)}
 	return &Client{cfg: cfg, http: httpx.New(hc), tokens: tk, red: red, log: log}, nil
 }
 
