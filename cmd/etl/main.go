@@ -66,7 +66,7 @@ Exit codes:
   0    every stream succeeded
   1    the run finished but some streams failed; stderr names each with its error.
        Committed windows are kept; the next run resumes at the failed day.
-  2    bad command line or config (the message names the field)
+  2    bad command line, config or state file (the message names the field or key)
   3    another etl process holds the state lock (state/lock); nothing was done
   130  interrupted (SIGINT/SIGTERM); committed windows are kept
 
@@ -171,9 +171,10 @@ func (a *app) exitCode(ctx context.Context, err error) int {
 	msg := a.redactor.Redact(err.Error())
 	var ue *usageError
 	var fe *FieldError
+	var se *state.FileError
 	var ee *exitError
 	switch {
-	case errors.As(err, &ue), errors.As(err, &fe):
+	case errors.As(err, &ue), errors.As(err, &fe), errors.As(err, &se):
 		fmt.Fprintf(a.stderr, "etl: %s\n", msg)
 		return exitUsage
 	case errors.Is(err, state.ErrLocked):
