@@ -176,7 +176,11 @@ func (w *nodeWalker) walk(n *yaml.Node, t reflect.Type, path string, depth int) 
 			return
 		}
 		for i, e := range n.Content {
-			w.walk(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), depth+1)
+			p := fmt.Sprintf("%s[%d]", path, i)
+			if w.lines != nil {
+				w.lines[p] = e.Line
+			}
+			w.walk(e, t.Elem(), p, depth+1)
 		}
 	case t.Kind() == reflect.Map:
 		if n.Kind != yaml.MappingNode {
