@@ -85,8 +85,8 @@ func TestBadStateFileIsAClearError(t *testing.T) {
 	}{
 		{"null", `null`, "", "not a state object"},
 		{"empty object", `{}`, "version", "missing"},
-		{"empty file", "", "", "empty"},
-		{"blank file", "  \n", "", "empty"},
+		{"empty file", "", "", "the file is empty"},
+		{"blank file", "  \n", "", "the file is empty"},
 		{"a list", `[]`, "", "not a state object"},
 		{"unknown version", `{"version": 2, "cursors": {}}`, "version", "2 is not a version this etl reads"},
 		{"version zero", `{"version": 0, "cursors": {}}`, "version", "0 is not a version"},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding"
 	"errors"
 	"fmt"
 	"io"
@@ -139,8 +140,9 @@ func (w *nodeWalker) bad(n *yaml.Node, field, format string, args ...any) {
 }
 
 var (
-	durationType    = reflect.TypeFor[time.Duration]()
-	unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+	durationType        = reflect.TypeFor[time.Duration]()
+	unmarshalerType     = reflect.TypeFor[yaml.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
 func (w *nodeWalker) walk(n *yaml.Node, t reflect.Type, path string, depth int) {
@@ -158,8 +160,8 @@ func (w *nodeWalker) walk(n *yaml.Node, t reflect.Type, path string, depth int) 
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return // leaves the field unset, whatever its type
 	}
-	if reflect.PointerTo(t).Implements(unmarshalerType) || t.Kind() == reflect.Interface {
-		return // decodes itself
+	if pt := reflect.PointerTo(t); pt.Implements(unmarshalerType) || pt.Implements(textUnmarshalerType) || t.Kind() == reflect.Interface {
+		return // decodes itself: the strict decode below reports its errors
 	}
 	switch {
 	case t == durationType:

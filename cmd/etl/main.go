@@ -50,7 +50,9 @@ Commands:
              etl views --out calletl.duckdb, then duckdb -readonly calletl.duckdb
   sql        One ad hoc SELECT over the lake: etl sql "SELECT count(*) FROM calls"
              (--format table|csv|json|parquet, -f FILE)
-  check      Validate the config and test each source's credentials with one cheap call.
+  check      Validate the config and test the credentials of every source and every
+             configured customer, one cheap call each, all at once, within --timeout
+             (default 10s; each call within --probe-timeout, default 5s).
   demo       Start the built-in vendor emulators, write DIR/etl.yaml, run, print
              daily_summary (default DIR ./demo). Safe to run again.
   sandbox    Serve the vendor emulators on loopback to try a config against.
