@@ -149,14 +149,26 @@ type plan struct {
 func (p *Pipeline) Run(ctx context.Context, sources []Source, items ...ItemSource) (*Summary, error) {
 	run := p.newRun("run")
 	today := run.Day()
-	lookbackStart := addDays(today, -p.cfg.LookbackDays)
+	lookbackStart, err := addDays(today, -p.cfg.LookbackDays)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: today: %w", err)
+	}
+	if p.cfg.StartDay != "" {
+		if _, err := addDays(p.cfg.StartDay, 0); err != nil {
+			return nil, fmt.Errorf("pipeline: start day: %w", err)
+		}
+	}
 	var plans [][]plan
 	for _, src := range sources {
 		var sp []plan
 		for _, key := range src.Streams() {
 			start := lookbackStart
 			if c, ok := p.cfg.State.Cursor(key.String()); ok {
-				start = min(addDays(c.Day, 1), lookbackStart)
+				next, err := addDays(c.Day, 1)
+				if err != nil {
+					return nil, fmt.Errorf("pipeline: cursor of %s: %w", key, err)
+				}
+				start = min(next, lookbackStart)
 			} else if p.cfg.StartDay != "" {
 				start = p.cfg.StartDay
 			}
@@ -186,7 +198,11 @@ func (p *Pipeline) Backfill(ctx context.Context, src Source, from, to string) (*
 		bkey := key.String() + "@" + from + ".." + to
 		start := from
 		if c, ok := p.cfg.State.Backfill(bkey); ok {
-			start = addDays(c.Day, 1)
+			next, err := addDays(c.Day, 1)
+			if err != nil {
+				return nil, fmt.Errorf("pipeline: backfill progress of %s: %w", bkey, err)
+			}
+			start = next
 		}
 		sp = append(sp, plan{key: key, days: days(start, to), commit: func(day, runID string) error {
 			return p.cfg.State.SetBackfill(bkey, state.Cursor{Day: day, RunID: runID, UpdatedAt: p.cfg.Now().UTC()})
@@ -370,20 +386,31 @@ func failStatus(ctx context.Context) string {
 	return model.RunFailed
 }
 
-// days lists the calendar days from..to inclusive (empty when to < from).
+// days lists the calendar days from..to inclusive (empty when to < from,
+// or when either is not a YYYY-MM-DD day: callers check them first).
 func days(from, to string) []string {
+	t, err := time.Parse(model.DayLayout, from)
+	if err != nil {
+		return nil
+	}
+	last, err := time.Parse(model.DayLayout, to)
+	if err != nil {
+		return nil
+	}
 	var out []string
-	for d := from; d <= to; d = addDays(d, 1) {
-		out = append(out, d)
+	for ; !t.After(last); t = t.AddDate(0, 0, 1) {
+		out = append(out, t.Format(model.DayLayout))
 	}
 	return out
 }
 
-// addDays adds n calendar days to a YYYY-MM-DD day.
-func addDays(day string, n int) string {
+// addDays adds n calendar days to a YYYY-MM-DD day. A day that does not
+// parse (a hand-edited cursor such as 2026-13-45) is an error, never a
+// panic.
+func addDays(day string, n int) (string, error) {
 	t, err := time.Parse(model.DayLayout, day)
 	if err != nil {
-		panic(fmt.Sprintf("pipeline: bad day %q", day)) // days come from validated config and state
+		return "", fmt.Errorf("%q is not a YYYY-MM-DD day", day)
 	}
-	return t.AddDate(0, 0, n).Format(model.DayLayout)
+	return t.AddDate(0, 0, n).Format(model.DayLayout), nil
 }

@@ -206,3 +206,19 @@ func TestDays(t *testing.T) {
 		t.Errorf("%v", got)
 	}
 }
+
+// A day that does not parse (a hand-edited cursor) is an error, not a
+// panic.
+func TestBadDayIsAnError(t *testing.T) {
+	for _, day := range []string{"2026-13-45", "2026-02-30", "", "yesterday"} {
+		if got, err := addDays(day, 1); err == nil || !strings.Contains(err.Error(), "not a YYYY-MM-DD day") {
+			t.Errorf("addDays(%q) = %q, %v; want an error", day, got, err)
+		}
+		if got := days(day, "2026-11-20"); got != nil {
+			t.Errorf("days(%q, …) = %v, want none", day, got)
+		}
+	}
+	if got, err := addDays("2026-02-28", 1); err != nil || got != "2026-03-01" {
+		t.Errorf("addDays(2026-02-28, 1) = %q, %v", got, err)
+	}
+}

@@ -45,6 +45,12 @@ type MTTConfig struct {
 	Seed int64
 	// Customers are the personal accounts (customer_name), e.g. "110011256".
 	Customers []string
+	// EmptyCustomers are personal accounts the platform knows that hold no
+	// data at all: no calls, no accounts, no balance. Every method answers
+	// them -32001 "Data not found" (getCustomerBalance too, as the
+	// document's error example shows), so a client cannot tell them from an
+	// account that does not exist. A name also in Customers is empty.
+	EmptyCustomers []string
 	// From and To are the first and last UTC day of generated traffic,
 	// inclusive; only their UTC dates matter. One of them zero means the
 	// other's day alone; both zero, no generated traffic (AddCalls still
@@ -151,6 +157,8 @@ type cacheEntry struct {
 //   - getPersonalAccountList {customer_name, limit, offset}: the accounts.
 //   - getCustomerBalance ["<customer>"]: balance and real_balance at Now.
 //
+// A customer in MTTConfig.EmptyCustomers gets -32001 from every method.
+//
 // Rows carry the document's quirks, chosen per row from a hash of the row
 // (so a row is always served with the same bytes): integers as JSON strings
 // ("119") for most rows and as numbers for some, the B-number under "clid"
@@ -163,6 +171,7 @@ type MTT struct {
 	hasTraffic       bool
 	fromDay, toDay   int64
 	customers        map[string]*mttCustomer // fixed at construction
+	empty            map[string]bool         // EmptyCustomers, fixed at construction
 	names            []string                // sorted customer names
 	examples         []docExample
 	faults           *FaultInjector
@@ -214,9 +223,13 @@ func NewMTT(cfg MTTConfig) *MTT {
 		m.fromDay, m.toDay = dayOf(from.Unix()), dayOf(to.Unix())
 		m.hasTraffic = m.fromDay <= m.toDay
 	}
+	m.empty = make(map[string]bool, len(cfg.EmptyCustomers))
+	for _, name := range cfg.EmptyCustomers {
+		m.empty[name] = true
+	}
 	used := make(map[string]bool)
 	for _, name := range cfg.Customers {
-		if _, dup := m.customers[name]; dup {
+		if _, dup := m.customers[name]; dup || m.empty[name] {
 			continue
 		}
 		c := newMTTCustomer(cfg.Seed, name, used)

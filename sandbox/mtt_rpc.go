@@ -291,6 +291,9 @@ func (m *MTT) serviceHistory(b []byte, raw json.RawMessage) ([]byte, *rpcError) 
 	if rerr != nil {
 		return b, rerr
 	}
+	if m.empty[customer] {
+		return b, dataNotFound("No data found")
+	}
 	if m.customers[customer] == nil {
 		return b, dataNotFound("This account does not exist")
 	}
@@ -395,6 +398,9 @@ func (m *MTT) accountList(b []byte, raw json.RawMessage) ([]byte, *rpcError) {
 	if !ok || offset < 0 {
 		return b, invalidParams("Unknown param 'offset' value")
 	}
+	if m.empty[customer] {
+		return b, dataNotFound("No data found")
+	}
 	c := m.customers[customer]
 	if c == nil {
 		return b, dataNotFound("This account does not exist")
@@ -421,7 +427,8 @@ func (m *MTT) accountList(b []byte, raw json.RawMessage) ([]byte, *rpcError) {
 // customerBalance is getCustomerBalance with positional params
 // ["<customer>"] (named {"customer_name": …} is accepted too): balance and
 // real_balance at Now, as JSON numbers with two decimals. An unknown
-// customer is -32001 without data, as in the document.
+// customer, and one without data (EmptyCustomers), is -32001 without data,
+// as in the document.
 func (m *MTT) customerBalance(b []byte, raw json.RawMessage) ([]byte, *rpcError) {
 	var customer string
 	switch t := bytes.TrimSpace(raw); {
@@ -449,7 +456,7 @@ func (m *MTT) customerBalance(b []byte, raw json.RawMessage) ([]byte, *rpcError)
 		}
 		customer = s
 	}
-	if m.customers[customer] == nil {
+	if m.customers[customer] == nil { // unknown, or known without data (EmptyCustomers)
 		return b, dataNotFound("")
 	}
 	bal, realBal := m.Balance(customer, m.cfg.Now())

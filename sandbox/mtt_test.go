@@ -968,3 +968,38 @@ func BenchmarkMTTGenerateDay(b *testing.B) {
 		_ = m.generateDay(c, MTTDialed, dayOf(testDay(2).Unix()))
 	}
 }
+
+// A customer with no data answers -32001 to every method, the balance
+// included (the document's getCustomerBalance error example), while the
+// other customers answer as usual.
+func TestMTTEmptyCustomer(t *testing.T) {
+	cfg := testConfig()
+	const empty = "110099999"
+	cfg.EmptyCustomers = []string{empty}
+	m := NewMTT(cfg)
+	tests := []struct {
+		method string
+		params any
+		data   string
+	}{
+		{"getServiceHistoryByCustomer", map[string]any{"type": "dialed", "customer_name": empty,
+			"date_from": "2024-03-01 00:00:00", "date_to": "2024-03-03 23:59:59", "record_count": 1000}, "No data found"},
+		{"getPersonalAccountList", map[string]any{"customer_name": empty}, "No data found"},
+		{"getCustomerBalance", []string{empty}, ""},
+		{"getCustomerBalance", map[string]any{"customer_name": empty}, ""},
+	}
+	for _, tt := range tests {
+		a := call(t, m, tt.method, tt.params)
+		if e := a.Error; e == nil || e.Code != -32001 || e.Message != "Data not found" || e.Data != tt.data {
+			t.Errorf("%s %v: answer %s, want -32001 Data not found %q", tt.method, tt.params, a.Raw, tt.data)
+		}
+	}
+	if a := call(t, m, "getCustomerBalance", []string{custA}); a.Error != nil {
+		t.Errorf("balance of %s: %s", custA, a.Raw)
+	}
+	for _, c := range m.Truth() {
+		if c.Customer == empty {
+			t.Fatalf("the empty customer has a call: %+v", c)
+		}
+	}
+}

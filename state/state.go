@@ -6,9 +6,11 @@
 package state
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -46,26 +48,139 @@ var ErrLocked = errors.New("state: another etl process is running on this state 
 
 const fileName = "state.json"
 
-// Open reads the state in dir, creating dir if needed.
+// Version is the state file format this package reads and writes.
+const Version = 1
+
+// dayLayout is a cursor's day, YYYY-MM-DD.
+const dayLayout = "2006-01-02"
+
+// FileError is a state file that cannot be used as it is: not JSON, not a
+// state object, an unknown version, or an entry that does not parse. It
+// names the file and, when one entry is at fault, its key. Nothing is
+// repaired or skipped automatically: a guessed cursor could silently skip
+// days or re-extract everything.
+type FileError struct {
+	File string
+	Key  string // e.g. cursors["mtt/dialed/1"].day; "" when the whole file is at fault
+	Msg  string
+	Err  error // the decoder's error, if any
+}
+
+func (e *FileError) Error() string {
+	s := "state " + e.File + ": "
+	if e.Key != "" {
+		s += e.Key + ": "
+	}
+	s += e.Msg
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s + " (fix it by hand, restore it from a backup, or move it away to start from scratch: every stream then starts again from start_date or the lookback)"
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// Open reads the state in dir, creating dir if needed. A missing state file
+// is the fresh state; a present one must be a state object of a known
+// version whose every cursor names a valid day, else Open returns a
+// *FileError.
 func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state: create %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, f: file{Version: 1, Cursors: map[string]Cursor{}}}
-	b, err := os.ReadFile(filepath.Join(dir, fileName))
+	s := &Store{dir: dir, f: file{Version: Version, Cursors: map[string]Cursor{}}}
+	path := filepath.Join(dir, fileName)
+	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return s, nil
 	case err != nil:
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	if err := json.Unmarshal(b, &s.f); err != nil {
-		return nil, fmt.Errorf("state: %s is not valid state JSON (restore it from a backup or move it away to start from scratch): %w", filepath.Join(dir, fileName), err)
+	f, err := decodeFile(path, b)
+	if err != nil {
+		return nil, err
 	}
-	if s.f.Cursors == nil {
-		s.f.Cursors = map[string]Cursor{}
-	}
+	s.f = f
 	return s, nil
+}
+
+// decodeFile decodes and checks a state file.
+func decodeFile(path string, b []byte) (file, error) {
+	bad := func(key, msg string, err error) (file, error) {
+		return file{}, &FileError{File: path, Key: key, Msg: msg, Err: err}
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return bad("", "the file is empty; a state file holds {\"version\": 1, \"cursors\": {…}}", nil)
+	}
+	if b[0] != '{' {
+		return bad("", "not a state object (want {\"version\": 1, \"cursors\": {…}})", nil)
+	}
+	var raw struct {
+		Version   *int                       `json:"version"`
+		Cursors   map[string]json.RawMessage `json:"cursors"`
+		Backfills map[string]json.RawMessage `json:"backfills"`
+		Values    map[string]json.RawMessage `json:"values"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return bad("", "not valid state JSON", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return bad("", "data after the state object", nil)
+	}
+	switch {
+	case raw.Version == nil:
+		return bad("version", "missing: a state file carries its format version (a missing file is the fresh state; a present one must say what it is)", nil)
+	case *raw.Version != Version:
+		return bad("version", fmt.Sprintf("%d is not a version this etl reads (it reads %d): was the file written by another etl version?", *raw.Version, Version), nil)
+	}
+	f := file{Version: Version, Cursors: map[string]Cursor{}}
+	for _, part := range []struct {
+		name string
+		raw  map[string]json.RawMessage
+		dst  *map[string]Cursor
+	}{{"cursors", raw.Cursors, &f.Cursors}, {"backfills", raw.Backfills, &f.Backfills}} {
+		for k, v := range part.raw {
+			key := fmt.Sprintf("%s[%q]", part.name, k)
+			c, err := decodeCursor(v)
+			if err != nil {
+				return bad(key, "not a cursor {\"day\": \"YYYY-MM-DD\", \"run_id\": …, \"updated_at\": …}", err)
+			}
+			if err := checkDay(c.Day); err != nil {
+				return bad(key+".day", err.Error(), nil)
+			}
+			if *part.dst == nil {
+				*part.dst = map[string]Cursor{}
+			}
+			(*part.dst)[k] = c
+		}
+	}
+	if len(raw.Values) > 0 {
+		f.Values = raw.Values
+	}
+	return f, nil
+}
+
+func decodeCursor(raw json.RawMessage) (Cursor, error) {
+	var c Cursor
+	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return c, errors.New("null")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&c)
+	return c, err
+}
+
+// checkDay checks a cursor's day is a real YYYY-MM-DD day.
+func checkDay(day string) error {
+	if _, err := time.Parse(dayLayout, day); err != nil {
+		return fmt.Errorf("%q is not a YYYY-MM-DD day", day)
+	}
+	return nil
 }
 
 // Dir returns the state directory.
@@ -111,8 +226,12 @@ func (s *Store) Cursors() (keys []string, cursors map[string]Cursor) {
 	return keys, cursors
 }
 
-// SetCursor records c for key and writes the state.
+// SetCursor records c for key and writes the state. A day that is not
+// YYYY-MM-DD is refused: the next Open would refuse the file.
 func (s *Store) SetCursor(key string, c Cursor) error {
+	if err := checkDay(c.Day); err != nil {
+		return fmt.Errorf("state: cursor %s: %w", key, err)
+	}
 	return s.update(func(f *file) { f.Cursors[key] = c })
 }
 
@@ -126,6 +245,9 @@ func (s *Store) Backfill(key string) (Cursor, bool) {
 
 // SetBackfill records backfill progress and writes the state.
 func (s *Store) SetBackfill(key string, c Cursor) error {
+	if err := checkDay(c.Day); err != nil {
+		return fmt.Errorf("state: backfill %s: %w", key, err)
+	}
 	return s.update(func(f *file) {
 		if f.Backfills == nil {
 			f.Backfills = map[string]Cursor{}

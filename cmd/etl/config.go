@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -9,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/calletl/calletl/extract/mobilgroup"
 	"github.com/calletl/calletl/extract/mtt"
@@ -36,6 +33,13 @@ type Config struct {
 	dir         string         // directory of the config file: relative paths start here
 	location    *time.Location // Timezone, loaded
 	memoryLimit int64          // MemoryLimit in bytes
+	lines       map[string]int // line of each field in the file, for errors
+	warnings    []*FieldError  // suspicious but valid settings, logged by the commands
+}
+
+// warn records a warning about a valid but suspicious setting.
+func (c *Config) warn(field, format string, args ...any) {
+	c.warnings = append(c.warnings, &FieldError{Line: c.lines[field], Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
 // SourcesConfig has one section per vendor; a missing section is off.
@@ -74,6 +78,7 @@ func (m *MobilgroupConfig) validate(bad func(field, format string, args ...any))
 			bad(fmt.Sprintf("%sbroadcast_ids[%d]", p, i), "%q: want the broadcast id /api/send/ returned (letters, digits, . _ -)", id)
 		}
 	}
+	noDuplicates(bad, p+"broadcast_ids", m.BroadcastIDs)
 	if len(m.BroadcastIDs) == 0 && m.IDsFile == "" {
 		bad(p+"broadcast_ids", "Mobilgroup has no endpoint that lists broadcasts: give broadcast_ids, broadcast_ids_file (one id per line, appended by whoever sends broadcasts), or both")
 	}
@@ -120,6 +125,7 @@ func (v *VoiceBoxConfig) validate(bad func(field, format string, args ...any)) {
 			bad(fmt.Sprintf("%scustomers[%d]", p, i), "%q: want a numeric customer id", id)
 		}
 	}
+	noDuplicates(bad, p+"customers", v.Customers)
 	if v.PageSize < 0 || v.PageSize > voicebox.MaxPageSize {
 		bad(p+"page_size", "%d: must be 1..%d (rows per Range page; default %d)", v.PageSize, voicebox.MaxPageSize, voicebox.DefaultPageSize)
 	}
@@ -157,6 +163,7 @@ func (v *VotBoxConfig) validate(bad func(field, format string, args ...any)) {
 			bad(fmt.Sprintf("%stask_ids[%d]", p, i), "%q: want a numeric task id", id)
 		}
 	}
+	noDuplicates(bad, p+"task_ids", v.TaskIDs)
 	if v.DetailConcurrency < 0 || v.DetailConcurrency > 32 {
 		bad(p+"detail_concurrency", "%d: must be 1..32", v.DetailConcurrency)
 	}
@@ -231,6 +238,7 @@ func (t *T2Config) validate(c *Config, bad func(field, format string, args ...an
 	if t.PageSize < 1 || t.PageSize > t2.MaxPageSize {
 		bad(p+"page_size", "%d: must be 1..%d", t.PageSize, t2.MaxPageSize)
 	}
+	noDuplicates(bad, p+"mcn_numbers", t.MCNNumbers)
 	t.HTTP.validate(bad, p+"http.")
 }
 
@@ -296,15 +304,24 @@ func (r *RecordingsConfig) validate(bad func(field, format string, args ...any))
 	}
 }
 
-// FieldError is a config error that names the field at fault.
+// FieldError is a config error that names the field at fault (and its
+// line, when known). Every config error is one: the CLI exits 2 on it.
 type FieldError struct {
 	File  string
-	Field string // dotted path, e.g. sources.mtt.customers
+	Line  int    // 1-based line in the file; 0 when unknown
+	Field string // dotted path, e.g. sources.mtt.customers; "" for the whole file
 	Msg   string
 }
 
 func (e *FieldError) Error() string {
-	return fmt.Sprintf("config %s: %s: %s", e.File, e.Field, e.Msg)
+	s := "config " + e.File + ": "
+	if e.Line > 0 {
+		s += fmt.Sprintf("line %d: ", e.Line)
+	}
+	if e.Field != "" {
+		s += e.Field + ": "
+	}
+	return s + e.Msg
 }
 
 // Defaults applied by LoadConfig.
@@ -325,23 +342,25 @@ func LoadConfig(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("config %s not found: pass --config FILE, set CALLETL_CONFIG, or start from configs/etl.example.yaml (`etl demo` writes a working one)", path)
+			return nil, &FieldError{File: path, Msg: "not found: pass --config FILE, set CALLETL_CONFIG, or start from configs/etl.example.yaml (`etl demo` writes a working one)"}
 		}
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, &FieldError{File: path, Msg: fmt.Sprintf("cannot be read: %v", err)}
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
 	var c Config
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+	c.lines = map[string]int{}
+	if err := decodeConfig(path, b, &c, c.lines); err != nil {
+		return nil, err
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, &FieldError{File: path, Msg: err.Error()}
 	}
 	c.dir = filepath.Dir(abs)
 	if err := c.validate(path); err != nil {
 		return nil, err
+	}
+	for _, w := range c.warnings {
+		w.File = path
 	}
 	return &c, nil
 }
@@ -349,7 +368,7 @@ func LoadConfig(path string) (*Config, error) {
 func (c *Config) validate(file string) error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, &FieldError{File: file, Field: field, Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, &FieldError{File: file, Line: c.lines[field], Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
 	if c.Lake == "" {
 		bad("lake", "required: the directory of the Parquet lake")
@@ -380,6 +399,8 @@ func (c *Config) validate(file string) error {
 	if c.StartDate != "" {
 		if _, err := time.Parse(model.DayLayout, c.StartDate); err != nil {
 			bad("start_date", "%q: want YYYY-MM-DD", c.StartDate)
+		} else if loc != nil && c.StartDate > model.Day(time.Now(), loc) {
+			c.warn("start_date", "%s is after today (%s, %s): streams without a cursor extract nothing until that day", c.StartDate, model.Day(time.Now(), loc), c.Timezone)
 		}
 	}
 	if c.MemoryLimit == "" {
@@ -440,6 +461,8 @@ func (m *MTTConfig) validate(bad func(field, format string, args ...any)) {
 			bad(fmt.Sprintf("%scustomers[%d]", p, i), "%q is not a customer name", cu)
 		}
 	}
+	noDuplicates(bad, p+"customers", m.Customers)
+	noDuplicates(bad, p+"types", m.Types)
 	for i, t := range m.Types {
 		if !contains(mtt.Types, t) {
 			bad(fmt.Sprintf("%stypes[%d]", p, i), "%q: want one of %s", t, strings.Join(mtt.Types, ", "))
@@ -477,6 +500,19 @@ func (h *HTTPConfig) validate(bad func(field, format string, args ...any), p str
 	}
 	if h.MaxBodyBytes < 0 {
 		bad(p+"max_body_bytes", "must be ≥ 0")
+	}
+}
+
+// noDuplicates reports each entry of list that repeats an earlier one, once:
+// a customer listed twice would run its streams twice, side by side.
+func noDuplicates(bad func(field, format string, args ...any), field string, list []string) {
+	first := map[string]int{}
+	for i, v := range list {
+		if j, dup := first[v]; dup {
+			bad(fmt.Sprintf("%s[%d]", field, i), "%q is listed twice (also %s[%d]): list it once", v, field[strings.LastIndexByte(field, '.')+1:], j)
+			continue
+		}
+		first[v] = i
 	}
 }
 

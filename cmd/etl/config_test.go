@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -67,5 +68,72 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 	os.WriteFile(p, []byte("lake: l\nstate: s\nlokback_days: 3\n"), 0o644)
 	if _, err := LoadConfig(p); err == nil || !strings.Contains(err.Error(), "lokback_days") || !strings.Contains(err.Error(), "line 3") {
 		t.Errorf("typo: %v", err)
+	}
+}
+
+// Every config mistake exits 2 through the real CLI, with a message naming
+// the field (and the line where there is one). Each case exited 1 or 0, or
+// said nothing, before config decoding was made strict.
+func TestConfigMistakesExit2(t *testing.T) {
+	const base = "lake: l\nstate: s\nsources:\n  mtt:\n    username: u\n    password: {env: X}\n    customers: [\"110011256\"]\n"
+	future := time.Now().AddDate(0, 0, 40).Format("2006-01-02")
+	tests := []struct {
+		name string
+		yaml string // "" with missing: no file at all
+		code int
+		want []string // substrings of stderr
+		once string   // a substring that must appear exactly once
+	}{
+		{name: "missing file", yaml: "\x00missing", code: exitUsage, want: []string{"not found", "--config"}},
+		{name: "empty file", yaml: "", code: exitUsage, want: []string{"empty"}},
+		{name: "only comments", yaml: "# lake: l\n\n# state: s\n", code: exitUsage, want: []string{"only comments"}},
+		{name: "null document", yaml: "~\n", code: exitUsage, want: []string{"no settings"}},
+		{name: "top level is a list", yaml: "- lake: l\n", code: exitUsage, want: []string{"line 1", "top level", "a list"}},
+		{name: "syntax error", yaml: base + "    page_size: [1, 2\n", code: exitUsage, want: []string{"YAML syntax error", "line "}},
+		{name: "syntax error names the key", yaml: "lake: l\nstate: s: t\n", code: exitUsage, want: []string{"line 2: state: YAML syntax error"}},
+		{name: "unknown field", yaml: base + "    pagesize: 100\n", code: exitUsage, want: []string{"line 8", "sources.mtt.pagesize: unknown field", "did you mean page_size"}},
+		{name: "unknown top-level field", yaml: "lokback_days: 3\n" + base, code: exitUsage, want: []string{"line 1", "lokback_days: unknown field", "lookback_days"}},
+		{name: "wrong type: text for a number", yaml: base + "    page_size: lots\n", code: exitUsage, want: []string{"line 8", "sources.mtt.page_size", `"lots": want a whole number`}},
+		{name: "wrong type: scalar for a list", yaml: "lake: l\nstate: s\nsources:\n  mtt:\n    username: u\n    password: {env: X}\n    customers: 110011256\n", code: exitUsage, want: []string{"line 7", "sources.mtt.customers", "want a list"}},
+		{name: "wrong type: list for text", yaml: "lake: [a, b]\nstate: s\n", code: exitUsage, want: []string{"line 1", "lake: a list: want a single value"}},
+		{name: "wrong type: number for a duration", yaml: base + "    http: {base_backoff: 5}\n", code: exitUsage, want: []string{"line 8", "sources.mtt.http.base_backoff", "want a duration"}},
+		{name: "wrong type: not a bool", yaml: base + "    enabled: maybe\n", code: exitUsage, want: []string{"line 8", "sources.mtt.enabled", "want true or false"}},
+		{name: "wrong type: mapping for a secret", yaml: "lake: l\nstate: s\nsources:\n  mtt:\n    username: u\n    password: hunter2\n    customers: [\"1\"]\n", code: exitUsage, want: []string{"line 6", "sources.mtt.password", "want a mapping"}},
+		{name: "fraction truncated before", yaml: base + "    page_size: 2.5\n", code: exitUsage, want: []string{"line 8", "sources.mtt.page_size", `"2.5": want a whole number`}},
+		{name: "exponent is not a whole number literal", yaml: "lookback_days: 1e1\n" + base, code: exitUsage, want: []string{"line 1", "lookback_days", "want a whole number"}},
+		{name: "duplicate key", yaml: base + "lake: other\n", code: exitUsage, want: []string{"line 8", "lake: set twice (first at line 1)"}},
+		{name: "duplicate nested key", yaml: base + "    username: v\n", code: exitUsage, want: []string{"line 8", "sources.mtt.username: set twice (first at line 5)"}},
+		{name: "tab in the indentation", yaml: "lake: l\nstate: s\nsources:\n  mtt:\n\tusername: u\n", code: exitUsage, want: []string{"line 5", "username", "tab"}},
+		{name: "second document", yaml: base + "---\nlake: m\n", code: exitUsage, want: []string{"line 8", "second YAML document"}},
+		{name: "duplicate customers", yaml: "lake: l\nstate: s\nsources:\n  mtt:\n    username: u\n    password: {env: X}\n    customers: [\"110011256\", \"110022512\", \"110011256\"]\n",
+			code: exitUsage, want: []string{"line 7", "sources.mtt.customers[2]", `"110011256" is listed twice (also customers[0])`}, once: "listed twice"},
+		{name: "duplicate customers of a list written one per line", yaml: "lake: l\nstate: s\nsources:\n  mtt:\n    username: u\n    password: {env: X}\n    customers:\n      - \"1\"\n      - \"1\"\n",
+			code: exitUsage, want: []string{"sources.mtt.customers[1]", "listed twice"}, once: "listed twice"},
+		{name: "validation error carries the line", yaml: base + "    page_size: 5000\n", code: exitUsage, want: []string{"line 8", "sources.mtt.page_size: 5000: must be 1..1000"}},
+		{name: "start_date in the future warns", yaml: "start_date: " + future + "\n" + base, code: exitOK, want: []string{"start_date", future, "is after today", "extract nothing"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := filepath.Join(dir, "etl.yaml")
+			if tt.yaml != "\x00missing" {
+				if err := os.WriteFile(p, []byte(tt.yaml), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var out, errb bytes.Buffer
+			code := runMain([]string{"--config", p, "--log-format", "text", "state"}, &out, &errb)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\n%s", code, tt.code, errb.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(errb.String(), w) {
+					t.Errorf("stderr does not say %q:\n%s", w, errb.String())
+				}
+			}
+			if tt.once != "" && strings.Count(errb.String(), tt.once) != 1 {
+				t.Errorf("%q appears %d times, want once:\n%s", tt.once, strings.Count(errb.String(), tt.once), errb.String())
+			}
+		})
 	}
 }

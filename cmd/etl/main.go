@@ -50,7 +50,9 @@ Commands:
              etl views --out calletl.duckdb, then duckdb -readonly calletl.duckdb
   sql        One ad hoc SELECT over the lake: etl sql "SELECT count(*) FROM calls"
              (--format table|csv|json|parquet, -f FILE)
-  check      Validate the config and test each source's credentials with one cheap call.
+  check      Validate the config and test the credentials of every source and every
+             configured customer, one cheap call each, all at once, within --timeout
+             (default 10s; each call within --probe-timeout, default 5s).
   demo       Start the built-in vendor emulators, write DIR/etl.yaml, run, print
              daily_summary (default DIR ./demo). Safe to run again.
   sandbox    Serve the vendor emulators on loopback to try a config against.
@@ -66,7 +68,7 @@ Exit codes:
   0    every stream succeeded
   1    the run finished but some streams failed; stderr names each with its error.
        Committed windows are kept; the next run resumes at the failed day.
-  2    bad command line or config (the message names the field)
+  2    bad command line, config or state file (the message names the field or key)
   3    another etl process holds the state lock (state/lock); nothing was done
   130  interrupted (SIGINT/SIGTERM); committed windows are kept
 
@@ -171,9 +173,10 @@ func (a *app) exitCode(ctx context.Context, err error) int {
 	msg := a.redactor.Redact(err.Error())
 	var ue *usageError
 	var fe *FieldError
+	var se *state.FileError
 	var ee *exitError
 	switch {
-	case errors.As(err, &ue), errors.As(err, &fe):
+	case errors.As(err, &ue), errors.As(err, &fe), errors.As(err, &se):
 		fmt.Fprintf(a.stderr, "etl: %s\n", msg)
 		return exitUsage
 	case errors.Is(err, state.ErrLocked):

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"slices"
+	"sync"
 	"text/tabwriter"
 	"time"
 
+	"github.com/calletl/calletl/extract/mtt"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/pipeline"
@@ -38,7 +41,7 @@ func (e *env) close() {
 // open loads the config, builds the sources and, when lock is set, takes
 // the state lock so no other run works on the same lake.
 func (a *app) open(lock bool) (*env, error) {
-	cfg, err := LoadConfig(a.configPath)
+	cfg, err := a.loadConfig()
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +66,19 @@ func (a *app) open(lock bool) (*env, error) {
 		return nil, &usageError{err.Error()}
 	}
 	return e, nil
+}
+
+// loadConfig loads the config and logs its warnings (valid but suspicious
+// settings, each naming the field).
+func (a *app) loadConfig() (*Config, error) {
+	cfg, err := LoadConfig(a.configPath)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range cfg.warnings {
+		a.log.Warn("config: "+w.Field+": "+w.Msg, "file", w.File, "field", w.Field, "line", w.Line)
+	}
+	return cfg, nil
 }
 
 func (a *app) pipeline(e *env, p pipeline.Progress) *pipeline.Pipeline {
@@ -113,6 +129,17 @@ func (a *app) fetchRecordings(ctx context.Context, e *env) error {
 	store, err := openStore(ctx, e.cfg)
 	if err != nil {
 		return err
+	}
+	if l, ok := store.(*blob.Local); ok {
+		// Runs on one state directory never overlap (the state lock), and
+		// SweepTemp spares files a live Put of another process holds.
+		n, err := l.SweepTemp(ctx, blob.StaleTempAge)
+		if err != nil {
+			a.log.Warn("recordings: could not remove every temp file left by a killed run", "err", err)
+		}
+		if n > 0 {
+			a.log.Info("recordings: removed temp files left by a killed run", "files", n, "store", l.Dir())
+		}
 	}
 	r := e.cfg.Recordings
 	run := model.Run{ID: pipeline.NewRunID(time.Now()), Mode: "recordings", StartedAt: time.Now().UTC(), Location: e.cfg.location}
@@ -232,7 +259,7 @@ func (a *app) cmdState(ctx context.Context, args []string) error {
 	if err := a.parseFlags(fs, args, "etl state: show every stream's cursor (the last day committed to the lake)."); err != nil {
 		return err
 	}
-	cfg, err := LoadConfig(a.configPath)
+	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
 	}
@@ -254,10 +281,45 @@ func (a *app) cmdState(ctx context.Context, args []string) error {
 	return tw.Flush()
 }
 
+// Bounds of `etl check`: every probe starts at once (each source's HTTP
+// concurrency still queues its own), each has probeTimeout, and the whole
+// check reports within checkTimeout whatever the vendors do: retries of a
+// vendor that is down stop at the probe's deadline.
+const (
+	defaultCheckTimeout = 10 * time.Second
+	defaultProbeTimeout = 5 * time.Second
+)
+
+// accountProber is a source with several configured accounts (MTT
+// customers): `etl check` probes each one, not just the first.
+type accountProber interface {
+	ProbeAccounts() []string
+	PingAccount(ctx context.Context, account string) error
+}
+
+// probe is one call `etl check` makes: a source's Ping, or one account's.
+type probe struct {
+	src     source
+	account string // "" for the source's Ping
+	label   string // "source mtt customer 110011256"
+}
+
+// probeResult is how a probe ended; done is false when it had not ended
+// by the check's bound.
+type probeResult struct {
+	err  error
+	done bool
+}
+
 func (a *app) cmdCheck(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	if err := a.parseFlags(fs, args, "etl check: validate the config (errors name the field) and test each source's credentials with one cheap call."); err != nil {
+	total := fs.Duration("timeout", defaultCheckTimeout, "bound on the whole check: probes without an answer by then are reported failed")
+	each := fs.Duration("probe-timeout", defaultProbeTimeout, "bound on one probe (one source, or one of its customers), retries included")
+	if err := a.parseFlags(fs, args, "etl check: validate the config (errors name the field) and test the credentials of every source with one cheap call per configured customer/account, all at once, within --timeout."); err != nil {
 		return err
+	}
+	if *total <= 0 || *each <= 0 {
+		return &usageError{"check: --timeout and --probe-timeout must be positive durations such as 10s"}
 	}
 	e, err := a.open(false)
 	if err != nil {
@@ -265,27 +327,95 @@ func (a *app) cmdCheck(ctx context.Context, args []string) error {
 	}
 	defer e.close()
 	fmt.Fprintf(a.stdout, "config %s: ok (lake %s, state %s, timezone %s)\n", a.configPath, e.lake.Root(), e.state.Dir(), e.cfg.Timezone)
-	var errs []error
+	for _, w := range e.cfg.warnings {
+		fmt.Fprintf(a.stdout, "WARNING: %s\n", w)
+	}
+	var probes []*probe
 	for _, s := range e.sources {
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := s.Ping(ctx)
-		cancel()
-		if err != nil {
-			fmt.Fprintf(a.stdout, "source %s: FAILED: %s\n", s.Name(), a.redactor.Redact(err.Error()))
-			errs = append(errs, fmt.Errorf("source %s: %w", s.Name(), err))
+		if ap, ok := s.(accountProber); ok && len(ap.ProbeAccounts()) > 0 {
+			for _, acct := range ap.ProbeAccounts() {
+				probes = append(probes, &probe{src: s, account: acct, label: fmt.Sprintf("source %s customer %s", s.Name(), acct)})
+			}
 			continue
 		}
-		fmt.Fprintf(a.stdout, "source %s: credentials ok\n", s.Name())
-		if w, ok := s.(interface{ Warnings(time.Time) []string }); ok {
+		probes = append(probes, &probe{src: s, label: "source " + s.Name()})
+	}
+	results := runProbes(ctx, probes, *total, *each)
+
+	var errs []error
+	ok, warned := 0, 0
+	for i, p := range probes {
+		r := results[i]
+		switch {
+		case !r.done:
+			r.err = fmt.Errorf("no answer within the check's %s bound (a vendor that is down or very slow)", *total)
+		case p.account != "" && errors.Is(r.err, mtt.ErrNoData):
+			warned++
+			fmt.Fprintf(a.stdout, "%s: WARNING: no data (-32001 Data not found): the credentials work; the customer has no data yet, or MTT does not know this name (check sources.%s.customers)\n", p.label, p.src.Name())
+			continue
+		}
+		if r.err != nil {
+			fmt.Fprintf(a.stdout, "%s: FAILED: %s\n", p.label, a.redactor.Redact(r.err.Error()))
+			errs = append(errs, fmt.Errorf("%s: %w", p.label, r.err))
+			continue
+		}
+		ok++
+		fmt.Fprintf(a.stdout, "%s: credentials ok\n", p.label)
+		if w, isW := p.src.(interface{ Warnings(time.Time) []string }); isW && p.account == "" {
 			for _, msg := range w.Warnings(time.Now()) {
-				fmt.Fprintf(a.stdout, "source %s: WARNING: %s\n", s.Name(), a.redactor.Redact(msg))
+				warned++
+				fmt.Fprintf(a.stdout, "%s: WARNING: %s\n", p.label, a.redactor.Redact(msg))
 			}
 		}
 	}
+	fmt.Fprintf(a.stdout, "check: %d probes: %d ok, %d failed, %d warnings\n", len(probes), ok, len(errs), warned)
 	if len(errs) > 0 {
 		return &exitError{code: exitFailed, err: errors.Join(errs...)}
 	}
 	return nil
+}
+
+// runProbes runs every probe at once, each bounded by each, and returns
+// their results when all are done or total has passed; a probe still
+// running then is left !done (and abandoned: its context is cancelled).
+func runProbes(ctx context.Context, probes []*probe, total, each time.Duration) []probeResult {
+	ctx, cancel := context.WithTimeout(ctx, total)
+	defer cancel()
+	var mu sync.Mutex
+	results := make([]probeResult, len(probes))
+	var wg sync.WaitGroup
+	for i, p := range probes {
+		wg.Go(func() {
+			pctx, cancel := context.WithTimeout(ctx, each)
+			defer cancel()
+			var err error
+			if p.account != "" {
+				err = p.src.(accountProber).PingAccount(pctx, p.account)
+			} else {
+				err = p.src.Ping(pctx)
+			}
+			mu.Lock()
+			results[i] = probeResult{err: err, done: true}
+			mu.Unlock()
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		// Every probe saw the same deadline; give them a moment to return
+		// their own errors (the last attempt's cause) before giving up.
+		grace := time.NewTimer(250 * time.Millisecond)
+		defer grace.Stop()
+		select {
+		case <-done:
+		case <-grace.C:
+		}
+	}
+	mu.Lock() // a probe ending later writes results, not this copy
+	defer mu.Unlock()
+	return slices.Clone(results)
 }
 
 func pick(all []source, names []string) ([]source, error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/calletl/calletl/extract/voicebox"
 	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/recordings"
 	"github.com/calletl/calletl/secret"
@@ -94,10 +95,19 @@ func buildSources(c *Config, red *secret.Redactor, log *slog.Logger) ([]source, 
 			PageSize: t.PageSize, MCNNumbers: t.MCNNumbers, HTTP: httpConfig("t2", t.HTTP, red),
 		}, log)
 		if err != nil {
-			return nil, nil, err
+			// The config was checked above, so what fails here is the
+			// token file (corrupt, without a token, unreadable): T2
+			// cannot run, the other vendors can.
+			log.Error("source t2 cannot start; its streams are recorded failed and the other sources run", "err", err)
+			out = append(out, &failedSource{name: t2.Name, tables: t2.Tables(), err: err, streams: []model.StreamKey{
+				{Source: t2.Name, Stream: t2.StreamCallRecords, Account: t2.Account},
+				{Source: t2.Name, Stream: t2.StreamMissed, Account: t2.Account},
+				{Source: t2.Name, Stream: t2.StreamDailyStats, Account: t2.Account},
+			}})
+		} else {
+			out = append(out, t2.NewSource(client))
 		}
-		out = append(out, t2.NewSource(client))
-		if rec {
+		if rec && client != nil {
 			f, err := recordings.NewT2(recordings.T2Config{BaseURL: t.BaseURL, Transport: client.Transport(),
 				HTTP: httpConfig("t2-recordings", t.HTTP, red)})
 			if err != nil {
@@ -165,6 +175,28 @@ func buildSources(c *Config, red *secret.Redactor, log *slog.Logger) ([]source, 
 		out = append(out, mobilgroup.NewSource(client))
 	}
 	return out, fetchers, nil
+}
+
+// failedSource stands in for a configured source that cannot start (T2
+// with a corrupt token file): each of its streams fails its first window
+// with err, so the run records them failed and exits 1 while every other
+// source runs, and `etl check` reports err.
+type failedSource struct {
+	name    string
+	tables  []load.TableInfo
+	streams []model.StreamKey
+	err     error
+}
+
+var _ pipeline.Source = (*failedSource)(nil)
+
+func (f *failedSource) Name() string               { return f.name }
+func (f *failedSource) Tables() []load.TableInfo   { return f.tables }
+func (f *failedSource) Ping(context.Context) error { return f.err }
+func (f *failedSource) Concurrency() int           { return 1 }
+func (f *failedSource) Streams() []model.StreamKey { return f.streams }
+func (f *failedSource) Extract(context.Context, model.StreamKey, model.Window, *load.Tx, model.Run) (model.Counts, error) {
+	return model.Counts{}, f.err
 }
 
 func httpConfig(name string, h HTTPConfig, red *secret.Redactor) httpx.Config {

@@ -47,6 +47,18 @@ func (s *Source) Tables() []load.TableInfo { return Tables() }
 // Ping tests the credentials with one cheap call.
 func (s *Source) Ping(ctx context.Context) error { return s.c.Ping(ctx) }
 
+// ProbeAccounts lists the configured customers, each of which `etl check`
+// probes with PingAccount.
+func (s *Source) ProbeAccounts() []string { return s.c.cfg.Customers }
+
+// PingAccount reads one customer's balance. A customer with no data
+// answers -32001: the credentials work, so the error wraps ErrNoData for
+// the caller to report as a warning rather than a failure.
+func (s *Source) PingAccount(ctx context.Context, customer string) error {
+	_, err := s.c.Balance(ctx, customer)
+	return err
+}
+
 // Extract loads one window of one stream into tx: canonical calls,
 // mtt_calls, and rejects for rows that fail validation. The window's day is
 // covered, so re-extracting it replaces what an earlier run wrote.
@@ -161,8 +173,20 @@ func (s *Source) snapshotAccounts(ctx context.Context, lake *load.Lake, run mode
 	return err
 }
 
+// snapshotBalance records the customer's balance. A customer with no data
+// answers -32001 to getCustomerBalance as it does to the history and
+// account calls: that is "no balance", not a failure. It is recorded as an
+// mtt_balances row whose balance and real_balance are NULL — finance can
+// tell "asked, MTT has none" (that row) from "not taken" (no row, and a
+// failed snapshot in runs) — and no row in the canonical balances table,
+// where a balance movement is computed only between known balances.
 func (s *Source) snapshotBalance(ctx context.Context, lake *load.Lake, run model.Run, cust, day string, now time.Time, n *model.Counts) error {
 	b, err := s.c.Balance(ctx, cust)
+	if errors.Is(err, ErrNoData) {
+		s.c.log.Warn("no balance: getCustomerBalance answered -32001 Data not found (a customer with no data yet, "+
+			"or a name MTT does not know: check sources.mtt.customers)", "source", Name, "customer", cust)
+		b, err = Balance{}, nil
+	}
 	if err != nil {
 		return fmt.Errorf("mtt: balance of %s: %w", cust, err)
 	}

@@ -65,6 +65,15 @@ func (s *Source) Tables() []load.TableInfo { return Tables() }
 // Ping obtains a token and reads one row of the first customer's campaigns.
 func (s *Source) Ping(ctx context.Context) error { return s.c.Ping(ctx) }
 
+// ProbeAccounts lists the configured customers, each of which `etl check`
+// probes with PingAccount.
+func (s *Source) ProbeAccounts() []string { return s.c.cfg.Customers }
+
+// PingAccount obtains a token and reads one row of customer's campaigns.
+func (s *Source) PingAccount(ctx context.Context, customer string) error {
+	return s.c.list(ctx, customer, ListCampaigns, 1, 1, func(Page) error { return nil })
+}
+
 // history is one customer's call history as read once in one run, bucketed
 // by business day. Windows take their day's bucket; rows of days before the
 // first window are not kept.

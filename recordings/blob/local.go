@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // errNotDir is what the OS returns when a path runs through a file
@@ -41,7 +42,9 @@ const (
 // existing file (renameat2 RENAME_NOREPLACE, or link(2) + unlink where the
 // file system lacks it) and fsyncs the directory. No valid key names a
 // temporary file and List skips them, so readers never see a partial object;
-// a crash can leave a temporary file behind, which is safe to delete.
+// a crash or a kill can leave a temporary file behind, which SweepTemp
+// deletes. While Put writes its temporary file it holds an exclusive
+// flock(2) on it, so a sweep never deletes the file of a live Put.
 type Local struct {
 	dir string
 }
@@ -95,6 +98,9 @@ func (l *Local) put(ctx context.Context, key string, r io.Reader, contentType st
 	if err != nil {
 		return Info{}, err
 	}
+	// Held until Close: SweepTemp skips a locked file. Best effort: where
+	// the file system has no flock, the sweep's age rule alone applies.
+	_ = syscall.Flock(int(tmp.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 	done := false
 	defer func() {
 		if !done {
@@ -334,6 +340,75 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("blob: delete %s: %w", key, err)
 	}
 	return nil
+}
+
+// StaleTempAge is how long a temporary file must have gone unmodified
+// before SweepTemp removes it: a live Put writes its file continuously and
+// renames it a moment after its last write, so an hour-old file was left by
+// a killed process, even on a file system where the flock guard is missing.
+const StaleTempAge = time.Hour
+
+// isTempName reports whether a file name is one of Put's temporary files
+// (".<name>.<random>.tmp"); no valid key names one.
+func isTempName(name string) bool {
+	return len(name) > len("..tmp") && strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".tmp")
+}
+
+// SweepTemp removes the temporary files that Puts killed mid-write left
+// in the store (".b.wav.*.tmp" beside the objects): those unmodified for
+// olderThan and not locked by a live Put. It is safe while other processes
+// Put into the same directory (two runs with different state directories
+// sharing one recordings directory): their files are locked and recent.
+// It returns how many files it removed; an error names what it could not
+// remove and does not stop the sweep.
+func (l *Local) SweepTemp(ctx context.Context, olderThan time.Duration) (removed int, err error) {
+	var errs []error
+	cutoff := time.Now().Add(-olderThan)
+	walkErr := filepath.WalkDir(l.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() || !isTempName(d.Name()) {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil || fi.ModTime().After(cutoff) {
+			return nil // gone meanwhile, or recent: perhaps a live Put
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+			return nil
+		}
+		defer f.Close()
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil // a live Put holds it
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+			return nil
+		}
+		removed++
+		return nil
+	})
+	if walkErr != nil {
+		errs = append(errs, walkErr)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return removed, fmt.Errorf("blob: sweep temporary files in %s: %w", l.dir, err)
+	}
+	return removed, nil
 }
 
 // mkdirAllSync creates dir and its missing parents, fsyncing the parent of

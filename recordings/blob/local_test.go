@@ -168,3 +168,72 @@ func TestLocalMemoryBounded(t *testing.T) {
 		t.Errorf("peak heap growth %d MiB during a 64 MiB local Put; want < 8 MiB", peak>>20)
 	}
 }
+
+// SweepTemp removes the temporary files a killed Put left behind, and only
+// those: not a recent one, not one a live Put holds however old, not an
+// object (even one whose key ends in .tmp).
+func TestLocalSweepTemp(t *testing.T) {
+	dir := t.TempDir()
+	s, err := blob.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	for _, key := range []string{"a/b.wav", "a/x.tmp"} {
+		if _, err := s.Put(ctx, key, strings.NewReader("RIFF"), "audio/wav"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * blob.StaleTempAge)
+	write := func(rel string, mtime time.Time) {
+		p := filepath.Join(dir, rel)
+		if err := os.WriteFile(p, []byte("partial"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a/.c.wav.1234.tmp", old)        // left by a killed run: removed
+	write(".top.wav.99.tmp", old)          // at the root too
+	write("a/.d.wav.5678.tmp", time.Now()) // recent: perhaps a live Put of another process
+	os.Chtimes(filepath.Join(dir, "a", "x.tmp"), old, old)
+
+	// A live Put, its temporary file made to look old: its flock spares it.
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Put(ctx, "a/live.wav", pr, "audio/wav")
+		done <- err
+	}()
+	if _, err := pw.Write([]byte("RIFF partial")); err != nil {
+		t.Fatal(err)
+	}
+	var live string
+	for _, f := range dirFiles(t, dir) {
+		if strings.HasPrefix(f, "a/.live.wav.") {
+			live = f
+		}
+	}
+	if live == "" {
+		t.Fatal("no temporary file for the live Put")
+	}
+	os.Chtimes(filepath.Join(dir, live), old, old)
+
+	n, err := s.SweepTemp(ctx, blob.StaleTempAge)
+	if err != nil || n != 2 {
+		t.Errorf("SweepTemp = %d, %v; want 2 removed", n, err)
+	}
+	got := strings.Join(dirFiles(t, dir), " ")
+	want := "a/.d.wav.5678.tmp " + live + " a/b.wav a/x.tmp"
+	if got != want {
+		t.Errorf("files after the sweep:\n %s\nwant\n %s", got, want)
+	}
+	pw.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("the live Put failed after the sweep: %v", err)
+	}
+	if _, err := s.Stat(ctx, "a/live.wav"); err != nil {
+		t.Errorf("the live Put's object: %v", err)
+	}
+}
