@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -48,19 +49,11 @@ func (e *Engine) Query(ctx context.Context, r Report, args map[string]string) (*
 		if !ok {
 			return fmt.Errorf("unexpected driver connection %T", dc)
 		}
-		// Prepare, unlike PrepareContext, refuses several statements instead of
-		// executing all but the last one.
-		ds, err := c.Prepare(r.SQL)
+		stmt, err := prepareSelect(c, r.SQL)
 		if err != nil {
 			return err
 		}
-		stmt := ds.(*duckdb.Stmt)
 		defer stmt.Close()
-		if typ, err := stmt.StatementType(); err != nil {
-			return err
-		} else if typ != duckdb.STATEMENT_TYPE_SELECT {
-			return errors.New("the SQL is not a SELECT statement")
-		}
 
 		// Bind exactly the parameters the SQL uses, each by its name: duckdb-go
 		// binds a parameter it finds no name for to the argument in its
@@ -87,9 +80,48 @@ func (e *Engine) Query(ctx context.Context, r Report, args map[string]string) (*
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("report %s: %w", r.Name, err)
+		return nil, fmt.Errorf("report %s: %w", r.Name, e.explain(err))
 	}
 	return res, nil
+}
+
+// prepareSelect prepares query, which must be exactly one SELECT statement:
+// DuckDB's parser decides, through the statement type of the prepared
+// statement. It is the one check every output format goes through (Query
+// and CopyParquet).
+func prepareSelect(c *duckdb.Conn, query string) (*duckdb.Stmt, error) {
+	// DuckDB reads the SQL as a C string: text after a NUL would be neither
+	// checked nor run, so refuse it rather than guess.
+	if strings.ContainsRune(query, 0) {
+		return nil, fmt.Errorf("%w: the SQL contains a NUL character", ErrNotSelect)
+	}
+	// Prepare, unlike PrepareContext, refuses several statements instead of
+	// executing all but the last one.
+	ds, err := c.Prepare(query)
+	if err != nil {
+		if strings.Contains(err.Error(), "multi-statement") { // duckdb-go's error for it is unexported
+			return nil, fmt.Errorf("%w: it holds several statements", ErrNotSelect)
+		}
+		return nil, err
+	}
+	stmt := ds.(*duckdb.Stmt)
+	typ, err := stmt.StatementType()
+	if err == nil && typ != duckdb.STATEMENT_TYPE_SELECT {
+		err = fmt.Errorf("%w: it is a statement of another kind (DuckDB statement type %d)", ErrNotSelect, typ)
+	}
+	if err != nil {
+		return nil, errors.Join(err, stmt.Close())
+	}
+	return stmt, nil
+}
+
+// explain adds to a DuckDB permission error what the sandbox allows.
+func (e *Engine) explain(err error) error {
+	var de *duckdb.Error
+	if errors.As(err, &de) && de.Type == duckdb.ErrorTypePermission {
+		return fmt.Errorf("%w\n  (queries may read only the lake's views and files under %s)", err, e.lake)
+	}
+	return err
 }
 
 // read reads all of rows into a Result.
