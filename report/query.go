@@ -107,12 +107,31 @@ func prepareSelect(c *duckdb.Conn, query string) (*duckdb.Stmt, error) {
 	stmt := ds.(*duckdb.Stmt)
 	typ, err := stmt.StatementType()
 	if err == nil && typ != duckdb.STATEMENT_TYPE_SELECT {
-		err = fmt.Errorf("%w: it is a statement of another kind (DuckDB statement type %d)", ErrNotSelect, typ)
+		err = fmt.Errorf("%w: it is %s", ErrNotSelect, stmtKind(typ))
 	}
 	if err != nil {
 		return nil, errors.Join(err, stmt.Close())
 	}
 	return stmt, nil
+}
+
+// stmtKind names a statement type for an error message.
+func stmtKind(t duckdb.StmtType) string {
+	names := map[duckdb.StmtType]string{
+		duckdb.STATEMENT_TYPE_INSERT: "an INSERT", duckdb.STATEMENT_TYPE_UPDATE: "an UPDATE",
+		duckdb.STATEMENT_TYPE_DELETE: "a DELETE", duckdb.STATEMENT_TYPE_EXPLAIN: "an EXPLAIN",
+		duckdb.STATEMENT_TYPE_CREATE: "a CREATE", duckdb.STATEMENT_TYPE_CREATE_FUNC: "a CREATE",
+		duckdb.STATEMENT_TYPE_ALTER: "an ALTER", duckdb.STATEMENT_TYPE_DROP: "a DROP",
+		duckdb.STATEMENT_TYPE_COPY: "a COPY", duckdb.STATEMENT_TYPE_EXPORT: "an EXPORT",
+		duckdb.STATEMENT_TYPE_ATTACH: "an ATTACH", duckdb.STATEMENT_TYPE_DETACH: "a DETACH",
+		duckdb.STATEMENT_TYPE_SET: "a SET", duckdb.STATEMENT_TYPE_VARIABLE_SET: "a SET VARIABLE",
+		duckdb.STATEMENT_TYPE_PRAGMA: "a PRAGMA", duckdb.STATEMENT_TYPE_CALL: "a CALL",
+		duckdb.STATEMENT_TYPE_LOAD: "a LOAD or INSTALL", duckdb.STATEMENT_TYPE_TRANSACTION: "a transaction statement",
+	}
+	if n, ok := names[t]; ok {
+		return n + " statement"
+	}
+	return fmt.Sprintf("another kind of statement (DuckDB statement type %d)", t)
 }
 
 // explain adds to a DuckDB permission error what the sandbox allows.
