@@ -154,6 +154,9 @@ func (a *app) sqlLake(cfg *Config) (string, error) {
 		if f.path == "" {
 			continue
 		}
+		if _, err := os.Stat(f.path); err != nil {
+			continue // nothing there to read
+		}
 		if abs, err := filepath.Abs(f.path); err == nil && within(lake, abs) {
 			return "", &FieldError{File: a.configPath, Field: f.field,
 				Msg: fmt.Sprintf("%s is inside the lake %s, which SQL queries can read: move it out of the lake", abs, lake)}

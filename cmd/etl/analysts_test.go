@@ -202,26 +202,38 @@ func TestSQLTimeout(t *testing.T) {
 }
 
 // TestSecretFileInLake checks that SQL commands refuse a config whose
-// secret file lies inside the lake, which the sandbox lets queries read.
+// secret file or T2 token file lies inside the lake, which the sandbox lets
+// queries read.
 func TestSecretFileInLake(t *testing.T) {
-	w, _ := sqlWorld(t)
-	if err := os.MkdirAll(filepath.Join(w.dir, "lake", "secrets"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(filepath.Join(w.dir, "pw"), filepath.Join(w.dir, "lake", "secrets", "pw")); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := os.ReadFile(w.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(w.cfg, []byte(strings.Replace(string(cfg), "{file: pw}", "{file: lake/secrets/pw}", 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, args := range [][]string{{"sql", "SELECT 1"}, {"report", "daily_summary"}, {"views", "--out", filepath.Join(w.dir, "v.duckdb")}} {
-		code, _, stderr := w.etl(args...)
-		if code != exitUsage || !strings.Contains(stderr, "sources.mtt.password") || !strings.Contains(stderr, "inside the lake") {
-			t.Errorf("%s: exit %d\n%s", args[0], code, stderr)
-		}
+	for _, tc := range []struct {
+		name, file, to    string // file moves to to, both relative to the config's directory
+		from, into, field string // config text replaced, and the field named
+	}{
+		{"password file", "pw", "lake/secrets/pw", "{file: pw}", "{file: lake/secrets/pw}", "sources.mtt.password"},
+		{"state with the T2 token file", "state", "lake/state", "state: state", "state: lake/state", "sources.t2.token_file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, _ := sqlWorld(t)
+			to := filepath.Join(w.dir, tc.to)
+			if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(filepath.Join(w.dir, tc.file), to); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := os.ReadFile(w.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(w.cfg, []byte(strings.Replace(string(cfg), tc.from, tc.into, 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, args := range [][]string{{"sql", "SELECT 1"}, {"report", "daily_summary"}, {"views", "--out", filepath.Join(w.dir, "v.duckdb")}} {
+				code, _, stderr := w.etl(args...)
+				if code != exitUsage || !strings.Contains(stderr, tc.field) || !strings.Contains(stderr, "inside the lake") {
+					t.Errorf("%s: exit %d\n%s", args[0], code, stderr)
+				}
+			}
+		})
 	}
 }
