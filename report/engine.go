@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -34,15 +33,27 @@ type Options struct {
 	// Database is a DuckDB database file to create the views in; "" keeps
 	// them in memory. See WriteViews.
 	Database string
+	// Output is the Parquet file CopyParquet writes; "" for none. It must
+	// lie outside the lake. It is named here because the sandbox (see Open)
+	// is fixed before the first query: DuckDB may write Output+".tmp" and
+	// nothing else outside the lake.
+	Output string
 }
 
 // Engine runs reports on an in-memory DuckDB database in which every lake
 // table is a view named after it. It is safe for concurrent use; Close it
 // when done.
 type Engine struct {
-	db  *sql.DB
-	loc *time.Location
+	db     *sql.DB
+	loc    *time.Location
+	lake   string // absolute, forward slashes
+	output string // Options.Output, absolute; "" for none
+	tmpDir string // DuckDB's temp_directory, private to this engine
 }
+
+// ErrNotSelect is returned (wrapped) for SQL that is not exactly one SELECT
+// statement: several statements, DDL, COPY, ATTACH, SET, PRAGMA, CALL, ….
+var ErrNotSelect = errors.New("the SQL must be exactly one SELECT statement")
 
 // Open creates the database and its views. A table with at least one
 // *.parquet file under LAKE/<name>/ becomes a view reading all its files
@@ -54,6 +65,15 @@ type Engine struct {
 //
 // The views are created once: files added to a table that had none when
 // Open ran are not seen until the next Open.
+//
+// DuckDB itself sandboxes every query: external access is off
+// (enable_external_access=false), so no file outside the lake can be read
+// or written, no database attached and no extension installed; the only
+// allowed directories are the lake and a private temp directory (removed by
+// Close), the only allowed files Options.Output+".tmp" and Options.Database;
+// and the configuration is locked, so a query cannot SET any of it back.
+// Extension autoload and autoinstall are off, so a query needing a missing
+// extension fails at once instead of going to the network.
 func Open(ctx context.Context, opt Options) (*Engine, error) {
 	loc, err := checkTimeZone(opt.TimeZone)
 	if err != nil {
@@ -63,28 +83,23 @@ func Open(ctx context.Context, opt Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	setup := []string{
-		// A query needing a missing extension fails at once instead of going to the network.
-		"SET autoinstall_known_extensions = false",
-		"SET autoload_known_extensions = false",
-		"SET TimeZone = " + quoteString(opt.TimeZone), // checkTimeZone allowed no quote anyway
-
-	}
-	// The setup runs on every connection the pool opens, whatever the settings' scope.
-	connector, err := duckdb.NewConnector(opt.Database, func(ex driver.ExecerContext) error {
-		for _, s := range setup {
-			if _, err := ex.ExecContext(context.Background(), s, nil); err != nil {
-				return fmt.Errorf("%s: %w", s, err)
-			}
+	var output string
+	if opt.Output != "" {
+		if output, err = checkOutput(opt.Output, lake); err != nil {
+			return nil, err
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("report: open duckdb: %w", err)
 	}
-	e := &Engine{db: sql.OpenDB(connector), loc: loc}
-	if err := e.db.PingContext(ctx); err != nil { // runs the setup once now, so its errors surface here
-		return nil, errors.Join(fmt.Errorf("report: open duckdb: %w", err), e.Close())
+	tmpDir, err := os.MkdirTemp("", "calletl-duckdb-")
+	if err != nil {
+		return nil, fmt.Errorf("report: open duckdb: temp directory: %w", err)
+	}
+	connector, err := duckdb.NewConnector(opt.Database, nil)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("report: open duckdb: %w", err), os.RemoveAll(tmpDir))
+	}
+	e := &Engine{db: sql.OpenDB(connector), loc: loc, lake: lake, output: output, tmpDir: filepath.ToSlash(tmpDir)}
+	if err := e.sandbox(ctx, opt.TimeZone); err != nil {
+		return nil, errors.Join(err, e.Close())
 	}
 	if err := e.createViews(ctx, lake, opt.Tables); err != nil {
 		return nil, errors.Join(err, e.Close())
@@ -92,12 +107,52 @@ func Open(ctx context.Context, opt Options) (*Engine, error) {
 	return e, nil
 }
 
-// Close closes the database.
-func (e *Engine) Close() error {
-	if err := e.db.Close(); err != nil { // also closes the connector
-		return fmt.Errorf("report: close: %w", err)
+// sandbox applies the database-wide settings, once, before any query runs;
+// every connection the pool opens later inherits them (so no per-connection
+// setup is needed, and none would be allowed after the lock). The order
+// matters: DuckDB adds the temp directory to the allowed directories when
+// external access goes off, accepts allowed_* only while it is still on, and
+// accepts no SET at all once the configuration is locked.
+func (e *Engine) sandbox(ctx context.Context, zone string) error {
+	setup := []string{
+		"SET GLOBAL autoinstall_known_extensions = false",
+		"SET GLOBAL autoload_known_extensions = false",
+		"SET GLOBAL TimeZone = " + quoteString(zone), // checkTimeZone allowed no quote anyway
+		// The default, .tmp in the working directory, would become readable.
+		"SET GLOBAL temp_directory = " + quoteString(e.tmpDir),
+		// DuckDB matches these as path prefixes after resolving "..", with a
+		// trailing slash, so LAKE/../x and LAKE2/x stay outside.
+		"SET GLOBAL allowed_directories = [" + quoteString(e.lake+"/") + "]",
+	}
+	if e.output != "" {
+		setup = append(setup, "SET GLOBAL allowed_paths = ["+quoteString(e.output+".tmp")+"]")
+	}
+	setup = append(setup,
+		"SET GLOBAL enable_external_access = false",
+		"SET GLOBAL lock_configuration = true")
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("report: open duckdb: %w", err)
+	}
+	defer conn.Close()
+	for _, s := range setup {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("report: open duckdb: %s: %w", s, err)
+		}
 	}
 	return nil
+}
+
+// Close closes the database and removes its temp directory.
+func (e *Engine) Close() error {
+	var errs []error
+	if err := e.db.Close(); err != nil { // also closes the connector
+		errs = append(errs, fmt.Errorf("report: close: %w", err))
+	}
+	if err := os.RemoveAll(filepath.FromSlash(e.tmpDir)); err != nil {
+		errs = append(errs, fmt.Errorf("report: close: %w", err))
+	}
+	return errors.Join(errs...)
 }
 
 // checkTimeZone validates an IANA zone name that both Go and DuckDB (ICU)
@@ -143,6 +198,24 @@ func checkLake(dir string) (string, error) {
 	}
 	if !fi.IsDir() {
 		return "", fmt.Errorf("report: lake %q is not a directory", dir)
+	}
+	return abs, nil
+}
+
+// checkOutput validates the Parquet output file and returns its absolute
+// path with forward slashes. It must not lie inside the lake, where the
+// views would read it as lake data.
+func checkOutput(out, lake string) (string, error) {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return "", fmt.Errorf("report: output %q: %w", out, err)
+	}
+	abs = filepath.ToSlash(abs)
+	if !utf8.ValidString(abs) || strings.ContainsFunc(abs, unicode.IsControl) {
+		return "", fmt.Errorf("report: output %q: the path has control characters or is not UTF-8", out)
+	}
+	if abs == lake || strings.HasPrefix(abs, lake+"/") {
+		return "", fmt.Errorf("report: output %q is inside the lake %s, whose views would read it: write it elsewhere", out, lake)
 	}
 	return abs, nil
 }
@@ -338,19 +411,98 @@ func WriteViews(ctx context.Context, out string, opt Options) error {
 	return nil
 }
 
-// CopyParquet runs one SELECT over the views and writes its result to a
-// Parquet file (zstd). The query is the caller's own SQL, as in `etl sql`.
-func (e *Engine) CopyParquet(ctx context.Context, query, out string) error {
-	abs, err := filepath.Abs(out)
+// CopyParquet runs query, which must be exactly one SELECT statement
+// without parameters (checked as Query checks it), and writes its result to
+// Options.Output as Parquet (zstd). DuckDB writes Output+".tmp", which is
+// synced and renamed over Output only once complete: on any error Output is
+// left as it was (absent, if it was) and the temp file is removed.
+func (e *Engine) CopyParquet(ctx context.Context, query string) error {
+	if e.output == "" {
+		return errors.New("report: copy: no output file: name it in Options.Output when opening the engine")
+	}
+	out := filepath.FromSlash(e.output)
+	tmp := out + ".tmp"
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("report: copy to %s: %w", out, err)
+	}
+	if err := e.copyParquet(ctx, query, e.output+".tmp"); err != nil {
+		return errors.Join(fmt.Errorf("report: copy to %s: %w", out, e.explain(err)), removeIfExists(tmp))
+	}
+	if err := commitFile(tmp, out); err != nil {
+		return errors.Join(fmt.Errorf("report: copy to %s: %w", out, err), removeIfExists(tmp))
+	}
+	return nil
+}
+
+// copyParquet checks query and runs the COPY to tmp.
+func (e *Engine) copyParquet(ctx context.Context, query, tmp string) error {
+	conn, err := e.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	if strings.ContainsAny(abs, "\x00\n\r") {
-		return fmt.Errorf("report: output path %q has control characters", out)
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(*duckdb.Conn)
+		if !ok {
+			return fmt.Errorf("unexpected driver connection %T", dc)
+		}
+		stmt, err := prepareSelect(c, query)
+		if err != nil {
+			return err
+		}
+		n := stmt.NumInput()
+		if err := stmt.Close(); err != nil {
+			return err
+		}
+		if n > 0 {
+			return errors.New("the SQL has parameters ($name or ?), which nothing binds here")
+		}
+		// The query goes in as a string literal, never spliced as SQL: query()
+		// parses it again and itself accepts only one SELECT statement.
+		export := "COPY (FROM query(" + quoteString(query) + ")) TO " + quoteString(tmp) +
+			" (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)"
+		ds, err := c.Prepare(export)
+		if err != nil {
+			return err
+		}
+		cs := ds.(*duckdb.Stmt)
+		defer cs.Close()
+		if typ, err := cs.StatementType(); err != nil {
+			return err
+		} else if typ != duckdb.STATEMENT_TYPE_COPY {
+			return fmt.Errorf("internal: the export is a statement of type %d, not a COPY", typ)
+		}
+		_, err = cs.ExecContext(ctx, nil)
+		return err
+	})
+}
+
+// commitFile syncs tmp, renames it to name and syncs the directory.
+func commitFile(tmp, name string) error {
+	f, err := os.OpenFile(tmp, os.O_RDWR, 0)
+	if err != nil {
+		return err
 	}
-	q := strings.TrimRight(strings.TrimSpace(query), ";")
-	if _, err := e.db.ExecContext(ctx, "COPY ("+q+") TO "+quoteString(abs)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
-		return fmt.Errorf("report: copy to %s: %w", out, err)
+	if err := f.Sync(); err != nil {
+		return errors.Join(err, f.Close())
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		return err
+	}
+	d, err := os.Open(filepath.Dir(name))
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
+}
+
+// removeIfExists removes name; a missing file is not an error.
+func removeIfExists(name string) error {
+	if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	return nil
 }

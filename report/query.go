@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -48,19 +49,11 @@ func (e *Engine) Query(ctx context.Context, r Report, args map[string]string) (*
 		if !ok {
 			return fmt.Errorf("unexpected driver connection %T", dc)
 		}
-		// Prepare, unlike PrepareContext, refuses several statements instead of
-		// executing all but the last one.
-		ds, err := c.Prepare(r.SQL)
+		stmt, err := prepareSelect(c, r.SQL)
 		if err != nil {
 			return err
 		}
-		stmt := ds.(*duckdb.Stmt)
 		defer stmt.Close()
-		if typ, err := stmt.StatementType(); err != nil {
-			return err
-		} else if typ != duckdb.STATEMENT_TYPE_SELECT {
-			return errors.New("the SQL is not a SELECT statement")
-		}
 
 		// Bind exactly the parameters the SQL uses, each by its name: duckdb-go
 		// binds a parameter it finds no name for to the argument in its
@@ -87,9 +80,67 @@ func (e *Engine) Query(ctx context.Context, r Report, args map[string]string) (*
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("report %s: %w", r.Name, err)
+		return nil, fmt.Errorf("report %s: %w", r.Name, e.explain(err))
 	}
 	return res, nil
+}
+
+// prepareSelect prepares query, which must be exactly one SELECT statement:
+// DuckDB's parser decides, through the statement type of the prepared
+// statement. It is the one check every output format goes through (Query
+// and CopyParquet).
+func prepareSelect(c *duckdb.Conn, query string) (*duckdb.Stmt, error) {
+	// DuckDB reads the SQL as a C string: text after a NUL would be neither
+	// checked nor run, so refuse it rather than guess.
+	if strings.ContainsRune(query, 0) {
+		return nil, fmt.Errorf("%w: the SQL contains a NUL character", ErrNotSelect)
+	}
+	// Prepare, unlike PrepareContext, refuses several statements instead of
+	// executing all but the last one.
+	ds, err := c.Prepare(query)
+	if err != nil {
+		if strings.Contains(err.Error(), "multi-statement") { // duckdb-go's error for it is unexported
+			return nil, fmt.Errorf("%w: it holds several statements", ErrNotSelect)
+		}
+		return nil, err
+	}
+	stmt := ds.(*duckdb.Stmt)
+	typ, err := stmt.StatementType()
+	if err == nil && typ != duckdb.STATEMENT_TYPE_SELECT {
+		err = fmt.Errorf("%w: it is %s", ErrNotSelect, stmtKind(typ))
+	}
+	if err != nil {
+		return nil, errors.Join(err, stmt.Close())
+	}
+	return stmt, nil
+}
+
+// stmtKind names a statement type for an error message.
+func stmtKind(t duckdb.StmtType) string {
+	names := map[duckdb.StmtType]string{
+		duckdb.STATEMENT_TYPE_INSERT: "an INSERT", duckdb.STATEMENT_TYPE_UPDATE: "an UPDATE",
+		duckdb.STATEMENT_TYPE_DELETE: "a DELETE", duckdb.STATEMENT_TYPE_EXPLAIN: "an EXPLAIN",
+		duckdb.STATEMENT_TYPE_CREATE: "a CREATE", duckdb.STATEMENT_TYPE_CREATE_FUNC: "a CREATE",
+		duckdb.STATEMENT_TYPE_ALTER: "an ALTER", duckdb.STATEMENT_TYPE_DROP: "a DROP",
+		duckdb.STATEMENT_TYPE_COPY: "a COPY", duckdb.STATEMENT_TYPE_EXPORT: "an EXPORT",
+		duckdb.STATEMENT_TYPE_ATTACH: "an ATTACH", duckdb.STATEMENT_TYPE_DETACH: "a DETACH",
+		duckdb.STATEMENT_TYPE_SET: "a SET", duckdb.STATEMENT_TYPE_VARIABLE_SET: "a SET VARIABLE",
+		duckdb.STATEMENT_TYPE_PRAGMA: "a PRAGMA", duckdb.STATEMENT_TYPE_CALL: "a CALL",
+		duckdb.STATEMENT_TYPE_LOAD: "a LOAD or INSTALL", duckdb.STATEMENT_TYPE_TRANSACTION: "a transaction statement",
+	}
+	if n, ok := names[t]; ok {
+		return n + " statement"
+	}
+	return fmt.Sprintf("another kind of statement (DuckDB statement type %d)", t)
+}
+
+// explain adds to a DuckDB permission error what the sandbox allows.
+func (e *Engine) explain(err error) error {
+	var de *duckdb.Error
+	if errors.As(err, &de) && de.Type == duckdb.ErrorTypePermission {
+		return fmt.Errorf("%w\n  (queries may read only the lake's views and files under %s)", err, e.lake)
+	}
+	return err
 }
 
 // read reads all of rows into a Result.

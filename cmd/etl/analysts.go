@@ -2,12 +2,18 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
+	"time"
 
 	"github.com/calletl/calletl/report"
+	"github.com/calletl/calletl/secret"
 )
 
 func (a *app) cmdViews(ctx context.Context, args []string) error {
@@ -20,8 +26,8 @@ func (a *app) cmdViews(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	lake := cfg.path(cfg.Lake)
-	if err := os.MkdirAll(lake, 0o755); err != nil {
+	lake, err := a.sqlLake(cfg)
+	if err != nil {
 		return err
 	}
 	if err := report.WriteViews(ctx, *out, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables()}); err != nil {
@@ -35,13 +41,14 @@ func (a *app) cmdSQL(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("sql", flag.ContinueOnError)
 	file := fs.String("f", "", "read the query from this file")
 	format := fs.String("format", "table", "output: table, csv, json or parquet (parquet needs --out)")
-	out := fs.String("out", "", "with --format parquet: the file to write")
+	out := fs.String("out", "", "with --format parquet: the file to write (outside the lake)")
+	timeout := fs.Duration("timeout", defaultQueryTimeout, "cancel the query after this long (0: no limit)")
 	// Accept the query before or after the flags.
 	var query string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		query, args = args[0], args[1:]
 	}
-	if err := a.parseFlags(fs, args, `etl sql "SELECT …" | etl sql -f FILE.sql [--format table|csv|json|parquet --out FILE]: one SELECT over the lake's views (calls, mtt_calls, t2_calls, votbox_calls, recordings, runs, rejects, …), in the config's time zone.`); err != nil {
+	if err := a.parseFlags(fs, args, `etl sql "SELECT …" | etl sql -f FILE.sql [--format table|csv|json|parquet --out FILE] [--timeout 5m]: one SELECT over the lake's views (calls, mtt_calls, t2_calls, votbox_calls, recordings, runs, rejects, …), in the config's time zone. Queries can read the lake and nothing else.`); err != nil {
 		return err
 	}
 	if query == "" && fs.NArg() > 0 {
@@ -59,6 +66,9 @@ func (a *app) cmdSQL(ctx context.Context, args []string) error {
 	}
 	switch *format {
 	case "table", "csv", "json":
+		if *out != "" {
+			return &usageError{"--out is for --format parquet; table, csv and json go to stdout"}
+		}
 	case "parquet":
 		if *out == "" {
 			return &usageError{"--format parquet needs --out FILE.parquet"}
@@ -66,29 +76,167 @@ func (a *app) cmdSQL(ctx context.Context, args []string) error {
 	default:
 		return &usageError{fmt.Sprintf("--format %q: want table, csv, json or parquet", *format)}
 	}
+	if *timeout < 0 {
+		return &usageError{fmt.Sprintf("--timeout %s: want a duration ≥ 0 (0: no limit)", *timeout)}
+	}
 	cfg, err := LoadConfig(a.configPath)
 	if err != nil {
 		return err
 	}
-	lake := cfg.path(cfg.Lake)
-	if err := os.MkdirAll(lake, 0o755); err != nil {
+	lake, err := a.sqlLake(cfg)
+	if err != nil {
 		return err
 	}
-	eng, err := report.Open(ctx, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables()})
+	// The output file is part of the sandbox, so it is named when the
+	// engine opens: DuckDB may write out.tmp and nothing else outside the lake.
+	eng, err := report.Open(ctx, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables(), Output: *out})
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
 	if *format == "parquet" {
-		if err := eng.CopyParquet(ctx, query, *out); err != nil {
-			return err
+		if err := withTimeout(ctx, *timeout, func(ctx context.Context) error { return eng.CopyParquet(ctx, query) }); err != nil {
+			return fmt.Errorf("sql: %w", err)
 		}
 		fmt.Fprintf(a.stderr, "wrote %s\n", *out)
 		return nil
 	}
-	res, err := eng.Query(ctx, report.Report{Name: "sql", SQL: query}, nil)
-	if err != nil {
+	var res *report.Result
+	if err := withTimeout(ctx, *timeout, func(ctx context.Context) (err error) {
+		res, err = eng.Query(ctx, report.Report{Name: "sql", SQL: query}, nil)
+		return err
+	}); errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("sql: %w", err)
+	} else if err != nil {
+		return err // "report sql: …"
 	}
 	return res.Write(a.stdout, *format)
+}
+
+// defaultQueryTimeout is the default --timeout of etl sql and etl report.
+const defaultQueryTimeout = 5 * time.Minute
+
+// withTimeout runs fn with a context that ends after d (0: no limit), and
+// turns that deadline into an error naming the flag. DuckDB is interrupted
+// when the context ends (duckdb-go calls duckdb_interrupt).
+func withTimeout(ctx context.Context, d time.Duration, fn func(context.Context) error) error {
+	if d <= 0 {
+		return fn(ctx)
+	}
+	tctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	err := fn(tctx)
+	if err != nil && ctx.Err() == nil && errors.Is(tctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("the query was cancelled after --timeout %s: narrow it (a WHERE on date reads fewer files) or raise --timeout (0: no limit): %w", d, context.DeadlineExceeded)
+	}
+	return err
+}
+
+// sqlLake prepares a command that runs SQL over the lake (sql, report,
+// views) and returns the lake directory, created if missing. It registers
+// every secret the config names with the redactor, so that no error can
+// print one whatever a query did, and refuses a secret file inside the
+// lake, the one directory DuckDB's sandbox lets queries read.
+func (a *app) sqlLake(cfg *Config) (string, error) {
+	lake, err := filepath.Abs(cfg.path(cfg.Lake))
+	if err != nil {
+		return "", err
+	}
+	for _, f := range secretFiles(cfg) {
+		// A secret that cannot be loaded now (an unset variable, a missing
+		// file) cannot leak either: it is skipped, not an error, so an
+		// analyst's shell needs no credentials.
+		if f.tokens {
+			a.redactor.Add(tokenFileSecrets(f.path)...)
+		} else if v, err := secret.Load(f.env, f.path); err == nil {
+			a.redactor.Add(v.Reveal())
+		}
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			continue // nothing there to read
+		}
+		if abs, err := filepath.Abs(f.path); err == nil && within(lake, abs) {
+			return "", &FieldError{File: a.configPath, Field: f.field,
+				Msg: fmt.Sprintf("%s is inside the lake %s, which SQL queries can read: move it out of the lake", abs, lake)}
+		}
+	}
+	if err := os.MkdirAll(lake, 0o755); err != nil {
+		return "", err
+	}
+	return lake, nil
+}
+
+// within reports whether path is dir or lies under it.
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// secretSource is one place a secret comes from: a config SecretRef (an
+// environment variable or a file) or a token file the etl writes.
+type secretSource struct {
+	field  string // YAML path, for errors
+	env    string
+	path   string // resolved against the config's directory; "" for env
+	tokens bool   // a JSON token file (T2's), not a plain secret file
+}
+
+// secretFiles lists every SecretRef in the config (found by reflection, so
+// a section added later is covered without a change here) and the T2 token
+// file, configured or at its default place in the state directory.
+func secretFiles(cfg *Config) []secretSource {
+	var out []secretSource
+	var walk func(v reflect.Value, field string)
+	walk = func(v reflect.Value, field string) {
+		switch v.Kind() {
+		case reflect.Pointer:
+			if !v.IsNil() {
+				walk(v.Elem(), field)
+			}
+		case reflect.Struct:
+			if ref, ok := v.Interface().(SecretRef); ok {
+				out = append(out, secretSource{field: field, env: ref.Env, path: cfg.path(ref.File)})
+				return
+			}
+			for i := range v.NumField() {
+				sf := v.Type().Field(i)
+				name, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
+				if !sf.IsExported() || name == "" || name == "-" {
+					continue
+				}
+				walk(v.Field(i), strings.TrimPrefix(field+"."+name, "."))
+			}
+		}
+	}
+	walk(reflect.ValueOf(cfg).Elem(), "")
+	tokenFiles := []string{cfg.path(filepath.Join(cfg.State, "t2-tokens.json"))}
+	if t := cfg.Sources.T2; t != nil && t.TokenFile != "" {
+		tokenFiles = append(tokenFiles, cfg.path(t.TokenFile))
+	}
+	for _, f := range tokenFiles {
+		out = append(out, secretSource{field: "sources.t2.token_file", path: f, tokens: true})
+	}
+	return out
+}
+
+// tokenFileSecrets returns the tokens in a JSON token file (T2's
+// {"access_token": …, "refresh_token": …}); none when it cannot be read.
+func tokenFileSecrets(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	var out []string
+	for k, v := range m {
+		if s, ok := v.(string); ok && strings.HasSuffix(k, "_token") {
+			out = append(out, s)
+		}
+	}
+	return out
 }

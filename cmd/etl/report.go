@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -39,6 +40,7 @@ func (a *app) cmdReport(ctx context.Context, args []string) error {
 	to := fs.String("to", "", "last day, YYYY-MM-DD, inclusive (the report's $to parameter)")
 	format := fs.String("format", "table", "output: table, csv, json or html (one self-contained page with a chart, for reports that declare one)")
 	qdir := fs.String("queries", "", "read reports from this directory instead of the built-in queries/")
+	timeout := fs.Duration("timeout", defaultQueryTimeout, "cancel the report's query after this long (0: no limit)")
 	ps := params{}
 	fs.Var(ps, "param", "a report parameter, name=value (repeatable); see etl reports")
 	// Accept the report name before or after the flags.
@@ -46,7 +48,7 @@ func (a *app) cmdReport(ctx context.Context, args []string) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
 	}
-	if err := a.parseFlags(fs, args, "etl report NAME [--from D] [--to D] [--param k=v] [--format table|csv|json|html]: run queries/NAME.sql over the lake with DuckDB. `etl reports` lists the reports."); err != nil {
+	if err := a.parseFlags(fs, args, "etl report NAME [--from D] [--to D] [--param k=v] [--format table|csv|json|html] [--timeout 5m]: run queries/NAME.sql over the lake with DuckDB, which can read the lake and nothing else. `etl reports` lists the reports."); err != nil {
 		return err
 	}
 	if name == "" && fs.NArg() > 0 {
@@ -61,11 +63,20 @@ func (a *app) cmdReport(ctx context.Context, args []string) error {
 	if *to != "" {
 		ps["to"] = *to
 	}
+	if *timeout < 0 {
+		return &usageError{fmt.Sprintf("--timeout %s: want a duration ≥ 0 (0: no limit)", *timeout)}
+	}
 	cfg, err := LoadConfig(a.configPath)
 	if err != nil {
 		return err
 	}
-	return a.printReport(ctx, cfg, queryFS(*qdir), name, ps, *format)
+	err = withTimeout(ctx, *timeout, func(ctx context.Context) error {
+		return a.printReport(ctx, cfg, queryFS(*qdir), name, ps, *format)
+	})
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("report %s: %w", name, err)
+	}
+	return err
 }
 
 // printReport runs one report over the config's lake and writes it to stdout.
@@ -79,8 +90,8 @@ func (a *app) printReport(ctx context.Context, cfg *Config, qfs fs.FS, name stri
 	if err != nil {
 		return &usageError{err.Error()}
 	}
-	lake := cfg.path(cfg.Lake)
-	if err := os.MkdirAll(lake, 0o755); err != nil {
+	lake, err := a.sqlLake(cfg)
+	if err != nil {
 		return err
 	}
 	eng, err := report.Open(ctx, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables()})
