@@ -177,3 +177,10 @@ func sub(phone, date, status, price, extra string) string {
 	return `{"phone":"` + phone + `","date":"` + date + `","status":"` + status + `","attempts":"1","duration":"13","price":"` +
 		price + `"` + extra + `}`
 }
+
+// subN returns a subscriber element with the given attempts and a 0
+// duration.
+func subN(phone, date, status, attempts, price string) string {
+	return `{"phone":"` + phone + `","date":"` + date + `","status":"` + status + `","attempts":"` + attempts +
+		`","duration":"0","price":"` + price + `"}`
+}
