@@ -184,3 +184,22 @@ func subN(phone, date, status, attempts, price string) string {
 	return `{"phone":"` + phone + `","date":"` + date + `","status":"` + status + `","attempts":"` + attempts +
 		`","duration":"0","price":"` + price + `"}`
 }
+
+// testClock is a controllable clock shared by the emulator and the
+// pipeline; safe for concurrent use.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
