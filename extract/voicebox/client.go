@@ -300,7 +300,7 @@ func (c *Client) list(ctx context.Context, customer, list string, size, maxPages
 		rng := "numbers=" + strconv.Itoa(first) + "-" + strconv.Itoa(last)
 		op := "GET " + path + " " + rng
 		fail := func(format string, args ...any) error {
-			return fmt.Errorf("voicebox: %s: "+format+": the list cannot be proven read whole, so it is not loaded", append([]any{op}, args...)...)
+			return fmt.Errorf("voicebox: %s: "+format+": the list cannot be proven read whole, so none of it is loaded; run again, and if it persists report this answer to VoiceBox support", append([]any{op}, args...)...)
 		}
 		a, err := c.get(ctx, op, path, rng)
 		if err != nil {
