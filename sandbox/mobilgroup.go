@@ -19,14 +19,16 @@ type MobilgroupConfig struct {
 	SubscribersPerBroadcast int
 	Seed                    int64
 	// Start is the first broadcast's start; the others start 2h13m apart,
-	// spread over Days days. Default: 10:00 vendor time, Days−1 days before
-	// Now's day.
+	// spread over Days days. Default: 10:00 vendor time, Days days before
+	// Now's day, so that no call is dated after the emulator's clock (a
+	// real server never reports a call in its future).
 	Start time.Time
 	// Days is the number of days the broadcasts are spread over; default 1.
 	Days int
 	// Vendor is the zone of the dates served; default Europe/Moscow.
 	Vendor *time.Location
-	// Now gives the default Start; default time.Now.
+	// Now is the emulator's clock: it gives the default Start and, with
+	// Redials, decides which attempts have been made; default time.Now.
 	Now func() time.Time
 	// DateLayout is the layout of the dates served; default
 	// MobilgroupDateLayout ("2006-01-02 15:04:05").
@@ -39,6 +41,19 @@ type MobilgroupConfig struct {
 	// subscriber is marked Bad in the ground truth; its broadcast can never
 	// be extracted as final.
 	BadEvery int
+	// Redials dials on the emulator's clock (Now) with the document's
+	// redials instead of by Advance steps: every broadcast has an attempts
+	// limit of 2 or 3 and an interval of 5 to 60 minutes (the document: "Не
+	// более 3 попыток", "Не должен превышать 60 минут"); a subscriber's
+	// attempt k is made at its first attempt + (k−1) × interval. A
+	// subscriber not answered on an attempt shows that attempt's result
+	// ("Занято" or "Нет ответа", a final-looking word), its date and the
+	// attempts so far, with price 0, until the next attempt is made; one
+	// answered on a redial is charged then. Busy, no-answer, unavailable
+	// and rejected subscribers use every attempt; "Ошибка" is not redialled
+	// (the client cannot tell). The ground truth's Final is true once a
+	// subscriber's last attempt is made; Advance does nothing.
+	Redials bool
 	// DocMalformed serves the document's state example verbatim
 	// (MobilgroupDocStateMalformed, not JSON) for broadcast "1234" instead of
 	// its repaired form. SetDocMalformed changes it at runtime.
@@ -74,7 +89,12 @@ type MobilgroupBroadcast struct {
 	// for every other one.
 	BudgetKopecks int64
 	Final         bool // every subscriber final
-	Subscribers   []MobilgroupSubscriber
+	// MaxAttempts and Interval are the broadcast's redial settings (sent
+	// to /api/send/, not in the state answer): 3 and 10 minutes without
+	// Redials.
+	MaxAttempts int
+	Interval    time.Duration
+	Subscribers []MobilgroupSubscriber
 }
 
 // MobilgroupSubscriber is one subscriber of a broadcast, as served now.
@@ -85,8 +105,12 @@ type MobilgroupSubscriber struct {
 	Status string    // the Russian text served
 	// Code is the normalised status: answered, busy, no_answer,
 	// unavailable, failed, rejected or pending.
-	Code     string
-	Final    bool // Code is not pending
+	Code string
+	// Final: nothing about the subscriber changes any more (its last
+	// attempt is made). Without Redials that is Code not pending; with
+	// Redials a subscriber between attempts has a final-looking Code
+	// (busy, no_answer) and is not Final.
+	Final    bool
 	Attempts int
 	Duration int // seconds talked
 	// PriceKopecks is the price member: the subscriber's total, the call
@@ -142,6 +166,7 @@ type Mobilgroup struct {
 	faults     *FaultInjector
 	handler    http.Handler
 	maxSteps   int
+	lastCall   time.Time // the latest attempt of all (Redials)
 
 	mu           sync.Mutex
 	step         int
@@ -174,7 +199,7 @@ func NewMobilgroup(cfg MobilgroupConfig) *Mobilgroup {
 	}
 	if cfg.Start.IsZero() {
 		y, mo, d := cfg.Now().In(cfg.Vendor).Date()
-		cfg.Start = time.Date(y, mo, d-(cfg.Days-1), 10, 0, 0, 0, cfg.Vendor)
+		cfg.Start = time.Date(y, mo, d-cfg.Days, 10, 0, 0, 0, cfg.Vendor)
 	}
 	m := &Mobilgroup{
 		cfg:          cfg,
@@ -226,7 +251,8 @@ func (m *Mobilgroup) IDs() []string {
 // Advance moves every broadcast one step: subscribers go from "В очереди"
 // (not called) through "Ожидает" (called once, another attempt due) for
 // those with several attempts, to a final status. After a bounded number of
-// steps every subscriber is final; further calls change nothing.
+// steps every subscriber is final; further calls change nothing. With
+// Redials the clock moves the broadcasts instead and Advance does nothing.
 func (m *Mobilgroup) Advance() {
 	m.mu.Lock()
 	if m.step < m.maxSteps {
@@ -235,20 +261,28 @@ func (m *Mobilgroup) Advance() {
 	m.mu.Unlock()
 }
 
-// Final reports whether every subscriber of every broadcast is final.
+// Final reports whether every subscriber of every broadcast is final: with
+// Redials, whether the clock has reached LastAttempt.
 func (m *Mobilgroup) Final() bool {
+	if m.cfg.Redials {
+		return !m.cfg.Now().Before(m.lastCall)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.step >= m.maxSteps
 }
 
+// LastAttempt is the date of the last attempt of all subscribers: with
+// Redials, from then on nothing changes.
+func (m *Mobilgroup) LastAttempt() time.Time { return m.lastCall }
+
 // Broadcasts returns the ground truth now: every generated broadcast, in
 // id order, with its subscribers.
 func (m *Mobilgroup) Broadcasts() []MobilgroupBroadcast {
-	step := m.currentStep()
+	mo := m.moment()
 	out := make([]MobilgroupBroadcast, len(m.broadcasts))
 	for i := range m.broadcasts {
-		out[i] = m.broadcastAt(i, step)
+		out[i] = m.broadcastAt(i, mo)
 	}
 	return out
 }
@@ -272,8 +306,16 @@ func (m *Mobilgroup) StateRequests(id string) int {
 	return m.states[id]
 }
 
-func (m *Mobilgroup) currentStep() int {
+// mgMoment is what a served state depends on: the step (Advance) and,
+// with Redials, the clock.
+type mgMoment struct {
+	step int
+	now  time.Time
+}
+
+func (m *Mobilgroup) moment() mgMoment {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.step
+	step := m.step
+	m.mu.Unlock()
+	return mgMoment{step: step, now: m.cfg.Now()}
 }

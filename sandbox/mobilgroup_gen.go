@@ -42,18 +42,36 @@ var mgFinal = []struct {
 var mgSMSTexts = []string{"Перезвоните нам: 8 800 555-35-35", "Ваш заказ готов к выдаче", "Напоминаем о записи на завтра"}
 
 type mgBroadcast struct {
-	id    string
-	start time.Time
-	subs  []mgPlan
+	id          string
+	start       time.Time
+	maxAttempts int           // the redial settings: attempts limit
+	interval    time.Duration // and the wait between attempts
+	subs        []mgPlan
 }
 
-// mgPlan is one subscriber's life: queued while step < queued, waiting
-// (called once, "Ожидает") while step < queued+wait, final afterwards.
+// mgPlan is one subscriber's life. By steps: queued while step < queued,
+// waiting (called once, "Ожидает") while step < queued+wait, final
+// afterwards. With Redials, by the clock: queued before first, then after
+// attempt k < final.Attempts (made at first + (k−1)·interval) showing
+// tries[k−1], final once the last attempt is made.
 type mgPlan struct {
 	queued, wait int
 	first        time.Time // the first attempt
+	interval     time.Duration
+	tries        []string // Redials: the result text of every attempt before the last
 	final        MobilgroupSubscriber
 }
+
+// Redial settings the emulator draws per broadcast (Redials): the document
+// allows at most 3 attempts and at most 60 minutes between them.
+const (
+	mgMinInterval = 5 * time.Minute
+	mgMaxInterval = 60 * time.Minute
+	mgStepDelay   = 10 * time.Minute // the attempts' spacing without Redials
+)
+
+// mgRetryTexts are the results of an attempt that gets redialled.
+var mgRetryTexts = []string{"Занято", "Нет ответа"}
 
 func (m *Mobilgroup) generate() {
 	h := newHasher(m.cfg.Seed).str("mobilgroup")
@@ -68,9 +86,17 @@ func (m *Mobilgroup) generate() {
 		mean := m.cfg.SubscribersPerBroadcast
 		n := max(1, mean*3/4+r.intn(mean/2+1))
 		b := mgBroadcast{
-			id:    strconv.Itoa(id),
-			start: start.AddDate(0, 0, i%m.cfg.Days).Add(time.Duration(i/m.cfg.Days) * mgBroadcastGap),
-			subs:  make([]mgPlan, n),
+			id:          strconv.Itoa(id),
+			start:       start.AddDate(0, 0, i%m.cfg.Days).Add(time.Duration(i/m.cfg.Days) * mgBroadcastGap),
+			maxAttempts: 3,
+			interval:    mgStepDelay,
+			subs:        make([]mgPlan, n),
+		}
+		if m.cfg.Redials {
+			// A stream of its own, so the other draws stay as without Redials.
+			rr := rng{h.str(b.id).str("redials").sum()}
+			b.maxAttempts = 2 + rr.intn(2)
+			b.interval = mgMinInterval + time.Duration(rr.intn(int((mgMaxInterval-mgMinInterval)/time.Minute)+1))*time.Minute
 		}
 		offset := min(i, mgMaxOffset) * mgOffsetStep
 		for j := range b.subs {
@@ -78,6 +104,9 @@ func (m *Mobilgroup) generate() {
 			p := m.plan(h, &b, j, offset)
 			p.final.Bad = m.cfg.BadEvery > 0 && global%m.cfg.BadEvery == 0
 			m.maxSteps = max(m.maxSteps, p.queued+p.wait)
+			if p.final.Date.After(m.lastCall) {
+				m.lastCall = p.final.Date
+			}
 			b.subs[j] = p
 		}
 		m.byID[b.id] = len(m.broadcasts)
@@ -127,7 +156,22 @@ func (m *Mobilgroup) plan(h hasher, b *mgBroadcast, j, offset int) mgPlan {
 		p.wait = 1 + r.intn(2)
 	}
 	p.first = b.start.Add(time.Duration(j*20+r.intn(60)) * time.Second)
-	s.Date = p.first.Add(time.Duration(s.Attempts-1) * 10 * time.Minute)
+	p.interval = b.interval
+	if m.cfg.Redials {
+		rr := rng{h.str(b.id).str("redials").int(int64(j)).sum()}
+		switch s.Code {
+		case "answered":
+			s.Attempts = 1 + rr.intn(b.maxAttempts) // answered on a redial from the second on
+		case "failed":
+			s.Attempts = 1
+		default:
+			s.Attempts = b.maxAttempts
+		}
+		for range s.Attempts - 1 {
+			p.tries = append(p.tries, mgRetryTexts[rr.intn(len(mgRetryTexts))])
+		}
+	}
+	s.Date = p.first.Add(time.Duration(s.Attempts-1) * p.interval)
 	s.PriceKopecks = s.CallKopecks
 	if s.Code == "answered" && r.chance(250) {
 		t := &MobilgroupTransfer{Number: string(r.digits([]byte("8495"), 7))}
@@ -146,6 +190,9 @@ func (m *Mobilgroup) plan(h hasher, b *mgBroadcast, j, offset int) mgPlan {
 	}
 	if (s.Code == "busy" || s.Code == "no_answer" || s.Code == "unavailable") && r.chance(400) {
 		sms := &MobilgroupSMS{Date: s.Date.Add(time.Minute), Message: mgSMSTexts[r.intn(len(mgSMSTexts))], Parts: 1 + r.intn(2)}
+		if m.cfg.Redials {
+			sms.Date = s.Date // shown with the last attempt: never dated after the clock
+		}
 		sms.PriceKopecks = int64(sms.Parts) * mgSMSKop
 		switch k := r.intn(10); {
 		case k < 8:
@@ -162,7 +209,39 @@ func (m *Mobilgroup) plan(h hasher, b *mgBroadcast, j, offset int) mgPlan {
 	return p
 }
 
-// at returns the subscriber as it stands at step.
+// at returns the subscriber as it stands at mo.
+func (m *Mobilgroup) at(p *mgPlan, mo mgMoment) MobilgroupSubscriber {
+	if m.cfg.Redials {
+		return p.atTime(mo.now)
+	}
+	return p.at(mo.step)
+}
+
+// atTime returns the subscriber as it stands at now (Redials).
+func (p *mgPlan) atTime(now time.Time) MobilgroupSubscriber {
+	f := p.final
+	made := 0
+	for k := range f.Attempts {
+		if !p.first.Add(time.Duration(k) * p.interval).After(now) {
+			made = k + 1
+		}
+	}
+	switch {
+	case made == 0:
+		return MobilgroupSubscriber{Seq: f.Seq, Phone: f.Phone, Status: MobilgroupQueued, Code: "pending", Bad: f.Bad}
+	case made < f.Attempts:
+		text := p.tries[made-1]
+		code := "busy"
+		if text == "Нет ответа" {
+			code = "no_answer"
+		}
+		return MobilgroupSubscriber{Seq: f.Seq, Phone: f.Phone, Status: text, Code: code, Attempts: made,
+			Date: p.first.Add(time.Duration(made-1) * p.interval), Bad: f.Bad}
+	}
+	return f
+}
+
+// at returns the subscriber as it stands at step (without Redials).
 func (p *mgPlan) at(step int) MobilgroupSubscriber {
 	f := p.final
 	switch {
@@ -175,13 +254,13 @@ func (p *mgPlan) at(step int) MobilgroupSubscriber {
 	return f
 }
 
-// broadcastAt returns broadcast i at step.
-func (m *Mobilgroup) broadcastAt(i, step int) MobilgroupBroadcast {
+// broadcastAt returns broadcast i at mo.
+func (m *Mobilgroup) broadcastAt(i int, mo mgMoment) MobilgroupBroadcast {
 	b := &m.broadcasts[i]
 	out := MobilgroupBroadcast{ID: b.id, Start: b.start, Phones: len(b.subs), Final: true,
-		Subscribers: make([]MobilgroupSubscriber, len(b.subs))}
+		MaxAttempts: b.maxAttempts, Interval: b.interval, Subscribers: make([]MobilgroupSubscriber, len(b.subs))}
 	for j := range b.subs {
-		s := b.subs[j].at(step)
+		s := m.at(&b.subs[j], mo)
 		out.Subscribers[j] = s
 		if s.Final {
 			out.BudgetKopecks += s.PriceKopecks

@@ -37,7 +37,7 @@ func (m *Mobilgroup) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	m.mu.Lock()
 	m.requests++
-	step, disabled, malformed := m.step, m.disabled, m.docMalformed
+	disabled, malformed := m.disabled, m.docMalformed
 	authorised := m.cfg.APIKey != "" && key == m.cfg.APIKey
 	if authorised && jsonErr == nil && req.Request == "state" {
 		m.states[mgIDText(req.ID)]++
@@ -51,7 +51,7 @@ func (m *Mobilgroup) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method != http.MethodPost || jsonErr != nil:
 		mgError(w, MobilgroupErrUnknownRequest)
 	case req.Request == "state":
-		m.state(w, mgIDText(req.ID), step, malformed)
+		m.state(w, mgIDText(req.ID), m.moment(), malformed)
 	case req.Request == "balance":
 		mgWrite(w, MobilgroupDocBalance)
 	case req.Request == "scripts":
@@ -92,7 +92,7 @@ func mgError(w http.ResponseWriter, code string) {
 }
 
 // state answers {"request":"state","id":…}.
-func (m *Mobilgroup) state(w http.ResponseWriter, id string, step int, malformed bool) {
+func (m *Mobilgroup) state(w http.ResponseWriter, id string, mo mgMoment, malformed bool) {
 	if id == MobilgroupDocBroadcastID {
 		if malformed {
 			mgWrite(w, MobilgroupDocStateMalformed)
@@ -106,7 +106,7 @@ func (m *Mobilgroup) state(w http.ResponseWriter, id string, step int, malformed
 		mgError(w, MobilgroupErrIDNotFound)
 		return
 	}
-	b := m.broadcastAt(i, step)
+	b := m.broadcastAt(i, mo)
 	var sb strings.Builder
 	sb.WriteString(`{"result": "ok", "id": "` + b.ID + `", "phones": ` + m.num(int64(b.Phones)) +
 		`, "budget": ` + m.money(b.BudgetKopecks, i%2 == 0) + `, "subscribers": [`)

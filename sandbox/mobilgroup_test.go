@@ -293,3 +293,116 @@ func TestMobilgroupFaults(t *testing.T) {
 		t.Errorf("requests %d, injector %+v", m.Requests(), m.FaultInjector().Counts())
 	}
 }
+
+// TestMobilgroupRedials: with Redials the emulator dials on its clock. A
+// subscriber not answered on an attempt shows that attempt's result (a
+// final-looking word) at price 0 until its redial, up to 3 attempts at most
+// 60 minutes apart; one answered on a redial is charged then. The state
+// answer always equals the ground truth, which is Final only once the last
+// attempt is made.
+func TestMobilgroupRedials(t *testing.T) {
+	start := time.Date(2025, 3, 4, 10, 0, 0, 0, t2Moscow())
+	clock := &t2Clock{now: start.Add(-time.Minute)}
+	cfg := mgConfig()
+	cfg.Start, cfg.Days, cfg.Redials, cfg.Now = start, 1, true, clock.Now
+	m := NewMobilgroup(cfg)
+	if m.Final() || m.LastAttempt().Before(start) {
+		t.Fatalf("final %v before the first attempt; last attempt %v", m.Final(), m.LastAttempt())
+	}
+	before := m.Broadcasts()
+	m.Advance()
+	if !reflect.DeepEqual(before, m.Broadcasts()) {
+		t.Error("Advance changed a clock-driven emulator")
+	}
+	type seen struct {
+		attempts int
+		date     time.Time
+		retried  bool // seen not final with a final-looking code
+	}
+	subs := map[string]*seen{}
+	var chargedOnRedial, looksDone int
+	for ; !clock.Now().After(m.LastAttempt().Add(time.Minute)); clock.Advance(3 * time.Minute) {
+		for _, b := range m.Broadcasts() {
+			if b.MaxAttempts < 2 || b.MaxAttempts > 3 || b.Interval < 5*time.Minute || b.Interval > time.Hour {
+				t.Fatalf("broadcast %s: %d attempts %v apart: outside the document's limits", b.ID, b.MaxAttempts, b.Interval)
+			}
+			a := mgState(t, m, b.ID)
+			final, allCalled := true, true
+			for j, s := range b.Subscribers {
+				key := b.ID + "/" + strconv.Itoa(s.Seq)
+				got := a.Subscribers[j]
+				want := map[string]string{"status": s.Status, "attempts": strconv.Itoa(s.Attempts), "date": ""}
+				if !s.Date.IsZero() {
+					want["date"] = s.Date.In(t2Moscow()).Format(MobilgroupDateLayout)
+				}
+				for k, v := range want {
+					if string(got[k]) != strconv.Quote(v) {
+						t.Fatalf("%s at %v: %s %s, truth %q", key, clock.Now(), k, got[k], v)
+					}
+				}
+				if p := mgKopecks(t, got["price"]); p != s.PriceKopecks {
+					t.Fatalf("%s: price %d, truth %d", key, p, s.PriceKopecks)
+				}
+				if s.Date.After(clock.Now()) || s.Attempts > b.MaxAttempts {
+					t.Fatalf("%s at %v: attempt %d of %d dated %v", key, clock.Now(), s.Attempts, b.MaxAttempts, s.Date)
+				}
+				prev := subs[key]
+				if prev == nil {
+					prev = &seen{}
+					subs[key] = prev
+				}
+				if s.Attempts < prev.attempts || s.Attempts > prev.attempts && prev.attempts > 0 &&
+					s.Date.Sub(prev.date) != time.Duration(s.Attempts-prev.attempts)*b.Interval {
+					t.Fatalf("%s: attempt %d at %v after attempt %d at %v (interval %v)", key, s.Attempts, s.Date, prev.attempts, prev.date, b.Interval)
+				}
+				if !s.Final && s.Code != "pending" {
+					if s.Code != "busy" && s.Code != "no_answer" || s.PriceKopecks != 0 {
+						t.Fatalf("%s between attempts: %s %s, price %d", key, s.Status, s.Code, s.PriceKopecks)
+					}
+					prev.retried = true
+				}
+				if s.Final && s.Code == "answered" && s.Attempts > 1 && prev.retried && s.PriceKopecks > 0 && prev.attempts < s.Attempts {
+					chargedOnRedial++
+				}
+				prev.attempts, prev.date = s.Attempts, s.Date
+				final = final && s.Final
+				allCalled = allCalled && s.Code != "pending"
+			}
+			if final != b.Final {
+				t.Fatalf("broadcast %s: Final %v, subscribers final %v", b.ID, b.Final, final)
+			}
+			if allCalled && !final {
+				looksDone++ // every status a result word, yet redials are due
+			}
+		}
+		if m.Final() != !clock.Now().Before(m.LastAttempt()) {
+			t.Fatalf("Final() %v at %v, last attempt %v", m.Final(), clock.Now(), m.LastAttempt())
+		}
+	}
+	if !m.Final() {
+		t.Fatal("not final after the last attempt")
+	}
+	for _, b := range m.Broadcasts() {
+		if !b.Final {
+			t.Errorf("broadcast %s not final after the last attempt", b.ID)
+		}
+	}
+	if chargedOnRedial == 0 || looksDone == 0 {
+		t.Errorf("%d subscribers busy first and charged on a redial, %d moments a broadcast only looked done: the scenario is missing", chargedOnRedial, looksDone)
+	}
+	// Without Redials the same seed draws the same subscribers.
+	plain := mgConfig()
+	plain.Start, plain.Days = start, 1
+	p := NewMobilgroup(plain)
+	for !p.Final() {
+		p.Advance()
+	}
+	for i, b := range p.Broadcasts() {
+		for j, s := range b.Subscribers {
+			r := m.Broadcasts()[i].Subscribers[j]
+			if s.Phone != r.Phone || s.Code != r.Code || s.PriceKopecks != r.PriceKopecks {
+				t.Fatalf("%s/%d differs with Redials: %+v vs %+v", b.ID, s.Seq, s, r)
+			}
+		}
+	}
+}

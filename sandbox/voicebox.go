@@ -54,6 +54,14 @@ type VoiceBoxConfig struct {
 	// larger Range is answered with fewer rows and a Content-Range saying
 	// so.
 	MaxPageSize int
+	// UnknownTotal makes the API page without knowing the list's length:
+	// every Range inside the list is answered 206 with Content-Range
+	// "numbers <first>-<last>/*" (never 200, even when the range covers
+	// the whole list), capped at MaxPageSize, and a Range past the end 416
+	// without a Content-Range. With MaxPageSize below the client's page
+	// size, a page shorter than asked is then not the end of the list.
+	// SetUnknownTotal changes it at runtime.
+	UnknownTotal bool
 }
 
 // Defaults of the VoiceBox emulator.
@@ -164,6 +172,7 @@ type VoiceBox struct {
 	requests     map[string]int
 	ignoreRange  bool
 	repeatPages  bool
+	unknownTotal bool
 }
 
 // NewVoiceBox returns an emulator for cfg with its traffic generated.
@@ -206,6 +215,7 @@ func NewVoiceBox(cfg VoiceBoxConfig) *VoiceBox {
 		tokens:    make(map[string]*vbToken),
 		requests:  make(map[string]int),
 	}
+	v.unknownTotal = cfg.UnknownTotal
 	for i, id := range cfg.Customers {
 		v.customers[id] = v.generate(i, id)
 	}
@@ -257,6 +267,14 @@ func (v *VoiceBox) RevokeTokens() {
 func (v *VoiceBox) SetIgnoreRange(on bool) {
 	v.mu.Lock()
 	v.ignoreRange = on
+	v.mu.Unlock()
+}
+
+// SetUnknownTotal switches VoiceBoxConfig.UnknownTotal: pages with total
+// "*", never a 200 to a Range, 416 without a Content-Range past the end.
+func (v *VoiceBox) SetUnknownTotal(on bool) {
+	v.mu.Lock()
+	v.unknownTotal = on
 	v.mu.Unlock()
 }
 

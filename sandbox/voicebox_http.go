@@ -21,6 +21,10 @@ import (
 //     the list is empty and first is 0);
 //   - 416 with `Content-Range: numbers */<total>` when first >= total.
 //
+// With UnknownTotal every range inside the list is a 206 whose
+// Content-Range total is `*` (capped at MaxPageSize like the others), and a
+// range past the end a 416 without a Content-Range.
+//
 // Without a Range header, or with one that does not parse, the whole list
 // is answered 200.
 
@@ -145,7 +149,7 @@ func (v *VoiceBox) token(w http.ResponseWriter, r *http.Request) {
 // list answers a list endpoint with Range paging.
 func (v *VoiceBox) list(w http.ResponseWriter, r *http.Request, rows [][]byte) {
 	v.mu.Lock()
-	ignore, repeat := v.ignoreRange, v.repeatPages
+	ignore, repeat, unknown := v.ignoreRange, v.repeatPages, v.unknownTotal
 	v.mu.Unlock()
 	w.Header().Set("Accept-Ranges", "numbers")
 	total := len(rows)
@@ -161,6 +165,22 @@ func (v *VoiceBox) list(w http.ResponseWriter, r *http.Request, rows [][]byte) {
 		}
 		w.Header().Set("Content-Range", "numbers "+strconv.Itoa(first)+"-"+strconv.Itoa(first+n-1)+"/*")
 		vbWrite(w, http.StatusPartialContent, vbArray(rows[:n]))
+		return
+	}
+	if unknown {
+		// The server does not know the list's length: every range inside
+		// it is a 206 with total "*", one past it a 416 naming no total.
+		if first >= total {
+			vbError(w, http.StatusRequestedRangeNotSatisfiable, "range_not_satisfiable",
+				"first row "+strconv.Itoa(first)+" is past the end of the list")
+			return
+		}
+		if last < 0 || last > total-1 {
+			last = total - 1
+		}
+		last = min(last, first+v.cfg.MaxPageSize-1)
+		w.Header().Set("Content-Range", "numbers "+strconv.Itoa(first)+"-"+strconv.Itoa(last)+"/*")
+		vbWrite(w, http.StatusPartialContent, vbArray(rows[first:last+1]))
 		return
 	}
 	if first >= total {

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -217,6 +218,73 @@ func TestVoiceBoxRange(t *testing.T) {
 	resp, p2 := vbGet(t, srv, "/customers/1001/callhistory", tok, "numbers=10-19")
 	if resp.StatusCode != 206 || string(p1) != string(p2) || resp.Header.Get("Content-Range") != "numbers 10-19/*" {
 		t.Fatalf("repeat pages: %d %q", resp.StatusCode, resp.Header.Get("Content-Range"))
+	}
+}
+
+// TestVoiceBoxUnknownTotal: pages capped below the asked size with total
+// "*", never a 200 to a Range, a 416 without a total past the end; the
+// pages put together are the whole list.
+func TestVoiceBoxUnknownTotal(t *testing.T) {
+	v, srv := newVoiceBoxTest(t, func(c *VoiceBoxConfig) { c.MaxPageSize, c.UnknownTotal = 7, true })
+	tok := vbPassword(t, srv).AccessToken
+	_, all := vbGet(t, srv, "/customers/1001/callhistory", tok, "")
+	var want []json.RawMessage
+	if err := json.Unmarshal(all, &want); err != nil || len(want) < 30 {
+		t.Fatalf("whole list: %d rows, %v", len(want), err)
+	}
+	total := len(want)
+	campaigns := 0
+	for _, c := range v.Campaigns("1001") {
+		if !c.Deleted {
+			campaigns++
+		}
+	}
+	last := strconv.Itoa(total - 1)
+	for _, tc := range []struct {
+		name, path, rng string
+		code            int
+		cr              string
+		rows            int
+	}{
+		{"capped first page", "/customers/1001/callhistory", "numbers=0-24", 206, "numbers 0-6/*", 7},
+		{"small range", "/customers/1001/callhistory", "numbers=7-9", 206, "numbers 7-9/*", 3},
+		{"tail", "/customers/1001/callhistory", "numbers=" + strconv.Itoa(total-2) + "-" + strconv.Itoa(total+20), 206, "numbers " + strconv.Itoa(total-2) + "-" + last + "/*", 2},
+		{"past end", "/customers/1001/callhistory", "numbers=" + strconv.Itoa(total) + "-" + strconv.Itoa(total+24), 416, "", -1},
+		{"covers a short list: still 206", "/customers/1001/campaigns", "numbers=0-999", 206, "numbers 0-" + strconv.Itoa(min(campaigns, 7)-1) + "/*", min(campaigns, 7)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := vbGet(t, srv, tc.path, tok, tc.rng)
+			if resp.StatusCode != tc.code || resp.Header.Get("Content-Range") != tc.cr {
+				t.Fatalf("got %d %q, want %d %q", resp.StatusCode, resp.Header.Get("Content-Range"), tc.code, tc.cr)
+			}
+			if tc.rows < 0 {
+				return
+			}
+			var rows []json.RawMessage
+			if err := json.Unmarshal(body, &rows); err != nil || len(rows) != tc.rows {
+				t.Fatalf("%d rows (%v), want %d", len(rows), err, tc.rows)
+			}
+		})
+	}
+	var got []json.RawMessage
+	for first := 0; ; {
+		resp, body := vbGet(t, srv, "/customers/1001/callhistory", tok, "numbers="+strconv.Itoa(first)+"-"+strconv.Itoa(first+24))
+		if resp.StatusCode == http.StatusRequestedRangeNotSatisfiable {
+			break
+		}
+		var rows []json.RawMessage
+		if err := json.Unmarshal(body, &rows); err != nil || resp.StatusCode != 206 || len(rows) == 0 || len(rows) > 7 {
+			t.Fatalf("at %d: %d, %d rows, %v", first, resp.StatusCode, len(rows), err)
+		}
+		got = append(got, rows...)
+		first += len(rows)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the pages hold %d rows, the list %d", len(got), len(want))
+	}
+	v.SetUnknownTotal(false)
+	if resp, _ := vbGet(t, srv, "/customers/1001/callhistory", tok, "numbers=0-24"); resp.Header.Get("Content-Range") != "numbers 0-6/"+strconv.Itoa(total) {
+		t.Errorf("SetUnknownTotal(false): Content-Range %q", resp.Header.Get("Content-Range"))
 	}
 }
 

@@ -58,8 +58,31 @@ type Config struct {
 	// trimmed. A missing file means no ids. It is read on every Items call.
 	IDsFile string
 	Vendor  *time.Location // zone of the vendor's dates (default Europe/Moscow)
-	HTTP    httpx.Config
+	// RedialWindow is how long after a not-answered subscriber's date a
+	// redial may still come (default DefaultRedialWindow): until then the
+	// subscriber, and its broadcast, are not final unless it has used
+	// MaxAttempts attempts. Measured against the run's clock.
+	RedialWindow time.Duration
+	// Now stamps extracted_at and taken_at; time.Now when nil.
+	Now  func() time.Time
+	HTTP httpx.Config
 }
+
+// Redials as the document describes them (settings of /api/send/):
+// "attempts — Количество попыток дозвона при не ответе. Не более 3
+// попыток", "interval — Интервал между попытками дозвона в минутах. Не
+// должен превышать 60 минут".
+const (
+	// MaxAttempts is the most dial attempts a subscriber gets.
+	MaxAttempts = 3
+	// MaxRedialInterval is the longest wait between two attempts.
+	MaxRedialInterval = 60 * time.Minute
+	// DefaultRedialWindow is Config.RedialWindow when 0: the state answer
+	// does not say whether a subscriber's date is its first attempt or its
+	// last, so up to (MaxAttempts−1) intervals may follow it, plus 30
+	// minutes for the calls themselves, the dialler's queue and clock skew.
+	DefaultRedialWindow = (MaxAttempts-1)*MaxRedialInterval + 30*time.Minute
+)
 
 // Moscow is the default vendor zone. Moscow has kept UTC+3 without DST
 // since 26 October 2014; without a tz database the fixed offset is used.
@@ -108,6 +131,15 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	}
 	if cfg.Vendor == nil {
 		cfg.Vendor = Moscow
+	}
+	if cfg.RedialWindow == 0 {
+		cfg.RedialWindow = DefaultRedialWindow
+	}
+	if cfg.RedialWindow < 0 {
+		return nil, &ConfigError{Field: "RedialWindow", Err: fmt.Errorf("%s: must not be negative", cfg.RedialWindow)}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

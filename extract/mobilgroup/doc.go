@@ -56,13 +56,36 @@
 //
 // # Finality
 //
-// A subscriber is final when its status is answered, busy, no_answer,
-// unavailable, failed or rejected and its SMS leg (if any) is not pending.
-// unknown is NOT final: a text this version cannot read must not freeze a
-// broadcast, since a final broadcast is never requested again (the cost is
-// one request per run until the mapping is extended). A broadcast is final
-// when it lists at least one subscriber, every subscriber is final and none
-// was rejected. The phones count and the budget do not take part.
+// A final broadcast is never requested again, so "final" must mean that
+// nothing can change any more, not that every status looks like a result.
+// The document's /api/send/ settings describe redials: "attempts —
+// Количество попыток дозвона при не ответе. Не более 3 попыток" and
+// "interval — Интервал между попытками дозвона в минутах. Не должен
+// превышать 60 минут" (taken from the account's «Настройки API» when not
+// sent). The state answer gives each subscriber one date ("Дата звонка")
+// and an attempts count, but neither the broadcast's attempts and interval
+// settings nor whether the date is the first attempt's or the last's. A
+// subscriber that was busy on attempt 1 can therefore still be dialled,
+// answered and charged; its status text "Занято" says nothing about that.
+//
+// SubscriberFinal: a subscriber is final when its status is an outcome
+// (answered, busy, no_answer, unavailable, failed, rejected — not pending,
+// not unknown), its SMS leg (if any) is not pending, and no redial can
+// still come: it was answered (redials are "при не ответе"), or it has used
+// MaxAttempts (3) attempts, or its date is at least Config.RedialWindow
+// before the run's clock (model.Run.StartedAt, the pipeline's injected
+// clock). Every not-answered outcome counts as redialable, since the
+// document does not say which results are redialled. RedialWindow defaults
+// to DefaultRedialWindow, 2h30m: (3−1) × 60 minutes, in case the date is
+// the first attempt's, plus 30 minutes for the calls, the dialler's queue
+// and clock skew. A not-answered subscriber without a date is not final.
+// unknown is NOT final either: a text this version cannot read must not
+// freeze a broadcast (the cost is one request per run until the mapping is
+// extended). A broadcast is final when it lists at least one subscriber,
+// every subscriber is final and none was rejected; while redials are
+// possible the extraction logs "broadcast kept pending" with the time they
+// end. The phones count and the budget do not take part. The pipeline's
+// item_max_age_days still gives up a broadcast that never becomes final.
 //
 // # Prices
 //

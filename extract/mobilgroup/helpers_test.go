@@ -177,3 +177,29 @@ func sub(phone, date, status, price, extra string) string {
 	return `{"phone":"` + phone + `","date":"` + date + `","status":"` + status + `","attempts":"1","duration":"13","price":"` +
 		price + `"` + extra + `}`
 }
+
+// subN returns a subscriber element with the given attempts and a 0
+// duration.
+func subN(phone, date, status, attempts, price string) string {
+	return `{"phone":"` + phone + `","date":"` + date + `","status":"` + status + `","attempts":"` + attempts +
+		`","duration":"0","price":"` + price + `"}`
+}
+
+// testClock is a controllable clock shared by the emulator and the
+// pipeline; safe for concurrent use.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}

@@ -107,6 +107,27 @@ func CallStatus(text string) string {
 // is never fetched again).
 func FinalStatus(status string) bool { return status != StatusPending && status != StatusUnknown }
 
+// Redialable reports whether a subscriber with this normalised status may
+// still be dialled again: every final status but answered. The document
+// redials "при не ответе" (on no answer) without saying which results
+// count, so busy, no_answer, unavailable, failed and rejected all may.
+func Redialable(status string) bool { return FinalStatus(status) && status != StatusAnswered }
+
+// SubscriberFinal reports whether subscriber r can no longer change, by
+// the run's clock now: its status is an outcome, its SMS leg is not
+// pending, and no redial can still come — it was answered, or it has used
+// MaxAttempts attempts, or its date is at least window before now. A
+// not-answered subscriber without a date, or a zero now, is not final.
+func SubscriberFinal(r *CallRow, now time.Time, window time.Duration) bool {
+	switch {
+	case !FinalStatus(r.Status), r.SMSStatus.Valid && r.SMSStatus.V == SMSPending:
+		return false
+	case !Redialable(r.Status), r.Attempts.Valid && r.Attempts.V >= MaxAttempts:
+		return true
+	}
+	return !r.CalledAt.IsZero() && !now.IsZero() && !now.Before(r.CalledAt.Add(window))
+}
+
 // SMSStatus normalises an SMS leg's status text: "Доставлено" → delivered,
 // "Не доставлено" → undelivered, "Отправлено" → sent, "В очереди"/"Ожидает"
 // → pending, anything else (including "") → unknown.
@@ -176,6 +197,10 @@ type MapContext struct {
 	Account     string         // Config.Account
 	RunID       string
 	ExtractedAt time.Time
+	// Now is the run's clock (model.Run.StartedAt) and RedialWindow
+	// Config.RedialWindow: together they decide SubscriberFinal.
+	Now          time.Time
+	RedialWindow time.Duration
 }
 
 // CallRow is one row of `mobilgroup_calls`: one subscriber of a broadcast.
@@ -233,13 +258,13 @@ func Map(mc *MapContext, id string, sub *Subscriber) (CallRow, *model.Call, erro
 		StatusText: sub.Status, Status: CallStatus(sub.Status), Extras: extrasJSON(sub),
 		RunID: mc.RunID, ExtractedAt: mc.ExtractedAt,
 	}
-	r.Final = FinalStatus(r.Status)
 	if sub.Err != nil {
 		return r, nil, errSubscriber(sub.Seq, sub.Err)
 	}
 	if err := r.fill(mc, sub); err != nil {
 		return r, nil, errSubscriber(sub.Seq, err)
 	}
+	r.Final = SubscriberFinal(&r, mc.Now, mc.RedialWindow)
 	if r.CalledAt.IsZero() {
 		return r, nil, nil
 	}
@@ -303,9 +328,6 @@ func (r *CallRow) fill(mc *MapContext, sub *Subscriber) error {
 		}
 		if r.SMSPrice, err = ParseMoney(m.Price); err != nil {
 			return fmt.Errorf("sms.price: %w", err)
-		}
-		if r.SMSStatus.V == SMSPending {
-			r.Final = false // the SMS is still to be sent: its price may change
 		}
 	}
 	return nil

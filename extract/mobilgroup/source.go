@@ -111,11 +111,12 @@ func ReadIDs(r io.Reader) ([]string, error) {
 // mobilgroup_broadcasts row, a mobilgroup_calls row per subscriber, a
 // canonical calls row per subscriber with a date, and rejects for
 // subscribers that fail validation. final is true when the broadcast has at
-// least one subscriber, every one is final and none was rejected.
+// least one subscriber, every one is final (SubscriberFinal by the run's
+// clock, run.StartedAt: no redial can still come) and none was rejected.
 func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run model.Run) (model.Counts, bool, error) {
 	var n model.Counts
 	mc := MapContext{Vendor: s.c.cfg.Vendor, Business: run.Location, Account: s.c.cfg.Account,
-		RunID: run.ID, ExtractedAt: time.Now().UTC()}
+		RunID: run.ID, ExtractedAt: s.c.cfg.Now().UTC(), Now: run.StartedAt, RedialWindow: s.c.cfg.RedialWindow}
 	if mc.Business == nil {
 		mc.Business = time.UTC
 	}
@@ -175,7 +176,8 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 
 	final := len(subs) > 0
 	unknown := map[string]bool{}
-	var legsOver int
+	var legsOver, redials int
+	var redialsUntil time.Time
 	for i := range subs {
 		m := &subs[i]
 		row.Subscribers++
@@ -204,6 +206,12 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 		}
 		if !r.Final {
 			final = false
+			if FinalStatus(r.Status) && !r.CalledAt.IsZero() {
+				redials++
+				if t := r.CalledAt.Add(s.c.cfg.RedialWindow); t.After(redialsUntil) {
+					redialsUntil = t
+				}
+			}
 		}
 		if r.Price.Valid {
 			row.PriceTotal += r.Price.V
@@ -234,6 +242,10 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 		s.c.log.Warn("subscriber prices below their transfer and SMS prices: the document's accounting (price includes the legs) may not hold",
 			"broadcast", key, "subscribers", legsOver)
 	}
+	if redials > 0 {
+		s.c.log.Info("broadcast kept pending: not-answered subscribers may still be redialled",
+			"broadcast", key, "subscribers", redials, "until", redialsUntil.Format(time.RFC3339))
+	}
 	row.Final = final
 	if err := broadcasts.Add(day, &row); err != nil {
 		return fail(err)
@@ -246,7 +258,7 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 // run's day.
 func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
 	var n model.Counts
-	now := time.Now().UTC()
+	now := s.c.cfg.Now().UTC()
 	if run.Location == nil {
 		run.Location = time.UTC
 	}

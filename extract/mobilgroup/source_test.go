@@ -485,19 +485,34 @@ func TestFinality(t *testing.T) {
 	var logs bytes.Buffer
 	s := NewSource(testClient(t, srv.URL, nil, slog.New(slog.NewTextHandler(&logs, nil))))
 	const d = "2025-03-09 23:59:59"
+	// The run's clock is testRun.StartedAt, 06:00 Moscow on 10 March; the
+	// redial window DefaultRedialWindow, 2h30m.
+	const ago10m, ago2h, ago2h30, ago3h = "2025-03-10 05:50:00", "2025-03-10 04:00:00", "2025-03-10 03:30:00", "2025-03-10 03:00:00"
 	cases := []struct {
 		name    string
 		subs    []string
 		final   bool
 		rejects int64
+		day     string // the broadcast's partition; 2025-03-09 when empty
 	}{
-		{"all final", []string{sub("79161234567", d, "Успешно", "0,91", ""), sub("79161234567", d, "Занято", "0", "")}, true, 0},
-		{"empty", nil, false, 0},
-		{"pending", []string{sub("79161234567", d, "Успешно", "0,91", ""), sub("79161234568", "", "В очереди", "0", "")}, false, 0},
-		{"unknown status", []string{sub("79161234567", d, "Перезвонить", "0,91", "")}, false, 0},
-		{"sms pending", []string{sub("79161234567", d, "Нет ответа", "0", `,"sms":{"status":"В очереди","price":"2,50"}`)}, false, 0},
-		{"sms sent", []string{sub("79161234567", d, "Нет ответа", "2,50", `,"sms":{"status":"Отправлено","price":"2,50"}`)}, true, 0},
-		{"rejected", []string{sub("79161234567", d, "Успешно", "0,91", ""), sub("79161234567", "31.02.2025 10:00:00", "Успешно", "0,91", "")}, false, 1},
+		// Not answered: final only when no redial can still come.
+		{"busy 10 min ago, attempt 1: a redial may come", []string{subN("79161234567", ago10m, "Занято", "1", "0")}, false, 0, "2025-03-10"},
+		{"answered, and busy 10 min ago", []string{sub("79161234567", d, "Успешно", "0,91", ""), subN("79161234568", ago10m, "Занято", "1", "0")}, false, 0, ""},
+		{"no answer 2h ago, attempt 2 (the date may be the first attempt's)", []string{subN("79161234567", ago2h, "Нет ответа", "2", "0")}, false, 0, "2025-03-10"},
+		{"failed 10 min ago: may be redialled too", []string{subN("79161234567", ago10m, "Ошибка", "1", "0")}, false, 0, "2025-03-10"},
+		{"busy with no date", []string{subN("79161234567", "", "Занято", "1", "0")}, false, 0, testRun.Day()},
+		{"busy exactly the window ago", []string{subN("79161234567", ago2h30, "Занято", "1", "0")}, true, 0, "2025-03-10"},
+		{"rejected 3h ago", []string{subN("79161234567", ago3h, "Сброс", "2", "0")}, true, 0, "2025-03-10"},
+		{"busy 10 min ago, attempt 3 of 3", []string{subN("79161234567", ago10m, "Занято", "3", "0")}, true, 0, "2025-03-10"},
+		{"answered 10 min ago", []string{subN("79161234567", ago10m, "Успешно", "2", "0,91")}, true, 0, "2025-03-10"},
+		{"sms pending, 3 attempts", []string{strings.TrimSuffix(subN("79161234567", ago3h, "Нет ответа", "3", "0"), "}") + `,"sms":{"status":"В очереди","price":"2,50"}}`}, false, 0, "2025-03-10"},
+		{"all final", []string{sub("79161234567", d, "Успешно", "0,91", ""), sub("79161234567", d, "Занято", "0", "")}, true, 0, ""},
+		{"empty", nil, false, 0, ""},
+		{"pending", []string{sub("79161234567", d, "Успешно", "0,91", ""), sub("79161234568", "", "В очереди", "0", "")}, false, 0, ""},
+		{"unknown status", []string{sub("79161234567", d, "Перезвонить", "0,91", "")}, false, 0, ""},
+		{"sms pending", []string{sub("79161234567", d, "Нет ответа", "0", `,"sms":{"status":"В очереди","price":"2,50"}`)}, false, 0, ""},
+		{"sms sent", []string{sub("79161234567", d, "Нет ответа", "2,50", `,"sms":{"status":"Отправлено","price":"2,50"}`)}, true, 0, ""},
+		{"rejected", []string{sub("79161234567", d, "Успешно", "0,91", ""), sub("79161234567", "31.02.2025 10:00:00", "Успешно", "0,91", "")}, false, 1, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -516,6 +531,9 @@ func TestFinality(t *testing.T) {
 			if len(tc.subs) == 0 {
 				wantDay = testRun.Day()
 			}
+			if tc.day != "" {
+				wantDay = tc.day
+			}
 			if len(b) != 1 || b[0]["final"] != tc.final || b[0]["date"] != wantDay || b[0]["subscribers"] != int64(len(tc.subs)) {
 				t.Errorf("broadcast row %v", b)
 			}
@@ -523,6 +541,9 @@ func TestFinality(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "unknown subscriber status") || !strings.Contains(logs.String(), "status=Перезвонить") {
 		t.Errorf("no warning for the unknown status:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "may still be redialled") || !strings.Contains(logs.String(), "until=2025-03-10T05:20:00Z") {
+		t.Errorf("no note of the pending redials:\n%s", logs.String())
 	}
 	body = `{"result":"ok","id":"6","subscribers":[]}`
 	if _, _, err := extract(t, s, openLake(t), "5"); err == nil || err.Error() != `mobilgroup: broadcast 5: the state answer is for broadcast "6"` {

@@ -50,7 +50,7 @@ var BroadcastsTable = func() *load.Table[BroadcastRow] {
 		load.String("extras"), load.String("run_id"), ts("extracted_at"))
 	comments["first_called_at"] = "earliest subscriber date, UTC; NULL when none"
 	comments["last_called_at"] = "latest subscriber date, UTC; NULL when none"
-	comments["final"] = "at least one subscriber, every status final (not pending or unknown, no SMS pending) and none rejected: the broadcast will not be fetched again"
+	comments["final"] = "at least one subscriber, every subscriber final (see mobilgroup_calls.final) and none rejected: the broadcast will not be fetched again"
 	comments["extras"] = "answer members this version does not know, as a JSON object ('' when none)"
 	comments["run_id"] = "run that extracted the row"
 	comments["extracted_at"] = "when the row was extracted, UTC"
@@ -138,7 +138,7 @@ var CallsTable = &load.Table[CallRow]{
 		"called_at":            "date (Moscow time by default) as a UTC instant; NULL when not called yet",
 		"status_text":          "status as sent (Russian)",
 		"status":               "status normalised: answered, busy, no_answer, unavailable, failed, rejected, pending, unknown",
-		"final":                "the subscriber will not change: a final status and no SMS pending",
+		"final":                "the subscriber will not change: a result status (not pending or unknown), no SMS pending, and no redial can still come (answered, 3 attempts used, or called at least the redial window, 2h30m, before the run started)",
 		"attempts":             "attempts: dial attempts",
 		"duration_s":           "duration: seconds talked with the subscriber",
 		"price":                "price: the subscriber's total cost in roubles, transfer and SMS legs included",

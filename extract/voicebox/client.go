@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -262,12 +263,25 @@ const (
 // of Config.PageSize rows and calls fn for every page, in order, in the
 // calling goroutine; it stops at fn's first error.
 //
-// It stops at a 416, at a 200 (the whole list: the server answered without
-// paging), when Content-Range's total is reached, or, without a total, at
-// a page shorter than asked. A page that repeats the previous one, or
-// starts elsewhere than asked, is an error: the server does not page as
-// this client expects. A 200 to a later request (the server stopped
-// honouring Range) delivers only the rows not delivered yet.
+// The list ends only where the server proves it: at a 416, at an empty
+// page, at a 206 whose rows reach the total its Content-Range names, or at
+// a 200 (the whole list) that the next request repeats exactly (a server
+// that ignores Range). A page shorter than asked is NOT the end while the
+// total is "*" or absent: a server may cap its pages below the asked size,
+// and the next request starts after the rows actually received. A 200 is
+// followed by one more request past its rows, since a server answering a
+// capped page with 200 would otherwise lose the rest without a trace.
+//
+// Answers that contradict the paging so far fail, naming the endpoint and
+// the range: a 206 starting elsewhere than asked, a Content-Range counting
+// other rows than the body holds, a page repeating an earlier one, a total
+// below an earlier page's (the list shrank: rows may have slipped past
+// the ones read), a 416 or an empty page before a known total, and a 200
+// after the first request that lacks rows read before (not a whole list).
+//
+// A 200 to a later request that holds every row read so far is the whole
+// list: when it starts with the rows read, only the rest is delivered,
+// else all of it again (First 0): callers skip rows they already have.
 func (c *Client) List(ctx context.Context, customer, list string, fn func(Page) error) error {
 	return c.list(ctx, customer, list, c.cfg.PageSize, -1, fn)
 }
@@ -275,64 +289,112 @@ func (c *Client) List(ctx context.Context, customer, list string, fn func(Page) 
 // list is List with a page size and a request limit (maxPages < 0: none).
 func (c *Client) list(ctx context.Context, customer, list string, size, maxPages int, fn func(Page) error) error {
 	path := "/customers/" + url.PathEscape(customer) + "/" + list
-	first := 0
-	var prev [sha256.Size]byte
+	var (
+		first = 0                           // list index the next request starts at
+		known = -1                          // the last total a Content-Range named
+		read  [][sha256.Size]byte           // sums of rows 0..first-1 as delivered
+		seen  = map[[sha256.Size]byte]int{} // page sum → request number
+		whole *[sha256.Size]byte            // page sum of the last 200 answer
+	)
 	for n := 0; maxPages < 0 || n < maxPages; n++ {
 		last := first + size - 1
 		rng := "numbers=" + strconv.Itoa(first) + "-" + strconv.Itoa(last)
 		op := "GET " + path + " " + rng
+		fail := func(format string, args ...any) error {
+			return fmt.Errorf("voicebox: %s: "+format+": the list cannot be proven read whole, so none of it is loaded; run again, and if it persists report this answer to VoiceBox support", append([]any{op}, args...)...)
+		}
 		a, err := c.get(ctx, op, path, rng)
 		if err != nil {
 			return err
 		}
 		if a.status == http.StatusRequestedRangeNotSatisfiable {
+			total := known
+			if cr, err := ParseContentRange(a.contentRange); err == nil && cr.Total >= 0 {
+				total = cr.Total
+			}
+			if first < total {
+				return fail("answered 416 (range not satisfiable) at row %d of a list of %d rows", first, total)
+			}
 			return nil
 		}
 		rows, err := DecodeList(a.body)
 		if err != nil {
 			return fmt.Errorf("voicebox: %s: %w", op, err)
 		}
-		page := Page{N: n, First: first, Total: -1, Rows: rows}
+		sum := pageSum(rows)
 		if a.status == http.StatusOK {
-			// The whole list. On a later request the rows before first
-			// were delivered already.
-			if first > 0 {
-				page.Rows = rows[min(first, len(rows)):]
-				c.log.Warn("voicebox answered 200 (the whole list) to a Range request past the first page", "op", op)
-			}
-			if len(page.Rows) == 0 {
+			switch {
+			case len(rows) == 0 && first < known:
+				return fail("answered an empty list (HTTP 200) at row %d of a list of %d rows", first, known)
+			case len(rows) == 0:
 				return nil
+			case whole != nil && sum == *whole:
+				return nil // the same whole list again: the server ignores Range
 			}
-			return fn(page)
+			if k, dup := seen[sum]; dup {
+				return fail("the answer (HTTP 200, %d rows) repeats the answer to request %d", len(rows), k+1)
+			}
+			sums := rowSums(rows)
+			if missing := countMissing(read, sums); missing > 0 {
+				return fail("answered 200 (the whole list) with %d rows that lack %d of the %d rows read before: the server seems to answer pages with 200",
+					len(rows), missing, len(read))
+			}
+			seen[sum], whole = n, &sum
+			page := Page{N: n, Total: -1, Rows: rows}
+			if first > 0 {
+				c.log.Warn("voicebox answered 200 (the whole list) to a Range request past the first page", "op", op)
+				if slices.Equal(sums[:min(first, len(sums))], read) {
+					page.First, page.Rows = first, rows[first:]
+				}
+			}
+			if len(page.Rows) > 0 {
+				if err := fn(page); err != nil {
+					return err
+				}
+			}
+			read, first = sums, len(rows)
+			continue
 		}
+		page := Page{N: n, First: first, Total: -1, Rows: rows}
 		if a.contentRange != "" {
 			cr, err := ParseContentRange(a.contentRange)
 			if err != nil {
 				return fmt.Errorf("voicebox: %s: %w", op, err)
 			}
 			if cr.HasRange && cr.First != first {
-				return fmt.Errorf("voicebox: %s: asked for rows from %d, the answer's Content-Range %q starts at %d", op, first, a.contentRange, cr.First)
+				return fail("asked for rows from %d, the answer's Content-Range %q starts at %d", first, a.contentRange, cr.First)
 			}
-			page.Total = cr.Total
-		}
-		if len(rows) > 0 {
-			sum := pageSum(rows)
-			if n > 0 && sum == prev {
-				return fmt.Errorf("voicebox: %s: the page repeats the previous one (%d rows): the server ignores the range's start", op, len(rows))
+			if cr.HasRange && cr.Last-cr.First+1 != len(rows) {
+				return fail("the answer's Content-Range %q counts %d rows, its body holds %d", a.contentRange, cr.Last-cr.First+1, len(rows))
 			}
-			prev = sum
+			if cr.Total >= 0 {
+				if cr.Total < known {
+					return fail("the list shrank from %d to %d rows while it was read (Content-Range %q)", known, cr.Total, a.contentRange)
+				}
+				known, page.Total = cr.Total, cr.Total
+			}
 		}
 		if len(rows) == 0 {
+			if first < known {
+				return fail("answered an empty page at row %d of a list of %d rows", first, known)
+			}
 			return nil
 		}
+		if k, dup := seen[sum]; dup {
+			if k == n-1 {
+				return fail("the page repeats the previous one (%d rows): the server ignores the range's start", len(rows))
+			}
+			return fail("the page repeats the answer to request %d (%d rows): the server ignores the range's start", k+1, len(rows))
+		}
+		seen[sum] = n
 		if err := fn(page); err != nil {
 			return err
 		}
-		next := first + len(rows)
-		if page.Total >= 0 && next >= page.Total || page.Total < 0 && len(rows) < size {
+		read = append(read, rowSums(rows)...)
+		first += len(rows)
+		if page.Total >= 0 && first >= page.Total {
 			return nil
 		}
-		first = next
 	}
 	return nil
 }
@@ -347,6 +409,33 @@ func pageSum(rows []json.RawMessage) [sha256.Size]byte {
 	var s [sha256.Size]byte
 	h.Sum(s[:0])
 	return s
+}
+
+// rowSums returns the SHA-256 of every row.
+func rowSums(rows []json.RawMessage) [][sha256.Size]byte {
+	out := make([][sha256.Size]byte, len(rows))
+	for i, r := range rows {
+		out[i] = sha256.Sum256(r)
+	}
+	return out
+}
+
+// countMissing counts the rows of read (by sum) that are not in all.
+func countMissing(read, all [][sha256.Size]byte) int {
+	if len(read) == 0 {
+		return 0
+	}
+	in := make(map[[sha256.Size]byte]bool, len(all))
+	for _, s := range all {
+		in[s] = true
+	}
+	n := 0
+	for _, s := range read {
+		if !in[s] {
+			n++
+		}
+	}
+	return n
 }
 
 // Balance returns the body of GET /customers/{customer}/balance.

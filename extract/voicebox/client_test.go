@@ -413,6 +413,45 @@ func (p *pagingFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "empty416":
 		send(416, "numbers */0", "")
 		return
+	case "star-empty": // total unknown, the end is an empty 206
+		if first >= p.n {
+			send(206, "", "[]")
+			return
+		}
+		send(206, fmt.Sprintf("numbers %d-%d/*", first, min(last, p.n-1)), p.rows(first, last))
+		return
+	case "capped200": // every answer a (capped) page, but HTTP 200
+		send(200, "", p.rows(first, last))
+		return
+	case "first200": // the first page answered 200, the others paged
+		if call == 1 {
+			send(200, "", p.rows(first, last))
+			return
+		}
+		total = "*"
+	case "shortbody": // the Content-Range claims the asked range, the body is capped
+		send(206, fmt.Sprintf("numbers %d-%d/*", first, first+9), p.rows(first, last))
+		return
+	case "shrink": // the total drops by one on every answer
+		total = strconv.Itoa(p.n - call + 1)
+	case "early416":
+		if call > 1 {
+			send(416, "numbers */"+total, "")
+			return
+		}
+	case "early-empty":
+		if call > 1 {
+			send(206, "numbers */"+total, "[]")
+			return
+		}
+	case "cycle": // pages alternate between the first two; 416 after six
+		if call > 6 {
+			send(416, "", "")
+			return
+		}
+		f := (call - 1) % 2 * 10
+		send(206, fmt.Sprintf("numbers %d-%d/*", first, last), p.rows(f, f+9))
+		return
 	}
 	switch {
 	case first >= p.n && first == 0:
@@ -434,6 +473,7 @@ func TestPaging(t *testing.T) {
 		}
 		return out
 	}
+	capped4 := []string{"numbers=0-9", "numbers=4-13", "numbers=8-17", "numbers=11-20"}
 	for _, tc := range []struct {
 		name   string
 		n      int
@@ -444,19 +484,32 @@ func TestPaging(t *testing.T) {
 	}{
 		{"empty, 200 []", 0, "", 0, rngs(0), ""},
 		{"empty, 416 at 0", 0, "empty416", 0, rngs(0), ""},
-		{"one row", 1, "", 0, rngs(0), ""},
-		{"exactly one page", 10, "", 0, rngs(0), ""},
+		{"one row", 1, "", 0, rngs(0, 1), ""},
+		{"exactly one page", 10, "", 0, rngs(0, 10), ""},
 		{"one past a page", 11, "", 0, rngs(0, 10), ""},
 		{"two full pages, total known", 20, "", 0, rngs(0, 10), ""},
 		{"two full pages, total unknown", 20, "star", 0, rngs(0, 10, 20), ""},
-		{"21 rows, total unknown", 21, "star", 0, rngs(0, 10, 20), ""},
+		{"21 rows, total unknown", 21, "star", 0, rngs(0, 10, 20, 21), ""},
 		{"no Content-Range", 20, "no-content-range", 0, rngs(0, 10, 20), ""},
 		{"server caps pages at 4", 11, "", 4, []string{"numbers=0-9", "numbers=4-13", "numbers=8-17"}, ""},
-		{"server ignores Range", 25, "ignore", 0, rngs(0), ""},
-		{"200 on a later page", 25, "later200", 0, rngs(0, 10), ""},
-		{"wrapped in an object", 25, "wrapped", 0, rngs(0), ""},
+		{"server ignores Range", 25, "ignore", 0, rngs(0, 25), ""},
+		{"200 on a later page", 25, "later200", 0, rngs(0, 10, 25), ""},
+		{"wrapped in an object", 25, "wrapped", 0, rngs(0, 25), ""},
 		{"repeated page", 25, "repeat", 0, rngs(0, 10), "numbers=10-19: the page repeats the previous one"},
 		{"wrong start", 25, "wrongstart", 0, rngs(0), "asked for rows from 0"},
+		// Pages capped below the asked size with an unknown total: a short
+		// page is not the end.
+		{"capped at 4, total unknown", 11, "star", 4, capped4, ""},
+		{"capped at 4, no Content-Range", 11, "no-content-range", 4, capped4, ""},
+		{"capped at 4, ends with an empty page", 11, "star-empty", 4, capped4, ""},
+		{"first page 200 and short, then 206", 11, "first200", 4, capped4, ""},
+		// Answers that cannot be proven complete fail loudly.
+		{"capped pages answered 200", 11, "capped200", 4, []string{"numbers=0-9", "numbers=4-13"}, "numbers=4-13: answered 200 (the whole list) with 4 rows that lack 4 of the 4 rows read before"},
+		{"Content-Range counts more rows than sent", 25, "shortbody", 4, rngs(0), `numbers=0-9: the answer's Content-Range "numbers 0-9/*" counts 10 rows, its body holds 4`},
+		{"list shrinks", 25, "shrink", 0, rngs(0, 10), "numbers=10-19: the list shrank from 25 to 24 rows"},
+		{"416 before the total", 25, "early416", 0, rngs(0, 10), "numbers=10-19: answered 416 (range not satisfiable) at row 10 of a list of 25 rows"},
+		{"empty page before the total", 25, "early-empty", 0, rngs(0, 10), "numbers=10-19: answered an empty page at row 10 of a list of 25 rows"},
+		{"pages cycle", 25, "cycle", 0, rngs(0, 10, 20), "numbers=20-29: the page repeats the answer to request 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := &pagingFake{n: tc.n, mode: tc.mode, cap: tc.cap}
@@ -493,6 +546,38 @@ func TestPaging(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPagingWholeListChanges: a server that ignores Range and whose list
+// gains a row (newest first) between the first answer and the probe past
+// it: the new list is delivered whole again (First 0, the caller skips
+// the rows it has), and the list ends when an answer repeats it.
+func TestPagingWholeListChanges(t *testing.T) {
+	p := &pagingFake{n: 4}
+	var calls int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/oauth/token" {
+			p.ServeHTTP(w, r)
+			return
+		}
+		calls++
+		if calls == 1 {
+			_, _ = w.Write([]byte(p.rows(1, 3))) // rows 1..3; row 0 arrives later
+			return
+		}
+		_, _ = w.Write([]byte(p.rows(0, 3)))
+	}))
+	defer srv.Close()
+	cfg := testConfig(srv.URL)
+	cfg.Customers = []string{"1"}
+	var pages []string
+	err := newClient(t, cfg, nil).List(context.Background(), "1", ListCallHistory, func(pg Page) error {
+		pages = append(pages, fmt.Sprintf("first %d rows %d", pg.First, len(pg.Rows)))
+		return nil
+	})
+	if err != nil || strings.Join(pages, ", ") != "first 0 rows 3, first 0 rows 4" || calls != 3 {
+		t.Fatalf("pages %v after %d requests, err %v", pages, calls, err)
 	}
 }
 

@@ -36,13 +36,29 @@
 // Config.PageSize rows, default 100). The server answers 206 with
 // `Content-Range: numbers <first>-<last>/<total>` (total may be `*`), 200
 // when the whole list fits in one answer, and 416 when first >= total (end
-// of the list). Paging stops at a 416, at a 200, when first+rows reaches a
-// known total, or, when the total is unknown, at a page shorter than asked.
-// The next request starts after the rows actually received, so a server
-// that caps its page size loses nothing. Guards: a server ignoring Range
-// (200 with the whole list) is read once; a 206 starting elsewhere than
-// asked, or repeating the previous page, fails loudly naming the endpoint
-// and range. A list answer may also be an object wrapping the array under
+// of the list). The next request starts after the rows actually received,
+// so a server that caps its page size loses nothing.
+//
+// A list ends only where the server proves it: a 416, an empty page, a 206
+// whose rows reach the total its Content-Range names, or a 200 that the
+// next request answers identically (a server that ignores Range). A page
+// shorter than asked is NOT the end while the total is `*` or absent: the
+// server may cap its pages below the asked size. A 200 is therefore
+// followed by one request past its rows (one extra request per list): a
+// server answering a capped page with 200 shows itself there.
+//
+// Everything that cannot be proven complete fails the list loudly, naming
+// the endpoint and the range, and nothing of it is written: a 206 starting
+// elsewhere than asked; a Content-Range counting other rows than the body
+// holds; a page repeating ANY earlier page (a server ignoring the range's
+// start, even one cycling between pages); a total below an earlier page's
+// (the list shrank while read: rows may have slipped past); a 416 or an
+// empty page before a known total; a 200 after the first request that
+// lacks rows read before (not a whole list: a page answered with 200). A
+// 200 after the first request that holds every row read so far is the
+// whole list: its rows after those read are delivered, or all of it again
+// when the list changed in front (callers skip identical rows). A list
+// answer may also be an object wrapping the array under
 // data/items/content/calls/…; anything else fails quoting the body's start.
 //
 // # Lifting undocumented rows

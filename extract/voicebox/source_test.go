@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -58,11 +62,18 @@ type e2e struct {
 	log  *slog.Logger
 }
 
-func newE2E(t *testing.T) *e2e {
+func newE2E(t *testing.T) *e2e { return newE2EWith(t, nil) }
+
+// newE2EWith is newE2E with the emulator's config changed by mod.
+func newE2EWith(t *testing.T, mod func(*sandbox.VoiceBoxConfig)) *e2e {
 	t.Helper()
-	emu, base := emulator(t, sandbox.VoiceBoxConfig{
+	cfg := sandbox.VoiceBoxConfig{
 		Customers: e2eCustomers, CallsPerDay: 40, Days: 4, BadRowsPerDay: 2, Seed: 11, Start: e2eStart,
-	})
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	emu, base := emulator(t, cfg)
 	dir := t.TempDir()
 	lake, err := load.Open(filepath.Join(dir, "lake"), load.Options{})
 	if err != nil {
@@ -290,6 +301,79 @@ func TestE2E(t *testing.T) {
 	if e.emu.PasswordGrants() != 3 {
 		t.Errorf("%d password grants for 3 runs", e.emu.PasswordGrants())
 	}
+}
+
+// TestE2EUnknownTotal: a server that caps its pages at 7 rows (the client
+// asks 25) and names no total ("numbers 0-6/*") is read to its 416: the
+// lake holds every row, not the first page of each list.
+func TestE2EUnknownTotal(t *testing.T) {
+	e := newE2EWith(t, func(c *sandbox.VoiceBoxConfig) { c.MaxPageSize, c.UnknownTotal = 7, true })
+	sum := e.run(t, e.source(t, nil), "state")
+	if err := sum.Err(); err != nil {
+		t.Fatal(err)
+	}
+	e.check(t, 1)
+	pages := 0
+	for _, cust := range e2eCustomers {
+		pages += (len(e.emu.Calls(cust))+len(e.emu.BadRows(cust))+6)/7 + 1 // and the 416
+	}
+	if n := e.emu.Requests()["callhistory"]; n != pages {
+		t.Errorf("%d callhistory requests, want %d: pages of 7 rows, then a 416, once per customer", n, pages)
+	}
+}
+
+// TestE2EUnprovenListFails: a server that answers 416 in the middle of a
+// list whose total it named (rows 25.. are never served) fails the
+// customer's stream loudly, naming the source, the endpoint and the range,
+// and writes none of its days; the other customers load.
+func TestE2EUnprovenListFails(t *testing.T) {
+	e := newE2E(t)
+	inner := e.base
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/customers/1002/callhistory" && r.Header.Get("Range") == "numbers=25-49" {
+			w.Header().Set("Content-Range", "numbers */"+strconv.Itoa(len(e.emu.Calls("1002"))+len(e.emu.BadRows("1002"))))
+			w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+			return
+		}
+		proxy(t, w, r, inner+r.URL.Path)
+	}))
+	t.Cleanup(srv.Close)
+	e.base = srv.URL
+	sum := e.run(t, e.source(t, nil), "state")
+	failed := sum.Failed()
+	if len(failed) == 0 {
+		t.Fatal("the run succeeded with rows 25.. of customer 1002 never read")
+	}
+	for _, f := range failed {
+		if f.Account != "1002" || !strings.Contains(f.Error, "voicebox: GET /customers/1002/callhistory numbers=25-49: answered 416") ||
+			!strings.Contains(f.Error, "at row 25 of a list of") {
+			t.Errorf("failed stream %s/%s: %s", f.Stream, f.Account, f.Error)
+		}
+	}
+	if got := text(e.query(t, `SELECT DISTINCT account FROM calls WHERE source = 'voicebox' ORDER BY 1`)); got != "1001\n1003\n" {
+		t.Errorf("customers in calls:\n%s", got)
+	}
+}
+
+// proxy forwards r to url and copies the answer back.
+func proxy(t *testing.T, w http.ResponseWriter, r *http.Request, url string) {
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, url, r.Body)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	req.Header = r.Header.Clone()
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, resp.Body)
 }
 
 // TestE2EFaults: 5xx, 429 with Retry-After, truncated and malformed bodies,
