@@ -71,15 +71,16 @@ func (a *app) limitRun(ctx context.Context, fs *flag.FlagSet, flagValue time.Dur
 	return ctx, l
 }
 
-// end releases the deadline and, when it ended the run, returns exit 4
-// instead of err: work may be left undone even if err is nil (recordings
-// are skipped once the context is done).
+// end releases the deadline and, when it cut the run short (err is not
+// nil: a stream or the recordings did not finish), returns exit 4 instead
+// of err. A run that finished everything just as the deadline passed keeps
+// its own result.
 func (l *runLimit) end(ctx context.Context, err error) error {
 	if l.hard != nil {
 		l.hard.Stop()
 	}
 	l.stop()
-	if errors.Is(context.Cause(ctx), errMaxRunTime) {
+	if err != nil && errors.Is(context.Cause(ctx), errMaxRunTime) {
 		return &exitError{code: exitMaxRunTime, err: fmt.Errorf("max_run_time %v reached: the run was stopped; "+
 			"committed windows are kept and the next run resumes after them (if runs legitimately take this long, "+
 			"raise max_run_time or pass --max-run-time)", l.d)}

@@ -82,7 +82,7 @@ func TestMaxRunTimeEndsStuckRun(t *testing.T) {
 			}
 
 			w.emu.SetFaults(sandbox.Faults{})
-			if code, _, stderr := w.etl(args...); code != exitOK {
+			if code, _, stderr := w.etl(append(args, "--max-run-time", "0")...); code != exitOK {
 				t.Fatalf("next run: exit %d\n%s", code, stderr)
 			}
 			w.checkLake(t)

@@ -109,8 +109,11 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 
 // fetchRecordings runs the recordings backlog, when recordings are on.
 func (a *app) fetchRecordings(ctx context.Context, e *env) error {
-	if len(e.fetchers) == 0 || ctx.Err() != nil {
+	if len(e.fetchers) == 0 {
 		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("recordings: not fetched, the run was stopped: %w", err)
 	}
 	store, err := openStore(ctx, e.cfg)
 	if err != nil {
