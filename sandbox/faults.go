@@ -15,7 +15,7 @@ import (
 // the fault); 0 disables a knob.
 //
 // When several knobs select the same request, one fault is applied, in this
-// priority: Error5xx, TooMany, Truncate, Malformed.
+// priority: Error5xx, TooMany, Truncate, Malformed, Trickle.
 type Faults struct {
 	// Latency is added before every answer, faulty or not. A request whose
 	// context ends during the wait is abandoned without an answer.
@@ -33,7 +33,18 @@ type Faults struct {
 	// MalformedEvery answers 200 with a body that is not valid JSON: the real
 	// body's first half followed by "<html>".
 	MalformedEvery int
+	// TrickleEvery sends the real answer's status and headers (with the
+	// full Content-Length) at once, then its body one byte every
+	// TrickleInterval (default 5s), until the body is sent or the client
+	// goes away: a server whose answer never quite stops, which no
+	// response-header timeout catches. Tests set TrickleInterval in ms.
+	TrickleEvery    int
+	TrickleInterval time.Duration
 }
+
+// DefaultTrickleInterval is the pause between the bytes of a trickled
+// answer when Faults.TrickleInterval is 0: the stall seen at a vendor.
+const DefaultTrickleInterval = 5 * time.Second
 
 // FaultKind names one kind of injected failure.
 type FaultKind int
@@ -45,6 +56,7 @@ const (
 	FaultTooMany
 	FaultTruncate
 	FaultMalformed
+	FaultTrickle
 )
 
 // String returns a short name such as "503" or "truncate".
@@ -60,6 +72,8 @@ func (k FaultKind) String() string {
 		return "truncate"
 	case FaultMalformed:
 		return "malformed"
+	case FaultTrickle:
+		return "trickle"
 	}
 	return "FaultKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -72,10 +86,13 @@ type FaultCounts struct {
 	TooMany   int
 	Truncate  int
 	Malformed int
+	Trickle   int
 }
 
 // Total is the number of requests that got a fault of any kind.
-func (c FaultCounts) Total() int { return c.Error5xx + c.TooMany + c.Truncate + c.Malformed }
+func (c FaultCounts) Total() int {
+	return c.Error5xx + c.TooMany + c.Truncate + c.Malformed + c.Trickle
+}
 
 // FaultInjector wraps http.Handlers and applies Faults to their answers. It
 // is safe for concurrent use; SetFaults changes the faults at runtime. The
@@ -137,13 +154,17 @@ func (f *FaultInjector) choose() (FaultKind, Faults) {
 	case every(ft.MalformedEvery):
 		kind = FaultMalformed
 		f.counts.Malformed++
+	case every(ft.TrickleEvery):
+		kind = FaultTrickle
+		f.counts.Trickle++
 	}
 	return kind, ft
 }
 
 // Wrap returns a handler that applies the injector's faults in front of h.
-// Requests answered with 503 or 429 never reach h; truncated and malformed
-// answers are h's real answers, damaged.
+// Requests answered with 503 or 429 never reach h; truncated, malformed and
+// trickled answers are h's real answers, damaged or slowed. Any handler can
+// be wrapped, such as the download host of a recordings emulator.
 func (f *FaultInjector) Wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		kind, ft := f.choose()
@@ -179,6 +200,10 @@ func (f *FaultInjector) Wrap(h http.Handler) http.Handler {
 			w.Header().Set("Content-Length", strconv.Itoa(len(bad)))
 			w.WriteHeader(http.StatusOK)
 			_, _ = w.Write(bad)
+		case FaultTrickle:
+			rec := newRecorder()
+			h.ServeHTTP(rec, r)
+			trickle(w, r, rec, ft.TrickleInterval)
 		default:
 			h.ServeHTTP(w, r)
 		}
@@ -226,6 +251,43 @@ func truncate(w http.ResponseWriter, r *http.Request, rec *recorder) {
 	_, _ = brw.WriteString("\r\n")
 	_, _ = brw.Write(half)
 	_ = brw.Flush()
+}
+
+// trickle sends rec's status and headers at once, with the full
+// Content-Length (a HEAD answer gets h's headers and no body), then its
+// body one byte every d (DefaultTrickleInterval when d is 0), flushing each,
+// until the body is sent or the client goes away.
+func trickle(w http.ResponseWriter, r *http.Request, rec *recorder, d time.Duration) {
+	if d <= 0 {
+		d = DefaultTrickleInterval
+	}
+	body := rec.body.Bytes()
+	copyHeader(w.Header(), rec.header)
+	if r.Method == http.MethodHead {
+		body = nil
+	} else {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	w.WriteHeader(rec.statusCode())
+	rc := http.NewResponseController(w)
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for i := range body {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-t.C:
+		}
+		if _, err := w.Write(body[i : i+1]); err != nil {
+			return
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+	}
 }
 
 func copyHeader(dst, src http.Header) {

@@ -27,6 +27,7 @@ type Config struct {
 	ItemMaxAge   *int              `yaml:"item_max_age_days"`
 	StartDate    string            `yaml:"start_date"`
 	MemoryLimit  string            `yaml:"memory_limit"`
+	MaxRunTime   *maxRunTime       `yaml:"max_run_time"` // nil = defaultMaxRunTime; 0 = no limit
 	Recordings   *RecordingsConfig `yaml:"recordings"`
 	Sources      SourcesConfig     `yaml:"sources"`
 
@@ -188,6 +189,7 @@ type HTTPConfig struct {
 	MaxBodyBytes          int64         `yaml:"max_body_bytes"`
 	ResponseHeaderTimeout time.Duration `yaml:"response_header_timeout"`
 	AttemptTimeout        time.Duration `yaml:"attempt_timeout"`
+	IdleTimeout           time.Duration `yaml:"idle_timeout"`
 }
 
 // MTTConfig is sources.mtt.
@@ -334,6 +336,10 @@ const (
 	// nightly run's peak RSS stays flat under 256 MB whatever the row
 	// count (BENCHMARKS.md).
 	defaultMemoryLimit = "160MiB"
+	// defaultMaxRunTime ends a stuck run (max_run_time): a nightly job
+	// started every 24h must have stopped, and released the lock, well
+	// before the next night's start; a normal night takes minutes.
+	defaultMaxRunTime = 20 * time.Hour
 )
 
 // LoadConfig reads, defaults and validates a config file. Unknown fields
@@ -410,6 +416,12 @@ func (c *Config) validate(file string) error {
 		bad("memory_limit", "%q: want a size of at least 32MiB such as 192MiB or 1GiB", c.MemoryLimit)
 	} else {
 		c.memoryLimit = n
+	}
+	if c.MaxRunTime == nil {
+		d := maxRunTime(defaultMaxRunTime)
+		c.MaxRunTime = &d
+	} else if *c.MaxRunTime < 0 {
+		bad("max_run_time", "%v: want a duration such as 20h, or 0 for no limit", time.Duration(*c.MaxRunTime))
 	}
 	if c.Recordings.on() {
 		c.Recordings.validate(bad)
@@ -500,6 +512,9 @@ func (h *HTTPConfig) validate(bad func(field, format string, args ...any), p str
 	}
 	if h.MaxBodyBytes < 0 {
 		bad(p+"max_body_bytes", "must be ≥ 0")
+	}
+	if h.IdleTimeout < 0 {
+		bad(p+"idle_timeout", "%v: must be ≥ 0 (0 = default 60s)", h.IdleTimeout)
 	}
 }
 

@@ -28,6 +28,7 @@ const (
 	exitFailed      = 1   // the run finished but some streams failed (named on stderr); committed work is kept
 	exitUsage       = 2   // bad flags or config: fix and rerun
 	exitLocked      = 3   // another etl process holds the state lock: nothing was done
+	exitMaxRunTime  = 4   // max_run_time reached: stopped like an interrupt; committed work is kept
 	exitInterrupted = 130 // SIGINT/SIGTERM: committed work is kept, the next run resumes
 )
 
@@ -70,6 +71,9 @@ Exit codes:
        Committed windows are kept; the next run resumes at the failed day.
   2    bad command line, config or state file (the message names the field or key)
   3    another etl process holds the state lock (state/lock); nothing was done
+  4    max_run_time reached (config max_run_time, default 20h; run, backfill and
+       recordings take --max-run-time to override it, 0 = no limit): the run was
+       stopped like an interrupt, committed windows are kept and the lock released
   130  interrupted (SIGINT/SIGTERM); committed windows are kept
 
 Secrets (passwords, tokens) are read from environment variables or files named in

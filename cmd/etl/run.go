@@ -93,6 +93,7 @@ func (a *app) pipeline(e *env, p pipeline.Progress) *pipeline.Pipeline {
 func (a *app) cmdRun(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	only := fs.String("source", "", "run only these sources (comma-separated names, e.g. mtt)")
+	maxRun := maxRunTimeFlag(fs)
 	if err := a.parseFlags(fs, args, "etl run [--source S]: the nightly job. Every stream runs from its cursor (or today − lookback_days, whichever is earlier) through today; each day window is committed to the lake before its cursor moves."); err != nil {
 		return err
 	}
@@ -105,12 +106,13 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	ctx, limit := a.limitRun(ctx, fs, *maxRun, e.cfg)
 	bar := a.newProgress("extracting")
 	windowed, items := split(srcs)
 	sum, err := a.pipeline(e, bar).Run(ctx, windowed, items...)
 	bar.finish()
 	if err != nil {
-		return err
+		return limit.end(ctx, err)
 	}
 	runErr := a.summarize(ctx, sum)
 	// Recordings come after the call rows are committed: the calls table
@@ -118,13 +120,16 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 	if recErr := a.fetchRecordings(ctx, e); recErr != nil && runErr == nil {
 		runErr = recErr
 	}
-	return runErr
+	return limit.end(ctx, runErr)
 }
 
 // fetchRecordings runs the recordings backlog, when recordings are on.
 func (a *app) fetchRecordings(ctx context.Context, e *env) error {
-	if len(e.fetchers) == 0 || ctx.Err() != nil {
+	if len(e.fetchers) == 0 {
 		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("recordings: not fetched, the run was stopped: %w", err)
 	}
 	store, err := openStore(ctx, e.cfg)
 	if err != nil {
@@ -185,6 +190,7 @@ func openStore(ctx context.Context, c *Config) (blob.Store, error) {
 
 func (a *app) cmdRecordings(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("recordings", flag.ContinueOnError)
+	maxRun := maxRunTimeFlag(fs)
 	if err := a.parseFlags(fs, args, "etl recordings: fetch the recordings backlog alone (calls the lake says were recorded that are not stored yet), without extracting calls."); err != nil {
 		return err
 	}
@@ -196,7 +202,8 @@ func (a *app) cmdRecordings(ctx context.Context, args []string) error {
 	if len(e.fetchers) == 0 {
 		return &usageError{"recordings are off: add a recordings section (local: DIR or s3: …) to the config; see configs/etl.example.yaml"}
 	}
-	return a.fetchRecordings(ctx, e)
+	ctx, limit := a.limitRun(ctx, fs, *maxRun, e.cfg)
+	return limit.end(ctx, a.fetchRecordings(ctx, e))
 }
 
 func (a *app) cmdBackfill(ctx context.Context, args []string) error {
@@ -204,6 +211,7 @@ func (a *app) cmdBackfill(ctx context.Context, args []string) error {
 	src := fs.String("source", "", "source to backfill (required), e.g. mtt")
 	from := fs.String("from", "", "first day, YYYY-MM-DD (required)")
 	to := fs.String("to", "", "last day, YYYY-MM-DD, inclusive (required)")
+	maxRun := maxRunTimeFlag(fs)
 	if err := a.parseFlags(fs, args, "etl backfill --source S --from YYYY-MM-DD --to YYYY-MM-DD: load history for every stream of a source. Progress is saved per day: the same command resumes where it stopped. Run cursors are not moved."); err != nil {
 		return err
 	}
@@ -223,13 +231,14 @@ func (a *app) cmdBackfill(ctx context.Context, args []string) error {
 	if !ok {
 		return &usageError{fmt.Sprintf("source %s has no day windows to backfill: its items are polled by every etl run until final", *src)}
 	}
+	ctx, limit := a.limitRun(ctx, fs, *maxRun, e.cfg)
 	bar := a.newProgress("backfilling")
 	sum, err := a.pipeline(e, bar).Backfill(ctx, windowed, *from, *to)
 	bar.finish()
 	if err != nil {
-		return &usageError{err.Error()}
+		return limit.end(ctx, &usageError{err.Error()})
 	}
-	return a.summarize(ctx, sum)
+	return limit.end(ctx, a.summarize(ctx, sum))
 }
 
 // summarize prints what the run did and turns failed streams into exit 1.

@@ -205,7 +205,7 @@ func httpConfig(name string, h HTTPConfig, red *secret.Redactor) httpx.Config {
 		BaseBackoff: h.BaseBackoff, MaxBackoff: h.MaxBackoff,
 		MaxRetryAfter: h.MaxRetryAfter, MaxBodyBytes: h.MaxBodyBytes,
 		ResponseHeaderTimeout: h.ResponseHeaderTimeout, AttemptTimeout: h.AttemptTimeout,
-		Redactor: red,
+		IdleTimeout: h.IdleTimeout, Redactor: red,
 	}
 }
 

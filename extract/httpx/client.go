@@ -12,8 +12,11 @@
 // the body and so kill long downloads. Instead the default transport has dial,
 // TLS-handshake and response-header timeouts, Do bounds each attempt with
 // Config.AttemptTimeout, and Stream bodies are bounded only by the caller's
-// context. Cancelling the context stops waiting for a slot, the rate limiter,
-// a backoff, the request and the body read.
+// context. Every body, of Do and of Stream, is watched for stalls
+// (Config.IdleTimeout): one that sends nothing, or only a trickle, for that
+// long fails with an error wrapping ErrStalled. Cancelling the context stops
+// waiting for a slot, the rate limiter, a backoff, the request and the body
+// read.
 //
 // # Authentication
 //
@@ -81,6 +84,14 @@ type Config struct {
 	// AttemptTimeout bounds one Do attempt including reading the body
 	// (default 2m). Stream bodies are not bounded.
 	AttemptTimeout time.Duration
+	// IdleTimeout fails a response body, of Do or Stream, that stalls: when
+	// fewer than IdleMinBytes arrive in IdleTimeout spent waiting in Read,
+	// the read fails with a Retryable error wrapping ErrStalled (default
+	// 60s, like ResponseHeaderTimeout; IdleMinBytes default 1 KiB, so a
+	// trickle of a few bytes a second counts as a stall). Time the caller
+	// spends between reads does not count. See idle.go.
+	IdleTimeout  time.Duration
+	IdleMinBytes int64
 
 	// Redactor scrubs credentials from errors and log lines. The client adds
 	// to it the URL-userinfo and Basic-auth passwords and Bearer tokens it
@@ -118,6 +129,8 @@ func (cfg Config) withDefaults() Config {
 	setDefault(&cfg.TLSHandshakeTimeout, 10*time.Second)
 	setDefault(&cfg.ResponseHeaderTimeout, 60*time.Second)
 	setDefault(&cfg.AttemptTimeout, 2*time.Minute)
+	setDefault(&cfg.IdleTimeout, 60*time.Second)
+	setDefault(&cfg.IdleMinBytes, 1024)
 	if cfg.Name == "" {
 		cfg.Name = "httpx"
 	}
@@ -251,11 +264,14 @@ func (c *Client) doOnce(ctx context.Context, op string, newReq NewRequestFunc, c
 	defer release()
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.AttemptTimeout)
 	defer cancel()
+	ctx, stall := context.WithCancelCause(ctx) // the idle watchdog's
+	defer stall(nil)
 
 	resp, err := c.send(ctx, newReq)
 	if err != nil {
 		return nil, attempt{err: err}
 	}
+	resp.Body = c.watchIdle(resp.Body, stall, nil)
 	defer resp.Body.Close()
 	a := attempt{status: resp.StatusCode, retryAfter: c.retryAfter(resp.Header.Get("Retry-After"))}
 
@@ -286,7 +302,8 @@ func (c *Client) tooLarge() error {
 
 // Stream is for downloads. It retries like Do until response headers arrive
 // with a 2xx status, then returns the response with its body open and not
-// bounded by any timeout but ctx's. The caller must close the body, which
+// bounded by any timeout but ctx's and IdleTimeout (a body that stalls fails
+// with an error wrapping ErrStalled). The caller must close the body, which
 // frees the request's concurrency slot; until then the slot stays taken.
 // A body that breaks midway is not retried: restart (or resume with Range)
 // at the caller. A 3xx or 4xx status other than 429 is returned at once as a
@@ -298,11 +315,14 @@ func (c *Client) Stream(ctx context.Context, op string, newReq NewRequestFunc) (
 		if err != nil {
 			return attempt{err: err}
 		}
-		r, err := c.send(ctx, newReq)
+		rctx, stall := context.WithCancelCause(ctx) // the idle watchdog's
+		r, err := c.send(rctx, newReq)
 		if err != nil {
+			stall(nil)
 			release()
 			return attempt{err: err}
 		}
+		r.Body = c.watchIdle(r.Body, stall, func(err error) error { return c.fail(op, err) })
 		if r.StatusCode >= 200 && r.StatusCode <= 299 {
 			r.Body = &slotBody{ReadCloser: r.Body, release: release}
 			resp = r
