@@ -1,4 +1,4 @@
-package blob_test
+package storage_test
 
 import (
 	"context"
@@ -10,13 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/calletl/calletl/recordings/blob"
-	"github.com/calletl/calletl/recordings/blob/blobtest"
+	"github.com/calletl/calletl/storage"
+	"github.com/calletl/calletl/storage/storagetest"
 )
 
 func TestLocalConformance(t *testing.T) {
-	blobtest.Run(t, func(t *testing.T) blob.Store {
-		s, err := blob.NewLocal(filepath.Join(t.TempDir(), "store"))
+	storagetest.Run(t, func(t *testing.T) storage.Store {
+		s, err := storage.NewLocal(filepath.Join(t.TempDir(), "store"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +48,7 @@ func dirFiles(t *testing.T, dir string) []string {
 // Stat and Open, and is removed when the reader fails.
 func TestLocalPutInProgressInvisible(t *testing.T) {
 	dir := t.TempDir()
-	s, err := blob.NewLocal(dir)
+	s, err := storage.NewLocal(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,13 +66,13 @@ func TestLocalPutInProgressInvisible(t *testing.T) {
 		t.Fatalf("files during Put = %q; want one hidden temporary file", files)
 	}
 	var listed []string
-	if err := s.List(t.Context(), "", func(i blob.Info) error { listed = append(listed, i.Key); return nil }); err != nil {
+	if err := s.List(t.Context(), "", func(i storage.Info) error { listed = append(listed, i.Key); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(listed) != 0 {
 		t.Errorf("List during Put = %q", listed)
 	}
-	if _, err := s.Stat(t.Context(), "a/b.wav"); !errors.Is(err, blob.ErrNotFound) {
+	if _, err := s.Stat(t.Context(), "a/b.wav"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Stat during Put = %v", err)
 	}
 	boom := errors.New("connection reset")
@@ -87,7 +87,7 @@ func TestLocalPutInProgressInvisible(t *testing.T) {
 
 func TestLocalFileModeAndLayout(t *testing.T) {
 	dir := t.TempDir()
-	s, err := blob.NewLocal(dir)
+	s, err := storage.NewLocal(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestLocalFileModeAndLayout(t *testing.T) {
 // still gets its SHA-256 from Stat, and an unrelated file name is not listed.
 func TestLocalStatWithoutXattr(t *testing.T) {
 	dir := t.TempDir()
-	s, err := blob.NewLocal(dir)
+	s, err := storage.NewLocal(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestLocalStatWithoutXattr(t *testing.T) {
 		t.Errorf("Stat = %+v", info)
 	}
 	var keys []string
-	if err := s.List(t.Context(), "", func(i blob.Info) error { keys = append(keys, i.Key); return nil }); err != nil {
+	if err := s.List(t.Context(), "", func(i storage.Info) error { keys = append(keys, i.Key); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(keys) != 1 || keys[0] != "plain.txt" {
@@ -138,7 +138,7 @@ func TestLocalStatWithoutXattr(t *testing.T) {
 }
 
 func TestLocalListCancelled(t *testing.T) {
-	s, err := blob.NewLocal(t.TempDir())
+	s, err := storage.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,20 +147,20 @@ func TestLocalListCancelled(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if err := s.List(ctx, "", func(blob.Info) error { return nil }); !errors.Is(err, context.Canceled) {
+	if err := s.List(ctx, "", func(storage.Info) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("List with a cancelled context = %v", err)
 	}
 }
 
 func TestLocalMemoryBounded(t *testing.T) {
-	s, err := blob.NewLocal(t.TempDir())
+	s, err := storage.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	peak := measurePeakHeap(t, func() {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 		defer cancel()
-		if _, err := s.Put(ctx, "big", blobtest.Generator(64<<20, 1), ""); err != nil {
+		if _, err := s.Put(ctx, "big", storagetest.Generator(64<<20, 1), ""); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -174,7 +174,7 @@ func TestLocalMemoryBounded(t *testing.T) {
 // object (even one whose key ends in .tmp).
 func TestLocalSweepTemp(t *testing.T) {
 	dir := t.TempDir()
-	s, err := blob.NewLocal(dir)
+	s, err := storage.NewLocal(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestLocalSweepTemp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	old := time.Now().Add(-2 * blob.StaleTempAge)
+	old := time.Now().Add(-2 * storage.StaleTempAge)
 	write := func(rel string, mtime time.Time) {
 		p := filepath.Join(dir, rel)
 		if err := os.WriteFile(p, []byte("partial"), 0o640); err != nil {
@@ -220,7 +220,7 @@ func TestLocalSweepTemp(t *testing.T) {
 	}
 	os.Chtimes(filepath.Join(dir, live), old, old)
 
-	n, err := s.SweepTemp(ctx, blob.StaleTempAge)
+	n, err := s.SweepTemp(ctx, storage.StaleTempAge)
 	if err != nil || n != 2 {
 		t.Errorf("SweepTemp = %d, %v; want 2 removed", n, err)
 	}

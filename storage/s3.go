@@ -1,4 +1,4 @@
-package blob
+package storage
 
 import (
 	"bytes"
@@ -136,19 +136,19 @@ var _ Store = (*S3)(nil)
 // NewS3 returns the store described by cfg. It does not contact the server.
 func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	if cfg.Bucket == "" {
-		return nil, errors.New("blob: s3: bucket is required")
+		return nil, errors.New("storage: s3: bucket is required")
 	}
 	if cfg.PartSize == 0 {
 		cfg.PartSize = DefaultPartSize
 	}
 	if cfg.PartSize < MinPartSize {
-		return nil, fmt.Errorf("blob: s3: part size %d is below the S3 minimum of %d", cfg.PartSize, MinPartSize)
+		return nil, fmt.Errorf("storage: s3: part size %d is below the S3 minimum of %d", cfg.PartSize, MinPartSize)
 	}
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
 	if cfg.Concurrency < 1 {
-		return nil, fmt.Errorf("blob: s3: concurrency %d is below 1", cfg.Concurrency)
+		return nil, fmt.Errorf("storage: s3: concurrency %d is below 1", cfg.Concurrency)
 	}
 	prefix := cfg.Prefix
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
@@ -156,17 +156,17 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	}
 	if prefix != "" {
 		if err := checkPrefix(prefix); err != nil {
-			return nil, fmt.Errorf("blob: s3: prefix: %w", err)
+			return nil, fmt.Errorf("storage: s3: prefix: %w", err)
 		}
 	}
 	if cfg.AccessKey.IsZero() != cfg.SecretKey.IsZero() {
-		return nil, errors.New("blob: s3: set both access key and secret key, or neither for the default credential chain")
+		return nil, errors.New("storage: s3: set both access key and secret key, or neither for the default credential chain")
 	}
 	if cfg.Endpoint != "" {
 		u, err := url.Parse(cfg.Endpoint)
 		if err != nil || u.User != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			// The URL is not echoed: it might hold credentials.
-			return nil, errors.New("blob: s3: endpoint must be an http or https URL without user information")
+			return nil, errors.New("storage: s3: endpoint must be an http or https URL without user information")
 		}
 	}
 
@@ -183,7 +183,7 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("blob: s3: load AWS config: %w", err)
+		return nil, fmt.Errorf("storage: s3: load AWS config: %w", err)
 	}
 	if awsCfg.Region == "" {
 		awsCfg.Region = "us-east-1"
@@ -222,7 +222,7 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, contentType strin
 	}
 	info, err := s.put(ctx, key, r, contentType)
 	if err != nil {
-		return Info{}, fmt.Errorf("blob: s3 put %s: %w", key, err)
+		return Info{}, fmt.Errorf("storage: s3 put %s: %w", key, err)
 	}
 	return info, nil
 }
@@ -523,7 +523,7 @@ func (s *S3) Stat(ctx context.Context, key string) (Info, error) {
 	}
 	info, err := s.head(ctx, key)
 	if err != nil {
-		return Info{}, fmt.Errorf("blob: s3 stat %s: %w", key, err)
+		return Info{}, fmt.Errorf("storage: s3 stat %s: %w", key, err)
 	}
 	return info, nil
 }
@@ -561,7 +561,7 @@ func (s *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	}
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.objectKey(key))})
 	if err != nil {
-		return nil, fmt.Errorf("blob: s3 open %s: %w", key, notFoundErr(err))
+		return nil, fmt.Errorf("storage: s3 open %s: %w", key, notFoundErr(err))
 	}
 	return out.Body, nil
 }
@@ -579,7 +579,7 @@ func (s *S3) List(ctx context.Context, prefix string, fn func(Info) error) error
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("blob: s3 list %q: %w", prefix, err)
+			return fmt.Errorf("storage: s3 list %q: %w", prefix, err)
 		}
 		for _, o := range page.Contents {
 			key, ok := strings.CutPrefix(aws.ToString(o.Key), s.prefix)
@@ -605,7 +605,7 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	}
 	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.objectKey(key))})
 	if err != nil && !errors.Is(notFoundErr(err), ErrNotFound) {
-		return fmt.Errorf("blob: s3 delete %s: %w", key, err)
+		return fmt.Errorf("storage: s3 delete %s: %w", key, err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package blob
+package storage
 
 import (
 	"context"
@@ -54,11 +54,11 @@ var _ Store = (*Local)(nil)
 // NewLocal returns the store rooted at dir, creating the directory if needed.
 func NewLocal(dir string) (*Local, error) {
 	if dir == "" {
-		return nil, errors.New("blob: local store: empty directory")
+		return nil, errors.New("storage: local store: empty directory")
 	}
 	dir = filepath.Clean(dir)
 	if err := os.MkdirAll(dir, localDirMode); err != nil {
-		return nil, fmt.Errorf("blob: local store: %w", err)
+		return nil, fmt.Errorf("storage: local store: %w", err)
 	}
 	return &Local{dir: dir}, nil
 }
@@ -78,7 +78,7 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, contentType st
 	}
 	info, err := l.put(ctx, key, r, contentType)
 	if err != nil {
-		return Info{}, fmt.Errorf("blob: put %s: %w", key, err)
+		return Info{}, fmt.Errorf("storage: put %s: %w", key, err)
 	}
 	return info, nil
 }
@@ -177,9 +177,9 @@ func (l *Local) Stat(ctx context.Context, key string) (Info, error) {
 
 func statErr(key string, err error) error {
 	if err == nil || errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotDir) {
-		return fmt.Errorf("blob: stat %s: %w", key, ErrNotFound)
+		return fmt.Errorf("storage: stat %s: %w", key, ErrNotFound)
 	}
-	return fmt.Errorf("blob: stat %s: %w", key, err)
+	return fmt.Errorf("storage: stat %s: %w", key, err)
 }
 
 // fileInfo builds Info from a regular file's stat and its xattrs.
@@ -214,18 +214,18 @@ func (l *Local) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	f, err := os.Open(l.path(key))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotDir) {
-			return nil, fmt.Errorf("blob: open %s: %w", key, ErrNotFound)
+			return nil, fmt.Errorf("storage: open %s: %w", key, ErrNotFound)
 		}
-		return nil, fmt.Errorf("blob: open %s: %w", key, err)
+		return nil, fmt.Errorf("storage: open %s: %w", key, err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("blob: open %s: %w", key, err)
+		return nil, fmt.Errorf("storage: open %s: %w", key, err)
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("blob: open %s: %w", key, ErrNotFound)
+		return nil, fmt.Errorf("storage: open %s: %w", key, ErrNotFound)
 	}
 	return f, nil
 }
@@ -246,7 +246,7 @@ func (l *Local) List(ctx context.Context, prefix string, fn func(Info) error) er
 		return ce.err
 	}
 	if err != nil {
-		return fmt.Errorf("blob: list %q: %w", prefix, err)
+		return fmt.Errorf("storage: list %q: %w", prefix, err)
 	}
 	return nil
 }
@@ -337,7 +337,7 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 		err = syncDir(filepath.Dir(p))
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("blob: delete %s: %w", key, err)
+		return fmt.Errorf("storage: delete %s: %w", key, err)
 	}
 	return nil
 }
@@ -406,7 +406,7 @@ func (l *Local) SweepTemp(ctx context.Context, olderThan time.Duration) (removed
 		errs = append(errs, walkErr)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return removed, fmt.Errorf("blob: sweep temporary files in %s: %w", l.dir, err)
+		return removed, fmt.Errorf("storage: sweep temporary files in %s: %w", l.dir, err)
 	}
 	return removed, nil
 }

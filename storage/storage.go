@@ -1,4 +1,4 @@
-// Package blob stores call recordings and transcripts: a [Store] is a flat
+// Package storage is where calletl persists objects: a [Store] is a flat
 // namespace of immutable objects under slash-separated keys, implemented by a
 // local directory ([Local]) and by S3 or an S3-compatible server ([S3]).
 //
@@ -10,8 +10,8 @@
 // Puts of one key exactly one wins. A Put whose reader fails leaves nothing
 // behind under the key.
 //
-// Every implementation passes the conformance suite in package blobtest.
-package blob
+// Every implementation passes the conformance suite in package storagetest.
+package storage
 
 import (
 	"context"
@@ -67,12 +67,12 @@ type Info struct {
 
 var (
 	// ErrExists is returned by Put when the key already holds an object.
-	ErrExists = errors.New("blob: object already exists")
+	ErrExists = errors.New("storage: object already exists")
 	// ErrNotFound is returned by Stat and Open when the key holds no
 	// object.
-	ErrNotFound = errors.New("blob: object not found")
+	ErrNotFound = errors.New("storage: object not found")
 	// ErrInvalidKey is wrapped by every error about an unacceptable key.
-	ErrInvalidKey = errors.New("blob: invalid key")
+	ErrInvalidKey = errors.New("storage: invalid key")
 )
 
 // MaxKeyLen bounds a key's length in bytes (S3 allows 1024 including the
