@@ -3,10 +3,14 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -224,7 +228,8 @@ func TestLocalSweepTemp(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Errorf("SweepTemp = %d, %v; want 2 removed", n, err)
 	}
-	got := strings.Join(dirFiles(t, dir), " ")
+	// The sweep leaves the stores' lock files (.locks/) alone too.
+	got := strings.Join(slices.DeleteFunc(dirFiles(t, dir), func(f string) bool { return strings.HasPrefix(f, ".locks/") }), " ")
 	want := "a/.d.wav.5678.tmp " + live + " a/b.wav a/x.tmp"
 	if got != want {
 		t.Errorf("files after the sweep:\n %s\nwant\n %s", got, want)
@@ -235,5 +240,52 @@ func TestLocalSweepTemp(t *testing.T) {
 	}
 	if _, err := s.Stat(ctx, "a/live.wav"); err != nil {
 		t.Errorf("the live Put's object: %v", err)
+	}
+}
+
+// Two stores on one directory (as two processes would open it) exclude
+// each other: of replacers of one version spread over both, exactly one
+// wins. flock(2) locks belong to each open of the lock file, so this is
+// the cross-process case on one machine.
+func TestLocalTwoStoresOneDirectory(t *testing.T) {
+	dir := t.TempDir()
+	var stores [2]*storage.Local
+	for i := range stores {
+		s, err := storage.NewLocal(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores[i] = s
+	}
+	v0, err := stores[0].Replace(t.Context(), "state/cursor.json", strings.NewReader("v0"), storage.Unconditional())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 5 {
+		var wg sync.WaitGroup
+		var wins, lost atomic.Int32
+		start := make(chan struct{})
+		for i := range 8 {
+			wg.Go(func() {
+				<-start
+				_, err := stores[i%2].Replace(t.Context(), "state/cursor.json", strings.NewReader(fmt.Sprintf("r%d w%d", round, i)), storage.IfMatch(v0.ETag))
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case errors.Is(err, storage.ErrPrecondition):
+					lost.Add(1)
+				default:
+					t.Errorf("Replace: %v", err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if wins.Load() != 1 || lost.Load() != 7 {
+			t.Fatalf("round %d: %d won, %d refused; want 1 and 7", round, wins.Load(), lost.Load())
+		}
+		if v0, err = stores[1].Stat(t.Context(), "state/cursor.json"); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -1,14 +1,27 @@
 // Package storage is where calletl persists objects: a [Store] is a flat
-// namespace of immutable objects under slash-separated keys, implemented by a
-// local directory ([Local]) and by S3 or an S3-compatible server ([S3]).
+// namespace of objects under slash-separated keys, implemented by a local
+// directory ([Local]) and by S3 or an S3-compatible server ([S3]). The
+// recordings use it today; the lake and the state are to follow (issue 12).
 //
-// Objects are written once. [Store.Put] streams the body (nothing holds a
-// whole object in memory), computes its size and SHA-256 on the way, and
-// creates the key only if it does not exist yet: a second Put of the same key
-// returns [ErrExists] and leaves the first object untouched, so re-running a
-// fetch never overwrites or duplicates a recording, and of several concurrent
-// Puts of one key exactly one wins. A Put whose reader fails leaves nothing
-// behind under the key.
+// Writes stream the body (nothing holds a whole object in memory), compute
+// its size and SHA-256 on the way, and are atomic: a reader sees the old
+// object or the new one, never a part, and a write whose reader fails
+// leaves the key as it was. Every write is conditional or explicitly not:
+//
+//   - [Store.Put] and [Store.Replace] with [IfNoneMatch] create the key only
+//     if it does not exist yet: a second create returns [ErrExists] and
+//     leaves the first object untouched, and of several concurrent creates
+//     of one key exactly one wins. Recordings are written so, which makes
+//     re-running a fetch never overwrite or duplicate one.
+//   - [Store.Replace] with [IfMatch] replaces the object only if its
+//     current [Info.ETag] is the given one (compare-and-swap): of several
+//     writers that read the same version, exactly one replaces it and the
+//     others get [ErrPrecondition].
+//   - [Store.Replace] with [Unconditional] replaces or creates; the last
+//     writer wins.
+//
+// What a write returns, Stat, Open and List see at once (read-after-write
+// and list-after-write), also after Delete.
 //
 // Every implementation passes the conformance suite in package storagetest.
 package storage
@@ -23,24 +36,36 @@ import (
 	"time"
 )
 
-// Store is where recordings and transcripts go. Methods are safe for
-// concurrent use.
+// Store is where objects go. Methods are safe for concurrent use, also by
+// several processes on one store (see each implementation for how far that
+// reaches).
 //
 // Keys are slash-separated and relative, for example
 // "mtt/2026-11-20/abc.wav"; see [CheckKey] for what is accepted. Every method
 // rejects an invalid key with an error wrapping [ErrInvalidKey].
 type Store interface {
-	// Put streams r to key without buffering the whole object; the size
-	// and SHA-256 are computed on the way and returned. If key already
-	// exists, Put returns ErrExists and does not overwrite it (it may do so
-	// before reading r to the end). If r fails, Put returns an error
-	// wrapping r's error and nothing is stored under key. Put does not
-	// close r.
+	// Put creates key from r, only if key does not exist yet: it is
+	// Replace with IfNoneMatch, storing contentType as well. It streams r
+	// without buffering the whole object; the size and SHA-256 are
+	// computed on the way and returned. If key already exists, Put
+	// returns ErrExists and does not overwrite it (it may do so before
+	// reading r to the end). If r fails, Put returns an error wrapping r's
+	// error and nothing is stored under key. Put does not close r.
 	Put(ctx context.Context, key string, r io.Reader, contentType string) (Info, error)
-	// Stat returns the object's Info, or ErrNotFound. Its SHA256 is the
-	// content's SHA-256 or, where the store does not keep it (S3 objects
-	// uploaded in parts), empty: never another value. Put's Info always has
-	// it.
+	// Replace writes r to key under cond (IfNoneMatch, IfMatch or
+	// Unconditional) and returns the new object's Info, ETag included.
+	// It streams like Put and is atomic: if cond does not hold when the
+	// object would be published, or r fails, or ctx ends, key keeps what
+	// it had (its old object, or nothing). A failed IfNoneMatch returns
+	// ErrExists, a failed IfMatch ErrPrecondition (also when key does not
+	// exist: the version the caller read is gone); ErrExists wraps
+	// ErrPrecondition, so errors.Is(err, ErrPrecondition) catches both.
+	// Replace stores no content type. It does not close r.
+	Replace(ctx context.Context, key string, r io.Reader, cond Cond) (Info, error)
+	// Stat returns the object's Info, or ErrNotFound. Its ETag is always
+	// set. Its SHA256 is the content's SHA-256 or, where the store does
+	// not keep it (S3 objects uploaded in parts), empty: never another
+	// value. The Info of Put and Replace always has both.
 	Stat(ctx context.Context, key string) (Info, error)
 	// Open returns the object's content, or ErrNotFound; the caller closes
 	// it.
@@ -49,7 +74,7 @@ type Store interface {
 	// string prefix, not necessarily ending in "/"), in byte-wise key
 	// order, in the calling goroutine, and stops at fn's first error, which
 	// it returns unchanged. Info from List always has Key, Size and
-	// Modified; SHA256 and ContentType may be empty (Stat has them).
+	// Modified; ETag, SHA256 and ContentType may be empty (Stat has them).
 	List(ctx context.Context, prefix string, fn func(Info) error) error
 	// Delete removes key. Deleting a key that does not exist is not an
 	// error.
@@ -58,22 +83,89 @@ type Store interface {
 
 // Info describes a stored object.
 type Info struct {
-	Key         string
-	Size        int64
+	Key  string
+	Size int64
+	// ETag is an opaque version token: it changes whenever the content
+	// does, and IfMatch(ETag) makes a Replace conditional on the object
+	// still being this version. Stores derive it from the content (S3's
+	// ETag, a local file's SHA-256), so writing back identical content
+	// keeps it.
+	ETag        string
 	SHA256      string // lowercase hex; "" if unknown (see Store.Stat)
 	ContentType string // "" if unknown
 	Modified    time.Time
 }
 
+// Cond is the condition of a [Store.Replace]: [IfNoneMatch], [IfMatch] or
+// [Unconditional]. The zero Cond is invalid, so that a forgotten condition
+// is an error rather than an overwrite.
+type Cond struct {
+	kind condKind
+	etag string
+}
+
+type condKind uint8
+
+const (
+	condInvalid condKind = iota
+	condNoneMatch
+	condMatch
+	condAlways
+)
+
+// IfNoneMatch makes a write create-only: it fails with ErrExists if the key
+// holds an object (S3 If-None-Match: *).
+func IfNoneMatch() Cond { return Cond{kind: condNoneMatch} }
+
+// IfMatch makes a write replace only the version etag (an [Info.ETag]): it
+// fails with ErrPrecondition if the key holds another version or nothing
+// (S3 If-Match).
+func IfMatch(etag string) Cond { return Cond{kind: condMatch, etag: etag} }
+
+// Unconditional makes a write replace whatever the key holds, or create it.
+func Unconditional() Cond { return Cond{kind: condAlways} }
+
+// String describes the condition for messages.
+func (c Cond) String() string {
+	switch c.kind {
+	case condNoneMatch:
+		return "if-none-match"
+	case condMatch:
+		return fmt.Sprintf("if-match %q", c.etag)
+	case condAlways:
+		return "unconditional"
+	}
+	return "invalid condition"
+}
+
+func (c Cond) check() error {
+	switch {
+	case c.kind == condInvalid || c.kind > condAlways:
+		return errors.New("storage: replace: no condition: use storage.IfNoneMatch, IfMatch or Unconditional")
+	case c.kind == condMatch && c.etag == "":
+		return errors.New("storage: replace: IfMatch with an empty ETag: pass the ETag of a Stat, List or earlier write")
+	}
+	return nil
+}
+
 var (
-	// ErrExists is returned by Put when the key already holds an object.
-	ErrExists = errors.New("storage: object already exists")
+	// ErrPrecondition is returned by Replace when its condition does not
+	// hold; nothing was written.
+	ErrPrecondition = errors.New("storage: precondition failed")
+	// ErrExists is returned by Put and by Replace with IfNoneMatch when the
+	// key already holds an object. It wraps ErrPrecondition.
+	ErrExists error = existsError{}
 	// ErrNotFound is returned by Stat and Open when the key holds no
 	// object.
 	ErrNotFound = errors.New("storage: object not found")
 	// ErrInvalidKey is wrapped by every error about an unacceptable key.
 	ErrInvalidKey = errors.New("storage: invalid key")
 )
+
+type existsError struct{}
+
+func (existsError) Error() string        { return "storage: object already exists" }
+func (existsError) Is(target error) bool { return target == ErrPrecondition }
 
 // MaxKeyLen bounds a key's length in bytes (S3 allows 1024 including the
 // store's prefix; local file systems allow 255 bytes per segment).

@@ -1,4 +1,10 @@
-// Package storagetest is the conformance suite every storage.Store passes.
+// Package storagetest is the conformance suite every storage.Store passes:
+// conditional create (a second create fails, of concurrent creates exactly
+// one wins), conditional replace (a stale ETag fails, the current one
+// succeeds, of concurrent replacers of one version exactly one wins),
+// unconditional replace, failed writes that leave the key as it was, list
+// (prefix, order, after write and after delete), idempotent delete,
+// read-after-write, and large objects (multipart on S3).
 //
 //	func TestConformance(t *testing.T) {
 //		storagetest.Run(t, func(t *testing.T) storage.Store { return newEmptyStore(t) })
@@ -52,6 +58,14 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	t.Run("List", func(t *testing.T) { testList(t, newStore(t)) })
 	t.Run("Delete", func(t *testing.T) { testDelete(t, newStore(t)) })
 	t.Run("InvalidKeys", func(t *testing.T) { testInvalidKeys(t, newStore(t)) })
+	t.Run("CreateOnly", func(t *testing.T) { testCreateOnly(t, newStore(t)) })
+	t.Run("ConcurrentCreate", func(t *testing.T) { testConcurrentCreate(t, newStore(t)) })
+	t.Run("ReplaceIfMatch", func(t *testing.T) { testReplaceIfMatch(t, newStore(t)) })
+	t.Run("ConcurrentReplace", func(t *testing.T) { testConcurrentReplace(t, newStore(t)) })
+	t.Run("ReplaceUnconditional", func(t *testing.T) { testReplaceUnconditional(t, newStore(t)) })
+	t.Run("FailedReplaceKeepsObject", func(t *testing.T) { testFailedReplace(t, newStore(t)) })
+	t.Run("ReadAndListAfterWrite", func(t *testing.T) { testReadAfterWrite(t, newStore(t)) })
+	t.Run("InvalidCond", func(t *testing.T) { testInvalidCond(t, newStore(t)) })
 }
 
 func ctxFor(t *testing.T) context.Context {
@@ -151,6 +165,9 @@ func checkInfo(t *testing.T, what string, got storage.Info, key string, size int
 		t.Errorf("%s = {Key:%q Size:%d SHA256:%s ContentType:%q}, want {Key:%q Size:%d SHA256:%s ContentType:%q}",
 			what, got.Key, got.Size, got.SHA256, got.ContentType, key, size, sha, contentType)
 	}
+	if got.ETag == "" {
+		t.Errorf("%s: ETag is empty", what)
+	}
 	if got.Modified.IsZero() {
 		t.Errorf("%s: Modified is zero", what)
 	} else if d := time.Since(got.Modified); d > time.Hour || d < -time.Hour {
@@ -200,6 +217,9 @@ func testRoundTrip(t *testing.T, s storage.Store) {
 		t.Fatalf("Stat: %v", err)
 	}
 	checkInfo(t, "Stat", st, key, int64(len(data)), sum(data), ct)
+	if st.ETag != info.ETag {
+		t.Errorf("Stat ETag %q; want Put's %q", st.ETag, info.ETag)
+	}
 
 	rc, err := s.Open(ctxFor(t), key)
 	if err != nil {
