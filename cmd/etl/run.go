@@ -17,7 +17,6 @@ import (
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/recordings"
-	"github.com/calletl/calletl/secret"
 	"github.com/calletl/calletl/state"
 	"github.com/calletl/calletl/storage"
 )
@@ -168,19 +167,7 @@ func openStore(ctx context.Context, c *Config) (storage.Store, error) {
 	if r.Local != "" {
 		return storage.NewLocal(c.path(r.Local))
 	}
-	s3 := r.S3
-	cfg := storage.S3Config{Endpoint: s3.Endpoint, Region: s3.Region, Bucket: s3.Bucket, Prefix: s3.Prefix,
-		PathStyle: s3.PathStyle, PartSize: s3.partSize, Checksums: s3.Checksums}
-	if s3.AccessKey != (SecretRef{}) {
-		var err error
-		if cfg.AccessKey, err = secret.Load(s3.AccessKey.Env, c.path(s3.AccessKey.File)); err != nil {
-			return nil, fmt.Errorf("recordings.s3.access_key: %w", err)
-		}
-		if cfg.SecretKey, err = secret.Load(s3.SecretKey.Env, c.path(s3.SecretKey.File)); err != nil {
-			return nil, fmt.Errorf("recordings.s3.secret_key: %w", err)
-		}
-	}
-	return storage.NewS3(ctx, cfg)
+	return c.openS3(ctx, "recordings.s3", r.S3.Bucket, r.S3.Prefix, r.S3)
 }
 
 func (a *app) cmdRecordings(ctx context.Context, args []string) error {
