@@ -289,3 +289,35 @@ func TestLocalTwoStoresOneDirectory(t *testing.T) {
 		}
 	}
 }
+
+// A file without the SHA-256 attribute (put there by other means, or on a
+// file system without user xattrs) has its content hash as ETag: Stat
+// reports it, and IfMatch compares against it (stale fails, current wins).
+func TestLocalReplaceIfMatchWithoutXattr(t *testing.T) {
+	dir := t.TempDir()
+	s, err := storage.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "state"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "state", "c.json"), []byte("abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const sha = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" // of "abc"
+	st, err := s.Stat(t.Context(), "state/c.json")
+	if err != nil || st.ETag != sha {
+		t.Fatalf("Stat = %+v, %v; want ETag %s", st, err, sha)
+	}
+	if _, err := s.Replace(t.Context(), "state/c.json", strings.NewReader("x"), storage.IfMatch("0123")); !errors.Is(err, storage.ErrPrecondition) {
+		t.Errorf("Replace(IfMatch(stale)) = %v; want ErrPrecondition", err)
+	}
+	info, err := s.Replace(t.Context(), "state/c.json", strings.NewReader("def"), storage.IfMatch(sha))
+	if err != nil {
+		t.Fatalf("Replace(IfMatch(current)): %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "state", "c.json")); string(b) != "def" || info.ETag == sha {
+		t.Errorf("after Replace: content %q, ETag %s", b, info.ETag)
+	}
+}

@@ -598,3 +598,91 @@ func TestS3MultipartCompletionRefused(t *testing.T) {
 		})
 	}
 }
+
+// A multipart Replace with IfMatch sends If-Match: "ETAG" on the
+// completion; a refusal (412), a vanished object (404 NoSuchKey) or a
+// concurrent write (409) is ErrPrecondition, never ErrExists, and the
+// upload is aborted.
+func TestS3MultipartReplaceIfMatchRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		status   int
+		code     string
+		wantPrec bool
+	}{
+		{"completed", 200, "", false},
+		{"412", http.StatusPreconditionFailed, "PreconditionFailed", true},
+		{"404 the object is gone", http.StatusNotFound, "NoSuchKey", true},
+		{"409 a concurrent write", http.StatusConflict, "ConditionalRequestConflict", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var (
+				mu      sync.Mutex
+				log     []string
+				ifMatch string
+			)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				q := r.URL.Query()
+				kind := ""
+				switch {
+				case q.Has("uploads"):
+					kind = "create"
+				case q.Has("partNumber"):
+					kind = "part"
+				case q.Has("uploadId"):
+					kind = "upload"
+				}
+				mu.Lock()
+				log = append(log, r.Method+" "+kind)
+				mu.Unlock()
+				switch r.Method + " " + kind {
+				case "HEAD ":
+					w.Header().Set("ETag", `"cur"`)
+					w.Header().Set("Content-Length", "3")
+				case "POST create":
+					fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>u1</UploadId></InitiateMultipartUploadResult>`)
+				case "PUT part":
+					w.Header().Set("ETag", `"e`+q.Get("partNumber")+`"`)
+				case "POST upload":
+					mu.Lock()
+					ifMatch = r.Header.Get("If-Match")
+					mu.Unlock()
+					if tc.code == "" {
+						fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUploadResult><Key>k</Key><ETag>"new-2"</ETag></CompleteMultipartUploadResult>`)
+						return
+					}
+					w.Header().Set("Content-Type", "application/xml")
+					w.WriteHeader(tc.status)
+					fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>test</Message></Error>`, tc.code)
+				case "DELETE upload":
+					w.WriteHeader(http.StatusNoContent)
+				default:
+					t.Errorf("unexpected request %s %s", r.Method, r.URL)
+					w.WriteHeader(http.StatusBadRequest)
+				}
+			}))
+			t.Cleanup(srv.Close)
+			s, err := storage.NewS3(t.Context(), storage.S3Config{Endpoint: srv.URL, Region: "us-east-1", Bucket: "b",
+				PathStyle: true, AccessKey: secret.New("a"), SecretKey: secret.New("s"), PartSize: storage.MinPartSize})
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := s.Replace(t.Context(), "k", storagetest.Generator(storage.MinPartSize+1000, 1), storage.IfMatch("cur"))
+			if errors.Is(err, storage.ErrPrecondition) != tc.wantPrec || errors.Is(err, storage.ErrExists) || !tc.wantPrec && err != nil {
+				t.Errorf("Replace = %+v, %v; want ErrPrecondition: %v", info, err, tc.wantPrec)
+			}
+			if !tc.wantPrec && info.ETag != "new-2" {
+				t.Errorf("Replace ETag %q; want new-2 (unquoted)", info.ETag)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if ifMatch != `"cur"` {
+				t.Errorf("completion If-Match %q; want \"cur\" (quoted)", ifMatch)
+			}
+			if aborted := slices.Contains(log, "DELETE upload"); aborted != tc.wantPrec {
+				t.Errorf("requests %q: aborted %v; want %v", log, aborted, tc.wantPrec)
+			}
+		})
+	}
+}
