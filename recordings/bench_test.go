@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"github.com/calletl/calletl/recordings"
-	"github.com/calletl/calletl/recordings/blob"
 	"github.com/calletl/calletl/secret"
+	"github.com/calletl/calletl/storage"
 )
 
 // BenchmarkFetchToS3 compares fetching recordings from the MTT emulator
-// into S3 (versitygw) with a plain upload (blob.S3.Put) of the same number
+// into S3 (versitygw) with a plain upload (storage.S3.Put) of the same number
 // of bytes from memory to the same server; "download" is the vendor side
 // alone (emulator → io.Discard); "peak" runs 8 concurrent 50 MB recordings
 // and reports the peak heap.
@@ -34,12 +34,12 @@ func BenchmarkFetchToS3(b *testing.B) {
 	}
 	size := int64(total) * partSize
 	n := 0
-	store := func(b *testing.B) *blob.S3 {
+	store := func(b *testing.B) *storage.S3 {
 		n++
-		cfg := blob.S3Config{Endpoint: endpoint, Region: "us-east-1", Bucket: testBucket, Prefix: fmt.Sprintf("bench%d", n),
+		cfg := storage.S3Config{Endpoint: endpoint, Region: "us-east-1", Bucket: testBucket, Prefix: fmt.Sprintf("bench%d", n),
 			PathStyle: true, AccessKey: secret.New(versityAccess), SecretKey: secret.New(versitySecret),
 			PartSize: 8 << 20, Concurrency: 2}
-		s, err := blob.NewS3(context.Background(), cfg)
+		s, err := storage.NewS3(context.Background(), cfg)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,5 +1,5 @@
 // Package recordings fetches call recordings (and T2 transcripts) into a
-// blob store: streamed from the vendor's response body to [blob.Store.Put]
+// blob store: streamed from the vendor's response body to [storage.Store.Put]
 // with no whole-file buffering, checked (content sniffed from the first
 // bytes, Content-Length verified, size and SHA-256 computed by the store),
 // never fetched twice, and recorded in the `recordings` manifest table of

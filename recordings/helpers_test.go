@@ -15,10 +15,10 @@ import (
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/recordings"
-	"github.com/calletl/calletl/recordings/blob"
-	"github.com/calletl/calletl/recordings/blob/blobtest"
 	"github.com/calletl/calletl/sandbox"
 	"github.com/calletl/calletl/secret"
+	"github.com/calletl/calletl/storage"
+	"github.com/calletl/calletl/storage/storagetest"
 )
 
 const (
@@ -112,13 +112,13 @@ func (c *clock) Advance(d time.Duration) { c.t.Add(int64(d)) }
 // countingStore counts Puts and can fail every Put after the first failAfter
 // (failAfter < 0: never), cancelling cancel when it does.
 type countingStore struct {
-	blob.Store
+	storage.Store
 	puts      atomic.Int64
 	failAfter int64
 	cancel    context.CancelFunc
 }
 
-func (c *countingStore) Put(ctx context.Context, key string, r io.Reader, ct string) (blob.Info, error) {
+func (c *countingStore) Put(ctx context.Context, key string, r io.Reader, ct string) (storage.Info, error) {
 	n := c.puts.Add(1)
 	if c.failAfter >= 0 && n > c.failAfter {
 		if c.cancel != nil {
@@ -126,7 +126,7 @@ func (c *countingStore) Put(ctx context.Context, key string, r io.Reader, ct str
 		}
 		// Read some of the body, like a connection that dies mid-upload.
 		_, _ = io.CopyN(io.Discard, r, 100)
-		return blob.Info{}, context.Canceled
+		return storage.Info{}, context.Canceled
 	}
 	return c.Store.Put(ctx, key, r, ct)
 }
@@ -175,30 +175,30 @@ func latestManifest(t testing.TB, lakeDir string) map[string]map[int]manifestRow
 }
 
 // listKeys returns every key in the store.
-func listKeys(t testing.TB, s blob.Store) []string {
+func listKeys(t testing.TB, s storage.Store) []string {
 	t.Helper()
 	var keys []string
-	if err := s.List(context.Background(), "", func(i blob.Info) error { keys = append(keys, i.Key); return nil }); err != nil {
+	if err := s.List(context.Background(), "", func(i storage.Info) error { keys = append(keys, i.Key); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	return keys
 }
 
-// The S3 server of the tests (blobtest.StartVersity).
+// The S3 server of the tests (storagetest.StartVersity).
 const (
-	versityAccess = blobtest.VersityAccessKey
-	versitySecret = blobtest.VersitySecretKey
-	testBucket    = blobtest.VersityBucket
+	versityAccess = storagetest.VersityAccessKey
+	versitySecret = storagetest.VersitySecretKey
+	testBucket    = storagetest.VersityBucket
 )
 
 // startVersity starts versitygw with one bucket and returns its endpoint.
-func startVersity(t testing.TB) string { return blobtest.StartVersity(t).Endpoint }
+func startVersity(t testing.TB) string { return storagetest.StartVersity(t).Endpoint }
 
-func s3Store(t testing.TB, endpoint string) *blob.S3 {
+func s3Store(t testing.TB, endpoint string) *storage.S3 {
 	t.Helper()
-	s, err := blob.NewS3(context.Background(), blob.S3Config{Endpoint: endpoint, Region: "us-east-1", Bucket: testBucket,
+	s, err := storage.NewS3(context.Background(), storage.S3Config{Endpoint: endpoint, Region: "us-east-1", Bucket: testBucket,
 		PathStyle: true, AccessKey: secret.New(versityAccess), SecretKey: secret.New(versitySecret),
-		PartSize: blob.MinPartSize, Concurrency: 2})
+		PartSize: storage.MinPartSize, Concurrency: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,9 +206,9 @@ func s3Store(t testing.TB, endpoint string) *blob.S3 {
 }
 
 // localStore is a local blob store in a temporary directory.
-func localStore(t testing.TB) *blob.Local {
+func localStore(t testing.TB) *storage.Local {
 	t.Helper()
-	st, err := blob.NewLocal(filepath.Join(t.TempDir(), "store"))
+	st, err := storage.NewLocal(filepath.Join(t.TempDir(), "store"))
 	if err != nil {
 		t.Fatal(err)
 	}

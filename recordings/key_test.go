@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/calletl/calletl/recordings/blob"
+	"github.com/calletl/calletl/storage"
 )
 
 func TestSegment(t *testing.T) {
@@ -22,7 +22,7 @@ func TestSegment(t *testing.T) {
 		if got != tc.prefix && !(strings.HasSuffix(tc.prefix, "-") && strings.HasPrefix(got, tc.prefix) && len(got) == len(tc.prefix)+8) {
 			t.Errorf("Segment(%q) = %q; want %q(+hash)", tc.in, got, tc.prefix)
 		}
-		if err := blob.CheckKey(PartKey("mtt", "2026-11-20", tc.in, 1, "wav")); err != nil {
+		if err := storage.CheckKey(PartKey("mtt", "2026-11-20", tc.in, 1, "wav")); err != nil {
 			t.Errorf("key for %q: %v", tc.in, err)
 		}
 	}
@@ -30,7 +30,7 @@ func TestSegment(t *testing.T) {
 		t.Error("distinct ids collide")
 	}
 	long := strings.Repeat("x", 500)
-	if err := blob.CheckKey(PartKey("mtt", "2026-11-20", long, 1, "wav")); err != nil {
+	if err := storage.CheckKey(PartKey("mtt", "2026-11-20", long, 1, "wav")); err != nil {
 		t.Error(err)
 	}
 	k := PartKey("mtt", "2026-11-20", "../../etc/passwd", 2, "../wav")

@@ -17,8 +17,8 @@ import (
 
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/recordings"
-	"github.com/calletl/calletl/recordings/blob"
 	"github.com/calletl/calletl/sandbox"
+	"github.com/calletl/calletl/storage"
 )
 
 func TestMTTEndToEndLocal(t *testing.T) {
@@ -35,7 +35,7 @@ func TestMTTEndToEndS3(t *testing.T) {
 	testMTTEndToEnd(t, s3Store(t, startVersity(t)), 6<<20)
 }
 
-func testMTTEndToEnd(t *testing.T, inner blob.Store, partSize int) {
+func testMTTEndToEnd(t *testing.T, inner storage.Store, partSize int) {
 	ctx := context.Background()
 	env := newMTTEnv(t, partSize, 5)
 	ids := mttIDs(10)
@@ -181,7 +181,7 @@ func statusOf(rows map[int]manifestRow) string {
 
 // checkStored verifies that every part of id is in the store and the
 // manifest with the emulator's size and SHA-256.
-func checkStored(t *testing.T, env *mttEnv, st blob.Store, id string, rows map[int]manifestRow) {
+func checkStored(t *testing.T, env *mttEnv, st storage.Store, id string, rows map[int]manifestRow) {
 	t.Helper()
 	n := env.emu.Parts(id)
 	if len(rows) != n {
@@ -205,7 +205,7 @@ func checkStored(t *testing.T, env *mttEnv, st blob.Store, id string, rows map[i
 
 // storedDigest reads key from the store and returns its size and SHA-256
 // (Stat may not know the SHA-256 of an S3 object uploaded in parts).
-func storedDigest(t *testing.T, st blob.Store, key string) (int64, string) {
+func storedDigest(t *testing.T, st storage.Store, key string) (int64, string) {
 	t.Helper()
 	rc, err := st.Open(context.Background(), key)
 	if err != nil {
@@ -230,13 +230,13 @@ func TestMTTKilledMidRun(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		partSize int
-		store    func(t *testing.T) blob.Store
+		store    func(t *testing.T) storage.Store
 	}{
-		{"local", 32 << 10, func(t *testing.T) blob.Store {
+		{"local", 32 << 10, func(t *testing.T) storage.Store {
 			st := localStore(t)
 			return st
 		}},
-		{"S3 multipart", 6 << 20, func(t *testing.T) blob.Store { return s3Store(t, startVersity(t)) }},
+		{"S3 multipart", 6 << 20, func(t *testing.T) storage.Store { return s3Store(t, startVersity(t)) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if testing.Short() && tc.name != "local" {
@@ -247,7 +247,7 @@ func TestMTTKilledMidRun(t *testing.T) {
 	}
 }
 
-func testMTTKilledMidRun(t *testing.T, inner blob.Store, partSize int) {
+func testMTTKilledMidRun(t *testing.T, inner storage.Store, partSize int) {
 	env := newMTTEnv(t, partSize, 0)
 	ids := mttIDs(12)
 	lake := lakeWithCalls(t, "mtt", ids...)
@@ -356,7 +356,7 @@ func TestRunNoCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, _ := blob.NewLocal(t.TempDir())
+	st, _ := storage.NewLocal(t.TempDir())
 	sum, err := recordings.Run(context.Background(), recordings.Config{Store: st, Lake: lake}, testRun("r", time.Now()), newMTT(t, "http://127.0.0.1:1"))
 	if err != nil || sum != (recordings.Summary{}) {
 		t.Errorf("empty lake: %+v, %v", sum, err)

@@ -19,16 +19,16 @@ import (
 	"time"
 
 	"github.com/calletl/calletl/recordings"
-	"github.com/calletl/calletl/recordings/blob"
 	"github.com/calletl/calletl/sandbox"
 	"github.com/calletl/calletl/secret"
+	"github.com/calletl/calletl/storage"
 )
 
 // outageStore fails one of its methods (op: "put", "stat" or "list") with
 // err once failAfter calls of it have succeeded; with suffix, only Puts of
 // keys ending in it count and fail.
 type outageStore struct {
-	blob.Store
+	storage.Store
 	op        string
 	suffix    string
 	failAfter int64
@@ -40,22 +40,22 @@ func (o *outageStore) String() string { return fmt.Sprint(o.Store) }
 
 func (o *outageStore) fails(op string) bool { return op == o.op && o.calls.Add(1) > o.failAfter }
 
-func (o *outageStore) Put(ctx context.Context, key string, r io.Reader, ct string) (blob.Info, error) {
+func (o *outageStore) Put(ctx context.Context, key string, r io.Reader, ct string) (storage.Info, error) {
 	if strings.HasSuffix(key, o.suffix) && o.fails("put") {
 		_, _ = io.CopyN(io.Discard, r, 1000) // a write that dies midway
-		return blob.Info{}, fmt.Errorf("blob: put %s: %w", key, o.err)
+		return storage.Info{}, fmt.Errorf("blob: put %s: %w", key, o.err)
 	}
 	return o.Store.Put(ctx, key, r, ct)
 }
 
-func (o *outageStore) Stat(ctx context.Context, key string) (blob.Info, error) {
+func (o *outageStore) Stat(ctx context.Context, key string) (storage.Info, error) {
 	if o.fails("stat") {
-		return blob.Info{}, fmt.Errorf("blob: stat %s: %w", key, o.err)
+		return storage.Info{}, fmt.Errorf("blob: stat %s: %w", key, o.err)
 	}
 	return o.Store.Stat(ctx, key)
 }
 
-func (o *outageStore) List(ctx context.Context, prefix string, fn func(blob.Info) error) error {
+func (o *outageStore) List(ctx context.Context, prefix string, fn func(storage.Info) error) error {
 	if o.fails("list") {
 		return fmt.Errorf("blob: list %s: %w", prefix, o.err)
 	}
@@ -99,11 +99,11 @@ func closedEndpoint(t *testing.T) string {
 	return "http://" + addr
 }
 
-func s3StoreAt(t *testing.T, endpoint, prefix string) *blob.S3 {
+func s3StoreAt(t *testing.T, endpoint, prefix string) *storage.S3 {
 	t.Helper()
-	s, err := blob.NewS3(context.Background(), blob.S3Config{Endpoint: endpoint, Region: "us-east-1", Bucket: testBucket,
+	s, err := storage.NewS3(context.Background(), storage.S3Config{Endpoint: endpoint, Region: "us-east-1", Bucket: testBucket,
 		Prefix: prefix, PathStyle: true, AccessKey: secret.New(versityAccess), SecretKey: secret.New(versitySecret),
-		PartSize: blob.MinPartSize})
+		PartSize: storage.MinPartSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,35 +117,35 @@ func s3StoreAt(t *testing.T, endpoint, prefix string) *blob.S3 {
 func TestStoreOutage(t *testing.T) {
 	versity := startVersity(t)
 	s3 := func(*testing.T) string { return versity }
-	local := func(t *testing.T) blob.Store {
+	local := func(t *testing.T) storage.Store {
 		st := localStore(t)
 		return st
 	}
 	for _, tc := range []struct {
 		name string
 		// stores returns the healthy store and the same store failing.
-		stores func(t *testing.T) (healthy, broken blob.Store)
+		stores func(t *testing.T) (healthy, broken storage.Store)
 		// primed: the objects are stored (manifest lost) before the outage.
 		primed bool
 	}{
-		{"local disk full on the 4th Put", func(t *testing.T) (blob.Store, blob.Store) {
+		{"local disk full on the 4th Put", func(t *testing.T) (storage.Store, storage.Store) {
 			st := local(t)
 			return st, &outageStore{Store: st, op: "put", failAfter: 3, err: syscall.ENOSPC}
 		}, false},
-		{"local disk unreadable", func(t *testing.T) (blob.Store, blob.Store) {
+		{"local disk unreadable", func(t *testing.T) (storage.Store, storage.Store) {
 			st := local(t)
 			return st, &outageStore{Store: st, op: "list", failAfter: 0, err: syscall.EIO}
 		}, false},
-		{"stat of a stored object fails", func(t *testing.T) (blob.Store, blob.Store) {
+		{"stat of a stored object fails", func(t *testing.T) (storage.Store, storage.Store) {
 			st := local(t)
 			return st, &outageStore{Store: st, op: "stat", failAfter: 1, err: syscall.EIO}
 		}, true},
-		{"S3 answers 503 after 3 uploads", func(t *testing.T) (blob.Store, blob.Store) {
+		{"S3 answers 503 after 3 uploads", func(t *testing.T) (storage.Store, storage.Store) {
 			ep := s3(t)
 			prefix := fmt.Sprintf("outage%d", len(t.Name()))
 			return s3StoreAt(t, ep, prefix), s3StoreAt(t, s3Outage(t, ep, 3), prefix)
 		}, false},
-		{"S3 unreachable", func(t *testing.T) (blob.Store, blob.Store) {
+		{"S3 unreachable", func(t *testing.T) (storage.Store, storage.Store) {
 			ep := s3(t)
 			return s3StoreAt(t, ep, "unreachable"), s3StoreAt(t, closedEndpoint(t), "unreachable")
 		}, false},

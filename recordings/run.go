@@ -18,7 +18,7 @@ import (
 
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
-	"github.com/calletl/calletl/recordings/blob"
+	"github.com/calletl/calletl/storage"
 )
 
 // Defaults of [Config].
@@ -50,7 +50,7 @@ func (NopProgress) Done(Call, string) {}
 
 // Config configures [Run]. Store, Lake and LakeDir are required.
 type Config struct {
-	Store   blob.Store
+	Store   storage.Store
 	Lake    *load.Lake // where the manifest is written
 	LakeDir string     // where calls and the manifest are read (normally Lake.Root())
 	// Concurrency bounds the calls in flight (default 8); PerHost bounds
@@ -234,7 +234,7 @@ func (r *runner) refreshDays(ctx context.Context) error {
 }
 
 // storeName names a store for messages: its String method, else its type.
-func storeName(s blob.Store) string {
+func storeName(s storage.Store) string {
 	if n, ok := s.(fmt.Stringer); ok {
 		return n.String()
 	}
@@ -290,7 +290,7 @@ func (r *runner) storeFailed(err error) {
 // asStoreErr marks err, from a Store method, as the store's (but not an
 // invalid key, which is a bug of the key's maker, not an outage).
 func asStoreErr(err error) error {
-	if err == nil || errors.Is(err, blob.ErrInvalidKey) {
+	if err == nil || errors.Is(err, storage.ErrInvalidKey) {
 		return err
 	}
 	return &storeError{err: err}
@@ -338,7 +338,7 @@ func (r *runner) call(ctx context.Context, f Fetcher, c Call) error {
 	have := make(map[int]string)
 	haveTranscript := ""
 	prefix := CallPrefix(c.Source, c.Date, c.CallID)
-	if err := r.cfg.Store.List(ctx, prefix, func(i blob.Info) error {
+	if err := r.cfg.Store.List(ctx, prefix, func(i storage.Info) error {
 		rest := strings.TrimPrefix(i.Key, prefix)
 		if n, ok := partOfKey(rest); ok {
 			have[n] = i.Key
@@ -410,7 +410,7 @@ func (r *runner) parts(ctx context.Context, f Fetcher, c Call, base Entry, have 
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if !errors.Is(err, blob.ErrNotFound) {
+			if !errors.Is(err, storage.ErrNotFound) {
 				r.storeFailed(err)
 				return ctx.Err()
 			}
@@ -450,29 +450,29 @@ func (r *runner) parts(ctx context.Context, f Fetcher, c Call, base Entry, have 
 // empty or assumed sum. This happens only for objects this attempt did not
 // upload itself (stored by an attempt whose manifest was lost, or
 // concurrently).
-func (r *runner) stat(ctx context.Context, key string) (blob.Info, error) {
+func (r *runner) stat(ctx context.Context, key string) (storage.Info, error) {
 	info, err := r.cfg.Store.Stat(ctx, key)
 	if err != nil || info.SHA256 != "" {
 		return info, err
 	}
 	rc, err := r.cfg.Store.Open(ctx, key)
 	if err != nil {
-		return blob.Info{}, err
+		return storage.Info{}, err
 	}
 	defer rc.Close()
 	h := sha256.New()
 	n, err := io.Copy(h, rc)
 	if err != nil {
-		return blob.Info{}, fmt.Errorf("hashing %s: %w", key, err)
+		return storage.Info{}, fmt.Errorf("hashing %s: %w", key, err)
 	}
 	if n != info.Size {
-		return blob.Info{}, fmt.Errorf("hashing %s: read %d bytes, Stat says %d", key, n, info.Size)
+		return storage.Info{}, fmt.Errorf("hashing %s: read %d bytes, Stat says %d", key, n, info.Size)
 	}
 	info.SHA256 = hex.EncodeToString(h.Sum(nil))
 	return info, nil
 }
 
-func okEntry(e Entry, info blob.Info) Entry {
+func okEntry(e Entry, info storage.Info) Entry {
 	e.Status, e.Key, e.Bytes, e.SHA256, e.ContentType = StatusOK, info.Key, info.Size, info.SHA256, info.ContentType
 	return e
 }
@@ -486,20 +486,20 @@ func failed(e Entry, part int, err error) Entry {
 // was already there (Put said ErrExists): the stored object is kept. An
 // error of the store (Put failing while the vendor's body did not) is a
 // *storeError.
-func (r *runner) fetchPart(ctx context.Context, c Call, p Part) (info blob.Info, existed bool, err error) {
+func (r *runner) fetchPart(ctx context.Context, c Call, p Part) (info storage.Info, existed bool, err error) {
 	body, length, err := p.Open(ctx)
 	if err != nil {
-		return blob.Info{}, false, err
+		return storage.Info{}, false, err
 	}
 	defer body.Close()
 	src := &sourceReader{r: &lengthReader{r: body, want: length, progress: func(n int64) { r.cfg.Progress.Bytes(n) }}}
 	rd, contentType, ext, err := peek(src, p.Kind)
 	if err != nil {
-		return blob.Info{}, false, fmt.Errorf("part %d: %w", p.N, err)
+		return storage.Info{}, false, fmt.Errorf("part %d: %w", p.N, err)
 	}
 	key := PartKey(c.Source, c.Date, c.CallID, p.N, ext)
 	info, err = r.cfg.Store.Put(ctx, key, rd, contentType)
-	if errors.Is(err, blob.ErrExists) {
+	if errors.Is(err, storage.ErrExists) {
 		info, err = r.stat(ctx, key)
 		return info, true, asStoreErr(err)
 	}
@@ -507,7 +507,7 @@ func (r *runner) fetchPart(ctx context.Context, c Call, p Part) (info blob.Info,
 		if src.err == nil { // the body was fine: the store failed
 			err = asStoreErr(err)
 		}
-		return blob.Info{}, false, fmt.Errorf("part %d: %w", p.N, err)
+		return storage.Info{}, false, fmt.Errorf("part %d: %w", p.N, err)
 	}
 	r.bytes.Add(info.Size)
 	return info, false, nil

@@ -11,7 +11,7 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/calletl/calletl/recordings/blob"
+	"github.com/calletl/calletl/storage"
 )
 
 // TranscriptPart is the manifest part number of a call's transcript row.
@@ -133,7 +133,7 @@ func (r *runner) transcript(ctx context.Context, tf TranscriptFetcher, c Call, b
 	// The body is in memory: a failing Put is the store's.
 	info, err := r.cfg.Store.Put(ctx, key, bytes.NewReader(b), "application/json")
 	switch {
-	case errors.Is(err, blob.ErrExists):
+	case errors.Is(err, storage.ErrExists):
 		// Stored meanwhile: keep the stored object and its words.
 		words, info, err = r.readStoredTranscript(ctx, c, key)
 	case err == nil:
@@ -150,14 +150,14 @@ func (r *runner) transcript(ctx context.Context, tf TranscriptFetcher, c Call, b
 // readStoredTranscript reads a transcript back from the store: its words
 // and its Info, with the SHA-256 of what was read. Errors of the store are
 // *storeError; a stored body that is not a valid transcript is not.
-func (r *runner) readStoredTranscript(ctx context.Context, c Call, key string) ([]Word, blob.Info, error) {
+func (r *runner) readStoredTranscript(ctx context.Context, c Call, key string) ([]Word, storage.Info, error) {
 	info, err := r.cfg.Store.Stat(ctx, key)
 	if err != nil {
-		return nil, blob.Info{}, asStoreErr(err)
+		return nil, storage.Info{}, asStoreErr(err)
 	}
 	rc, err := r.cfg.Store.Open(ctx, key)
 	if err != nil {
-		return nil, blob.Info{}, asStoreErr(err)
+		return nil, storage.Info{}, asStoreErr(err)
 	}
 	defer rc.Close()
 	b, err := readTranscript(rc)
@@ -165,10 +165,10 @@ func (r *runner) readStoredTranscript(ctx context.Context, c Call, key string) (
 		if !errors.Is(err, ErrContent) {
 			err = asStoreErr(err)
 		}
-		return nil, blob.Info{}, err
+		return nil, storage.Info{}, err
 	}
 	if int64(len(b)) != info.Size {
-		return nil, blob.Info{}, asStoreErr(fmt.Errorf("read %d bytes of %s, Stat says %d", len(b), key, info.Size))
+		return nil, storage.Info{}, asStoreErr(fmt.Errorf("read %d bytes of %s, Stat says %d", len(b), key, info.Size))
 	}
 	sum := sha256.Sum256(b)
 	info.SHA256 = hex.EncodeToString(sum[:])

@@ -29,6 +29,7 @@ type Config struct {
 	MemoryLimit  string            `yaml:"memory_limit"`
 	MaxRunTime   *maxRunTime       `yaml:"max_run_time"` // nil = defaultMaxRunTime; 0 = no limit
 	Recordings   *RecordingsConfig `yaml:"recordings"`
+	S3           *S3Config         `yaml:"s3"` // the S3 connection of every S3 location (storage.go)
 	Sources      SourcesConfig     `yaml:"sources"`
 
 	dir         string         // directory of the config file: relative paths start here
@@ -257,7 +258,9 @@ type RecordingsConfig struct {
 	MTTRecordsBase string        `yaml:"mtt_records_base"`
 }
 
-// S3Config is recordings.s3.
+// S3Config is the top-level s3 section (the connection: no bucket or
+// prefix) and recordings.s3 (bucket and prefix, and connection fields that
+// override the top-level ones for recordings; see Config.openS3).
 type S3Config struct {
 	Endpoint  string    `yaml:"endpoint"`
 	Region    string    `yaml:"region"`
@@ -286,20 +289,7 @@ func (r *RecordingsConfig) validate(bad func(field, format string, args ...any))
 		if s.Bucket == "" {
 			bad(p+"s3.bucket", "required")
 		}
-		if (s.AccessKey == SecretRef{}) != (s.SecretKey == SecretRef{}) {
-			bad(p+"s3.secret_key", "set both access_key and secret_key, or neither (the standard AWS credential chain)")
-		}
-		if s.AccessKey != (SecretRef{}) {
-			validateSecret(bad, p+"s3.access_key", s.AccessKey)
-			validateSecret(bad, p+"s3.secret_key", s.SecretKey)
-		}
-		if s.PartSize != "" {
-			n, err := parseBytes(s.PartSize)
-			if err != nil || n < 5<<20 {
-				bad(p+"s3.part_size", "%q: want a size of at least 5MiB (the S3 minimum)", s.PartSize)
-			}
-			s.partSize = n
-		}
+		s.validateConn(bad, p+"s3.")
 	}
 	if r.Concurrency < 0 || r.PerHost < 0 || r.MaxAttempts < 0 {
 		bad(p+"concurrency", "concurrency, per_host and max_attempts must be ≥ 0 (0 = default)")
@@ -382,6 +372,7 @@ func (c *Config) validate(file string) error {
 	if c.State == "" {
 		bad("state", "required: the directory for cursors and the run lock")
 	}
+	c.validateStorage(bad)
 	if c.Timezone == "" {
 		c.Timezone = defaultTimezone
 	}

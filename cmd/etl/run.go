@@ -17,9 +17,8 @@ import (
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/recordings"
-	"github.com/calletl/calletl/recordings/blob"
-	"github.com/calletl/calletl/secret"
 	"github.com/calletl/calletl/state"
+	"github.com/calletl/calletl/storage"
 )
 
 // env is an opened config: lake, state (locked), sources.
@@ -135,10 +134,10 @@ func (a *app) fetchRecordings(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	if l, ok := store.(*blob.Local); ok {
+	if l, ok := store.(*storage.Local); ok {
 		// Runs on one state directory never overlap (the state lock), and
 		// SweepTemp spares files a live Put of another process holds.
-		n, err := l.SweepTemp(ctx, blob.StaleTempAge)
+		n, err := l.SweepTemp(ctx, storage.StaleTempAge)
 		if err != nil {
 			a.log.Warn("recordings: could not remove every temp file left by a killed run", "err", err)
 		}
@@ -168,24 +167,12 @@ func (a *app) fetchRecordings(ctx context.Context, e *env) error {
 }
 
 // openStore opens the configured blob store.
-func openStore(ctx context.Context, c *Config) (blob.Store, error) {
+func openStore(ctx context.Context, c *Config) (storage.Store, error) {
 	r := c.Recordings
 	if r.Local != "" {
-		return blob.NewLocal(c.path(r.Local))
+		return storage.NewLocal(c.path(r.Local))
 	}
-	s3 := r.S3
-	cfg := blob.S3Config{Endpoint: s3.Endpoint, Region: s3.Region, Bucket: s3.Bucket, Prefix: s3.Prefix,
-		PathStyle: s3.PathStyle, PartSize: s3.partSize, Checksums: s3.Checksums}
-	if s3.AccessKey != (SecretRef{}) {
-		var err error
-		if cfg.AccessKey, err = secret.Load(s3.AccessKey.Env, c.path(s3.AccessKey.File)); err != nil {
-			return nil, fmt.Errorf("recordings.s3.access_key: %w", err)
-		}
-		if cfg.SecretKey, err = secret.Load(s3.SecretKey.Env, c.path(s3.SecretKey.File)); err != nil {
-			return nil, fmt.Errorf("recordings.s3.secret_key: %w", err)
-		}
-	}
-	return blob.NewS3(ctx, cfg)
+	return c.openS3(ctx, "recordings.s3", r.S3.Bucket, r.S3.Prefix, r.S3)
 }
 
 func (a *app) cmdRecordings(ctx context.Context, args []string) error {

@@ -1,4 +1,4 @@
-package blob_test
+package storage_test
 
 import (
 	"runtime"

@@ -1,7 +1,13 @@
-// Package blobtest is the conformance suite every blob.Store passes.
+// Package storagetest is the conformance suite every storage.Store passes:
+// conditional create (a second create fails, of concurrent creates exactly
+// one wins), conditional replace (a stale ETag fails, the current one
+// succeeds, of concurrent replacers of one version exactly one wins),
+// unconditional replace, failed writes that leave the key as it was, list
+// (prefix, order, after write and after delete), idempotent delete,
+// read-after-write, and large objects (multipart on S3).
 //
 //	func TestConformance(t *testing.T) {
-//		blobtest.Run(t, func(t *testing.T) blob.Store { return newEmptyStore(t) })
+//		storagetest.Run(t, func(t *testing.T) storage.Store { return newEmptyStore(t) })
 //	}
 //
 // newStore must return an empty store, isolated from the stores it returned
@@ -12,7 +18,7 @@
 // for objects of up to SmallSize bytes; for larger ones it may return an
 // empty SHA256 (S3 keeps no SHA-256 for objects uploaded in parts), but
 // never a wrong one.
-package blobtest
+package storagetest
 
 import (
 	"bytes"
@@ -28,7 +34,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/calletl/calletl/recordings/blob"
+	"github.com/calletl/calletl/storage"
 )
 
 // LargeSize is the size of the suite's large object: four 5 MiB parts.
@@ -38,7 +44,7 @@ const LargeSize = 20 << 20
 const SmallSize = 1 << 20
 
 // Run runs the suite, one subtest per property, each on a fresh store.
-func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
+func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, newStore(t)) })
 	t.Run("Empty", func(t *testing.T) { testEmpty(t, newStore(t)) })
 	t.Run("Large", func(t *testing.T) { testLarge(t, newStore(t)) })
@@ -52,6 +58,14 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 	t.Run("List", func(t *testing.T) { testList(t, newStore(t)) })
 	t.Run("Delete", func(t *testing.T) { testDelete(t, newStore(t)) })
 	t.Run("InvalidKeys", func(t *testing.T) { testInvalidKeys(t, newStore(t)) })
+	t.Run("CreateOnly", func(t *testing.T) { testCreateOnly(t, newStore(t)) })
+	t.Run("ConcurrentCreate", func(t *testing.T) { testConcurrentCreate(t, newStore(t)) })
+	t.Run("ReplaceIfMatch", func(t *testing.T) { testReplaceIfMatch(t, newStore(t)) })
+	t.Run("ConcurrentReplace", func(t *testing.T) { testConcurrentReplace(t, newStore(t)) })
+	t.Run("ReplaceUnconditional", func(t *testing.T) { testReplaceUnconditional(t, newStore(t)) })
+	t.Run("FailedReplaceKeepsObject", func(t *testing.T) { testFailedReplace(t, newStore(t)) })
+	t.Run("ReadAndListAfterWrite", func(t *testing.T) { testReadAfterWrite(t, newStore(t)) })
+	t.Run("InvalidCond", func(t *testing.T) { testInvalidCond(t, newStore(t)) })
 }
 
 func ctxFor(t *testing.T) context.Context {
@@ -100,7 +114,7 @@ func (g *genReader) Read(p []byte) (int, error) {
 }
 
 // ErrReader is the error of a FailingReader.
-var ErrReader = errors.New("blobtest: reader failed on purpose")
+var ErrReader = errors.New("storagetest: reader failed on purpose")
 
 // FailingReader returns the first n bytes of Generator(…, seed) and then
 // fails with ErrReader, like a vendor download cut midway.
@@ -117,7 +131,7 @@ func sum(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-func mustPut(t *testing.T, s blob.Store, key string, r io.Reader, contentType string) blob.Info {
+func mustPut(t *testing.T, s storage.Store, key string, r io.Reader, contentType string) storage.Info {
 	t.Helper()
 	info, err := s.Put(ctxFor(t), key, r, contentType)
 	if err != nil {
@@ -127,7 +141,7 @@ func mustPut(t *testing.T, s blob.Store, key string, r io.Reader, contentType st
 }
 
 // readAll opens key and returns its content's size and SHA-256.
-func readAll(t *testing.T, s blob.Store, key string) (int64, string) {
+func readAll(t *testing.T, s storage.Store, key string) (int64, string) {
 	t.Helper()
 	rc, err := s.Open(ctxFor(t), key)
 	if err != nil {
@@ -142,7 +156,7 @@ func readAll(t *testing.T, s blob.Store, key string) (int64, string) {
 	return n, hex.EncodeToString(h.Sum(nil))
 }
 
-func checkInfo(t *testing.T, what string, got blob.Info, key string, size int64, sha, contentType string) {
+func checkInfo(t *testing.T, what string, got storage.Info, key string, size int64, sha, contentType string) {
 	t.Helper()
 	if strings.HasPrefix(what, "Stat") && size > SmallSize && got.SHA256 == "" {
 		sha = "" // unknown is allowed, wrong is not
@@ -150,6 +164,9 @@ func checkInfo(t *testing.T, what string, got blob.Info, key string, size int64,
 	if got.Key != key || got.Size != size || got.SHA256 != sha || got.ContentType != contentType {
 		t.Errorf("%s = {Key:%q Size:%d SHA256:%s ContentType:%q}, want {Key:%q Size:%d SHA256:%s ContentType:%q}",
 			what, got.Key, got.Size, got.SHA256, got.ContentType, key, size, sha, contentType)
+	}
+	if got.ETag == "" {
+		t.Errorf("%s: ETag is empty", what)
 	}
 	if got.Modified.IsZero() {
 		t.Errorf("%s: Modified is zero", what)
@@ -160,16 +177,16 @@ func checkInfo(t *testing.T, what string, got blob.Info, key string, size int64,
 
 // statSHA reports whether Stat's SHA256 obeys the contract for content
 // with SHA-256 want: equal, or empty for an object above SmallSize.
-func statSHA(st blob.Info, want string) bool {
+func statSHA(st storage.Info, want string) bool {
 	return st.SHA256 == want || st.SHA256 == "" && st.Size > SmallSize
 }
 
-func checkNotFound(t *testing.T, s blob.Store, key string) {
+func checkNotFound(t *testing.T, s storage.Store, key string) {
 	t.Helper()
-	if info, err := s.Stat(ctxFor(t), key); !errors.Is(err, blob.ErrNotFound) {
+	if info, err := s.Stat(ctxFor(t), key); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Stat(%q) = %+v, %v; want ErrNotFound", key, info, err)
 	}
-	if rc, err := s.Open(ctxFor(t), key); !errors.Is(err, blob.ErrNotFound) {
+	if rc, err := s.Open(ctxFor(t), key); !errors.Is(err, storage.ErrNotFound) {
 		if rc != nil {
 			rc.Close()
 		}
@@ -177,10 +194,10 @@ func checkNotFound(t *testing.T, s blob.Store, key string) {
 	}
 }
 
-func listKeys(t *testing.T, s blob.Store, prefix string) []string {
+func listKeys(t *testing.T, s storage.Store, prefix string) []string {
 	t.Helper()
 	var keys []string
-	err := s.List(ctxFor(t), prefix, func(i blob.Info) error {
+	err := s.List(ctxFor(t), prefix, func(i storage.Info) error {
 		keys = append(keys, i.Key)
 		return nil
 	})
@@ -190,7 +207,7 @@ func listKeys(t *testing.T, s blob.Store, prefix string) []string {
 	return keys
 }
 
-func testRoundTrip(t *testing.T, s blob.Store) {
+func testRoundTrip(t *testing.T, s storage.Store) {
 	data := []byte("RIFF fake wav: the caller said hello\n")
 	const key, ct = "mtt/2026-11-20/call=42.wav", "audio/wav"
 	info := mustPut(t, s, key, bytes.NewReader(data), ct)
@@ -200,6 +217,9 @@ func testRoundTrip(t *testing.T, s blob.Store) {
 		t.Fatalf("Stat: %v", err)
 	}
 	checkInfo(t, "Stat", st, key, int64(len(data)), sum(data), ct)
+	if st.ETag != info.ETag {
+		t.Errorf("Stat ETag %q; want Put's %q", st.ETag, info.ETag)
+	}
 
 	rc, err := s.Open(ctxFor(t), key)
 	if err != nil {
@@ -220,7 +240,7 @@ func testRoundTrip(t *testing.T, s blob.Store) {
 	}
 }
 
-func testEmpty(t *testing.T, s blob.Store) {
+func testEmpty(t *testing.T, s storage.Store) {
 	const key = "empty/zero.bin"
 	info := mustPut(t, s, key, bytes.NewReader(nil), "application/octet-stream")
 	checkInfo(t, "Put", info, key, 0, sum(nil), "application/octet-stream")
@@ -234,7 +254,7 @@ func testEmpty(t *testing.T, s blob.Store) {
 	}
 }
 
-func testLarge(t *testing.T, s blob.Store) {
+func testLarge(t *testing.T, s storage.Store) {
 	const key, seed = "big/rec.wav", 7
 	want := GeneratorSHA256(LargeSize, seed)
 	info := mustPut(t, s, key, Generator(LargeSize, seed), "audio/wav")
@@ -253,7 +273,7 @@ func testLarge(t *testing.T, s blob.Store) {
 }
 
 // testSizes covers the edges around a 5 MiB part size.
-func testSizes(t *testing.T, s blob.Store) {
+func testSizes(t *testing.T, s storage.Store) {
 	for _, size := range []int64{5<<20 - 1, 5 << 20, 5<<20 + 1, 10 << 20} {
 		key := fmt.Sprintf("sizes/%d", size)
 		want := GeneratorSHA256(size, uint64(size))
@@ -271,7 +291,7 @@ func testSizes(t *testing.T, s blob.Store) {
 	}
 }
 
-func testNotFound(t *testing.T, s blob.Store) {
+func testNotFound(t *testing.T, s storage.Store) {
 	checkNotFound(t, s, "nope/missing.wav")
 	mustPut(t, s, "dir/file", strings.NewReader("x"), "")
 	checkNotFound(t, s, "dir")           // a "directory" is not an object
@@ -281,7 +301,7 @@ func testNotFound(t *testing.T, s blob.Store) {
 	}
 }
 
-func testExists(t *testing.T, s blob.Store) {
+func testExists(t *testing.T, s storage.Store) {
 	const key = "dup/a.wav"
 	first := []byte("first version")
 	mustPut(t, s, key, bytes.NewReader(first), "audio/wav")
@@ -291,7 +311,7 @@ func testExists(t *testing.T, s blob.Store) {
 		Generator(6<<20, 3), // multipart-sized on S3
 	} {
 		info, err := s.Put(ctxFor(t), key, r, "text/plain")
-		if !errors.Is(err, blob.ErrExists) {
+		if !errors.Is(err, storage.ErrExists) {
 			t.Fatalf("second Put = %+v, %v; want ErrExists", info, err)
 		}
 	}
@@ -308,7 +328,7 @@ func testExists(t *testing.T, s blob.Store) {
 	}
 }
 
-func testConcurrentPut(t *testing.T, s blob.Store) {
+func testConcurrentPut(t *testing.T, s storage.Store) {
 	for _, size := range []int64{1 << 10, 6 << 20} { // single-request and multipart on S3
 		key := fmt.Sprintf("race/%d", size)
 		const n = 6
@@ -326,7 +346,7 @@ func testConcurrentPut(t *testing.T, s blob.Store) {
 				switch {
 				case err == nil:
 					winners = append(winners, i)
-				case !errors.Is(err, blob.ErrExists):
+				case !errors.Is(err, storage.ErrExists):
 					failures = append(failures, err)
 				}
 			})
@@ -353,7 +373,7 @@ func testConcurrentPut(t *testing.T, s blob.Store) {
 // is reading its body. The first Put must fail with ErrExists and leave the
 // other object as it is, whatever the sizes (on S3: single request or
 // parts, for the one and the other).
-func testCreatedDuringPut(t *testing.T, s blob.Store) {
+func testCreatedDuringPut(t *testing.T, s storage.Store) {
 	for _, tc := range []struct {
 		name              string
 		size, at, another int64
@@ -376,7 +396,7 @@ func testCreatedDuringPut(t *testing.T, s blob.Store) {
 			if !r.done {
 				t.Fatalf("Put read only %d of %d bytes before returning %+v, %v", r.n, tc.size, info, err)
 			}
-			if !errors.Is(err, blob.ErrExists) {
+			if !errors.Is(err, storage.ErrExists) {
 				t.Fatalf("Put of a key created meanwhile = %+v, %v; want ErrExists", info, err)
 			}
 			want := GeneratorSHA256(tc.another, 2)
@@ -415,7 +435,7 @@ func (h *hookAt) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func testFailingReader(t *testing.T, s blob.Store) {
+func testFailingReader(t *testing.T, s storage.Store) {
 	for _, n := range []int64{0, 100 << 10, 5 << 20, 12 << 20} {
 		key := fmt.Sprintf("fail/%d.wav", n)
 		info, err := s.Put(ctxFor(t), key, FailingReader(n, 9), "audio/wav")
@@ -431,7 +451,7 @@ func testFailingReader(t *testing.T, s blob.Store) {
 	mustPut(t, s, "fail/0.wav", strings.NewReader("ok"), "")
 }
 
-func testCancelledPut(t *testing.T, s blob.Store) {
+func testCancelledPut(t *testing.T, s storage.Store) {
 	ctx, cancel := context.WithCancel(ctxFor(t))
 	// Cancel once 7 MiB have been read: mid-multipart on S3.
 	r := &cancelAfter{r: Generator(20<<20, 1), n: 7 << 20, cancel: cancel}
@@ -459,7 +479,7 @@ func (c *cancelAfter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func testList(t *testing.T, s blob.Store) {
+func testList(t *testing.T, s storage.Store) {
 	keys := []string{"l/b/c", "l/a", "l/b.x", "l/b-y", "l2/z", "other/q", "l/b/d/e"}
 	sizes := map[string]int64{}
 	for i, k := range keys {
@@ -481,7 +501,7 @@ func testList(t *testing.T, s blob.Store) {
 		{"l/a/", nil},
 	} {
 		var got []string
-		err := s.List(ctxFor(t), tc.prefix, func(i blob.Info) error {
+		err := s.List(ctxFor(t), tc.prefix, func(i storage.Info) error {
 			got = append(got, i.Key)
 			if i.Size != sizes[i.Key] {
 				t.Errorf("List(%q): %s size %d, want %d", tc.prefix, i.Key, i.Size, sizes[i.Key])
@@ -501,18 +521,18 @@ func testList(t *testing.T, s blob.Store) {
 	// fn's error stops the listing and comes back unchanged.
 	stop := errors.New("stop")
 	calls := 0
-	err := s.List(ctxFor(t), "l/", func(blob.Info) error { calls++; return stop })
+	err := s.List(ctxFor(t), "l/", func(storage.Info) error { calls++; return stop })
 	if err != stop || calls != 1 {
 		t.Errorf("List with failing fn = %v after %d calls; want the fn's error after 1", err, calls)
 	}
 	for _, bad := range []string{"/l", "../", "l//", "a/./"} {
-		if err := s.List(ctxFor(t), bad, func(blob.Info) error { return nil }); !errors.Is(err, blob.ErrInvalidKey) {
+		if err := s.List(ctxFor(t), bad, func(storage.Info) error { return nil }); !errors.Is(err, storage.ErrInvalidKey) {
 			t.Errorf("List(%q) = %v; want ErrInvalidKey", bad, err)
 		}
 	}
 }
 
-func testDelete(t *testing.T, s blob.Store) {
+func testDelete(t *testing.T, s storage.Store) {
 	const key = "del/a.wav"
 	mustPut(t, s, key, strings.NewReader("one"), "")
 	mustPut(t, s, "del/b.wav", strings.NewReader("two"), "")
@@ -535,32 +555,32 @@ func testDelete(t *testing.T, s blob.Store) {
 	}
 }
 
-func testInvalidKeys(t *testing.T, s blob.Store) {
+func testInvalidKeys(t *testing.T, s storage.Store) {
 	for _, key := range []string{
 		"../x", "/abs", "a//b", "a/../b", "", "a/", "./a", "a/.", ".hidden", "a/.tmp",
-		"a b", "a\\b", "a\x00b", "ä", "a?b", "a%2e", strings.Repeat("a", blob.MaxKeyLen+1),
+		"a b", "a\\b", "a\x00b", "ä", "a?b", "a%2e", strings.Repeat("a", storage.MaxKeyLen+1),
 	} {
-		if err := blob.CheckKey(key); !errors.Is(err, blob.ErrInvalidKey) {
+		if err := storage.CheckKey(key); !errors.Is(err, storage.ErrInvalidKey) {
 			t.Errorf("CheckKey(%q) = %v; want ErrInvalidKey", key, err)
 		}
-		if _, err := s.Put(ctxFor(t), key, strings.NewReader("x"), ""); !errors.Is(err, blob.ErrInvalidKey) {
+		if _, err := s.Put(ctxFor(t), key, strings.NewReader("x"), ""); !errors.Is(err, storage.ErrInvalidKey) {
 			t.Errorf("Put(%q) = %v; want ErrInvalidKey", key, err)
 		}
-		if _, err := s.Stat(ctxFor(t), key); !errors.Is(err, blob.ErrInvalidKey) {
+		if _, err := s.Stat(ctxFor(t), key); !errors.Is(err, storage.ErrInvalidKey) {
 			t.Errorf("Stat(%q) = %v; want ErrInvalidKey", key, err)
 		}
-		if rc, err := s.Open(ctxFor(t), key); !errors.Is(err, blob.ErrInvalidKey) {
+		if rc, err := s.Open(ctxFor(t), key); !errors.Is(err, storage.ErrInvalidKey) {
 			if rc != nil {
 				rc.Close()
 			}
 			t.Errorf("Open(%q) = %v; want ErrInvalidKey", key, err)
 		}
-		if err := s.Delete(ctxFor(t), key); !errors.Is(err, blob.ErrInvalidKey) {
+		if err := s.Delete(ctxFor(t), key); !errors.Is(err, storage.ErrInvalidKey) {
 			t.Errorf("Delete(%q) = %v; want ErrInvalidKey", key, err)
 		}
 	}
 	for _, key := range []string{"a", "a/b", "A-Z_0.9=x/y.wav", "x..y", "a/b..c"} {
-		if err := blob.CheckKey(key); err != nil {
+		if err := storage.CheckKey(key); err != nil {
 			t.Errorf("CheckKey(%q) = %v; want nil", key, err)
 		}
 	}

@@ -1,4 +1,4 @@
-package blob_test
+package storage_test
 
 import (
 	"context"
@@ -22,15 +22,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/calletl/calletl/recordings/blob"
-	"github.com/calletl/calletl/recordings/blob/blobtest"
 	"github.com/calletl/calletl/secret"
+	"github.com/calletl/calletl/storage"
+	"github.com/calletl/calletl/storage/storagetest"
 )
 
 const (
-	versityAccess = blobtest.VersityAccessKey
-	versitySecret = blobtest.VersitySecretKey
-	testBucket    = blobtest.VersityBucket
+	versityAccess = storagetest.VersityAccessKey
+	versitySecret = storagetest.VersitySecretKey
+	testBucket    = storagetest.VersityBucket
 )
 
 // versity is a versitygw process serving S3 on loopback from a temporary
@@ -41,7 +41,7 @@ type versity struct {
 
 // startVersity starts versitygw with one bucket, and stops it when t ends.
 func startVersity(t *testing.T) *versity {
-	return &versity{endpoint: blobtest.StartVersity(t).Endpoint}
+	return &versity{endpoint: storagetest.StartVersity(t).Endpoint}
 }
 
 // client is a plain S3 client on the server, for test set-up and checks.
@@ -61,8 +61,8 @@ func staticCreds(context.Context) (aws.Credentials, error) {
 	return aws.Credentials{AccessKeyID: versityAccess, SecretAccessKey: versitySecret}, nil
 }
 
-func (v *versity) config(prefix string) blob.S3Config {
-	return blob.S3Config{
+func (v *versity) config(prefix string) storage.S3Config {
+	return storage.S3Config{
 		Endpoint:    v.endpoint,
 		Region:      "us-east-1",
 		Bucket:      testBucket,
@@ -70,14 +70,14 @@ func (v *versity) config(prefix string) blob.S3Config {
 		PathStyle:   true,
 		AccessKey:   secret.New(versityAccess),
 		SecretKey:   secret.New(versitySecret),
-		PartSize:    blob.MinPartSize,
+		PartSize:    storage.MinPartSize,
 		Concurrency: 2,
 	}
 }
 
-func (v *versity) store(t *testing.T, prefix string) *blob.S3 {
+func (v *versity) store(t *testing.T, prefix string) *storage.S3 {
 	t.Helper()
-	s, err := blob.NewS3(t.Context(), v.config(prefix))
+	s, err := storage.NewS3(t.Context(), v.config(prefix))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func (v *versity) store(t *testing.T, prefix string) *blob.S3 {
 func TestS3Conformance(t *testing.T) {
 	v := startVersity(t)
 	var n atomic.Int64
-	blobtest.Run(t, func(t *testing.T) blob.Store {
+	storagetest.Run(t, func(t *testing.T) storage.Store {
 		return v.store(t, fmt.Sprintf("run/%d", n.Add(1)))
 	})
 }
@@ -95,10 +95,10 @@ func TestS3Conformance(t *testing.T) {
 func TestS3ConformanceWithChecksums(t *testing.T) {
 	v := startVersity(t)
 	var n atomic.Int64
-	blobtest.Run(t, func(t *testing.T) blob.Store {
+	storagetest.Run(t, func(t *testing.T) storage.Store {
 		cfg := v.config(fmt.Sprintf("sum/%d", n.Add(1)))
 		cfg.Checksums = true
-		s, err := blob.NewS3(t.Context(), cfg)
+		s, err := storage.NewS3(t.Context(), cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +109,7 @@ func TestS3ConformanceWithChecksums(t *testing.T) {
 	// single-part object, a composite CRC32C of a multipart one.
 	cfg := v.config("sums")
 	cfg.Checksums = true
-	s, err := blob.NewS3(t.Context(), cfg)
+	s, err := storage.NewS3(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestS3ConformanceWithChecksums(t *testing.T) {
 		sha, crc32c bool
 	}{{1000, true, false}, {12 << 20, false, true}} {
 		key := fmt.Sprintf("k%d", tc.size)
-		info, err := s.Put(t.Context(), key, blobtest.Generator(tc.size, 4), "")
+		info, err := s.Put(t.Context(), key, storagetest.Generator(tc.size, 4), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,11 +150,11 @@ func TestS3Layout(t *testing.T) {
 		metaSHA bool
 	}{
 		{"a/small.txt", 5, true},
-		{"a/one-part.bin", blob.MinPartSize, true},
+		{"a/one-part.bin", storage.MinPartSize, true},
 		{"a/large.bin", 11 << 20, false},
 	} {
-		want := blobtest.GeneratorSHA256(tc.size, 5)
-		info, err := s.Put(ctx, tc.key, blobtest.Generator(tc.size, 5), "audio/wav")
+		want := storagetest.GeneratorSHA256(tc.size, 5)
+		info, err := s.Put(ctx, tc.key, storagetest.Generator(tc.size, 5), "audio/wav")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +165,7 @@ func TestS3Layout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, ok := head.Metadata[blob.MetaSHA256]
+		got, ok := head.Metadata[storage.MetaSHA256]
 		if tc.metaSHA && got != want || !tc.metaSHA && ok {
 			t.Errorf("%s: x-amz-meta-sha256 = %q (metadata %v); want it %v (%s)", tc.key, got, head.Metadata, tc.metaSHA, want)
 		}
@@ -218,11 +218,11 @@ func TestS3FailedPutLeavesNoUpload(t *testing.T) {
 		r      func(cancel func()) io.Reader
 		wantIs error
 	}{
-		{"reader fails in part 2", func(func()) io.Reader { return blobtest.FailingReader(7<<20, 1) }, blobtest.ErrReader},
-		{"reader fails in part 4", func(func()) io.Reader { return blobtest.FailingReader(17<<20, 1) }, blobtest.ErrReader},
-		{"reader fails at a part boundary", func(func()) io.Reader { return blobtest.FailingReader(10<<20, 1) }, blobtest.ErrReader},
+		{"reader fails in part 2", func(func()) io.Reader { return storagetest.FailingReader(7<<20, 1) }, storagetest.ErrReader},
+		{"reader fails in part 4", func(func()) io.Reader { return storagetest.FailingReader(17<<20, 1) }, storagetest.ErrReader},
+		{"reader fails at a part boundary", func(func()) io.Reader { return storagetest.FailingReader(10<<20, 1) }, storagetest.ErrReader},
 		{"context cancelled in part 3", func(cancel func()) io.Reader {
-			return &cancelAt{r: blobtest.Generator(30<<20, 1), at: 12 << 20, cancel: cancel}
+			return &cancelAt{r: storagetest.Generator(30<<20, 1), at: 12 << 20, cancel: cancel}
 		}, context.Canceled},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -278,7 +278,7 @@ func TestS3CompletionRefusedWhenCreatedMeanwhile(t *testing.T) {
 			key = strings.ReplaceAll(key, ",", "")
 			var createErr error
 			created := false
-			r := &cancelAt{r: blobtest.Generator(12<<20, 3), at: tc.at, cancel: func() {
+			r := &cancelAt{r: storagetest.Generator(12<<20, 3), at: tc.at, cancel: func() {
 				if !created {
 					created = true
 					createErr = tc.create(t.Context(), key)
@@ -288,7 +288,7 @@ func TestS3CompletionRefusedWhenCreatedMeanwhile(t *testing.T) {
 			if createErr != nil {
 				t.Fatal(createErr)
 			}
-			if !errors.Is(err, blob.ErrExists) {
+			if !errors.Is(err, storage.ErrExists) {
 				t.Fatalf("Put = %v; want ErrExists", err)
 			}
 			rc, err := s.Open(t.Context(), key)
@@ -341,12 +341,12 @@ func TestS3MultipartSendsBytesOnce(t *testing.T) {
 	defer srv.Close()
 	cfg := v.config("once")
 	cfg.Endpoint = srv.URL
-	s, err := blob.NewS3(t.Context(), cfg)
+	s, err := storage.NewS3(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const size = 23 << 20
-	if _, err := s.Put(t.Context(), "k.wav", blobtest.Generator(size, 1), "audio/wav"); err != nil {
+	if _, err := s.Put(t.Context(), "k.wav", storagetest.Generator(size, 1), "audio/wav"); err != nil {
 		t.Fatal(err)
 	}
 	if copies != 0 || sent < size || sent > size+64<<10 {
@@ -366,7 +366,7 @@ func TestS3MemoryBounded(t *testing.T) {
 	peak := measurePeakHeap(t, func() {
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 		defer cancel()
-		if _, err := s.Put(ctx, "big.wav", blobtest.Generator(size, 11), "audio/wav"); err != nil {
+		if _, err := s.Put(ctx, "big.wav", storagetest.Generator(size, 11), "audio/wav"); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -386,18 +386,18 @@ func TestS3SecretsNotInErrors(t *testing.T) {
 	cfg := v.config("s")
 	const wrong = "wrong-secret-7f3a9c2e1b"
 	cfg.SecretKey = secret.New(wrong)
-	s, err := blob.NewS3(t.Context(), cfg)
+	s, err := storage.NewS3(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var errs []error
 	_, err = s.Put(t.Context(), "k", strings.NewReader("x"), "")
 	errs = append(errs, err)
-	_, err = s.Put(t.Context(), "k2", blobtest.Generator(6<<20, 1), "")
+	_, err = s.Put(t.Context(), "k2", storagetest.Generator(6<<20, 1), "")
 	errs = append(errs, err)
 	_, err = s.Stat(t.Context(), "k")
 	errs = append(errs, err)
-	errs = append(errs, s.List(t.Context(), "", func(blob.Info) error { return nil }))
+	errs = append(errs, s.List(t.Context(), "", func(storage.Info) error { return nil }))
 	for i, err := range errs {
 		if err == nil {
 			t.Errorf("call %d with a wrong secret succeeded", i)
@@ -431,8 +431,8 @@ func fakeS3(t *testing.T, statuses ...int) (*httptest.Server, *atomic.Int32) {
 	return srv, &calls
 }
 
-func fakeStore(t *testing.T, endpoint string) *blob.S3 {
-	s, err := blob.NewS3(t.Context(), blob.S3Config{
+func fakeStore(t *testing.T, endpoint string) *storage.S3 {
+	s, err := storage.NewS3(t.Context(), storage.S3Config{
 		Endpoint: endpoint, Region: "us-east-1", Bucket: "b", PathStyle: true,
 		AccessKey: secret.New("a"), SecretKey: secret.New("s"),
 	})
@@ -448,14 +448,14 @@ func TestS3ConflictRetriedOnce(t *testing.T) {
 	t.Run("then412", func(t *testing.T) {
 		srv, calls := fakeS3(t, 409, 412)
 		_, err := fakeStore(t, srv.URL).Put(t.Context(), "k", strings.NewReader("data"), "")
-		if !errors.Is(err, blob.ErrExists) || calls.Load() != 2 {
+		if !errors.Is(err, storage.ErrExists) || calls.Load() != 2 {
 			t.Errorf("Put = %v after %d requests; want ErrExists after 2", err, calls.Load())
 		}
 	})
 	t.Run("then409", func(t *testing.T) {
 		srv, calls := fakeS3(t, 409, 409, 409)
 		_, err := fakeStore(t, srv.URL).Put(t.Context(), "k", strings.NewReader("data"), "")
-		if err == nil || errors.Is(err, blob.ErrExists) || calls.Load() != 2 {
+		if err == nil || errors.Is(err, storage.ErrExists) || calls.Load() != 2 {
 			t.Errorf("Put = %v after %d requests; want a conflict error after 2", err, calls.Load())
 		}
 	})
@@ -469,27 +469,27 @@ func TestS3ConflictRetriedOnce(t *testing.T) {
 }
 
 func TestNewS3Validation(t *testing.T) {
-	ok := blob.S3Config{Bucket: "b", Region: "us-east-1", Endpoint: "http://127.0.0.1:1",
+	ok := storage.S3Config{Bucket: "b", Region: "us-east-1", Endpoint: "http://127.0.0.1:1",
 		AccessKey: secret.New("a"), SecretKey: secret.New("s")}
-	for name, mod := range map[string]func(*blob.S3Config){
-		"no bucket":       func(c *blob.S3Config) { c.Bucket = "" },
-		"small part":      func(c *blob.S3Config) { c.PartSize = 1 << 20 },
-		"bad concurrency": func(c *blob.S3Config) { c.Concurrency = -1 },
-		"bad prefix":      func(c *blob.S3Config) { c.Prefix = "../x" },
-		"half creds":      func(c *blob.S3Config) { c.SecretKey = secret.Value{} },
-		"userinfo":        func(c *blob.S3Config) { c.Endpoint = "http://user:hunter2@127.0.0.1:1" },
-		"no scheme":       func(c *blob.S3Config) { c.Endpoint = "127.0.0.1:1" },
+	for name, mod := range map[string]func(*storage.S3Config){
+		"no bucket":       func(c *storage.S3Config) { c.Bucket = "" },
+		"small part":      func(c *storage.S3Config) { c.PartSize = 1 << 20 },
+		"bad concurrency": func(c *storage.S3Config) { c.Concurrency = -1 },
+		"bad prefix":      func(c *storage.S3Config) { c.Prefix = "../x" },
+		"half creds":      func(c *storage.S3Config) { c.SecretKey = secret.Value{} },
+		"userinfo":        func(c *storage.S3Config) { c.Endpoint = "http://user:hunter2@127.0.0.1:1" },
+		"no scheme":       func(c *storage.S3Config) { c.Endpoint = "127.0.0.1:1" },
 	} {
 		cfg := ok
 		mod(&cfg)
-		_, err := blob.NewS3(t.Context(), cfg)
+		_, err := storage.NewS3(t.Context(), cfg)
 		if err == nil {
 			t.Errorf("%s: NewS3 succeeded", name)
 		} else if strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("%s: error leaks the endpoint's password: %v", name, err)
 		}
 	}
-	if _, err := blob.NewS3(t.Context(), ok); err != nil {
+	if _, err := storage.NewS3(t.Context(), ok); err != nil {
 		t.Errorf("valid config: %v", err)
 	}
 }
@@ -579,13 +579,13 @@ func TestS3MultipartCompletionRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, requests := fakeMultipart(t, tc.complete, tc.headAfter)
-			s, err := blob.NewS3(t.Context(), blob.S3Config{Endpoint: srv.URL, Region: "us-east-1", Bucket: "b",
-				PathStyle: true, AccessKey: secret.New("a"), SecretKey: secret.New("s"), PartSize: blob.MinPartSize})
+			s, err := storage.NewS3(t.Context(), storage.S3Config{Endpoint: srv.URL, Region: "us-east-1", Bucket: "b",
+				PathStyle: true, AccessKey: secret.New("a"), SecretKey: secret.New("s"), PartSize: storage.MinPartSize})
 			if err != nil {
 				t.Fatal(err)
 			}
-			info, err := s.Put(t.Context(), "k", blobtest.Generator(blob.MinPartSize+1000, 1), "")
-			if (err != nil) != tc.wantErr || errors.Is(err, blob.ErrExists) != tc.wantExists {
+			info, err := s.Put(t.Context(), "k", storagetest.Generator(storage.MinPartSize+1000, 1), "")
+			if (err != nil) != tc.wantErr || errors.Is(err, storage.ErrExists) != tc.wantExists {
 				t.Errorf("Put = %+v, %v; want error %v, ErrExists %v", info, err, tc.wantErr, tc.wantExists)
 			}
 			log := requests()
@@ -594,6 +594,94 @@ func TestS3MultipartCompletionRefused(t *testing.T) {
 			}
 			if n := strings.Count(strings.Join(log, ","), "PUT part"); n != 2 {
 				t.Errorf("requests %q: %d parts sent; want 2", log, n)
+			}
+		})
+	}
+}
+
+// A multipart Replace with IfMatch sends If-Match: "ETAG" on the
+// completion; a refusal (412), a vanished object (404 NoSuchKey) or a
+// concurrent write (409) is ErrPrecondition, never ErrExists, and the
+// upload is aborted.
+func TestS3MultipartReplaceIfMatchRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		status   int
+		code     string
+		wantPrec bool
+	}{
+		{"completed", 200, "", false},
+		{"412", http.StatusPreconditionFailed, "PreconditionFailed", true},
+		{"404 the object is gone", http.StatusNotFound, "NoSuchKey", true},
+		{"409 a concurrent write", http.StatusConflict, "ConditionalRequestConflict", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var (
+				mu      sync.Mutex
+				log     []string
+				ifMatch string
+			)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				q := r.URL.Query()
+				kind := ""
+				switch {
+				case q.Has("uploads"):
+					kind = "create"
+				case q.Has("partNumber"):
+					kind = "part"
+				case q.Has("uploadId"):
+					kind = "upload"
+				}
+				mu.Lock()
+				log = append(log, r.Method+" "+kind)
+				mu.Unlock()
+				switch r.Method + " " + kind {
+				case "HEAD ":
+					w.Header().Set("ETag", `"cur"`)
+					w.Header().Set("Content-Length", "3")
+				case "POST create":
+					fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key><UploadId>u1</UploadId></InitiateMultipartUploadResult>`)
+				case "PUT part":
+					w.Header().Set("ETag", `"e`+q.Get("partNumber")+`"`)
+				case "POST upload":
+					mu.Lock()
+					ifMatch = r.Header.Get("If-Match")
+					mu.Unlock()
+					if tc.code == "" {
+						fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUploadResult><Key>k</Key><ETag>"new-2"</ETag></CompleteMultipartUploadResult>`)
+						return
+					}
+					w.Header().Set("Content-Type", "application/xml")
+					w.WriteHeader(tc.status)
+					fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>test</Message></Error>`, tc.code)
+				case "DELETE upload":
+					w.WriteHeader(http.StatusNoContent)
+				default:
+					t.Errorf("unexpected request %s %s", r.Method, r.URL)
+					w.WriteHeader(http.StatusBadRequest)
+				}
+			}))
+			t.Cleanup(srv.Close)
+			s, err := storage.NewS3(t.Context(), storage.S3Config{Endpoint: srv.URL, Region: "us-east-1", Bucket: "b",
+				PathStyle: true, AccessKey: secret.New("a"), SecretKey: secret.New("s"), PartSize: storage.MinPartSize})
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := s.Replace(t.Context(), "k", storagetest.Generator(storage.MinPartSize+1000, 1), storage.IfMatch("cur"))
+			if errors.Is(err, storage.ErrPrecondition) != tc.wantPrec || errors.Is(err, storage.ErrExists) || !tc.wantPrec && err != nil {
+				t.Errorf("Replace = %+v, %v; want ErrPrecondition: %v", info, err, tc.wantPrec)
+			}
+			if !tc.wantPrec && info.ETag != "new-2" {
+				t.Errorf("Replace ETag %q; want new-2 (unquoted)", info.ETag)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if ifMatch != `"cur"` {
+				t.Errorf("completion If-Match %q; want \"cur\" (quoted)", ifMatch)
+			}
+			if aborted := slices.Contains(log, "DELETE upload"); aborted != tc.wantPrec {
+				t.Errorf("requests %q: aborted %v; want %v", log, aborted, tc.wantPrec)
 			}
 		})
 	}

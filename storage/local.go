@@ -1,4 +1,4 @@
-package blob
+package storage
 
 import (
 	"context"
@@ -37,14 +37,33 @@ const (
 
 // Local is a Store in a directory: key "a/b.wav" is the file DIR/a/b.wav.
 //
-// Put writes a hidden temporary file (".b.wav.*.tmp") in the target
-// directory, fsyncs it, moves it to its final name without replacing an
-// existing file (renameat2 RENAME_NOREPLACE, or link(2) + unlink where the
-// file system lacks it) and fsyncs the directory. No valid key names a
-// temporary file and List skips them, so readers never see a partial object;
-// a crash or a kill can leave a temporary file behind, which SweepTemp
-// deletes. While Put writes its temporary file it holds an exclusive
-// flock(2) on it, so a sweep never deletes the file of a live Put.
+// A write (Put, Replace) streams into a hidden temporary file
+// (".b.wav.*.tmp") in the target directory and fsyncs it; then, holding the
+// key's lock, it checks its condition, moves the file to its final name and
+// fsyncs the directory. A create (Put, IfNoneMatch) moves it without
+// replacing an existing file (renameat2 RENAME_NOREPLACE, or link(2) +
+// unlink where the file system lacks it); IfMatch compares the current
+// object's ETag with the expected one and renames over it; Unconditional
+// renames over whatever is there. No valid key names a temporary file and
+// List skips them, so readers never see a partial object; a crash or a kill
+// can leave a temporary file behind, which SweepTemp deletes. While a write
+// fills its temporary file it holds an exclusive flock(2) on it, so a sweep
+// never deletes the file of a live write.
+//
+// An object's ETag is its content's SHA-256, kept in a user extended
+// attribute (hashed from the file where the file system has none).
+//
+// The key's lock is an exclusive flock(2) on one of 256 files in DIR/.locks,
+// chosen by the key's hash, held only while the condition is checked and
+// the file renamed (and by Delete while it removes). flock excludes every
+// open of the lock file, in this process and in others, so the conditions
+// hold for any number of goroutines and processes on one machine sharing
+// the directory on a local file system. They do not reach across machines
+// on a network file system whose flock is local to each client (NFS mounted
+// with local_lock, or nolock); where the file system has no flock at all,
+// creates stay safe (the no-replace rename) and IfMatch returns an error
+// wrapping errors.ErrUnsupported. Files changed behind the store's back
+// (another program rewriting an object in place) are outside the guarantee.
 type Local struct {
 	dir string
 }
@@ -54,11 +73,11 @@ var _ Store = (*Local)(nil)
 // NewLocal returns the store rooted at dir, creating the directory if needed.
 func NewLocal(dir string) (*Local, error) {
 	if dir == "" {
-		return nil, errors.New("blob: local store: empty directory")
+		return nil, errors.New("storage: local store: empty directory")
 	}
 	dir = filepath.Clean(dir)
 	if err := os.MkdirAll(dir, localDirMode); err != nil {
-		return nil, fmt.Errorf("blob: local store: %w", err)
+		return nil, fmt.Errorf("storage: local store: %w", err)
 	}
 	return &Local{dir: dir}, nil
 }
@@ -76,19 +95,46 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, contentType st
 	if err := CheckKey(key); err != nil {
 		return Info{}, err
 	}
-	info, err := l.put(ctx, key, r, contentType)
+	info, err := l.write(ctx, key, r, contentType, IfNoneMatch())
 	if err != nil {
-		return Info{}, fmt.Errorf("blob: put %s: %w", key, err)
+		return Info{}, fmt.Errorf("storage: put %s: %w", key, err)
 	}
 	return info, nil
 }
 
-func (l *Local) put(ctx context.Context, key string, r io.Reader, contentType string) (Info, error) {
+// Replace implements [Store.Replace]. The condition is checked and the new
+// file renamed over the old one while the key's lock is held (see [Local]).
+func (l *Local) Replace(ctx context.Context, key string, r io.Reader, cond Cond) (Info, error) {
+	if err := CheckKey(key); err != nil {
+		return Info{}, err
+	}
+	if err := cond.check(); err != nil {
+		return Info{}, err
+	}
+	info, err := l.write(ctx, key, r, "", cond)
+	if err != nil {
+		return Info{}, fmt.Errorf("storage: replace %s (%s): %w", key, cond, err)
+	}
+	return info, nil
+}
+
+func (l *Local) write(ctx context.Context, key string, r io.Reader, contentType string, cond Cond) (Info, error) {
 	final := l.path(key)
-	// Cheap early answer for the common "already fetched" case; the
-	// no-replace rename below is what actually guarantees it.
-	if _, err := os.Lstat(final); err == nil {
-		return Info{}, ErrExists
+	// Cheap early answers (the usual "already fetched" case, a stale
+	// version); the checks under the lock below are what guarantee them.
+	switch cond.kind {
+	case condNoneMatch:
+		if _, err := os.Lstat(final); err == nil {
+			return Info{}, ErrExists
+		}
+	case condMatch:
+		fi, err := os.Stat(final)
+		if err != nil || !fi.Mode().IsRegular() {
+			return Info{}, ErrPrecondition
+		}
+		if cur := getXattr(final, xattrSHA256); cur != "" && cur != cond.etag {
+			return Info{}, ErrPrecondition
+		}
 	}
 	parent := filepath.Dir(final)
 	if err := mkdirAllSync(parent); err != nil {
@@ -114,6 +160,7 @@ func (l *Local) put(ctx context.Context, key string, r io.Reader, contentType st
 		return Info{}, err
 	}
 	info := Info{Key: key, Size: hr.n, SHA256: hex.EncodeToString(hr.h.Sum(nil)), ContentType: contentType}
+	info.ETag = info.SHA256
 	if err := setXattr(tmp, xattrSHA256, info.SHA256); err != nil && !errors.Is(err, errors.ErrUnsupported) {
 		return Info{}, err
 	}
@@ -139,10 +186,34 @@ func (l *Local) put(ctx context.Context, key string, r io.Reader, contentType st
 	if err := ctx.Err(); err != nil {
 		return Info{}, err
 	}
-	if err := renameNoReplace(tmp.Name(), final); err != nil {
+
+	unlock, locked, err := l.lock(key)
+	if err != nil {
+		return Info{}, err
+	}
+	defer unlock()
+	switch cond.kind {
+	case condNoneMatch:
+		err = renameNoReplace(tmp.Name(), final)
 		if errors.Is(err, fs.ErrExist) {
 			return Info{}, ErrExists
 		}
+	case condMatch:
+		if !locked {
+			return Info{}, fmt.Errorf("%s has no flock(2), so a compare-and-swap cannot be guaranteed: %w", l.dir, errors.ErrUnsupported)
+		}
+		cur, cerr := l.currentETag(ctx, final)
+		if cerr != nil {
+			return Info{}, cerr
+		}
+		if cur != cond.etag {
+			return Info{}, ErrPrecondition
+		}
+		err = os.Rename(tmp.Name(), final)
+	default:
+		err = os.Rename(tmp.Name(), final)
+	}
+	if err != nil {
 		return Info{}, err
 	}
 	done = true
@@ -150,6 +221,57 @@ func (l *Local) put(ctx context.Context, key string, r io.Reader, contentType st
 		return Info{}, err
 	}
 	return info, nil
+}
+
+// currentETag returns the ETag of the object at path, ErrPrecondition if
+// there is none.
+func (l *Local) currentETag(ctx context.Context, path string) (string, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotDir) || err == nil && !fi.Mode().IsRegular() {
+		return "", ErrPrecondition
+	}
+	if err != nil {
+		return "", err
+	}
+	if sum := getXattr(path, xattrSHA256); sum != "" {
+		return sum, nil
+	}
+	return hashFile(ctx, path)
+}
+
+// lockDir holds the lock files of the keys (see [Local]); its name starts
+// with a dot, so no key names it and List skips it.
+const lockDir = ".locks"
+
+// lock takes the exclusive flock(2) of key's lock file, one of 256 under
+// DIR/.locks chosen by the key's hash, and returns its release. locked is
+// false where the file system has no flock: then only the no-replace rename
+// guards creates, and IfMatch refuses to run.
+func (l *Local) lock(key string) (unlock func(), locked bool, err error) {
+	dir := filepath.Join(l.dir, lockDir)
+	if err := os.MkdirAll(dir, localDirMode); err != nil {
+		return nil, false, err
+	}
+	h := sha256.Sum256([]byte(key))
+	f, err := os.OpenFile(filepath.Join(dir, hex.EncodeToString(h[:1])), os.O_RDWR|os.O_CREATE, localFileMode)
+	if err != nil {
+		return nil, false, err
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	switch {
+	case err == nil:
+		return func() { f.Close() }, true, nil // closing releases the lock
+	case errors.Is(err, syscall.ENOLCK), errors.Is(err, syscall.EOPNOTSUPP), errors.Is(err, syscall.ENOSYS):
+		return func() { f.Close() }, false, nil
+	default:
+		f.Close()
+		return nil, false, fmt.Errorf("lock %s: %w", f.Name(), err)
+	}
 }
 
 // Stat implements [Store.Stat]. Without a stored SHA-256 (a file system
@@ -172,22 +294,25 @@ func (l *Local) Stat(ctx context.Context, key string) (Info, error) {
 		}
 		info.SHA256 = sum
 	}
+	info.ETag = info.SHA256
 	return info, nil
 }
 
 func statErr(key string, err error) error {
 	if err == nil || errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotDir) {
-		return fmt.Errorf("blob: stat %s: %w", key, ErrNotFound)
+		return fmt.Errorf("storage: stat %s: %w", key, ErrNotFound)
 	}
-	return fmt.Errorf("blob: stat %s: %w", key, err)
+	return fmt.Errorf("storage: stat %s: %w", key, err)
 }
 
 // fileInfo builds Info from a regular file's stat and its xattrs.
 func fileInfo(key, path string, fi fs.FileInfo) Info {
+	sum := getXattr(path, xattrSHA256)
 	return Info{
 		Key:         key,
 		Size:        fi.Size(),
-		SHA256:      getXattr(path, xattrSHA256),
+		ETag:        sum,
+		SHA256:      sum,
 		ContentType: getXattr(path, xattrContentType),
 		Modified:    fi.ModTime(),
 	}
@@ -214,18 +339,18 @@ func (l *Local) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	f, err := os.Open(l.path(key))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotDir) {
-			return nil, fmt.Errorf("blob: open %s: %w", key, ErrNotFound)
+			return nil, fmt.Errorf("storage: open %s: %w", key, ErrNotFound)
 		}
-		return nil, fmt.Errorf("blob: open %s: %w", key, err)
+		return nil, fmt.Errorf("storage: open %s: %w", key, err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("blob: open %s: %w", key, err)
+		return nil, fmt.Errorf("storage: open %s: %w", key, err)
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("blob: open %s: %w", key, ErrNotFound)
+		return nil, fmt.Errorf("storage: open %s: %w", key, ErrNotFound)
 	}
 	return f, nil
 }
@@ -246,7 +371,7 @@ func (l *Local) List(ctx context.Context, prefix string, fn func(Info) error) er
 		return ce.err
 	}
 	if err != nil {
-		return fmt.Errorf("blob: list %q: %w", prefix, err)
+		return fmt.Errorf("storage: list %q: %w", prefix, err)
 	}
 	return nil
 }
@@ -320,7 +445,9 @@ func (l *Local) walk(ctx context.Context, rel, prefix string, fn func(Info) erro
 	return nil
 }
 
-// Delete implements [Store.Delete]. It leaves empty directories in place.
+// Delete implements [Store.Delete]. It takes the key's lock, so that it
+// never falls between a conditional Replace's check and its rename, and
+// leaves empty directories in place.
 func (l *Local) Delete(ctx context.Context, key string) error {
 	if err := CheckKey(key); err != nil {
 		return err
@@ -331,13 +458,17 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 		return nil
 	}
 	if err == nil {
-		err = os.Remove(p)
-	}
-	if err == nil {
-		err = syncDir(filepath.Dir(p))
+		var unlock func()
+		if unlock, _, err = l.lock(key); err == nil {
+			err = os.Remove(p)
+			if err == nil {
+				err = syncDir(filepath.Dir(p))
+			}
+			unlock()
+		}
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("blob: delete %s: %w", key, err)
+		return fmt.Errorf("storage: delete %s: %w", key, err)
 	}
 	return nil
 }
@@ -406,7 +537,7 @@ func (l *Local) SweepTemp(ctx context.Context, olderThan time.Duration) (removed
 		errs = append(errs, walkErr)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return removed, fmt.Errorf("blob: sweep temporary files in %s: %w", l.dir, err)
+		return removed, fmt.Errorf("storage: sweep temporary files in %s: %w", l.dir, err)
 	}
 	return removed, nil
 }

@@ -1,4 +1,4 @@
-package blobtest
+package storagetest
 
 import (
 	"bytes"

@@ -1,22 +1,26 @@
-package blob_test
+package storage_test
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/calletl/calletl/recordings/blob"
-	"github.com/calletl/calletl/recordings/blob/blobtest"
+	"github.com/calletl/calletl/storage"
+	"github.com/calletl/calletl/storage/storagetest"
 )
 
 func TestLocalConformance(t *testing.T) {
-	blobtest.Run(t, func(t *testing.T) blob.Store {
-		s, err := blob.NewLocal(filepath.Join(t.TempDir(), "store"))
+	storagetest.Run(t, func(t *testing.T) storage.Store {
+		s, err := storage.NewLocal(filepath.Join(t.TempDir(), "store"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +52,7 @@ func dirFiles(t *testing.T, dir string) []string {
 // Stat and Open, and is removed when the reader fails.
 func TestLocalPutInProgressInvisible(t *testing.T) {
 	dir := t.TempDir()
-	s, err := blob.NewLocal(dir)
+	s, err := storage.NewLocal(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,13 +70,13 @@ func TestLocalPutInProgressInvisible(t *testing.T) {
 		t.Fatalf("files during Put = %q; want one hidden temporary file", files)
 	}
 	var listed []string
-	if err := s.List(t.Context(), "", func(i blob.Info) error { listed = append(listed, i.Key); return nil }); err != nil {
+	if err := s.List(t.Context(), "", func(i storage.Info) error { listed = append(listed, i.Key); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(listed) != 0 {
 		t.Errorf("List during Put = %q", listed)
 	}
-	if _, err := s.Stat(t.Context(), "a/b.wav"); !errors.Is(err, blob.ErrNotFound) {
+	if _, err := s.Stat(t.Context(), "a/b.wav"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Stat during Put = %v", err)
 	}
 	boom := errors.New("connection reset")
@@ -87,7 +91,7 @@ func TestLocalPutInProgressInvisible(t *testing.T) {
 
 func TestLocalFileModeAndLayout(t *testing.T) {
 	dir := t.TempDir()
-	s, err := blob.NewLocal(dir)
+	s, err := storage.NewLocal(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +115,7 @@ func TestLocalFileModeAndLayout(t *testing.T) {
 // still gets its SHA-256 from Stat, and an unrelated file name is not listed.
 func TestLocalStatWithoutXattr(t *testing.T) {
 	dir := t.TempDir()
-	s, err := blob.NewLocal(dir)
+	s, err := storage.NewLocal(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +133,7 @@ func TestLocalStatWithoutXattr(t *testing.T) {
 		t.Errorf("Stat = %+v", info)
 	}
 	var keys []string
-	if err := s.List(t.Context(), "", func(i blob.Info) error { keys = append(keys, i.Key); return nil }); err != nil {
+	if err := s.List(t.Context(), "", func(i storage.Info) error { keys = append(keys, i.Key); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(keys) != 1 || keys[0] != "plain.txt" {
@@ -138,7 +142,7 @@ func TestLocalStatWithoutXattr(t *testing.T) {
 }
 
 func TestLocalListCancelled(t *testing.T) {
-	s, err := blob.NewLocal(t.TempDir())
+	s, err := storage.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,20 +151,20 @@ func TestLocalListCancelled(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if err := s.List(ctx, "", func(blob.Info) error { return nil }); !errors.Is(err, context.Canceled) {
+	if err := s.List(ctx, "", func(storage.Info) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("List with a cancelled context = %v", err)
 	}
 }
 
 func TestLocalMemoryBounded(t *testing.T) {
-	s, err := blob.NewLocal(t.TempDir())
+	s, err := storage.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	peak := measurePeakHeap(t, func() {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 		defer cancel()
-		if _, err := s.Put(ctx, "big", blobtest.Generator(64<<20, 1), ""); err != nil {
+		if _, err := s.Put(ctx, "big", storagetest.Generator(64<<20, 1), ""); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -174,7 +178,7 @@ func TestLocalMemoryBounded(t *testing.T) {
 // object (even one whose key ends in .tmp).
 func TestLocalSweepTemp(t *testing.T) {
 	dir := t.TempDir()
-	s, err := blob.NewLocal(dir)
+	s, err := storage.NewLocal(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +188,7 @@ func TestLocalSweepTemp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	old := time.Now().Add(-2 * blob.StaleTempAge)
+	old := time.Now().Add(-2 * storage.StaleTempAge)
 	write := func(rel string, mtime time.Time) {
 		p := filepath.Join(dir, rel)
 		if err := os.WriteFile(p, []byte("partial"), 0o640); err != nil {
@@ -220,11 +224,12 @@ func TestLocalSweepTemp(t *testing.T) {
 	}
 	os.Chtimes(filepath.Join(dir, live), old, old)
 
-	n, err := s.SweepTemp(ctx, blob.StaleTempAge)
+	n, err := s.SweepTemp(ctx, storage.StaleTempAge)
 	if err != nil || n != 2 {
 		t.Errorf("SweepTemp = %d, %v; want 2 removed", n, err)
 	}
-	got := strings.Join(dirFiles(t, dir), " ")
+	// The sweep leaves the stores' lock files (.locks/) alone too.
+	got := strings.Join(slices.DeleteFunc(dirFiles(t, dir), func(f string) bool { return strings.HasPrefix(f, ".locks/") }), " ")
 	want := "a/.d.wav.5678.tmp " + live + " a/b.wav a/x.tmp"
 	if got != want {
 		t.Errorf("files after the sweep:\n %s\nwant\n %s", got, want)
@@ -235,5 +240,84 @@ func TestLocalSweepTemp(t *testing.T) {
 	}
 	if _, err := s.Stat(ctx, "a/live.wav"); err != nil {
 		t.Errorf("the live Put's object: %v", err)
+	}
+}
+
+// Two stores on one directory (as two processes would open it) exclude
+// each other: of replacers of one version spread over both, exactly one
+// wins. flock(2) locks belong to each open of the lock file, so this is
+// the cross-process case on one machine.
+func TestLocalTwoStoresOneDirectory(t *testing.T) {
+	dir := t.TempDir()
+	var stores [2]*storage.Local
+	for i := range stores {
+		s, err := storage.NewLocal(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores[i] = s
+	}
+	v0, err := stores[0].Replace(t.Context(), "state/cursor.json", strings.NewReader("v0"), storage.Unconditional())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 5 {
+		var wg sync.WaitGroup
+		var wins, lost atomic.Int32
+		start := make(chan struct{})
+		for i := range 8 {
+			wg.Go(func() {
+				<-start
+				_, err := stores[i%2].Replace(t.Context(), "state/cursor.json", strings.NewReader(fmt.Sprintf("r%d w%d", round, i)), storage.IfMatch(v0.ETag))
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case errors.Is(err, storage.ErrPrecondition):
+					lost.Add(1)
+				default:
+					t.Errorf("Replace: %v", err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if wins.Load() != 1 || lost.Load() != 7 {
+			t.Fatalf("round %d: %d won, %d refused; want 1 and 7", round, wins.Load(), lost.Load())
+		}
+		if v0, err = stores[1].Stat(t.Context(), "state/cursor.json"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A file without the SHA-256 attribute (put there by other means, or on a
+// file system without user xattrs) has its content hash as ETag: Stat
+// reports it, and IfMatch compares against it (stale fails, current wins).
+func TestLocalReplaceIfMatchWithoutXattr(t *testing.T) {
+	dir := t.TempDir()
+	s, err := storage.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "state"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "state", "c.json"), []byte("abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const sha = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" // of "abc"
+	st, err := s.Stat(t.Context(), "state/c.json")
+	if err != nil || st.ETag != sha {
+		t.Fatalf("Stat = %+v, %v; want ETag %s", st, err, sha)
+	}
+	if _, err := s.Replace(t.Context(), "state/c.json", strings.NewReader("x"), storage.IfMatch("0123")); !errors.Is(err, storage.ErrPrecondition) {
+		t.Errorf("Replace(IfMatch(stale)) = %v; want ErrPrecondition", err)
+	}
+	info, err := s.Replace(t.Context(), "state/c.json", strings.NewReader("def"), storage.IfMatch(sha))
+	if err != nil {
+		t.Fatalf("Replace(IfMatch(current)): %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "state", "c.json")); string(b) != "def" || info.ETag == sha {
+		t.Errorf("after Replace: content %q, ETag %s", b, info.ETag)
 	}
 }

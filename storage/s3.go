@@ -1,4 +1,4 @@
-package blob
+package storage
 
 import (
 	"bytes"
@@ -84,19 +84,21 @@ type S3Config struct {
 // S3 is a Store in an S3 bucket under a prefix: key "a/b.wav" is the object
 // PREFIX/a/b.wav.
 //
-// Put is a conditional create (If-None-Match: *), and every byte crosses
-// the network once:
+// Put is a conditional create (If-None-Match: *), Replace a write under its
+// condition (If-None-Match: *, If-Match: "ETAG", or none), and every byte
+// crosses the network once:
 //
 //   - An object of at most PartSize bytes is read into memory, then sent in
-//     one PutObject with If-None-Match: * and its SHA-256 as user metadata
+//     one PutObject with the condition and its SHA-256 as user metadata
 //     (x-amz-meta-sha256).
 //   - A larger one is uploaded in parts (Concurrency UploadPart requests in
 //     flight, each part read into a reused buffer while the previous ones
 //     are sent) straight to its key, and the multipart upload is completed
-//     with If-None-Match: *: the object appears whole or not at all, and a
-//     key created meanwhile by someone else makes the completion fail
-//     (ErrExists). Whenever the Put fails, the upload is aborted, so no
-//     parts are left behind, and an existing object is never touched.
+//     with the condition: the object appears whole or not at all, and a
+//     key created (or replaced) meanwhile by someone else makes the
+//     completion fail (ErrExists, ErrPrecondition). Whenever the write
+//     fails, the upload is aborted, so no parts are left behind, and the
+//     existing object is never touched.
 //     Such an object carries no x-amz-meta-sha256: user metadata must be
 //     sent when the multipart upload starts, and the SHA-256 is only known
 //     once the stream has ended (S3 cannot add it later without rewriting
@@ -104,6 +106,12 @@ type S3Config struct {
 //     whole content). Put returns the SHA-256 all the same; Stat returns an
 //     empty SHA256 for these objects, and a caller that needs it reads the
 //     object back (as [Store.Stat] allows).
+//
+// The server evaluates a condition atomically with publishing the object:
+// AWS S3 does, and so does versitygw v1.8.0 (backend/posix: the condition
+// is re-checked under a per-key publish lock for PutObject and
+// CompleteMultipartUpload). Info.ETag is the server's ETag without quotes;
+// If-Match sends it quoted.
 //
 // A crash during a multipart Put leaves an incomplete multipart upload (no
 // object); a bucket lifecycle rule that aborts incomplete multipart uploads
@@ -136,19 +144,19 @@ var _ Store = (*S3)(nil)
 // NewS3 returns the store described by cfg. It does not contact the server.
 func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	if cfg.Bucket == "" {
-		return nil, errors.New("blob: s3: bucket is required")
+		return nil, errors.New("storage: s3: bucket is required")
 	}
 	if cfg.PartSize == 0 {
 		cfg.PartSize = DefaultPartSize
 	}
 	if cfg.PartSize < MinPartSize {
-		return nil, fmt.Errorf("blob: s3: part size %d is below the S3 minimum of %d", cfg.PartSize, MinPartSize)
+		return nil, fmt.Errorf("storage: s3: part size %d is below the S3 minimum of %d", cfg.PartSize, MinPartSize)
 	}
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
 	if cfg.Concurrency < 1 {
-		return nil, fmt.Errorf("blob: s3: concurrency %d is below 1", cfg.Concurrency)
+		return nil, fmt.Errorf("storage: s3: concurrency %d is below 1", cfg.Concurrency)
 	}
 	prefix := cfg.Prefix
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
@@ -156,17 +164,17 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	}
 	if prefix != "" {
 		if err := checkPrefix(prefix); err != nil {
-			return nil, fmt.Errorf("blob: s3: prefix: %w", err)
+			return nil, fmt.Errorf("storage: s3: prefix: %w", err)
 		}
 	}
 	if cfg.AccessKey.IsZero() != cfg.SecretKey.IsZero() {
-		return nil, errors.New("blob: s3: set both access key and secret key, or neither for the default credential chain")
+		return nil, errors.New("storage: s3: set both access key and secret key, or neither for the default credential chain")
 	}
 	if cfg.Endpoint != "" {
 		u, err := url.Parse(cfg.Endpoint)
 		if err != nil || u.User != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			// The URL is not echoed: it might hold credentials.
-			return nil, errors.New("blob: s3: endpoint must be an http or https URL without user information")
+			return nil, errors.New("storage: s3: endpoint must be an http or https URL without user information")
 		}
 	}
 
@@ -183,7 +191,7 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("blob: s3: load AWS config: %w", err)
+		return nil, fmt.Errorf("storage: s3: load AWS config: %w", err)
 	}
 	if awsCfg.Region == "" {
 		awsCfg.Region = "us-east-1"
@@ -220,21 +228,38 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, contentType strin
 	if err := CheckKey(key); err != nil {
 		return Info{}, err
 	}
-	info, err := s.put(ctx, key, r, contentType)
+	info, err := s.write(ctx, key, r, contentType, IfNoneMatch())
 	if err != nil {
-		return Info{}, fmt.Errorf("blob: s3 put %s: %w", key, err)
+		return Info{}, fmt.Errorf("storage: s3 put %s: %w", key, err)
 	}
 	return info, nil
 }
 
-func (s *S3) put(ctx context.Context, key string, r io.Reader, contentType string) (Info, error) {
+// Replace implements [Store.Replace] with a conditional PutObject or
+// CompleteMultipartUpload (If-None-Match: * or If-Match: ETAG), which the
+// server evaluates atomically with publishing the object.
+func (s *S3) Replace(ctx context.Context, key string, r io.Reader, cond Cond) (Info, error) {
+	if err := CheckKey(key); err != nil {
+		return Info{}, err
+	}
+	if err := cond.check(); err != nil {
+		return Info{}, err
+	}
+	info, err := s.write(ctx, key, r, "", cond)
+	if err != nil {
+		return Info{}, fmt.Errorf("storage: s3 replace %s (%s): %w", key, cond, err)
+	}
+	return info, nil
+}
+
+func (s *S3) write(ctx context.Context, key string, r io.Reader, contentType string, cond Cond) (Info, error) {
 	hr := &hashingReader{r: ctxReader{ctx: ctx, r: r}, h: sha256.New()}
 	// A small object (a transcript) is read into a small buffer; anything
 	// larger continues in a part buffer.
 	small := make([]byte, smallRead)
 	n, err := io.ReadFull(hr, small)
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return s.putSingle(ctx, key, small[:n], hr, contentType)
+		return s.putSingle(ctx, key, small[:n], hr, contentType, cond)
 	}
 	if err != nil {
 		return Info{}, err
@@ -250,7 +275,7 @@ func (s *S3) put(ctx context.Context, key string, r io.Reader, contentType strin
 	small = nil
 	n, err = io.ReadFull(hr, first[smallRead:])
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return s.putSingle(ctx, key, first[:smallRead+n], hr, contentType)
+		return s.putSingle(ctx, key, first[:smallRead+n], hr, contentType, cond)
 	}
 	if err != nil {
 		return Info{}, err
@@ -258,56 +283,82 @@ func (s *S3) put(ctx context.Context, key string, r io.Reader, contentType strin
 	// A full part: one byte more tells "exactly PartSize" from "more".
 	var one [1]byte
 	if _, err := io.ReadFull(hr, one[:]); err == io.EOF {
-		return s.putSingle(ctx, key, first, hr, contentType)
+		return s.putSingle(ctx, key, first, hr, contentType, cond)
 	} else if err != nil {
 		return Info{}, err
 	}
 	part := buf
 	buf = nil // putMultipart owns it now
-	return s.putMultipart(ctx, key, part, io.MultiReader(bytes.NewReader(one[:]), hr), hr, contentType)
+	return s.putMultipart(ctx, key, part, io.MultiReader(bytes.NewReader(one[:]), hr), hr, contentType, cond)
 }
+
+// condHeaders returns the If-None-Match and If-Match values of cond.
+func condHeaders(cond Cond) (ifNoneMatch, ifMatch *string) {
+	switch cond.kind {
+	case condNoneMatch:
+		return aws.String("*"), nil
+	case condMatch:
+		return nil, aws.String(quoteETag(cond.etag))
+	}
+	return nil, nil
+}
+
+// quoteETag returns etag as an HTTP entity tag ("…"); Info.ETag holds it
+// without the quotes.
+func quoteETag(etag string) string { return `"` + etag + `"` }
+
+func unquoteETag(etag *string) string { return strings.Trim(aws.ToString(etag), `"`) }
 
 // putSingle stores a body that is complete in memory (at most PartSize) with
 // one conditional PutObject.
-func (s *S3) putSingle(ctx context.Context, key string, data []byte, hr *hashingReader, contentType string) (Info, error) {
+func (s *S3) putSingle(ctx context.Context, key string, data []byte, hr *hashingReader, contentType string, cond Cond) (Info, error) {
 	sum := hex.EncodeToString(hr.h.Sum(nil))
 	in := &s3.PutObjectInput{
 		Bucket:        aws.String(s.bucket),
 		Key:           aws.String(s.objectKey(key)),
 		ContentLength: aws.Int64(int64(len(data))),
 		Metadata:      map[string]string{MetaSHA256: sum},
-		IfNoneMatch:   aws.String("*"),
 	}
+	in.IfNoneMatch, in.IfMatch = condHeaders(cond)
 	if contentType != "" {
 		in.ContentType = aws.String(contentType)
 	}
 	if s.checksums {
 		in.ChecksumSHA256 = aws.String(base64.StdEncoding.EncodeToString(hr.h.Sum(nil)))
 	}
-	err := retryConflict(ctx, func() error {
+	var out *s3.PutObjectOutput
+	err := retryConflict(ctx, func() (err error) {
 		in.Body = bytes.NewReader(data)
-		_, err := s.client.PutObject(ctx, in)
+		out, err = s.client.PutObject(ctx, in)
 		return err
 	})
 	if err != nil {
-		return Info{}, conditionalErr(err)
+		return Info{}, conditionalErr(err, cond)
 	}
-	return Info{Key: key, Size: int64(len(data)), SHA256: sum, ContentType: contentType, Modified: time.Now().UTC()}, nil
+	return Info{Key: key, Size: int64(len(data)), ETag: unquoteETag(out.ETag), SHA256: sum, ContentType: contentType, Modified: time.Now().UTC()}, nil
 }
 
 // putMultipart uploads first (a full part buffer from s.parts, which it
 // returns there) and the rest of the stream in parts straight to key, and
-// completes the multipart upload with If-None-Match: *. Whatever fails,
-// the upload is aborted, so a failed Put leaves neither object nor parts.
-func (s *S3) putMultipart(ctx context.Context, key string, first *[]byte, rest io.Reader, hr *hashingReader, contentType string) (Info, error) {
-	// Don't upload what is already there (the usual re-run case); the
-	// conditional completion is what guarantees it.
-	if _, err := s.head(ctx, key); err == nil {
-		s.parts.Put(first)
-		return Info{}, ErrExists
-	} else if !errors.Is(err, ErrNotFound) {
-		s.parts.Put(first)
-		return Info{}, err
+// completes the multipart upload under cond (If-None-Match: * or
+// If-Match). Whatever fails, the upload is aborted, so a failed write
+// leaves neither a new object nor parts.
+func (s *S3) putMultipart(ctx context.Context, key string, first *[]byte, rest io.Reader, hr *hashingReader, contentType string, cond Cond) (Info, error) {
+	// Don't upload what would be refused (the usual re-run case, a stale
+	// version); the conditional completion is what guarantees it.
+	if cond.kind == condNoneMatch || cond.kind == condMatch {
+		cur, err := s.head(ctx, key)
+		switch {
+		case err != nil && !errors.Is(err, ErrNotFound):
+			s.parts.Put(first)
+			return Info{}, err
+		case cond.kind == condNoneMatch && err == nil:
+			s.parts.Put(first)
+			return Info{}, ErrExists
+		case cond.kind == condMatch && (err != nil || cur.ETag != cond.etag):
+			s.parts.Put(first)
+			return Info{}, ErrPrecondition
+		}
 	}
 	create := &s3.CreateMultipartUploadInput{Bucket: aws.String(s.bucket), Key: aws.String(s.objectKey(key))}
 	if contentType != "" {
@@ -332,25 +383,34 @@ func (s *S3) putMultipart(ctx context.Context, key string, first *[]byte, rest i
 	if err != nil {
 		return Info{}, err
 	}
-	_, err = s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+	complete := &s3.CompleteMultipartUploadInput{
 		Bucket:          aws.String(s.bucket),
 		Key:             aws.String(s.objectKey(key)),
 		UploadId:        mpu.UploadId,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
-		IfNoneMatch:     aws.String("*"),
-	})
+	}
+	complete.IfNoneMatch, complete.IfMatch = condHeaders(cond)
+	out, err := s.client.CompleteMultipartUpload(ctx, complete)
 	if isConflict(err) {
 		// 409: a concurrent write of the key was being completed. The
-		// parts cannot be sent again (the stream is consumed); the
-		// winner's object is normally there a moment later.
-		return Info{}, s.existsAfterConflict(ctx, key, err)
+		// parts cannot be sent again (the stream is consumed). A create
+		// lost to the winner, whose object is normally there a moment
+		// later; a compare-and-swap cannot know the version it would
+		// replace any more: nothing was written, the caller re-reads.
+		if cond.kind == condMatch {
+			return Info{}, fmt.Errorf("%w: a concurrent write of the key (%w)", ErrPrecondition, err)
+		}
+		if cond.kind == condNoneMatch {
+			return Info{}, s.existsAfterConflict(ctx, key, err)
+		}
+		return Info{}, err
 	}
 	if err != nil {
-		return Info{}, conditionalErr(err)
+		return Info{}, conditionalErr(err, cond)
 	}
 	completed = true
 	sum := hex.EncodeToString(hr.h.Sum(nil))
-	return Info{Key: key, Size: hr.n, SHA256: sum, ContentType: contentType, Modified: time.Now().UTC()}, nil
+	return Info{Key: key, Size: hr.n, ETag: unquoteETag(out.ETag), SHA256: sum, ContentType: contentType, Modified: time.Now().UTC()}, nil
 }
 
 // uploadParts sends first as part 1 and the rest of the stream as parts 2,
@@ -498,11 +558,20 @@ func isConflict(err error) bool {
 	return httpStatus(err) == http.StatusConflict
 }
 
-// conditionalErr turns 412 Precondition Failed into ErrExists.
-func conditionalErr(err error) error {
+// conditionalErr turns a refused condition into the sentinel: 412
+// Precondition Failed into ErrExists (If-None-Match) or ErrPrecondition
+// (If-Match), and for If-Match also 404 (the object is gone: S3 and
+// versitygw answer NoSuchKey).
+func conditionalErr(err error, cond Cond) error {
 	var ae smithy.APIError
-	if httpStatus(err) == http.StatusPreconditionFailed || errors.As(err, &ae) && ae.ErrorCode() == "PreconditionFailed" {
+	refused := httpStatus(err) == http.StatusPreconditionFailed || errors.As(err, &ae) && ae.ErrorCode() == "PreconditionFailed"
+	switch {
+	case refused && cond.kind == condNoneMatch:
 		return ErrExists
+	case refused && cond.kind == condMatch:
+		return ErrPrecondition
+	case cond.kind == condMatch && errors.Is(notFoundErr(err), ErrNotFound):
+		return ErrPrecondition
 	}
 	return err
 }
@@ -523,7 +592,7 @@ func (s *S3) Stat(ctx context.Context, key string) (Info, error) {
 	}
 	info, err := s.head(ctx, key)
 	if err != nil {
-		return Info{}, fmt.Errorf("blob: s3 stat %s: %w", key, err)
+		return Info{}, fmt.Errorf("storage: s3 stat %s: %w", key, err)
 	}
 	return info, nil
 }
@@ -533,7 +602,7 @@ func (s *S3) head(ctx context.Context, key string) (Info, error) {
 	if err != nil {
 		return Info{}, notFoundErr(err)
 	}
-	info := Info{Key: key, Size: aws.ToInt64(out.ContentLength), ContentType: aws.ToString(out.ContentType)}
+	info := Info{Key: key, Size: aws.ToInt64(out.ContentLength), ETag: unquoteETag(out.ETag), ContentType: aws.ToString(out.ContentType)}
 	if out.LastModified != nil {
 		info.Modified = *out.LastModified
 	}
@@ -561,13 +630,13 @@ func (s *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	}
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.objectKey(key))})
 	if err != nil {
-		return nil, fmt.Errorf("blob: s3 open %s: %w", key, notFoundErr(err))
+		return nil, fmt.Errorf("storage: s3 open %s: %w", key, notFoundErr(err))
 	}
 	return out.Body, nil
 }
 
-// List implements [Store.List]. SHA256 and ContentType are empty: listings
-// carry no user metadata.
+// List implements [Store.List]. ETag is the listing's; SHA256 and
+// ContentType are empty: listings carry no user metadata.
 func (s *S3) List(ctx context.Context, prefix string, fn func(Info) error) error {
 	if err := checkPrefix(prefix); err != nil {
 		return err
@@ -579,14 +648,14 @@ func (s *S3) List(ctx context.Context, prefix string, fn func(Info) error) error
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("blob: s3 list %q: %w", prefix, err)
+			return fmt.Errorf("storage: s3 list %q: %w", prefix, err)
 		}
 		for _, o := range page.Contents {
 			key, ok := strings.CutPrefix(aws.ToString(o.Key), s.prefix)
 			if !ok || checkKey(key) != nil { // foreign names, PREFIX.incoming/ of older versions
 				continue
 			}
-			info := Info{Key: key, Size: aws.ToInt64(o.Size)}
+			info := Info{Key: key, Size: aws.ToInt64(o.Size), ETag: unquoteETag(o.ETag)}
 			if o.LastModified != nil {
 				info.Modified = *o.LastModified
 			}
@@ -605,7 +674,7 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	}
 	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.objectKey(key))})
 	if err != nil && !errors.Is(notFoundErr(err), ErrNotFound) {
-		return fmt.Errorf("blob: s3 delete %s: %w", key, err)
+		return fmt.Errorf("storage: s3 delete %s: %w", key, err)
 	}
 	return nil
 }
