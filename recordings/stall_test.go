@@ -14,7 +14,7 @@ import (
 
 	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/recordings"
-	"github.com/calletl/calletl/recordings/blob"
+	"github.com/calletl/calletl/storage"
 	"github.com/calletl/calletl/sandbox"
 	"github.com/calletl/calletl/secret"
 )
@@ -69,7 +69,7 @@ func TestMTTRecordingStalls(t *testing.T) {
 	}
 	lake := lakeWithCalls(t, "mtt", ids...)
 	storeDir := filepath.Join(t.TempDir(), "store")
-	store, err := blob.NewLocal(storeDir)
+	store, err := storage.NewLocal(storeDir)
 	if err != nil {
 		t.Fatal(err)
 	}
