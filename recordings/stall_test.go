@@ -14,9 +14,9 @@ import (
 
 	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/recordings"
-	"github.com/calletl/calletl/storage"
 	"github.com/calletl/calletl/sandbox"
 	"github.com/calletl/calletl/secret"
+	"github.com/calletl/calletl/storage"
 )
 
 // silentAfterHalf answers, while on is set, the downloads of id with
