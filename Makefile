@@ -2,7 +2,7 @@
 GO       ?= go
 PKGS     := ./...
 GOBIN    := $(shell $(GO) env GOPATH)/bin
-# A real S3 server for the blob store tests, run on loopback by the tests.
+# A real S3 server for the storage (S3 store) tests, run on loopback by the tests.
 VERSITYGW := $(GOBIN)/versitygw
 
 .PHONY: build demo test test-browser tools vet fmt-check bench fuzz clean
