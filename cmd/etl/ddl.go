@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/calletl/calletl/ddl"
+	"github.com/calletl/calletl/extract/mobilgroup"
+	"github.com/calletl/calletl/extract/mtt"
+	"github.com/calletl/calletl/extract/t2"
+	"github.com/calletl/calletl/extract/voicebox"
+	"github.com/calletl/calletl/extract/votbox"
+	"github.com/calletl/calletl/model"
+)
+
+// allSourceNames are the values the lake's source partition can take: every
+// vendor calletl knows, configured or not.
+func allSourceNames() []string {
+	return []string{mtt.Name, t2.Name, votbox.Name, voicebox.Name, mobilgroup.Name}
+}
+
+func (a *app) cmdDDL(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("ddl", flag.ContinueOnError)
+	dialect := fs.String("dialect", "", "the engine: "+strings.Join(ddl.Dialects, ", "))
+	location := fs.String("location", "", "the lake's root, e.g. s3://bucket/prefix (default: the config's lake)")
+	schema := fs.String("schema", "calletl", "the database/schema the tables go to (trino, athena, spark)")
+	first := fs.String("first-date", "2020-01-01", "athena: the first day of the projected date partitions")
+	if err := a.parseFlags(fs, args, "etl ddl --dialect trino|athena|spark|duckdb [--location s3://bucket/prefix] [--schema calletl]: print the CREATE statements for every lake table (partitions typed, columns described) so that Trino, Athena, Spark or DuckDB query the lake where it lies."); err != nil {
+		return err
+	}
+	if *dialect == "" {
+		return &usageError{"ddl needs --dialect " + strings.Join(ddl.Dialects, "|")}
+	}
+	if _, err := time.Parse(model.DayLayout, *first); err != nil {
+		return &usageError{fmt.Sprintf("--first-date %q: want YYYY-MM-DD", *first)}
+	}
+	loc := *location
+	if loc == "" {
+		cfg, err := LoadConfig(a.configPath)
+		if err != nil {
+			return err
+		}
+		loc = cfg.Lake
+		if !strings.Contains(loc, "://") {
+			abs, err := filepath.Abs(cfg.path(loc))
+			if err != nil {
+				return err
+			}
+			loc = abs
+			if *dialect != "duckdb" {
+				loc = "file://" + abs
+			}
+		}
+	}
+	err := ddl.Write(a.stdout, allTables(), ddl.Options{
+		Dialect: *dialect, Location: loc, Schema: *schema,
+		Sources: allSourceNames(), FirstDate: *first,
+	})
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	return nil
+}
