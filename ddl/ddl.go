@@ -36,6 +36,11 @@ type Options struct {
 	// FirstDate (YYYY-MM-DD) starts Athena's projected date range; the range
 	// ends at NOW. Default 2020-01-01.
 	FirstDate string
+	// TimestampPrecision is Trino's: the Hive connector creates timestamp
+	// columns only at its catalog's hive.timestamp-precision, 3
+	// (MILLISECONDS, the default and Write's default) or 6 (MICROSECONDS,
+	// which reads the lake's microseconds exactly).
+	TimestampPrecision int
 }
 
 // Write writes the statements that create every table of tables, in order,
@@ -58,6 +63,13 @@ func Write(w io.Writer, tables []load.TableInfo, opt Options) error {
 	}
 	if !isName(opt.Schema) {
 		return fmt.Errorf("ddl: schema %q: want [a-z][a-z0-9_]*", opt.Schema)
+	}
+	switch opt.TimestampPrecision {
+	case 0:
+		opt.TimestampPrecision = 3
+	case 3, 6:
+	default:
+		return fmt.Errorf("ddl: timestamp precision %d: want 3 or 6 (the Hive catalog's hive.timestamp-precision, MILLISECONDS or MICROSECONDS)", opt.TimestampPrecision)
 	}
 	if opt.FirstDate == "" {
 		opt.FirstDate = "2020-01-01"
@@ -83,6 +95,9 @@ func Write(w io.Writer, tables []load.TableInfo, opt Options) error {
 			typ, err := d.typeOf(f.Type)
 			if err != nil {
 				return fmt.Errorf("ddl: %s: table %s column %s: %w", opt.Dialect, t.Name, f.Name, err)
+			}
+			if typ == "timestamp(3)" && opt.Dialect == "trino" {
+				typ = fmt.Sprintf("timestamp(%d)", opt.TimestampPrecision)
 			}
 			cols = append(cols, column{name: f.Name, typ: typ, arrow: f.Type, comment: t.Comments[f.Name]})
 		}
@@ -231,12 +246,14 @@ func isName(s string) bool {
 
 func trinoHeader(opt Options) string {
 	return fmt.Sprintf(`-- calletl lake tables for Trino's Hive connector: etl ddl --dialect trino --location %s
--- Run in a Hive catalog (USE hive.%s). Timestamps are instants in UTC: the Hive
--- connector reads them as timestamp(3) in UTC, at the catalog's hive.timestamp-precision.
+-- Run in a Hive catalog (USE hive.%s). Timestamps are instants in UTC, read as
+-- UTC wall time; the Hive connector creates them only at the catalog's
+-- hive.timestamp-precision: timestamp(%d) here (--timestamp-precision 3 for the
+-- default MILLISECONDS, 6 for MICROSECONDS, which keeps the lake's microseconds).
 -- New partitions (days) appear after CALL system.sync_partition_metadata, which
 -- follows each table: run those CALLs again after every nightly run.
 CREATE SCHEMA IF NOT EXISTS %s;
-`, opt.Location, opt.Schema, dquote(opt.Schema))
+`, opt.Location, opt.Schema, opt.TimestampPrecision, dquote(opt.Schema))
 }
 
 func trinoTable(b *strings.Builder, opt Options, t load.TableInfo, cols []column) {

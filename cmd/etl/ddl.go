@@ -29,6 +29,7 @@ func (a *app) cmdDDL(ctx context.Context, args []string) error {
 	location := fs.String("location", "", "the lake's root, e.g. s3://bucket/prefix (default: the config's lake)")
 	schema := fs.String("schema", "calletl", "the database/schema the tables go to (trino, athena, spark)")
 	first := fs.String("first-date", "2020-01-01", "athena: the first day of the projected date partitions")
+	precision := fs.Int("timestamp-precision", 3, "trino: 3 or 6, the Hive catalog's hive.timestamp-precision (MILLISECONDS or MICROSECONDS)")
 	if err := a.parseFlags(fs, args, "etl ddl --dialect trino|athena|spark|duckdb [--location s3://bucket/prefix] [--schema calletl]: print the CREATE statements for every lake table (partitions typed, columns described) so that Trino, Athena, Spark or DuckDB query the lake where it lies."); err != nil {
 		return err
 	}
@@ -58,7 +59,7 @@ func (a *app) cmdDDL(ctx context.Context, args []string) error {
 	}
 	err := ddl.Write(a.stdout, allTables(), ddl.Options{
 		Dialect: *dialect, Location: loc, Schema: *schema,
-		Sources: allSourceNames(), FirstDate: *first,
+		Sources: allSourceNames(), FirstDate: *first, TimestampPrecision: *precision,
 	})
 	if err != nil {
 		return &usageError{err.Error()}

@@ -1,6 +1,8 @@
 -- calletl lake tables for Trino's Hive connector: etl ddl --dialect trino --location s3://calletl-data/lake
--- Run in a Hive catalog (USE hive.calletl). Timestamps are instants in UTC: the Hive
--- connector reads them as timestamp(3) in UTC, at the catalog's hive.timestamp-precision.
+-- Run in a Hive catalog (USE hive.calletl). Timestamps are instants in UTC, read as
+-- UTC wall time; the Hive connector creates them only at the catalog's
+-- hive.timestamp-precision: timestamp(3) here (--timestamp-precision 3 for the
+-- default MILLISECONDS, 6 for MICROSECONDS, which keeps the lake's microseconds).
 -- New partitions (days) appear after CALL system.sync_partition_metadata, which
 -- follows each table: run those CALLs again after every nightly run.
 CREATE SCHEMA IF NOT EXISTS "calletl";
