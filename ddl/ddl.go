@@ -41,6 +41,11 @@ type Options struct {
 	// (MILLISECONDS, the default and Write's default) or 6 (MICROSECONDS,
 	// which reads the lake's microseconds exactly).
 	TimestampPrecision int
+	// HasFiles, when set, says whether a table has any file yet (DuckDB
+	// only): DuckDB cannot create a view over a glob that matches nothing,
+	// so a table without files gets an empty view of its columns instead.
+	// Nil assumes every table has files.
+	HasFiles func(table string) (bool, error)
 }
 
 // Write writes the statements that create every table of tables, in order,
@@ -102,7 +107,9 @@ func Write(w io.Writer, tables []load.TableInfo, opt Options) error {
 			cols = append(cols, column{name: f.Name, typ: typ, arrow: f.Type, comment: t.Comments[f.Name]})
 		}
 		b.WriteString("\n")
-		d.table(&b, opt, t, cols)
+		if err := d.table(&b, opt, t, cols); err != nil {
+			return fmt.Errorf("ddl: table %s: %w", t.Name, err)
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -118,7 +125,7 @@ type column struct {
 type dialect struct {
 	header func(Options) string
 	typeOf func(arrow.DataType) (string, error)
-	table  func(b *strings.Builder, opt Options, t load.TableInfo, cols []column)
+	table  func(b *strings.Builder, opt Options, t load.TableInfo, cols []column) error
 }
 
 var dialects = map[string]dialect{
@@ -256,7 +263,7 @@ CREATE SCHEMA IF NOT EXISTS %s;
 `, opt.Location, opt.Schema, opt.TimestampPrecision, dquote(opt.Schema))
 }
 
-func trinoTable(b *strings.Builder, opt Options, t load.TableInfo, cols []column) {
+func trinoTable(b *strings.Builder, opt Options, t load.TableInfo, cols []column) error {
 	name := dquote(opt.Schema) + "." + dquote(t.Name)
 	fmt.Fprintf(b, "CREATE TABLE IF NOT EXISTS %s (\n", name)
 	for _, c := range cols {
@@ -270,6 +277,7 @@ func trinoTable(b *strings.Builder, opt Options, t load.TableInfo, cols []column
 	fmt.Fprintf(b, "WITH (\n  format = 'PARQUET',\n  external_location = %s,\n  partitioned_by = ARRAY['%s', '%s']\n);\n",
 		sqlString(opt.Location+"/"+t.Name), load.SourceColumn, load.DateColumn)
 	fmt.Fprintf(b, "CALL system.sync_partition_metadata(%s, %s, 'FULL');\n", sqlString(opt.Schema), sqlString(t.Name))
+	return nil
 }
 
 func trinoComment(c string) string {
@@ -290,7 +298,7 @@ CREATE DATABASE IF NOT EXISTS %s;
 `, opt.Location, opt.FirstDate, backtick(opt.Schema))
 }
 
-func athenaTable(b *strings.Builder, opt Options, t load.TableInfo, cols []column) {
+func athenaTable(b *strings.Builder, opt Options, t load.TableInfo, cols []column) error {
 	loc := opt.Location + "/" + t.Name
 	fmt.Fprintf(b, "CREATE EXTERNAL TABLE IF NOT EXISTS %s.%s (\n", backtick(opt.Schema), backtick(t.Name))
 	for i, c := range cols {
@@ -327,6 +335,7 @@ func athenaTable(b *strings.Builder, opt Options, t load.TableInfo, cols []colum
 		fmt.Fprintf(b, "  %s = %s%s\n", hiveString(p[0]), hiveString(p[1]), sep)
 	}
 	b.WriteString(");\n")
+	return nil
 }
 
 func hiveComment(c string) string {
@@ -348,7 +357,7 @@ CREATE DATABASE IF NOT EXISTS %s;
 `, opt.Location, backtick(opt.Schema))
 }
 
-func sparkTable(b *strings.Builder, opt Options, t load.TableInfo, cols []column) {
+func sparkTable(b *strings.Builder, opt Options, t load.TableInfo, cols []column) error {
 	name := backtick(opt.Schema) + "." + backtick(t.Name)
 	fmt.Fprintf(b, "CREATE TABLE IF NOT EXISTS %s (\n", name)
 	for _, c := range cols {
@@ -363,6 +372,7 @@ func sparkTable(b *strings.Builder, opt Options, t load.TableInfo, cols []column
 	}
 	b.WriteString(";\n")
 	fmt.Fprintf(b, "MSCK REPAIR TABLE %s;\n", name)
+	return nil
 }
 
 // ---- DuckDB (views over read_parquet) ----
@@ -371,9 +381,16 @@ func duckHeader(opt Options) string {
 	s := fmt.Sprintf(`-- calletl lake views for DuckDB: etl ddl --dialect duckdb --location %s
 -- Each view reads its table's files as they are now (hive partitions typed),
 -- with every column of the table's definition, typed as defined, even where
--- older files lack one. A table with no file yet has no view: its CREATE
--- fails with "No files found"; run this again once it has files.
+-- older files lack one.
 `, opt.Location)
+	if opt.HasFiles != nil {
+		s += `-- A table with no file yet gets an empty view; run etl ddl again once it has files.
+`
+	} else {
+		s += `-- DuckDB cannot create a view over files that do not exist yet: the CREATE of a
+-- table with no file fails with "No files found"; run this again once it has files.
+`
+	}
 	if strings.Contains(opt.Location, "://") {
 		s += `-- Remote lakes need DuckDB's httpfs extension and credentials, e.g.:
 --   INSTALL httpfs; LOAD httpfs;
@@ -383,7 +400,7 @@ func duckHeader(opt Options) string {
 	return s
 }
 
-func duckTable(b *strings.Builder, opt Options, t load.TableInfo, cols []column) {
+func duckTable(b *strings.Builder, opt Options, t load.TableInfo, cols []column) error {
 	name := dquote(t.Name)
 	// The empty, typed SELECT first: UNION ALL BY NAME keeps its column
 	// order and types and adds NULLs for columns a file lacks.
@@ -391,8 +408,20 @@ func duckTable(b *strings.Builder, opt Options, t load.TableInfo, cols []column)
 	for _, c := range cols {
 		sel = append(sel, "CAST(NULL AS "+c.typ+") AS "+dquote(c.name))
 	}
-	fmt.Fprintf(b, "CREATE OR REPLACE VIEW %s AS\nSELECT %s\nWHERE false\nUNION ALL BY NAME\nSELECT * FROM read_parquet(%s, hive_partitioning = true, union_by_name = true, hive_types = {'%s': VARCHAR, '%s': DATE});\n",
-		name, strings.Join(sel, ",\n  "), sqlString(opt.Location+"/"+t.Name+"/**/*.parquet"), load.SourceColumn, load.DateColumn)
+	has := true
+	if opt.HasFiles != nil {
+		var err error
+		if has, err = opt.HasFiles(t.Name); err != nil {
+			return err
+		}
+	}
+	if has {
+		fmt.Fprintf(b, "CREATE OR REPLACE VIEW %s AS\nSELECT %s\nWHERE false\nUNION ALL BY NAME\nSELECT * FROM read_parquet(%s, hive_partitioning = true, union_by_name = true, hive_types = {'%s': VARCHAR, '%s': DATE});\n",
+			name, strings.Join(sel, ",\n  "), sqlString(opt.Location+"/"+t.Name+"/**/*.parquet"), load.SourceColumn, load.DateColumn)
+	} else {
+		fmt.Fprintf(b, "-- %s has no files yet: an empty view of its columns; run etl ddl again once it has.\nCREATE OR REPLACE VIEW %s AS\nSELECT %s\nWHERE false;\n",
+			t.Name, name, strings.Join(sel, ",\n  "))
+	}
 	if t.Doc != "" {
 		fmt.Fprintf(b, "COMMENT ON VIEW %s IS %s;\n", name, sqlString(t.Doc))
 	}
@@ -404,4 +433,5 @@ func duckTable(b *strings.Builder, opt Options, t load.TableInfo, cols []column)
 			fmt.Fprintf(b, "COMMENT ON COLUMN %s.%s IS %s;\n", name, dquote(c.name), sqlString(c.comment))
 		}
 	}
+	return nil
 }

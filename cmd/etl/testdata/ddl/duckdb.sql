@@ -1,8 +1,9 @@
 -- calletl lake views for DuckDB: etl ddl --dialect duckdb --location s3://calletl-data/lake
 -- Each view reads its table's files as they are now (hive partitions typed),
 -- with every column of the table's definition, typed as defined, even where
--- older files lack one. A table with no file yet has no view: its CREATE
--- fails with "No files found"; run this again once it has files.
+-- older files lack one.
+-- DuckDB cannot create a view over files that do not exist yet: the CREATE of a
+-- table with no file fails with "No files found"; run this again once it has files.
 -- Remote lakes need DuckDB's httpfs extension and credentials, e.g.:
 --   INSTALL httpfs; LOAD httpfs;
 --   CREATE SECRET calletl (TYPE s3, PROVIDER credential_chain);
