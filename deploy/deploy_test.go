@@ -407,6 +407,9 @@ func TestCronJob(t *testing.T) {
 				}
 			}
 		}
+		if r := slices.Index(container.Args, "run"); r >= 0 && r < i {
+			t.Errorf("args %q: --config is a global flag: it goes before the command", container.Args)
+		}
 		wantConfigFile("--config", container.Args[i+1])
 		if f := cfg.Sources.Mobilgroup.IDsFile; f != "" {
 			wantConfigFile("sources.mobilgroup.broadcast_ids_file", f)
@@ -439,8 +442,12 @@ func TestCronJob(t *testing.T) {
 					t.Errorf("%s: {file: %s} mounts Secret %q, want %q", field, value, v.Secret.SecretName, o.secret.Name)
 				case !m.ReadOnly:
 					t.Errorf("%s: mount %s read-only", field, m.MountPath)
-				case v.Secret.DefaultMode == nil || *v.Secret.DefaultMode&0o007 != 0:
-					t.Errorf("%s: Secret volume defaultMode %v: want no access for others", field, v.Secret.DefaultMode)
+				case v.Secret.DefaultMode == nil || *v.Secret.DefaultMode&0o227 != 0:
+					var mode int32
+					if v.Secret.DefaultMode != nil {
+						mode = *v.Secret.DefaultMode
+					}
+					t.Errorf("%s: Secret volume defaultMode %#o: want read-only for owner and group, nothing for others (YAML 0440 is octal)", field, mode)
 				default:
 					if _, ok := o.secret.StringData[path.Base(value)]; !ok {
 						t.Errorf("%s: {file: %s}: the Secret has no key %s", field, value, path.Base(value))
