@@ -51,6 +51,8 @@ Commands:
              etl views --out calletl.duckdb, then duckdb -readonly calletl.duckdb
   sql        One ad hoc SELECT over the lake: etl sql "SELECT count(*) FROM calls"
              (--format table|csv|json|parquet, -f FILE)
+  ddl        Print CREATE statements for every lake table, for other engines:
+             etl ddl --dialect trino|athena|spark|duckdb [--location s3://bucket/prefix]
   check      Validate the config and test the credentials of every source and every
              configured customer, one cheap call each, all at once, within --timeout
              (default 10s; each call within --probe-timeout, default 5s).
@@ -154,6 +156,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		"report": a.cmdReport, "reports": a.cmdReports, "check": a.cmdCheck,
 		"demo": a.cmdDemo, "sandbox": a.cmdSandbox, "recordings": a.cmdRecordings,
 		"views": a.cmdViews, "sql": a.cmdSQL,
+		"ddl":     a.cmdDDL,
 		"version": func(context.Context, []string) error { fmt.Fprintln(stdout, "etl", version()); return nil },
 		"help":    func(context.Context, []string) error { fmt.Fprint(stdout, usage); return nil },
 	}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/calletl/calletl/ddl"
+	"github.com/calletl/calletl/extract/mobilgroup"
+	"github.com/calletl/calletl/extract/mtt"
+	"github.com/calletl/calletl/extract/t2"
+	"github.com/calletl/calletl/extract/voicebox"
+	"github.com/calletl/calletl/extract/votbox"
+	"github.com/calletl/calletl/model"
+)
+
+// allSourceNames are the values the lake's source partition can take: every
+// vendor calletl knows, configured or not.
+func allSourceNames() []string {
+	return []string{mtt.Name, t2.Name, votbox.Name, voicebox.Name, mobilgroup.Name}
+}
+
+func (a *app) cmdDDL(ctx context.Context, args []string) error {
+	fset := flag.NewFlagSet("ddl", flag.ContinueOnError)
+	dialect := fset.String("dialect", "", "the engine: "+strings.Join(ddl.Dialects, ", "))
+	location := fset.String("location", "", "the lake's root, e.g. s3://bucket/prefix (default: the config's lake)")
+	schema := fset.String("schema", "calletl", "the database/schema the tables go to (trino, athena, spark)")
+	first := fset.String("first-date", "2020-01-01", "athena: the first day of the projected date partitions")
+	precision := fset.Int("timestamp-precision", 3, "trino: 3 or 6, the Hive catalog's hive.timestamp-precision (MILLISECONDS or MICROSECONDS)")
+	if err := a.parseFlags(fset, args, "etl ddl --dialect trino|athena|spark|duckdb [--location s3://bucket/prefix] [--schema calletl]: print the CREATE statements for every lake table (partitions typed, columns described) so that Trino, Athena, Spark or DuckDB query the lake where it lies."); err != nil {
+		return err
+	}
+	if *dialect == "" {
+		return &usageError{"ddl needs --dialect " + strings.Join(ddl.Dialects, "|")}
+	}
+	if _, err := time.Parse(model.DayLayout, *first); err != nil {
+		return &usageError{fmt.Sprintf("--first-date %q: want YYYY-MM-DD", *first)}
+	}
+	loc := *location
+	if loc == "" {
+		cfg, err := LoadConfig(a.configPath)
+		if err != nil {
+			return err
+		}
+		loc = cfg.Lake
+		if !strings.Contains(loc, "://") {
+			abs, err := filepath.Abs(cfg.path(loc))
+			if err != nil {
+				return err
+			}
+			loc = abs
+			if *dialect != "duckdb" {
+				loc = "file://" + abs
+			}
+		}
+	}
+	opt := ddl.Options{
+		Dialect: *dialect, Location: loc, Schema: *schema,
+		Sources: allSourceNames(), FirstDate: *first, TimestampPrecision: *precision,
+	}
+	if *dialect == "duckdb" && !strings.Contains(loc, "://") {
+		// A local lake can be looked at: tables without files get empty
+		// views rather than a CREATE that DuckDB refuses.
+		opt.HasFiles = func(table string) (bool, error) { return hasParquetFile(filepath.Join(loc, table)) }
+	}
+	err := ddl.Write(a.stdout, allTables(), opt)
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	return nil
+}
+
+// hasParquetFile reports whether the tree under dir holds a *.parquet file
+// (temporary files are hidden and end in .tmp). A missing dir holds none.
+func hasParquetFile(dir string) (bool, error) {
+	found := false
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(d.Name(), ".parquet") {
+			found = true
+			return fs.SkipAll
+		}
+		return nil
+	})
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	return found, err
+}

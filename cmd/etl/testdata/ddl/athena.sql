@@ -1,0 +1,714 @@
+-- calletl lake tables for Amazon Athena: etl ddl --dialect athena --location s3://calletl-data/lake
+-- Partition projection computes the partitions from the query (source: the
+-- vendors; date: 2020-01-01 to today), so new days need no MSCK REPAIR or crawler.
+-- Timestamps are instants in UTC, read as timestamp (milliseconds).
+CREATE DATABASE IF NOT EXISTS `calletl`;
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`calls` (
+  `account` string COMMENT 'Vendor account the call belongs to (e.g. the MTT customer name).',
+  `call_id` string COMMENT 'The source\'s natural key of the call, unique within (source, account, direction).',
+  `direction` string COMMENT 'incoming, outgoing, missed, forwarded, internal or autocall.',
+  `started_at` timestamp COMMENT 'When the call started (UTC instant).',
+  `caller` string COMMENT 'Calling number as E.164 digits, or the extension as it is.',
+  `caller_raw` string COMMENT 'Calling number exactly as the source sent it.',
+  `callee` string COMMENT 'Called number as E.164 digits, or the extension as it is.',
+  `callee_raw` string COMMENT 'Called number exactly as the source sent it.',
+  `duration_s` int COMMENT 'Whole call duration in seconds; NULL when the source does not say.',
+  `talk_s` int COMMENT 'Connected (talk) time in seconds; NULL when the source does not say.',
+  `billed_s` int COMMENT 'Billed time in seconds; NULL when the source does not say.',
+  `cost` decimal(18,4) COMMENT 'Cost of the call in currency units (4 decimals); NULL when the source does not say.',
+  `currency` string COMMENT 'ISO 4217 code of cost, e.g. RUB.',
+  `status` string COMMENT 'The source\'s own status word, kept as it is.',
+  `disconnect_cause` smallint COMMENT 'Disconnect cause code (e.g. Q.850); NULL when the source does not say.',
+  `disconnect_label` string COMMENT 'The source\'s text for the disconnect cause.',
+  `has_recording` boolean COMMENT 'Whether the source holds a recording of the call.',
+  `recording_ref` string COMMENT 'What the recordings fetcher needs to find the recording; empty when none.',
+  `run_id` string COMMENT 'ETL run that extracted the row.',
+  `extracted_at` timestamp COMMENT 'When the ETL extracted the row (UTC instant).',
+  `duplicate` boolean COMMENT 'True when an earlier row of the same extraction and day has the same account, direction and call_id: the vendor sent the call twice. Kept, never dropped; WHERE NOT duplicate counts each call once.'
+)
+COMMENT 'Calls from every telephony source in one canonical shape; one row per call and direction.'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: the source system the rows come from (mtt, t2, …).',
+  `date` date COMMENT 'Hive partition: the day the rows belong to, in the business time zone.'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/calls/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/calls/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`rejects` (
+  `stream` string COMMENT 'Extraction stream the row came from, e.g. dialed.',
+  `account` string COMMENT 'Vendor account the row belongs to.',
+  `endpoint` string COMMENT 'Vendor API endpoint that returned the row.',
+  `window` string COMMENT 'Extraction window: its day and [from, to) interval.',
+  `reason` string COMMENT 'Why the row was rejected.',
+  `raw` string COMMENT 'The row exactly as the vendor sent it.',
+  `run_id` string COMMENT 'ETL run that rejected the row.',
+  `rejected_at` timestamp COMMENT 'When the row was rejected (UTC instant).'
+)
+COMMENT 'Rows that failed validation, kept with the vendor\'s raw payload so nothing is lost.'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: the source system the rows come from (mtt, t2, …).',
+  `date` date COMMENT 'Hive partition: the day the rows belong to, in the business time zone.'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/rejects/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/rejects/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`runs` (
+  `run_id` string COMMENT 'ETL run identifier.',
+  `mode` string COMMENT 'run (nightly) or backfill.',
+  `stream` string COMMENT 'Extraction stream, e.g. dialed.',
+  `account` string COMMENT 'Vendor account.',
+  `started_at` timestamp COMMENT 'When the stream started (UTC instant).',
+  `finished_at` timestamp COMMENT 'When the stream finished (UTC instant); NULL if it never finished.',
+  `duration_ms` bigint COMMENT 'finished_at - started_at in milliseconds; NULL if either is unknown.',
+  `first_day` string COMMENT 'First window (YYYY-MM-DD); empty when no window ran.',
+  `last_day` string COMMENT 'Last window attempted (YYYY-MM-DD); empty when no window ran.',
+  `windows` bigint COMMENT 'Windows committed.',
+  `pages` bigint COMMENT 'Pages fetched.',
+  `rows` bigint COMMENT 'Rows loaded.',
+  `rejects` bigint COMMENT 'Rows rejected.',
+  `status` string COMMENT 'ok, failed or canceled.',
+  `error` string COMMENT 'Error message when the stream failed; empty otherwise.'
+)
+COMMENT 'One row per ETL run, stream and account: what was extracted and how it ended.'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: the source system the rows come from (mtt, t2, …).',
+  `date` date COMMENT 'Hive partition: the day the rows belong to, in the business time zone.'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/runs/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/runs/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`balances` (
+  `account` string COMMENT 'Vendor account the balance belongs to (MTT customer, Mobilgroup API user, VoiceBox customer id).',
+  `balance` decimal(18,4) COMMENT 'The balance, exactly as reported (DECIMAL; a negative value is a debt).',
+  `currency` string COMMENT 'ISO 4217 currency code, upper case (RUB).',
+  `raw` string COMMENT 'The balance as the vendor wrote it, e.g. 273,50.',
+  `run_id` string COMMENT 'ETL run that read the balance.',
+  `taken_at` timestamp COMMENT 'When the balance was read (UTC instant).'
+)
+COMMENT 'Account balances as each vendor reported them, one row per source, account and run.'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: the source system the rows come from (mtt, t2, …).',
+  `date` date COMMENT 'Hive partition: the day the rows belong to, in the business time zone.'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/balances/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/balances/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`mtt_calls` (
+  `customer_name` string COMMENT 'MTT personal account the history was requested for (getServiceHistoryByCustomer customer_name)',
+  `type` string COMMENT 'history type: incoming, missed, dialed or forwarded',
+  `call_id` string COMMENT 'natural key within (customer_name, type): h323_conf_id, or sha256: of the raw row when that is empty',
+  `cli` string COMMENT 'A-number as sent (for forwarded: the original caller)',
+  `cld` string COMMENT 'B-number as sent ("cld", or "clid" in some answers; for forwarded: the forward target)',
+  `customer_local_time` timestamp COMMENT 'customer_local_time, as an instant (vendor time zone applied)',
+  `connect_time` timestamp COMMENT 'connect_time: call start, UTC',
+  `charged_time` int COMMENT 'billed seconds (sum over legs with a charge)',
+  `charged` decimal(18,4) COMMENT 'call cost, exact DECIMAL(18,4) from the JSON text',
+  `curr` string COMMENT 'currency of charged, e.g. RUB',
+  `destination` string COMMENT 'destination name as sent',
+  `disconnect_cause` smallint COMMENT 'Q.850/ISUP cause of the last leg',
+  `setup_time_ms` int COMMENT 'call setup time, milliseconds',
+  `account_id` string COMMENT 'the MTT number (client number) the call went through',
+  `used_quantity` int COMMENT 'connected seconds in the session',
+  `h323_conf_id` string COMMENT 'call id; with spaces replaced by _ it is the recordings id',
+  `h323_incoming_conf_id` string COMMENT 'id of the incoming leg',
+  `voice_record_exist` boolean COMMENT 'true when a recording exists',
+  `extras` string COMMENT 'fields the API sent that this version does not know, as a JSON object (\'\' when none)',
+  `run_id` string COMMENT 'run that extracted the row',
+  `extracted_at` timestamp COMMENT 'when the row was extracted, UTC'
+)
+COMMENT 'MTT call history (getServiceHistoryByCustomer), every documented field; one row per customer, type and call'
+PARTITIONED BY (
+  `source` string COMMENT 'the vendor the rows came from (partition)',
+  `date` date COMMENT 'the business day of the rows (partition)'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/mtt_calls/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/mtt_calls/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`mtt_accounts` (
+  `customer_name` string COMMENT 'MTT personal account',
+  `account_number` string COMMENT 'number (account) on the personal account',
+  `activation_date` timestamp COMMENT 'activation date (DD.MM.YYYY HH:MM:SS in the vendor zone), as an instant',
+  `status` string COMMENT 'account status as sent, e.g. active',
+  `run_id` string COMMENT 'run that took the snapshot',
+  `snapshot_at` timestamp COMMENT 'when the snapshot was taken, UTC'
+)
+COMMENT 'MTT numbers per personal account (getPersonalAccountList), snapshot per run day'
+PARTITIONED BY (
+  `source` string COMMENT 'the vendor the rows came from (partition)',
+  `date` date COMMENT 'the business day of the rows (partition)'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/mtt_accounts/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/mtt_accounts/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`mtt_balances` (
+  `customer_name` string COMMENT 'MTT personal account',
+  `balance` decimal(18,4) COMMENT 'balance as getCustomerBalance reports it',
+  `real_balance` decimal(18,4) COMMENT 'real_balance as getCustomerBalance reports it',
+  `currency` string COMMENT 'currency of the balance (the API does not say; RUB assumed)',
+  `run_id` string COMMENT 'run that took the snapshot',
+  `taken_at` timestamp COMMENT 'when the balance was read, UTC'
+)
+COMMENT 'MTT balance (getCustomerBalance), one row per customer per run'
+PARTITIONED BY (
+  `source` string COMMENT 'the vendor the rows came from (partition)',
+  `date` date COMMENT 'the business day of the rows (partition)'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/mtt_balances/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/mtt_balances/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`t2_calls` (
+  `call_id` string COMMENT 'natural key: recordFileName, or sha256: of (callTimestamp, callType, callerNumber, destinationNumber, calleeNumber) when it is empty',
+  `call_timestamp` timestamp COMMENT 'callTimestamp: call start, UTC',
+  `call_type` string COMMENT 'callType as sent (SINGLE_CHANNEL, MULTI_CHANNEL, INTERNAL, OUTGOING, …; unknown values kept)',
+  `destination_number` string COMMENT 'destinationNumber: the number dialled',
+  `caller_number` string COMMENT 'callerNumber as sent',
+  `caller_name` string COMMENT 'callerName',
+  `callee_number` string COMMENT 'calleeNumber: who answered, or where the call ended',
+  `callee_name` string COMMENT 'calleeName',
+  `call_duration` int COMMENT 'callDuration, seconds',
+  `conversation_duration` int COMMENT 'conversationDuration, seconds; NULL when not answered (absent)',
+  `call_status` string COMMENT 'callStatus as sent (ANSWERED_COMMON, NOT_ANSWERED_COMMON, DENIED_…; unknown values kept)',
+  `record_file_name` string COMMENT 'recordFileName: the recording\'s name for call-records/file (\'\' when none)',
+  `extras` string COMMENT 'fields the API sent that this version does not know, as a JSON object (\'\' when none)',
+  `run_id` string COMMENT 'run that extracted the row',
+  `extracted_at` timestamp COMMENT 'when the row was extracted, UTC'
+)
+COMMENT 'T2 call records (call-records/info), every documented field; one row per call record'
+PARTITIONED BY (
+  `source` string COMMENT 'the vendor the rows came from (partition)',
+  `date` date COMMENT 'the business day of the rows (partition)'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/t2_calls/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/t2_calls/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`t2_missed_calls` (
+  `id` string COMMENT 'id of the missed call (natural key)',
+  `start_date` timestamp COMMENT 'startDate: call start, UTC',
+  `wait_duration` int COMMENT 'waitDuration: seconds the caller waited',
+  `caller_number` string COMMENT 'callerNumber as sent',
+  `caller` string COMMENT 'callerNumber normalised to E.164 digits',
+  `destination_number` string COMMENT 'destinationNumber: the multichannel number (MCN) called',
+  `callee_company_id` bigint COMMENT 'calleeCompanyId (callerCompanyId in the parameter table)',
+  `callee_number` string COMMENT 'calleeNumber: the PBX subscriber the call was offered to; \'\' when it ended on the MCN',
+  `callee_name` string COMMENT 'calleeName, may be empty',
+  `extras` string COMMENT 'fields the API sent that this version does not know, as a JSON object (\'\' when none)',
+  `run_id` string COMMENT 'run that extracted the row',
+  `extracted_at` timestamp COMMENT 'when the row was extracted, UTC'
+)
+COMMENT 'T2 missed calls on multichannel numbers (statistics/missing); one row per id. Those without a matching call record are also in calls (call_id missed:<id>)'
+PARTITIONED BY (
+  `source` string COMMENT 'the vendor the rows came from (partition)',
+  `date` date COMMENT 'the business day of the rows (partition)'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/t2_missed_calls/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/t2_missed_calls/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`t2_employees` (
+  `employee_id` bigint COMMENT 'employeeId',
+  `name` string COMMENT 'first name',
+  `surname` string COMMENT 'surname',
+  `full_number` string COMMENT 'full number (7XXXXXXXXXX)',
+  `short_number` string COMMENT 'extension',
+  `email` string COMMENT 'e-mail',
+  `raw` string COMMENT 'the element as sent',
+  `run_id` string COMMENT 'run that took the snapshot',
+  `snapshot_at` timestamp COMMENT 'when the snapshot was taken, UTC'
+)
+COMMENT 'T2 PBX employees (GET /employees), snapshot per run day'
+PARTITIONED BY (
+  `source` string COMMENT 'the vendor the rows came from (partition)',
+  `date` date COMMENT 'the business day of the rows (partition)'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/t2_employees/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/t2_employees/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`t2_daily_stats` (
+  `period_start` timestamp COMMENT 'start of the period asked for (the day\'s start), UTC',
+  `period_end` timestamp COMMENT 'end of the period asked for (exclusive), UTC',
+  `all_call_count` bigint COMMENT 'statistics/common allCallCount',
+  `success_call_count` bigint COMMENT 'statistics/common successCallCount',
+  `outgoing_call_count` bigint COMMENT 'statistics/common outgoingCallCount',
+  `lost_call_count` bigint COMMENT 'statistics/common lostCallCount',
+  `common_call_duration` bigint COMMENT 'statistics/common commonCallDuration',
+  `average_call_duration` bigint COMMENT 'statistics/common averageCallDuration',
+  `max_call_duration` bigint COMMENT 'statistics/common maxCallDuration',
+  `call_count_per_day` double COMMENT 'statistics/common callCountPerDay',
+  `call_count_per_hour` double COMMENT 'statistics/common callCountPerHour',
+  `mn_avg_call_duration` bigint COMMENT 'statistics/common mnAvgCallDuration',
+  `mn_max_call_duration` bigint COMMENT 'statistics/common mnMaxCallDuration',
+  `average_call_count_per_hour` double COMMENT 'statistics/common averageCallCountPerHour',
+  `transfer_call_count` bigint COMMENT 'statistics/common transferCallCount',
+  `transfer_call_duration` bigint COMMENT 'statistics/common transferCallDuration',
+  `average_transfer_call_duration` bigint COMMENT 'statistics/common averageTransferCallDuration',
+  `hangup_a_call_count` bigint COMMENT 'statistics/common hangupACallCount',
+  `hangup_b_call_count` bigint COMMENT 'statistics/common hangupBCallCount',
+  `unique_call_count` bigint COMMENT 'statistics/common uniqueCallCount',
+  `redial_count` bigint COMMENT 'statistics/common redialCount',
+  `internal_call_count` bigint COMMENT 'statistics/common internalCallCount',
+  `internal_call_duration` bigint COMMENT 'statistics/common internalCallDuration',
+  `average_internal_call_duration` bigint COMMENT 'statistics/common averageInternalCallDuration',
+  `raw` string COMMENT 'the answer as sent',
+  `run_id` string COMMENT 'run that extracted the row',
+  `extracted_at` timestamp COMMENT 'when the row was extracted, UTC'
+)
+COMMENT 'T2 company statistics (statistics/common) per business day'
+PARTITIONED BY (
+  `source` string COMMENT 'the vendor the rows came from (partition)',
+  `date` date COMMENT 'the business day the statistics cover'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/t2_daily_stats/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/t2_daily_stats/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`votbox_tasks` (
+  `task_id` string COMMENT 'task.id',
+  `task_name` string COMMENT 'task.taskname',
+  `start_time` timestamp COMMENT 'task.taskstarttime (unix) as a UTC instant; NULL when absent',
+  `status` int COMMENT 'task.taskstatus code',
+  `status_text` string COMMENT 'task.taskstatusstr as sent',
+  `items` bigint COMMENT 'items autocall.check listed for the task (rejected ones included)',
+  `rejected_items` bigint COMMENT 'items that failed validation (in rejects)',
+  `queued_items` bigint COMMENT 'items with jobstatus 0 (queued)',
+  `in_progress_items` bigint COMMENT 'items with jobstatus 1 (in_progress)',
+  `error_items` bigint COMMENT 'items with jobstatus 2 (error)',
+  `success_items` bigint COMMENT 'items with jobstatus 3 (success)',
+  `operator_items` bigint COMMENT 'items with jobstatus 4 (operator)',
+  `billing_error_items` bigint COMMENT 'items with jobstatus 5 (billing_error)',
+  `expired_items` bigint COMMENT 'items with jobstatus 7 (expired)',
+  `stopped_by_user_items` bigint COMMENT 'items with jobstatus 11 (stopped_by_user)',
+  `other_items` bigint COMMENT 'items with a jobstatus the document does not list',
+  `final` boolean COMMENT 'every item had a final jobstatus (not 0 or 1) and none was rejected: the task will not change',
+  `extras` string COMMENT 'task fields this version does not know, as a JSON object (\'\' when none)',
+  `run_id` string COMMENT 'run that extracted the row',
+  `extracted_at` timestamp COMMENT 'when the row was extracted, UTC'
+)
+COMMENT 'VotBox autocall tasks (autocall.check): one row per task as its latest extraction saw it'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: votbox.',
+  `date` date COMMENT 'Hive partition: the task\'s start day in the business time zone (the run\'s day when unknown).'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/votbox_tasks/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/votbox_tasks/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`votbox_calls` (
+  `task_id` string COMMENT 'task.id the item belongs to',
+  `item_id` string COMMENT 'item.id: the call\'s id (CALLID of notifications)',
+  `phone_raw` string COMMENT 'item.phonenumber as sent (8XXXXXXXXXX)',
+  `phone` string COMMENT 'phonenumber as E.164 digits',
+  `job_status` smallint COMMENT 'item.jobstatus: 0 queued, 1 in progress, 2 error, 3 success, 4 connected to operator, 5 billing error, 7 lifetime expired, 11 ended by user',
+  `job_status_label` string COMMENT 'jobstatus as an English word (queued, in_progress, error, success, operator, billing_error, expired, stopped_by_user, status_N)',
+  `job_status_str` string COMMENT 'item.jobstatusstr as sent (Russian)',
+  `attempts` int COMMENT 'item.attempts: dial attempts',
+  `call_time` timestamp COMMENT 'item.calldate (DD.MM.YYYY HH:MM:SS, Moscow time) as a UTC instant; NULL when absent',
+  `call_duration` int COMMENT 'item.callduration: seconds connected to the subscriber',
+  `oper_call_duration` int COMMENT 'item.opercallduration: seconds connected to the operator',
+  `call_pay` decimal(18,4) COMMENT 'item.callpay: cost of the call to the subscriber, roubles (sent in kopecks)',
+  `oper_call_pay` decimal(18,4) COMMENT 'item.opercallpay: cost of the call to the operator, roubles (sent in kopecks)',
+  `rec_filename` string COMMENT 'item.recfilename: the recorded talk for autocall.recordtalk (\'\' when none)',
+  `extras` string COMMENT 'item fields this version does not know, as a JSON object (\'\' when none)',
+  `detail` string COMMENT 'autocall.detail answer\'s fields as a JSON object; NULL when detail is off or the item was not final',
+  `run_id` string COMMENT 'run that extracted the row',
+  `extracted_at` timestamp COMMENT 'when the row was extracted, UTC'
+)
+COMMENT 'VotBox autocall items (autocall.check, merged with autocall.detail when enabled): one row per call item'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: votbox.',
+  `date` date COMMENT 'Hive partition: the call\'s day in the business time zone, or the task\'s start day when the item has no call time.'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/votbox_calls/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/votbox_calls/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`voicebox_calls` (
+  `customer_id` string COMMENT 'VoiceBox customer id the history was read for',
+  `call_id` string COMMENT 'the row\'s id (first of id, callId, uuid, sessionId… present), else h + 16 hex digits of the SHA-256 of the row\'s canonical JSON',
+  `call_id_field` string COMMENT 'the field call_id came from; empty when it is a hash',
+  `started_at` timestamp COMMENT 'call start (startTime, callStart, started_at, date… as sent; times without a zone are in the vendor zone), UTC',
+  `ended_at` timestamp COMMENT 'call end (endTime, finished_at…), UTC; NULL when absent',
+  `caller` string COMMENT 'calling number as E.164 digits (or the extension as it is)',
+  `caller_raw` string COMMENT 'calling number as sent (from, callerNumber, ani, src…)',
+  `callee` string COMMENT 'called number as E.164 digits (or the extension as it is)',
+  `callee_raw` string COMMENT 'called number as sent (to, calledNumber, dnis, dst, phone…)',
+  `direction` string COMMENT 'canonical direction: incoming (Входящая) or autocall (Исходящая, or unknown)',
+  `direction_raw` string COMMENT 'direction or campaign type as sent',
+  `duration_s` int COMMENT 'call duration in seconds (duration, durationSec, callDuration…; ms fields converted); else end - start',
+  `talk_s` int COMMENT 'talk time in seconds (talkDuration, billsec…); the duration when the row has none',
+  `status` string COMMENT 'status as sent (status, result, disposition, state)',
+  `cost` decimal(18,4) COMMENT 'call cost, exact DECIMAL(18,4) from the JSON text (cost, price, amount, charge)',
+  `cost_raw` string COMMENT 'cost as sent',
+  `currency` string COMMENT 'currency of cost, upper case; RUB when the row has none',
+  `campaign_id` string COMMENT 'campaign id (campaignId or campaign.id)',
+  `campaign_name` string COMMENT 'campaign name (campaignName or campaign.name)',
+  `raw` string COMMENT 'the row\'s JSON exactly as the API sent it',
+  `run_id` string COMMENT 'run that extracted the row',
+  `extracted_at` timestamp COMMENT 'when the row was extracted, UTC'
+)
+COMMENT 'MTT VoiceBox call history (GET /customers/{id}/callhistory): lifted fields and the row as sent; one row per customer and call'
+PARTITIONED BY (
+  `source` string COMMENT 'the vendor the rows came from (partition)',
+  `date` date COMMENT 'the business day of the rows (partition)'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/voicebox_calls/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/voicebox_calls/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`voicebox_campaigns` (
+  `customer_id` string COMMENT 'VoiceBox customer id',
+  `campaign_id` string COMMENT 'campaign id (id or campaignId), else h + 16 hex digits of the SHA-256 of the row',
+  `name` string COMMENT 'campaign name (name or campaignName)',
+  `campaign_type` string COMMENT 'campaign type as sent: Входящая or Исходящая',
+  `status` string COMMENT 'campaign status as sent (Active, Paused, Stopped, Suspended); empty in callhistory rows',
+  `listed_in` string COMMENT 'campaigns (GET /campaigns) or callhistory (GET /callhistory/campaigns: campaigns with call history, deleted ones included)',
+  `raw` string COMMENT 'the row\'s JSON exactly as the API sent it',
+  `run_id` string COMMENT 'run that took the snapshot',
+  `snapshot_at` timestamp COMMENT 'when the snapshot was taken, UTC'
+)
+COMMENT 'MTT VoiceBox campaigns per customer (GET /campaigns and /callhistory/campaigns), snapshot per run day'
+PARTITIONED BY (
+  `source` string COMMENT 'the vendor the rows came from (partition)',
+  `date` date COMMENT 'the business day of the rows (partition)'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/voicebox_campaigns/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/voicebox_campaigns/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`mobilgroup_broadcasts` (
+  `broadcast_id` string COMMENT 'id: the broadcast (рассылка) id',
+  `phones` int COMMENT 'phones: the number of phones in the broadcast, as the vendor counts them',
+  `budget` decimal(18,4) COMMENT 'budget: the broadcast\'s total cost, roubles (an estimate until every subscriber is final)',
+  `price_total` decimal(18,4) COMMENT 'sum of the price of the subscribers in mobilgroup_calls (rejected ones excluded), roubles',
+  `subscribers` bigint COMMENT 'subscribers listed in the state answer (rejected ones included)',
+  `rejected_subscribers` bigint COMMENT 'subscribers that failed validation (in rejects)',
+  `called_subscribers` bigint COMMENT 'subscribers with a date (called at least once)',
+  `status_answered` bigint COMMENT 'mapped subscribers whose status normalises to answered',
+  `status_busy` bigint COMMENT 'mapped subscribers whose status normalises to busy',
+  `status_no_answer` bigint COMMENT 'mapped subscribers whose status normalises to no_answer',
+  `status_unavailable` bigint COMMENT 'mapped subscribers whose status normalises to unavailable',
+  `status_failed` bigint COMMENT 'mapped subscribers whose status normalises to failed',
+  `status_rejected` bigint COMMENT 'mapped subscribers whose status normalises to rejected',
+  `status_pending` bigint COMMENT 'mapped subscribers whose status normalises to pending',
+  `status_unknown` bigint COMMENT 'mapped subscribers whose status normalises to unknown',
+  `first_called_at` timestamp COMMENT 'earliest subscriber date, UTC; NULL when none',
+  `last_called_at` timestamp COMMENT 'latest subscriber date, UTC; NULL when none',
+  `final` boolean COMMENT 'at least one subscriber, every status final (not pending or unknown, no SMS pending) and none rejected: the broadcast will not be fetched again',
+  `extras` string COMMENT 'answer members this version does not know, as a JSON object (\'\' when none)',
+  `run_id` string COMMENT 'run that extracted the row',
+  `extracted_at` timestamp COMMENT 'when the row was extracted, UTC'
+)
+COMMENT 'Mobilgroup voice broadcasts (api/get state): one row per broadcast as its latest extraction saw it'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: mobilgroup.',
+  `date` date COMMENT 'Hive partition: the business-zone day of the earliest subscriber date (the run\'s day when no subscriber has a date yet).'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/mobilgroup_broadcasts/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/mobilgroup_broadcasts/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`mobilgroup_calls` (
+  `broadcast_id` string COMMENT 'the broadcast id',
+  `seq` int COMMENT '1-based position of the subscriber in the state answer: the stable key (a phone can repeat)',
+  `phone` string COMMENT 'phone as E.164 digits',
+  `phone_raw` string COMMENT 'phone as sent',
+  `called_at` timestamp COMMENT 'date (Moscow time by default) as a UTC instant; NULL when not called yet',
+  `status_text` string COMMENT 'status as sent (Russian)',
+  `status` string COMMENT 'status normalised: answered, busy, no_answer, unavailable, failed, rejected, pending, unknown',
+  `final` boolean COMMENT 'the subscriber will not change: a final status and no SMS pending',
+  `attempts` int COMMENT 'attempts: dial attempts',
+  `duration_s` int COMMENT 'duration: seconds talked with the subscriber',
+  `price` decimal(18,4) COMMENT 'price: the subscriber\'s total cost in roubles, transfer and SMS legs included',
+  `transfer_number` string COMMENT 'transfer.number as E.164 digits; NULL when there was no transfer',
+  `transfer_number_raw` string COMMENT 'transfer.number as sent',
+  `transfer_duration_s` int COMMENT 'transfer.duration: seconds the operator talked with the subscriber',
+  `transfer_price` decimal(18,4) COMMENT 'transfer.price: cost of the transfer leg, roubles (part of price)',
+  `transfer_status_text` string COMMENT 'transfer.status as sent',
+  `transfer_status` string COMMENT 'transfer.status normalised like status',
+  `sms_date` timestamp COMMENT 'sms.date as a UTC instant; NULL when there was no SMS or no date',
+  `sms_message` string COMMENT 'sms.message: the SMS text',
+  `sms_parts` int COMMENT 'sms.partition: SMS parts in the message',
+  `sms_price` decimal(18,4) COMMENT 'sms.price: cost of the SMS, roubles (part of price)',
+  `sms_status_text` string COMMENT 'sms.status as sent',
+  `sms_status` string COMMENT 'sms.status normalised: delivered, undelivered, sent, pending, unknown',
+  `extras` string COMMENT 'subscriber members this version does not know (transfer.* and sms.* for the legs), as a JSON object (\'\' when none)',
+  `run_id` string COMMENT 'run that extracted the row',
+  `extracted_at` timestamp COMMENT 'when the row was extracted, UTC'
+)
+COMMENT 'Mobilgroup broadcast subscribers (api/get state): one row per subscriber, with its transfer and SMS legs'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: mobilgroup.',
+  `date` date COMMENT 'Hive partition: the call\'s day in the business time zone, or the broadcast\'s day when the subscriber has no date.'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/mobilgroup_calls/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/mobilgroup_calls/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`recordings` (
+  `call_id` string COMMENT 'The call\'s call_id in the calls table.',
+  `recording_ref` string COMMENT 'The calls table\'s recording_ref the recording was fetched with.',
+  `part` int COMMENT 'Part number, 1..n in the vendor\'s order; 0 for a call that failed or was missing before its parts were known; -1 for the call\'s transcript (T2).',
+  `key` string COMMENT 'Blob store key of the part; empty unless status is ok.',
+  `bytes` bigint COMMENT 'Size of the stored part in bytes.',
+  `sha256` string COMMENT 'SHA-256 of the stored part, lowercase hex.',
+  `content_type` string COMMENT 'MIME type sniffed from the first bytes (audio/wav, audio/mpeg, application/json).',
+  `status` string COMMENT 'ok (stored), missing (the vendor has none: not retried) or failed (retried with backoff).',
+  `attempts` int COMMENT 'Attempts of this call so far, this one included.',
+  `error` string COMMENT 'Why the part failed or is missing; empty when ok.',
+  `fetched_at` timestamp COMMENT 'When this attempt of the call started (UTC instant); the latest attempt of a call is its state.',
+  `run_id` string COMMENT 'ETL run that made the attempt.'
+)
+COMMENT 'Call recordings fetched into the blob store: one row per call part and attempt; the latest attempt of a call (max fetched_at, run_id) is its state.'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: the source system of the call (mtt, t2, votbox).',
+  `date` date COMMENT 'Hive partition: the call\'s date partition in the calls table.'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/recordings/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/recordings/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`recording_days` (
+  `calls_attempted` bigint COMMENT 'Calls of this source and date with at least one attempt in the recordings manifest.',
+  `stored` bigint COMMENT 'Calls whose latest attempt is ok: every part stored (the transcript row, part -1, is ignored).',
+  `missing` bigint COMMENT 'Calls whose latest attempt has a missing part and no failed one: the vendor has no recording.',
+  `failed` bigint COMMENT 'Calls whose latest attempt has a failed part (still retried, or given up after max attempts).',
+  `stored_bytes` bigint COMMENT 'Bytes of the ok parts of the calls\' latest attempts (transcripts excluded).',
+  `transcribed` bigint COMMENT 'Calls whose latest attempt has the transcript (part -1) ok; 0 for sources without transcripts.',
+  `run_id` string COMMENT 'Recordings run that computed the row.',
+  `updated_at` timestamp COMMENT 'When the row was computed (UTC instant).'
+)
+COMMENT 'Recording state per source and day, computed from the recordings manifest by every recordings run: one row per (source, date) of the manifest, counting each call by its latest attempt.'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: the source system of the calls (mtt, t2, votbox).',
+  `date` date COMMENT 'Hive partition: the calls\' date partition in the calls table (as in the recordings manifest).'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/recording_days/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/recording_days/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`transcript_words` (
+  `call_id` string COMMENT 'The call\'s call_id in the calls table.',
+  `seq` int COMMENT '0-based position of the word in the transcript.',
+  `channel` string COMMENT 'Speaker channel as the vendor names it (A or B).',
+  `start_s` double COMMENT 'Start of the word in seconds from the start of the recording.',
+  `end_s` double COMMENT 'End of the word in seconds from the start of the recording.',
+  `word` string COMMENT 'The recognised word.',
+  `run_id` string COMMENT 'ETL run that fetched the transcript.'
+)
+COMMENT 'Words of vendor speech transcripts (T2), one row per word in the vendor\'s order.'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: the source system of the call (t2).',
+  `date` date COMMENT 'Hive partition: the call\'s date partition in the calls table.'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/transcript_words/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/transcript_words/source=${source}/date=${date}/'
+);

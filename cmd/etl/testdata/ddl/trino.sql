@@ -1,0 +1,537 @@
+-- calletl lake tables for Trino's Hive connector: etl ddl --dialect trino --location s3://calletl-data/lake
+-- Run in a Hive catalog (USE hive.calletl). Timestamps are instants in UTC, read as
+-- UTC wall time; the Hive connector creates them only at the catalog's
+-- hive.timestamp-precision: timestamp(3) here (--timestamp-precision 3 for the
+-- default MILLISECONDS, 6 for MICROSECONDS, which keeps the lake's microseconds).
+-- New partitions (days) appear after CALL system.sync_partition_metadata, which
+-- follows each table: run those CALLs again after every nightly run.
+CREATE SCHEMA IF NOT EXISTS "calletl";
+
+CREATE TABLE IF NOT EXISTS "calletl"."calls" (
+  "account" varchar COMMENT 'Vendor account the call belongs to (e.g. the MTT customer name).',
+  "call_id" varchar COMMENT 'The source''s natural key of the call, unique within (source, account, direction).',
+  "direction" varchar COMMENT 'incoming, outgoing, missed, forwarded, internal or autocall.',
+  "started_at" timestamp(3) COMMENT 'When the call started (UTC instant).',
+  "caller" varchar COMMENT 'Calling number as E.164 digits, or the extension as it is.',
+  "caller_raw" varchar COMMENT 'Calling number exactly as the source sent it.',
+  "callee" varchar COMMENT 'Called number as E.164 digits, or the extension as it is.',
+  "callee_raw" varchar COMMENT 'Called number exactly as the source sent it.',
+  "duration_s" integer COMMENT 'Whole call duration in seconds; NULL when the source does not say.',
+  "talk_s" integer COMMENT 'Connected (talk) time in seconds; NULL when the source does not say.',
+  "billed_s" integer COMMENT 'Billed time in seconds; NULL when the source does not say.',
+  "cost" decimal(18,4) COMMENT 'Cost of the call in currency units (4 decimals); NULL when the source does not say.',
+  "currency" varchar COMMENT 'ISO 4217 code of cost, e.g. RUB.',
+  "status" varchar COMMENT 'The source''s own status word, kept as it is.',
+  "disconnect_cause" smallint COMMENT 'Disconnect cause code (e.g. Q.850); NULL when the source does not say.',
+  "disconnect_label" varchar COMMENT 'The source''s text for the disconnect cause.',
+  "has_recording" boolean COMMENT 'Whether the source holds a recording of the call.',
+  "recording_ref" varchar COMMENT 'What the recordings fetcher needs to find the recording; empty when none.',
+  "run_id" varchar COMMENT 'ETL run that extracted the row.',
+  "extracted_at" timestamp(3) COMMENT 'When the ETL extracted the row (UTC instant).',
+  "duplicate" boolean COMMENT 'True when an earlier row of the same extraction and day has the same account, direction and call_id: the vendor sent the call twice. Kept, never dropped; WHERE NOT duplicate counts each call once.',
+  "source" varchar COMMENT 'Hive partition: the source system the rows come from (mtt, t2, …).',
+  "date" date COMMENT 'Hive partition: the day the rows belong to, in the business time zone.'
+)
+COMMENT 'Calls from every telephony source in one canonical shape; one row per call and direction.'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/calls',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'calls', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."rejects" (
+  "stream" varchar COMMENT 'Extraction stream the row came from, e.g. dialed.',
+  "account" varchar COMMENT 'Vendor account the row belongs to.',
+  "endpoint" varchar COMMENT 'Vendor API endpoint that returned the row.',
+  "window" varchar COMMENT 'Extraction window: its day and [from, to) interval.',
+  "reason" varchar COMMENT 'Why the row was rejected.',
+  "raw" varchar COMMENT 'The row exactly as the vendor sent it.',
+  "run_id" varchar COMMENT 'ETL run that rejected the row.',
+  "rejected_at" timestamp(3) COMMENT 'When the row was rejected (UTC instant).',
+  "source" varchar COMMENT 'Hive partition: the source system the rows come from (mtt, t2, …).',
+  "date" date COMMENT 'Hive partition: the day the rows belong to, in the business time zone.'
+)
+COMMENT 'Rows that failed validation, kept with the vendor''s raw payload so nothing is lost.'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/rejects',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'rejects', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."runs" (
+  "run_id" varchar COMMENT 'ETL run identifier.',
+  "mode" varchar COMMENT 'run (nightly) or backfill.',
+  "stream" varchar COMMENT 'Extraction stream, e.g. dialed.',
+  "account" varchar COMMENT 'Vendor account.',
+  "started_at" timestamp(3) COMMENT 'When the stream started (UTC instant).',
+  "finished_at" timestamp(3) COMMENT 'When the stream finished (UTC instant); NULL if it never finished.',
+  "duration_ms" bigint COMMENT 'finished_at - started_at in milliseconds; NULL if either is unknown.',
+  "first_day" varchar COMMENT 'First window (YYYY-MM-DD); empty when no window ran.',
+  "last_day" varchar COMMENT 'Last window attempted (YYYY-MM-DD); empty when no window ran.',
+  "windows" bigint COMMENT 'Windows committed.',
+  "pages" bigint COMMENT 'Pages fetched.',
+  "rows" bigint COMMENT 'Rows loaded.',
+  "rejects" bigint COMMENT 'Rows rejected.',
+  "status" varchar COMMENT 'ok, failed or canceled.',
+  "error" varchar COMMENT 'Error message when the stream failed; empty otherwise.',
+  "source" varchar COMMENT 'Hive partition: the source system the rows come from (mtt, t2, …).',
+  "date" date COMMENT 'Hive partition: the day the rows belong to, in the business time zone.'
+)
+COMMENT 'One row per ETL run, stream and account: what was extracted and how it ended.'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/runs',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'runs', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."balances" (
+  "account" varchar COMMENT 'Vendor account the balance belongs to (MTT customer, Mobilgroup API user, VoiceBox customer id).',
+  "balance" decimal(18,4) COMMENT 'The balance, exactly as reported (DECIMAL; a negative value is a debt).',
+  "currency" varchar COMMENT 'ISO 4217 currency code, upper case (RUB).',
+  "raw" varchar COMMENT 'The balance as the vendor wrote it, e.g. 273,50.',
+  "run_id" varchar COMMENT 'ETL run that read the balance.',
+  "taken_at" timestamp(3) COMMENT 'When the balance was read (UTC instant).',
+  "source" varchar COMMENT 'Hive partition: the source system the rows come from (mtt, t2, …).',
+  "date" date COMMENT 'Hive partition: the day the rows belong to, in the business time zone.'
+)
+COMMENT 'Account balances as each vendor reported them, one row per source, account and run.'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/balances',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'balances', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."mtt_calls" (
+  "customer_name" varchar COMMENT 'MTT personal account the history was requested for (getServiceHistoryByCustomer customer_name)',
+  "type" varchar COMMENT 'history type: incoming, missed, dialed or forwarded',
+  "call_id" varchar COMMENT 'natural key within (customer_name, type): h323_conf_id, or sha256: of the raw row when that is empty',
+  "cli" varchar COMMENT 'A-number as sent (for forwarded: the original caller)',
+  "cld" varchar COMMENT 'B-number as sent ("cld", or "clid" in some answers; for forwarded: the forward target)',
+  "customer_local_time" timestamp(3) COMMENT 'customer_local_time, as an instant (vendor time zone applied)',
+  "connect_time" timestamp(3) COMMENT 'connect_time: call start, UTC',
+  "charged_time" integer COMMENT 'billed seconds (sum over legs with a charge)',
+  "charged" decimal(18,4) COMMENT 'call cost, exact DECIMAL(18,4) from the JSON text',
+  "curr" varchar COMMENT 'currency of charged, e.g. RUB',
+  "destination" varchar COMMENT 'destination name as sent',
+  "disconnect_cause" smallint COMMENT 'Q.850/ISUP cause of the last leg',
+  "setup_time_ms" integer COMMENT 'call setup time, milliseconds',
+  "account_id" varchar COMMENT 'the MTT number (client number) the call went through',
+  "used_quantity" integer COMMENT 'connected seconds in the session',
+  "h323_conf_id" varchar COMMENT 'call id; with spaces replaced by _ it is the recordings id',
+  "h323_incoming_conf_id" varchar COMMENT 'id of the incoming leg',
+  "voice_record_exist" boolean COMMENT 'true when a recording exists',
+  "extras" varchar COMMENT 'fields the API sent that this version does not know, as a JSON object ('''' when none)',
+  "run_id" varchar COMMENT 'run that extracted the row',
+  "extracted_at" timestamp(3) COMMENT 'when the row was extracted, UTC',
+  "source" varchar COMMENT 'the vendor the rows came from (partition)',
+  "date" date COMMENT 'the business day of the rows (partition)'
+)
+COMMENT 'MTT call history (getServiceHistoryByCustomer), every documented field; one row per customer, type and call'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/mtt_calls',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'mtt_calls', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."mtt_accounts" (
+  "customer_name" varchar COMMENT 'MTT personal account',
+  "account_number" varchar COMMENT 'number (account) on the personal account',
+  "activation_date" timestamp(3) COMMENT 'activation date (DD.MM.YYYY HH:MM:SS in the vendor zone), as an instant',
+  "status" varchar COMMENT 'account status as sent, e.g. active',
+  "run_id" varchar COMMENT 'run that took the snapshot',
+  "snapshot_at" timestamp(3) COMMENT 'when the snapshot was taken, UTC',
+  "source" varchar COMMENT 'the vendor the rows came from (partition)',
+  "date" date COMMENT 'the business day of the rows (partition)'
+)
+COMMENT 'MTT numbers per personal account (getPersonalAccountList), snapshot per run day'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/mtt_accounts',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'mtt_accounts', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."mtt_balances" (
+  "customer_name" varchar COMMENT 'MTT personal account',
+  "balance" decimal(18,4) COMMENT 'balance as getCustomerBalance reports it',
+  "real_balance" decimal(18,4) COMMENT 'real_balance as getCustomerBalance reports it',
+  "currency" varchar COMMENT 'currency of the balance (the API does not say; RUB assumed)',
+  "run_id" varchar COMMENT 'run that took the snapshot',
+  "taken_at" timestamp(3) COMMENT 'when the balance was read, UTC',
+  "source" varchar COMMENT 'the vendor the rows came from (partition)',
+  "date" date COMMENT 'the business day of the rows (partition)'
+)
+COMMENT 'MTT balance (getCustomerBalance), one row per customer per run'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/mtt_balances',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'mtt_balances', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."t2_calls" (
+  "call_id" varchar COMMENT 'natural key: recordFileName, or sha256: of (callTimestamp, callType, callerNumber, destinationNumber, calleeNumber) when it is empty',
+  "call_timestamp" timestamp(3) COMMENT 'callTimestamp: call start, UTC',
+  "call_type" varchar COMMENT 'callType as sent (SINGLE_CHANNEL, MULTI_CHANNEL, INTERNAL, OUTGOING, …; unknown values kept)',
+  "destination_number" varchar COMMENT 'destinationNumber: the number dialled',
+  "caller_number" varchar COMMENT 'callerNumber as sent',
+  "caller_name" varchar COMMENT 'callerName',
+  "callee_number" varchar COMMENT 'calleeNumber: who answered, or where the call ended',
+  "callee_name" varchar COMMENT 'calleeName',
+  "call_duration" integer COMMENT 'callDuration, seconds',
+  "conversation_duration" integer COMMENT 'conversationDuration, seconds; NULL when not answered (absent)',
+  "call_status" varchar COMMENT 'callStatus as sent (ANSWERED_COMMON, NOT_ANSWERED_COMMON, DENIED_…; unknown values kept)',
+  "record_file_name" varchar COMMENT 'recordFileName: the recording''s name for call-records/file ('''' when none)',
+  "extras" varchar COMMENT 'fields the API sent that this version does not know, as a JSON object ('''' when none)',
+  "run_id" varchar COMMENT 'run that extracted the row',
+  "extracted_at" timestamp(3) COMMENT 'when the row was extracted, UTC',
+  "source" varchar COMMENT 'the vendor the rows came from (partition)',
+  "date" date COMMENT 'the business day of the rows (partition)'
+)
+COMMENT 'T2 call records (call-records/info), every documented field; one row per call record'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/t2_calls',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 't2_calls', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."t2_missed_calls" (
+  "id" varchar COMMENT 'id of the missed call (natural key)',
+  "start_date" timestamp(3) COMMENT 'startDate: call start, UTC',
+  "wait_duration" integer COMMENT 'waitDuration: seconds the caller waited',
+  "caller_number" varchar COMMENT 'callerNumber as sent',
+  "caller" varchar COMMENT 'callerNumber normalised to E.164 digits',
+  "destination_number" varchar COMMENT 'destinationNumber: the multichannel number (MCN) called',
+  "callee_company_id" bigint COMMENT 'calleeCompanyId (callerCompanyId in the parameter table)',
+  "callee_number" varchar COMMENT 'calleeNumber: the PBX subscriber the call was offered to; '''' when it ended on the MCN',
+  "callee_name" varchar COMMENT 'calleeName, may be empty',
+  "extras" varchar COMMENT 'fields the API sent that this version does not know, as a JSON object ('''' when none)',
+  "run_id" varchar COMMENT 'run that extracted the row',
+  "extracted_at" timestamp(3) COMMENT 'when the row was extracted, UTC',
+  "source" varchar COMMENT 'the vendor the rows came from (partition)',
+  "date" date COMMENT 'the business day of the rows (partition)'
+)
+COMMENT 'T2 missed calls on multichannel numbers (statistics/missing); one row per id. Those without a matching call record are also in calls (call_id missed:<id>)'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/t2_missed_calls',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 't2_missed_calls', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."t2_employees" (
+  "employee_id" bigint COMMENT 'employeeId',
+  "name" varchar COMMENT 'first name',
+  "surname" varchar COMMENT 'surname',
+  "full_number" varchar COMMENT 'full number (7XXXXXXXXXX)',
+  "short_number" varchar COMMENT 'extension',
+  "email" varchar COMMENT 'e-mail',
+  "raw" varchar COMMENT 'the element as sent',
+  "run_id" varchar COMMENT 'run that took the snapshot',
+  "snapshot_at" timestamp(3) COMMENT 'when the snapshot was taken, UTC',
+  "source" varchar COMMENT 'the vendor the rows came from (partition)',
+  "date" date COMMENT 'the business day of the rows (partition)'
+)
+COMMENT 'T2 PBX employees (GET /employees), snapshot per run day'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/t2_employees',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 't2_employees', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."t2_daily_stats" (
+  "period_start" timestamp(3) COMMENT 'start of the period asked for (the day''s start), UTC',
+  "period_end" timestamp(3) COMMENT 'end of the period asked for (exclusive), UTC',
+  "all_call_count" bigint COMMENT 'statistics/common allCallCount',
+  "success_call_count" bigint COMMENT 'statistics/common successCallCount',
+  "outgoing_call_count" bigint COMMENT 'statistics/common outgoingCallCount',
+  "lost_call_count" bigint COMMENT 'statistics/common lostCallCount',
+  "common_call_duration" bigint COMMENT 'statistics/common commonCallDuration',
+  "average_call_duration" bigint COMMENT 'statistics/common averageCallDuration',
+  "max_call_duration" bigint COMMENT 'statistics/common maxCallDuration',
+  "call_count_per_day" double COMMENT 'statistics/common callCountPerDay',
+  "call_count_per_hour" double COMMENT 'statistics/common callCountPerHour',
+  "mn_avg_call_duration" bigint COMMENT 'statistics/common mnAvgCallDuration',
+  "mn_max_call_duration" bigint COMMENT 'statistics/common mnMaxCallDuration',
+  "average_call_count_per_hour" double COMMENT 'statistics/common averageCallCountPerHour',
+  "transfer_call_count" bigint COMMENT 'statistics/common transferCallCount',
+  "transfer_call_duration" bigint COMMENT 'statistics/common transferCallDuration',
+  "average_transfer_call_duration" bigint COMMENT 'statistics/common averageTransferCallDuration',
+  "hangup_a_call_count" bigint COMMENT 'statistics/common hangupACallCount',
+  "hangup_b_call_count" bigint COMMENT 'statistics/common hangupBCallCount',
+  "unique_call_count" bigint COMMENT 'statistics/common uniqueCallCount',
+  "redial_count" bigint COMMENT 'statistics/common redialCount',
+  "internal_call_count" bigint COMMENT 'statistics/common internalCallCount',
+  "internal_call_duration" bigint COMMENT 'statistics/common internalCallDuration',
+  "average_internal_call_duration" bigint COMMENT 'statistics/common averageInternalCallDuration',
+  "raw" varchar COMMENT 'the answer as sent',
+  "run_id" varchar COMMENT 'run that extracted the row',
+  "extracted_at" timestamp(3) COMMENT 'when the row was extracted, UTC',
+  "source" varchar COMMENT 'the vendor the rows came from (partition)',
+  "date" date COMMENT 'the business day the statistics cover'
+)
+COMMENT 'T2 company statistics (statistics/common) per business day'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/t2_daily_stats',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 't2_daily_stats', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."votbox_tasks" (
+  "task_id" varchar COMMENT 'task.id',
+  "task_name" varchar COMMENT 'task.taskname',
+  "start_time" timestamp(3) COMMENT 'task.taskstarttime (unix) as a UTC instant; NULL when absent',
+  "status" integer COMMENT 'task.taskstatus code',
+  "status_text" varchar COMMENT 'task.taskstatusstr as sent',
+  "items" bigint COMMENT 'items autocall.check listed for the task (rejected ones included)',
+  "rejected_items" bigint COMMENT 'items that failed validation (in rejects)',
+  "queued_items" bigint COMMENT 'items with jobstatus 0 (queued)',
+  "in_progress_items" bigint COMMENT 'items with jobstatus 1 (in_progress)',
+  "error_items" bigint COMMENT 'items with jobstatus 2 (error)',
+  "success_items" bigint COMMENT 'items with jobstatus 3 (success)',
+  "operator_items" bigint COMMENT 'items with jobstatus 4 (operator)',
+  "billing_error_items" bigint COMMENT 'items with jobstatus 5 (billing_error)',
+  "expired_items" bigint COMMENT 'items with jobstatus 7 (expired)',
+  "stopped_by_user_items" bigint COMMENT 'items with jobstatus 11 (stopped_by_user)',
+  "other_items" bigint COMMENT 'items with a jobstatus the document does not list',
+  "final" boolean COMMENT 'every item had a final jobstatus (not 0 or 1) and none was rejected: the task will not change',
+  "extras" varchar COMMENT 'task fields this version does not know, as a JSON object ('''' when none)',
+  "run_id" varchar COMMENT 'run that extracted the row',
+  "extracted_at" timestamp(3) COMMENT 'when the row was extracted, UTC',
+  "source" varchar COMMENT 'Hive partition: votbox.',
+  "date" date COMMENT 'Hive partition: the task''s start day in the business time zone (the run''s day when unknown).'
+)
+COMMENT 'VotBox autocall tasks (autocall.check): one row per task as its latest extraction saw it'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/votbox_tasks',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'votbox_tasks', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."votbox_calls" (
+  "task_id" varchar COMMENT 'task.id the item belongs to',
+  "item_id" varchar COMMENT 'item.id: the call''s id (CALLID of notifications)',
+  "phone_raw" varchar COMMENT 'item.phonenumber as sent (8XXXXXXXXXX)',
+  "phone" varchar COMMENT 'phonenumber as E.164 digits',
+  "job_status" smallint COMMENT 'item.jobstatus: 0 queued, 1 in progress, 2 error, 3 success, 4 connected to operator, 5 billing error, 7 lifetime expired, 11 ended by user',
+  "job_status_label" varchar COMMENT 'jobstatus as an English word (queued, in_progress, error, success, operator, billing_error, expired, stopped_by_user, status_N)',
+  "job_status_str" varchar COMMENT 'item.jobstatusstr as sent (Russian)',
+  "attempts" integer COMMENT 'item.attempts: dial attempts',
+  "call_time" timestamp(3) COMMENT 'item.calldate (DD.MM.YYYY HH:MM:SS, Moscow time) as a UTC instant; NULL when absent',
+  "call_duration" integer COMMENT 'item.callduration: seconds connected to the subscriber',
+  "oper_call_duration" integer COMMENT 'item.opercallduration: seconds connected to the operator',
+  "call_pay" decimal(18,4) COMMENT 'item.callpay: cost of the call to the subscriber, roubles (sent in kopecks)',
+  "oper_call_pay" decimal(18,4) COMMENT 'item.opercallpay: cost of the call to the operator, roubles (sent in kopecks)',
+  "rec_filename" varchar COMMENT 'item.recfilename: the recorded talk for autocall.recordtalk ('''' when none)',
+  "extras" varchar COMMENT 'item fields this version does not know, as a JSON object ('''' when none)',
+  "detail" varchar COMMENT 'autocall.detail answer''s fields as a JSON object; NULL when detail is off or the item was not final',
+  "run_id" varchar COMMENT 'run that extracted the row',
+  "extracted_at" timestamp(3) COMMENT 'when the row was extracted, UTC',
+  "source" varchar COMMENT 'Hive partition: votbox.',
+  "date" date COMMENT 'Hive partition: the call''s day in the business time zone, or the task''s start day when the item has no call time.'
+)
+COMMENT 'VotBox autocall items (autocall.check, merged with autocall.detail when enabled): one row per call item'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/votbox_calls',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'votbox_calls', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."voicebox_calls" (
+  "customer_id" varchar COMMENT 'VoiceBox customer id the history was read for',
+  "call_id" varchar COMMENT 'the row''s id (first of id, callId, uuid, sessionId… present), else h + 16 hex digits of the SHA-256 of the row''s canonical JSON',
+  "call_id_field" varchar COMMENT 'the field call_id came from; empty when it is a hash',
+  "started_at" timestamp(3) COMMENT 'call start (startTime, callStart, started_at, date… as sent; times without a zone are in the vendor zone), UTC',
+  "ended_at" timestamp(3) COMMENT 'call end (endTime, finished_at…), UTC; NULL when absent',
+  "caller" varchar COMMENT 'calling number as E.164 digits (or the extension as it is)',
+  "caller_raw" varchar COMMENT 'calling number as sent (from, callerNumber, ani, src…)',
+  "callee" varchar COMMENT 'called number as E.164 digits (or the extension as it is)',
+  "callee_raw" varchar COMMENT 'called number as sent (to, calledNumber, dnis, dst, phone…)',
+  "direction" varchar COMMENT 'canonical direction: incoming (Входящая) or autocall (Исходящая, or unknown)',
+  "direction_raw" varchar COMMENT 'direction or campaign type as sent',
+  "duration_s" integer COMMENT 'call duration in seconds (duration, durationSec, callDuration…; ms fields converted); else end - start',
+  "talk_s" integer COMMENT 'talk time in seconds (talkDuration, billsec…); the duration when the row has none',
+  "status" varchar COMMENT 'status as sent (status, result, disposition, state)',
+  "cost" decimal(18,4) COMMENT 'call cost, exact DECIMAL(18,4) from the JSON text (cost, price, amount, charge)',
+  "cost_raw" varchar COMMENT 'cost as sent',
+  "currency" varchar COMMENT 'currency of cost, upper case; RUB when the row has none',
+  "campaign_id" varchar COMMENT 'campaign id (campaignId or campaign.id)',
+  "campaign_name" varchar COMMENT 'campaign name (campaignName or campaign.name)',
+  "raw" varchar COMMENT 'the row''s JSON exactly as the API sent it',
+  "run_id" varchar COMMENT 'run that extracted the row',
+  "extracted_at" timestamp(3) COMMENT 'when the row was extracted, UTC',
+  "source" varchar COMMENT 'the vendor the rows came from (partition)',
+  "date" date COMMENT 'the business day of the rows (partition)'
+)
+COMMENT 'MTT VoiceBox call history (GET /customers/{id}/callhistory): lifted fields and the row as sent; one row per customer and call'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/voicebox_calls',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'voicebox_calls', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."voicebox_campaigns" (
+  "customer_id" varchar COMMENT 'VoiceBox customer id',
+  "campaign_id" varchar COMMENT 'campaign id (id or campaignId), else h + 16 hex digits of the SHA-256 of the row',
+  "name" varchar COMMENT 'campaign name (name or campaignName)',
+  "campaign_type" varchar COMMENT 'campaign type as sent: Входящая or Исходящая',
+  "status" varchar COMMENT 'campaign status as sent (Active, Paused, Stopped, Suspended); empty in callhistory rows',
+  "listed_in" varchar COMMENT 'campaigns (GET /campaigns) or callhistory (GET /callhistory/campaigns: campaigns with call history, deleted ones included)',
+  "raw" varchar COMMENT 'the row''s JSON exactly as the API sent it',
+  "run_id" varchar COMMENT 'run that took the snapshot',
+  "snapshot_at" timestamp(3) COMMENT 'when the snapshot was taken, UTC',
+  "source" varchar COMMENT 'the vendor the rows came from (partition)',
+  "date" date COMMENT 'the business day of the rows (partition)'
+)
+COMMENT 'MTT VoiceBox campaigns per customer (GET /campaigns and /callhistory/campaigns), snapshot per run day'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/voicebox_campaigns',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'voicebox_campaigns', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."mobilgroup_broadcasts" (
+  "broadcast_id" varchar COMMENT 'id: the broadcast (рассылка) id',
+  "phones" integer COMMENT 'phones: the number of phones in the broadcast, as the vendor counts them',
+  "budget" decimal(18,4) COMMENT 'budget: the broadcast''s total cost, roubles (an estimate until every subscriber is final)',
+  "price_total" decimal(18,4) COMMENT 'sum of the price of the subscribers in mobilgroup_calls (rejected ones excluded), roubles',
+  "subscribers" bigint COMMENT 'subscribers listed in the state answer (rejected ones included)',
+  "rejected_subscribers" bigint COMMENT 'subscribers that failed validation (in rejects)',
+  "called_subscribers" bigint COMMENT 'subscribers with a date (called at least once)',
+  "status_answered" bigint COMMENT 'mapped subscribers whose status normalises to answered',
+  "status_busy" bigint COMMENT 'mapped subscribers whose status normalises to busy',
+  "status_no_answer" bigint COMMENT 'mapped subscribers whose status normalises to no_answer',
+  "status_unavailable" bigint COMMENT 'mapped subscribers whose status normalises to unavailable',
+  "status_failed" bigint COMMENT 'mapped subscribers whose status normalises to failed',
+  "status_rejected" bigint COMMENT 'mapped subscribers whose status normalises to rejected',
+  "status_pending" bigint COMMENT 'mapped subscribers whose status normalises to pending',
+  "status_unknown" bigint COMMENT 'mapped subscribers whose status normalises to unknown',
+  "first_called_at" timestamp(3) COMMENT 'earliest subscriber date, UTC; NULL when none',
+  "last_called_at" timestamp(3) COMMENT 'latest subscriber date, UTC; NULL when none',
+  "final" boolean COMMENT 'at least one subscriber, every status final (not pending or unknown, no SMS pending) and none rejected: the broadcast will not be fetched again',
+  "extras" varchar COMMENT 'answer members this version does not know, as a JSON object ('''' when none)',
+  "run_id" varchar COMMENT 'run that extracted the row',
+  "extracted_at" timestamp(3) COMMENT 'when the row was extracted, UTC',
+  "source" varchar COMMENT 'Hive partition: mobilgroup.',
+  "date" date COMMENT 'Hive partition: the business-zone day of the earliest subscriber date (the run''s day when no subscriber has a date yet).'
+)
+COMMENT 'Mobilgroup voice broadcasts (api/get state): one row per broadcast as its latest extraction saw it'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/mobilgroup_broadcasts',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'mobilgroup_broadcasts', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."mobilgroup_calls" (
+  "broadcast_id" varchar COMMENT 'the broadcast id',
+  "seq" integer COMMENT '1-based position of the subscriber in the state answer: the stable key (a phone can repeat)',
+  "phone" varchar COMMENT 'phone as E.164 digits',
+  "phone_raw" varchar COMMENT 'phone as sent',
+  "called_at" timestamp(3) COMMENT 'date (Moscow time by default) as a UTC instant; NULL when not called yet',
+  "status_text" varchar COMMENT 'status as sent (Russian)',
+  "status" varchar COMMENT 'status normalised: answered, busy, no_answer, unavailable, failed, rejected, pending, unknown',
+  "final" boolean COMMENT 'the subscriber will not change: a final status and no SMS pending',
+  "attempts" integer COMMENT 'attempts: dial attempts',
+  "duration_s" integer COMMENT 'duration: seconds talked with the subscriber',
+  "price" decimal(18,4) COMMENT 'price: the subscriber''s total cost in roubles, transfer and SMS legs included',
+  "transfer_number" varchar COMMENT 'transfer.number as E.164 digits; NULL when there was no transfer',
+  "transfer_number_raw" varchar COMMENT 'transfer.number as sent',
+  "transfer_duration_s" integer COMMENT 'transfer.duration: seconds the operator talked with the subscriber',
+  "transfer_price" decimal(18,4) COMMENT 'transfer.price: cost of the transfer leg, roubles (part of price)',
+  "transfer_status_text" varchar COMMENT 'transfer.status as sent',
+  "transfer_status" varchar COMMENT 'transfer.status normalised like status',
+  "sms_date" timestamp(3) COMMENT 'sms.date as a UTC instant; NULL when there was no SMS or no date',
+  "sms_message" varchar COMMENT 'sms.message: the SMS text',
+  "sms_parts" integer COMMENT 'sms.partition: SMS parts in the message',
+  "sms_price" decimal(18,4) COMMENT 'sms.price: cost of the SMS, roubles (part of price)',
+  "sms_status_text" varchar COMMENT 'sms.status as sent',
+  "sms_status" varchar COMMENT 'sms.status normalised: delivered, undelivered, sent, pending, unknown',
+  "extras" varchar COMMENT 'subscriber members this version does not know (transfer.* and sms.* for the legs), as a JSON object ('''' when none)',
+  "run_id" varchar COMMENT 'run that extracted the row',
+  "extracted_at" timestamp(3) COMMENT 'when the row was extracted, UTC',
+  "source" varchar COMMENT 'Hive partition: mobilgroup.',
+  "date" date COMMENT 'Hive partition: the call''s day in the business time zone, or the broadcast''s day when the subscriber has no date.'
+)
+COMMENT 'Mobilgroup broadcast subscribers (api/get state): one row per subscriber, with its transfer and SMS legs'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/mobilgroup_calls',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'mobilgroup_calls', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."recordings" (
+  "call_id" varchar COMMENT 'The call''s call_id in the calls table.',
+  "recording_ref" varchar COMMENT 'The calls table''s recording_ref the recording was fetched with.',
+  "part" integer COMMENT 'Part number, 1..n in the vendor''s order; 0 for a call that failed or was missing before its parts were known; -1 for the call''s transcript (T2).',
+  "key" varchar COMMENT 'Blob store key of the part; empty unless status is ok.',
+  "bytes" bigint COMMENT 'Size of the stored part in bytes.',
+  "sha256" varchar COMMENT 'SHA-256 of the stored part, lowercase hex.',
+  "content_type" varchar COMMENT 'MIME type sniffed from the first bytes (audio/wav, audio/mpeg, application/json).',
+  "status" varchar COMMENT 'ok (stored), missing (the vendor has none: not retried) or failed (retried with backoff).',
+  "attempts" integer COMMENT 'Attempts of this call so far, this one included.',
+  "error" varchar COMMENT 'Why the part failed or is missing; empty when ok.',
+  "fetched_at" timestamp(3) COMMENT 'When this attempt of the call started (UTC instant); the latest attempt of a call is its state.',
+  "run_id" varchar COMMENT 'ETL run that made the attempt.',
+  "source" varchar COMMENT 'Hive partition: the source system of the call (mtt, t2, votbox).',
+  "date" date COMMENT 'Hive partition: the call''s date partition in the calls table.'
+)
+COMMENT 'Call recordings fetched into the blob store: one row per call part and attempt; the latest attempt of a call (max fetched_at, run_id) is its state.'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/recordings',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'recordings', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."recording_days" (
+  "calls_attempted" bigint COMMENT 'Calls of this source and date with at least one attempt in the recordings manifest.',
+  "stored" bigint COMMENT 'Calls whose latest attempt is ok: every part stored (the transcript row, part -1, is ignored).',
+  "missing" bigint COMMENT 'Calls whose latest attempt has a missing part and no failed one: the vendor has no recording.',
+  "failed" bigint COMMENT 'Calls whose latest attempt has a failed part (still retried, or given up after max attempts).',
+  "stored_bytes" bigint COMMENT 'Bytes of the ok parts of the calls'' latest attempts (transcripts excluded).',
+  "transcribed" bigint COMMENT 'Calls whose latest attempt has the transcript (part -1) ok; 0 for sources without transcripts.',
+  "run_id" varchar COMMENT 'Recordings run that computed the row.',
+  "updated_at" timestamp(3) COMMENT 'When the row was computed (UTC instant).',
+  "source" varchar COMMENT 'Hive partition: the source system of the calls (mtt, t2, votbox).',
+  "date" date COMMENT 'Hive partition: the calls'' date partition in the calls table (as in the recordings manifest).'
+)
+COMMENT 'Recording state per source and day, computed from the recordings manifest by every recordings run: one row per (source, date) of the manifest, counting each call by its latest attempt.'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/recording_days',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'recording_days', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."transcript_words" (
+  "call_id" varchar COMMENT 'The call''s call_id in the calls table.',
+  "seq" integer COMMENT '0-based position of the word in the transcript.',
+  "channel" varchar COMMENT 'Speaker channel as the vendor names it (A or B).',
+  "start_s" double COMMENT 'Start of the word in seconds from the start of the recording.',
+  "end_s" double COMMENT 'End of the word in seconds from the start of the recording.',
+  "word" varchar COMMENT 'The recognised word.',
+  "run_id" varchar COMMENT 'ETL run that fetched the transcript.',
+  "source" varchar COMMENT 'Hive partition: the source system of the call (t2).',
+  "date" date COMMENT 'Hive partition: the call''s date partition in the calls table.'
+)
+COMMENT 'Words of vendor speech transcripts (T2), one row per word in the vendor''s order.'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/transcript_words',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'transcript_words', 'FULL');
