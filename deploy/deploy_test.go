@@ -140,15 +140,13 @@ func TestStrictDecodeCatchesMistakes(t *testing.T) {
 // etlConfig is what the tests read of the ConfigMap's etl.yaml.
 type etlConfig struct {
 	raw         map[string]any
-	Lake        string `yaml:"lake"`
-	State       string `yaml:"state"`
-	Timezone    string `yaml:"timezone"`
-	MemoryLimit string `yaml:"memory_limit"`
-	MaxRunTime  string `yaml:"max_run_time"`
-	Storage     struct {
-		S3 map[string]any `yaml:"s3"`
-	} `yaml:"storage"`
-	Sources struct {
+	Lake        string         `yaml:"lake"`
+	State       string         `yaml:"state"`
+	Timezone    string         `yaml:"timezone"`
+	MemoryLimit string         `yaml:"memory_limit"`
+	MaxRunTime  string         `yaml:"max_run_time"`
+	S3          map[string]any `yaml:"s3"`
+	Sources     struct {
 		Mobilgroup struct {
 			IDsFile string `yaml:"broadcast_ids_file"`
 		} `yaml:"mobilgroup"`
@@ -419,8 +417,8 @@ func TestCronJob(t *testing.T) {
 				t.Errorf("etl.yaml %s %q: want s3://bucket/prefix (a pod has no lasting disk)", field, v)
 			}
 		}
-		if cfg.Storage.S3 == nil {
-			t.Error("etl.yaml: want a storage.s3 section for the lake and the state")
+		if cfg.S3 == nil {
+			t.Error("etl.yaml: want the top-level s3 section (the connection of the lake, the state and the recordings)")
 		}
 	})
 
