@@ -20,8 +20,13 @@ import (
 
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/shard"
 	"github.com/calletl/calletl/state"
 )
+
+// StaleTempAge is how old a lake temp file must be before a sharded run
+// removes it: other shards' live transactions write theirs continuously.
+const StaleTempAge = time.Hour
 
 // Source is one vendor's extractor as the pipeline drives it.
 type Source interface {
@@ -67,9 +72,15 @@ type Config struct {
 	// pipeline first saw it is given up — kept in the lake as last
 	// extracted, remembered as final, skipped with a warning. 0 = forever.
 	ItemMaxAge time.Duration
-	Now        func() time.Time
-	Logger     *slog.Logger
-	Progress   Progress
+	// Shard is this process's part of a sharded run: only the streams,
+	// items and snapshots it owns are extracted, the run id ends in the
+	// shard's label (so its runs file is its own), and only stale temp
+	// files are swept (the other shards write the lake at the same time).
+	// The zero value is the whole run.
+	Shard    shard.Assigner
+	Now      func() time.Time
+	Logger   *slog.Logger
+	Progress Progress
 }
 
 // Pipeline runs sources into the lake.
@@ -161,7 +172,7 @@ func (p *Pipeline) Run(ctx context.Context, sources []Source, items ...ItemSourc
 	var plans [][]plan
 	for _, src := range sources {
 		var sp []plan
-		for _, key := range src.Streams() {
+		for _, key := range p.owned(src.Streams()) {
 			start := lookbackStart
 			if c, ok := p.cfg.State.Cursor(key.String()); ok {
 				next, err := addDays(c.Day, 1)
@@ -194,7 +205,7 @@ func (p *Pipeline) Backfill(ctx context.Context, src Source, from, to string) (*
 	}
 	run := p.newRun("backfill")
 	var sp []plan
-	for _, key := range src.Streams() {
+	for _, key := range p.owned(src.Streams()) {
 		bkey := key.String() + "@" + from + ".." + to
 		start := from
 		if c, ok := p.cfg.State.Backfill(bkey); ok {
@@ -213,7 +224,28 @@ func (p *Pipeline) Backfill(ctx context.Context, src Source, from, to string) (*
 
 func (p *Pipeline) newRun(mode string) model.Run {
 	now := p.cfg.Now()
-	return model.Run{ID: NewRunID(now), Mode: mode, StartedAt: now.UTC(), Location: p.cfg.Location}
+	id := NewRunID(now)
+	if l := p.cfg.Shard.Shard.Label(); l != "" {
+		id += "-" + l
+	}
+	return model.Run{ID: id, Mode: mode, StartedAt: now.UTC(), Location: p.cfg.Location}
+}
+
+// owned returns the keys of this shard, keyed "source/stream/account".
+func (p *Pipeline) owned(keys []model.StreamKey) []model.StreamKey {
+	var out []model.StreamKey
+	for _, k := range keys {
+		if p.cfg.Shard.Owns(k.Source, k.Stream, k.Account) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// ownsSnapshot reports whether this shard takes source's snapshot, keyed
+// "source/snapshot".
+func (p *Pipeline) ownsSnapshot(source string) bool {
+	return p.cfg.Shard.Owns(source, "snapshot")
 }
 
 // advanceCursor moves key's cursor forward to day (never back: lookback
@@ -228,7 +260,11 @@ func (p *Pipeline) advanceCursor(key model.StreamKey) func(day, runID string) er
 }
 
 func (p *Pipeline) execute(ctx context.Context, run model.Run, sources []Source, plans [][]plan, items []ItemSource, snapshots bool) (*Summary, error) {
-	if n, err := p.cfg.Lake.Sweep(); err != nil {
+	sweep := p.cfg.Lake.Sweep
+	if !p.cfg.Shard.Shard.Whole() {
+		sweep = func() (int, error) { return p.cfg.Lake.SweepStale(StaleTempAge) }
+	}
+	if n, err := sweep(); err != nil {
 		return nil, fmt.Errorf("pipeline: clean temp files of an earlier run: %w", err)
 	} else if n > 0 {
 		p.cfg.Logger.Info("removed temp files left by an interrupted run", "files", n)
@@ -252,7 +288,7 @@ func (p *Pipeline) execute(ctx context.Context, run model.Run, sources []Source,
 	var all errgroup.Group
 	for i, src := range sources {
 		all.Go(func() error {
-			if sn, ok := src.(Snapshotter); ok && snapshots {
+			if sn, ok := src.(Snapshotter); ok && snapshots && p.ownsSnapshot(src.Name()) {
 				record(p.snapshot(ctx, src.Name(), sn, run))
 			}
 			var g errgroup.Group
@@ -268,7 +304,7 @@ func (p *Pipeline) execute(ctx context.Context, run model.Run, sources []Source,
 	}
 	for _, src := range items {
 		all.Go(func() error {
-			if sn, ok := src.(Snapshotter); ok && snapshots {
+			if sn, ok := src.(Snapshotter); ok && snapshots && p.ownsSnapshot(src.Name()) {
 				record(p.snapshot(ctx, src.Name(), sn, run))
 			}
 			p.runItems(ctx, src, run, record)
@@ -354,7 +390,9 @@ func (p *Pipeline) window(ctx context.Context, src Source, key model.StreamKey, 
 	return c, nil
 }
 
-// writeRuns appends the run's rows to the runs table, one file per source.
+// writeRuns appends the run's rows to the runs table, one file per source,
+// unit "run-<run id>" (a shard's run id ends in its label, so every
+// shard's rows land in a file of their own).
 func (p *Pipeline) writeRuns(ctx context.Context, run model.Run, sum *Summary) error {
 	bySource := map[string][]model.RunStream{}
 	for _, r := range sum.Streams {
