@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -217,6 +218,16 @@ func (s *Store) LockShard(label string) (unlock func(), err error) {
 	return func() { one(); whole() }, nil
 }
 
+// Exclusive waits for and takes the exclusive lock <name>.lock in the state
+// directory: work that the processes sharing the state (the shards of a
+// run) must do one at a time.
+func (s *Store) Exclusive(name string) (unlock func(), err error) {
+	if err := checkLabel(name); err != nil {
+		return nil, err
+	}
+	return flock(filepath.Join(s.dir, name+".lock"), syscall.LOCK_EX)
+}
+
 func checkLabel(label string) error {
 	if label == "" {
 		return errors.New("state: empty shard label")
@@ -309,6 +320,21 @@ func (s *Store) Get(key string, v any) (ok bool, err error) {
 		return true, fmt.Errorf("state: value %s: %w", key, err)
 	}
 	return true, nil
+}
+
+// Keys returns the keys of the stored values that start with prefix,
+// sorted.
+func (s *Store) Keys(prefix string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for k := range s.f.Values {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Put stores v under key and writes the state.
