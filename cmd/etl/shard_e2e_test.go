@@ -89,7 +89,7 @@ func newShardWorld(t *testing.T) *shardWorld {
 
 	t2Emu := sandbox.NewT2(sandbox.T2Config{Seed: 9, From: today.AddDate(0, 0, -4), To: today.AddDate(0, 0, 1),
 		CallsPerDay: 80, MissedPerDay: 15})
-	t2Emu.SetFaults(sandbox.Faults{Error5xxEvery: 7, TruncateEvery: 13})
+	t2Emu.SetFaults(sandbox.Faults{Error5xxEvery: 7}) // a truncated recording is a failed attempt, retried after retry_base
 	t2Srv := httptest.NewServer(t2Emu)
 	t.Cleanup(t2Srv.Close)
 	access, refresh := t2Emu.IssueTokens()
@@ -98,6 +98,12 @@ func newShardWorld(t *testing.T) *shardWorld {
 		Tasks: 5, ItemsPerTask: 40, Start: now.UTC().AddDate(0, 0, -2), Charset: "windows-1251", Form: "elem"})
 	vbSrv := httptest.NewServer(vb)
 	t.Cleanup(vbSrv.Close)
+
+	rec := sandbox.NewMTTRecords(sandbox.MTTRecordsConfig{Username: "agent", Password: testPassword, PartSize: 1 << 10, MissingEvery: 9})
+	recAPI, recFiles := httptest.NewServer(rec.API()), httptest.NewServer(rec.Files())
+	t.Cleanup(recAPI.Close)
+	t.Cleanup(recFiles.Close)
+	rec.SetDownloadBase(recFiles.URL)
 
 	dir := t.TempDir()
 	for name, v := range map[string]string{"pw": testPassword, "access": access, "refresh": refresh, "vbpw": "vb-Secret-pass"} {
@@ -113,6 +119,7 @@ state: state
 timezone: Europe/Moscow
 lookback_days: 1
 start_date: %s
+recordings: {local: blobs, mtt_records_base: %s}
 sources:
   mtt:
     base_url: %s
@@ -132,7 +139,7 @@ sources:
     username: robo
     password: {file: vbpw}
     http: {max_attempts: 10, base_backoff: 5ms, max_backoff: 50ms}
-`, from, mttSrv.URL, quoted, t2Srv.URL, vbSrv.URL)
+`, from, recAPI.URL, mttSrv.URL, quoted, t2Srv.URL, vbSrv.URL)
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -240,6 +247,44 @@ func (w *shardWorld) check(t *testing.T, step string) {
 	if want := model.Money(kop * 100).String(); n != items || vbDistinct != n || cost != want {
 		t.Errorf("%s: votbox: lake %d calls (%d distinct) costing %s; truth %d items costing %s", step, n, vbDistinct, cost, items, want)
 	}
+	w.checkRecordings(t, step, false)
+}
+
+// checkRecordings asserts the recordings manifest: no call attempted by two runs
+// (each call's recording belongs to one shard), none failed, no manifest
+// row for a call the lake does not say was recorded, and recording_days,
+// recomputed by the shards in turn from every shard's manifest files,
+// counting each attempted call once. With all, every recorded call of the
+// lake has been attempted (a shard fetches the recordings of its calls
+// that are in the lake when its recordings step starts; a call another
+// shard commits later is fetched on the next night).
+func (w *shardWorld) checkRecordings(t *testing.T, step string, all bool) {
+	t.Helper()
+	db := duck(t)
+	var recorded, attempted, twice, failed, strays int
+	db.QueryRow(`SELECT count(*) FROM (SELECT DISTINCT source, call_id FROM ` + w.glob("calls") + ` WHERE has_recording AND recording_ref <> '')`).Scan(&recorded)
+	q := `WITH m AS (SELECT source, call_id, count(DISTINCT run_id) AS attempts, bool_or(status = 'failed') AS failed FROM ` + w.glob("recordings") + ` GROUP BY ALL),
+		c AS (SELECT DISTINCT source, call_id FROM ` + w.glob("calls") + ` WHERE has_recording AND recording_ref <> '')
+		SELECT count(*), count(*) FILTER (WHERE attempts > 1), count(*) FILTER (WHERE failed),
+		       count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.source = m.source AND c.call_id = m.call_id)) FROM m`
+	if err := db.QueryRow(q).Scan(&attempted, &twice, &failed, &strays); err != nil {
+		t.Fatalf("%s: recordings manifest: %v", step, err)
+	}
+	var days int
+	if err := db.QueryRow(`SELECT coalesce(sum(calls_attempted), 0) FROM ` + w.glob("recording_days")).Scan(&days); err != nil {
+		t.Fatalf("%s: recording_days: %v", step, err)
+	}
+	if recorded == 0 || attempted == 0 || twice != 0 || failed != 0 || strays != 0 || days != attempted || (all && attempted != recorded) {
+		rows, _ := db.Query(`SELECT source, status, left(error, 150), count(*) FROM ` + w.glob("recordings") + ` WHERE status = 'failed' GROUP BY ALL LIMIT 20`)
+		for rows != nil && rows.Next() {
+			var src, st, e string
+			var c int
+			rows.Scan(&src, &st, &e, &c)
+			t.Logf("%s %s %d: %s", src, st, c, e)
+		}
+		t.Errorf("%s: recordings: %d recorded calls, %d attempted (%d twice, %d failed, %d not in calls), recording_days counts %d",
+			step, recorded, attempted, twice, failed, strays, days)
+	}
 }
 
 // runsOf returns the runs rows of the shards of n: shard label → rows,
@@ -322,6 +367,27 @@ func TestShardedRunsGroundTruth(t *testing.T) {
 	w.night(t, 2, true)
 	w.check(t, "2 shards, VotBox final")
 	checkAutocallResults(t, w.world, w.vb)
+	// The recordings step alone, shard by shard: every recorded call of
+	// the lake is now attempted, once.
+	for i := range 2 {
+		if code, _, stderr := w.etl("recordings", "--shard", fmt.Sprintf("%d/2", i)); code != exitOK {
+			t.Fatalf("etl recordings --shard %d/2: exit %d\n%s", i, code, stderr)
+		}
+	}
+	w.checkRecordings(t, "after etl recordings by shard", true)
+	manifests, _ := filepath.Glob(filepath.Join(w.dir, "lake", "recordings", "*", "*", "manifest-*-s*of*.parquet"))
+	if len(manifests) == 0 {
+		t.Error("no manifest file carries its shard's label")
+	}
+
+	// T2 (one token pair per PBX) ran on one shard for each n.
+	var t2Shards int
+	q := `SELECT max(c) FROM (SELECT regexp_extract(run_id, 'of([0-9]+)$', 1) AS n,
+		count(DISTINCT regexp_extract(run_id, '-(s[0-9]+of[0-9]+)$', 1)) AS c
+		FROM ` + w.glob("runs") + ` WHERE source = 't2' GROUP BY ALL)`
+	if err := duck(t).QueryRow(q).Scan(&t2Shards); err != nil || t2Shards != 1 {
+		t.Errorf("T2 streams ran on %d of the shards of one n (%v), want 1", t2Shards, err)
+	}
 
 	code, out, stderr := w.etl("state", "--shards", "2")
 	if code != exitOK || !strings.Contains(out, "SHARD") || !strings.Contains(out, "t2/call_records") {
