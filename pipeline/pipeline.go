@@ -47,6 +47,15 @@ type Snapshotter interface {
 	Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error)
 }
 
+// AccountSnapshotter is a Snapshotter whose snapshot is one per account
+// (MTT: per customer). A sharded run takes each account's snapshot on the
+// shard of "source/snapshot/account", so hundreds of customers' snapshots
+// spread over the shards; a whole run calls Snapshot.
+type AccountSnapshotter interface {
+	SnapshotAccounts() []string
+	SnapshotAccount(ctx context.Context, lake *load.Lake, run model.Run, account string) (model.Counts, error)
+}
+
 // Progress hears about planned and finished windows (and items, as windows
 // with an empty day). Plan may be called more than once: totals add up.
 // Calls may come from several goroutines at once.
@@ -242,10 +251,47 @@ func (p *Pipeline) owned(keys []model.StreamKey) []model.StreamKey {
 	return out
 }
 
-// ownsSnapshot reports whether this shard takes source's snapshot, keyed
-// "source/snapshot".
-func (p *Pipeline) ownsSnapshot(source string) bool {
-	return p.cfg.Shard.Owns(source, "snapshot")
+// snapshotOwned takes this shard's part of source's snapshot: the whole
+// snapshot in a whole run; in a sharded one, the accounts of an
+// AccountSnapshotter keyed "source/snapshot/account", else the whole
+// snapshot on the shard of "source/snapshot". ok is false when this shard
+// has none of it (no runs row).
+func (p *Pipeline) snapshotOwned(ctx context.Context, source string, sn Snapshotter, run model.Run) (rs model.RunStream, ok bool) {
+	as, perAccount := sn.(AccountSnapshotter)
+	if p.cfg.Shard.Shard.Whole() || !perAccount {
+		if !p.cfg.Shard.Owns(source, "snapshot") {
+			return rs, false
+		}
+		return p.snapshot(ctx, source, sn, run), true
+	}
+	var mine []string
+	for _, a := range as.SnapshotAccounts() {
+		if p.cfg.Shard.Owns(source, "snapshot", a) {
+			mine = append(mine, a)
+		}
+	}
+	if len(mine) == 0 {
+		return rs, false
+	}
+	return p.snapshot(ctx, source, snapshotFunc(func(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
+		var n model.Counts
+		var errs []error
+		for _, a := range mine {
+			c, err := as.SnapshotAccount(ctx, lake, run, a)
+			n.Add(c)
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return n, errors.Join(errs...)
+	}), run), true
+}
+
+// snapshotFunc is a function as a Snapshotter.
+type snapshotFunc func(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error)
+
+func (f snapshotFunc) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
+	return f(ctx, lake, run)
 }
 
 // advanceCursor moves key's cursor forward to day (never back: lookback
@@ -288,8 +334,10 @@ func (p *Pipeline) execute(ctx context.Context, run model.Run, sources []Source,
 	var all errgroup.Group
 	for i, src := range sources {
 		all.Go(func() error {
-			if sn, ok := src.(Snapshotter); ok && snapshots && p.ownsSnapshot(src.Name()) {
-				record(p.snapshot(ctx, src.Name(), sn, run))
+			if sn, ok := src.(Snapshotter); ok && snapshots {
+				if rs, ok := p.snapshotOwned(ctx, src.Name(), sn, run); ok {
+					record(rs)
+				}
 			}
 			var g errgroup.Group
 			g.SetLimit(max(1, src.Concurrency()))
@@ -304,8 +352,10 @@ func (p *Pipeline) execute(ctx context.Context, run model.Run, sources []Source,
 	}
 	for _, src := range items {
 		all.Go(func() error {
-			if sn, ok := src.(Snapshotter); ok && snapshots && p.ownsSnapshot(src.Name()) {
-				record(p.snapshot(ctx, src.Name(), sn, run))
+			if sn, ok := src.(Snapshotter); ok && snapshots {
+				if rs, ok := p.snapshotOwned(ctx, src.Name(), sn, run); ok {
+					record(rs)
+				}
 			}
 			p.runItems(ctx, src, run, record)
 			return nil

@@ -23,26 +23,35 @@ import (
 // config: one lake and one state directory that every shard shares.
 type shardWorld struct {
 	*world
-	t2   *sandbox.T2
-	vb   *sandbox.VotBox
-	mtt  []string // customers
-	gate *gate    // holds MTT requests while closed
+	t2     *sandbox.T2
+	vb     *sandbox.VotBox
+	mtt    []string // customers
+	gate   *gate    // holds MTT requests while closed
+	mttURL string
+	nights int // nights run (each customer has one balance a night)
 }
 
-// gate holds the requests it serves until opened, counting them.
+// gate holds the requests it serves while closed, noting who sent them:
+// a request to /via/<name>/… is served as /… and counted for name.
 type gate struct {
 	mu     sync.Mutex
 	closed bool
 	open   chan struct{}
-	held   int
+	held   map[string]int
 }
 
 func (g *gate) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := ""
+		if rest, ok := strings.CutPrefix(r.URL.Path, "/via/"); ok {
+			name, rest, _ = strings.Cut(rest, "/")
+			r.URL.Path = "/" + rest
+			r.URL.RawPath = ""
+		}
 		g.mu.Lock()
 		closed, open := g.closed, g.open
 		if closed {
-			g.held++
+			g.held[name]++
 		}
 		g.mu.Unlock()
 		if closed {
@@ -55,7 +64,7 @@ func (g *gate) wrap(h http.Handler) http.Handler {
 func (g *gate) close() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.closed, g.open, g.held = true, make(chan struct{}), 0
+	g.closed, g.open, g.held = true, make(chan struct{}), map[string]int{}
 }
 
 func (g *gate) release() {
@@ -67,10 +76,16 @@ func (g *gate) release() {
 	}
 }
 
-func (g *gate) holding() int {
+// holding reports whether requests of every one of names are held.
+func (g *gate) holding(names ...string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.held
+	for _, n := range names {
+		if g.held[n] == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func newShardWorld(t *testing.T) *shardWorld {
@@ -143,7 +158,7 @@ sources:
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return &shardWorld{world: &world{emu: mttEmu, dir: dir, cfg: cfg, from: from, to: to}, t2: t2Emu, vb: vb, mtt: customers, gate: g}
+	return &shardWorld{world: &world{emu: mttEmu, dir: dir, cfg: cfg, from: from, to: to}, t2: t2Emu, vb: vb, mtt: customers, gate: g, mttURL: mttSrv.URL}
 }
 
 // night runs one night as n shards, one after the other or all at once,
@@ -169,6 +184,7 @@ func (w *shardWorld) night(t *testing.T, n int, concurrent bool) {
 		}
 	}
 	wg.Wait()
+	w.nights++
 	for i := range n {
 		if codes[i] != exitOK {
 			t.Fatalf("shard %d/%d: exit %d\n%s", i, n, codes[i], errs[i])
@@ -248,6 +264,20 @@ func (w *shardWorld) check(t *testing.T, step string) {
 		t.Errorf("%s: votbox: lake %d calls (%d distinct) costing %s; truth %d items costing %s", step, n, vbDistinct, cost, items, want)
 	}
 	w.checkRecordings(t, step, false)
+
+	// Snapshots: each customer's balance once a night (their snapshots
+	// are spread over the shards), its accounts once a day.
+	var balances, customers, accounts int
+	db.QueryRow(`SELECT count(*), count(DISTINCT customer_name) FROM `+w.glob("mtt_balances")).Scan(&balances, &customers)
+	db.QueryRow(`SELECT count(*) FROM ` + w.glob("mtt_accounts")).Scan(&accounts)
+	wantAccounts := 0
+	for _, c := range w.mtt {
+		wantAccounts += len(w.emu.Accounts(c))
+	}
+	if w.nights > 0 && (balances != len(w.mtt)*w.nights || customers != len(w.mtt) || accounts != wantAccounts) {
+		t.Errorf("%s: mtt_balances %d rows of %d customers, want %d of %d; mtt_accounts %d, want %d",
+			step, balances, customers, len(w.mtt)*w.nights, len(w.mtt), accounts, wantAccounts)
+	}
 }
 
 // checkRecordings asserts the recordings manifest: no call attempted by two runs
@@ -419,8 +449,19 @@ func TestShardProcessesAndLocks(t *testing.T) {
 	}
 	w.gate.close()
 	defer w.gate.release()
-	start := func(env []string, args ...string) (*exec.Cmd, *bytes.Buffer) {
-		cmd := exec.Command(os.Args[0], append([]string{"--config", w.cfg, "--log-format", "json"}, args...)...)
+	// Each shard process gets its own copy of the config (same lake and
+	// state) whose MTT base URL names it, so the gate knows who is in.
+	text, err := os.ReadFile(w.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func(i int, env []string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+		cfg := filepath.Join(w.dir, fmt.Sprintf("etl-%d.yaml", i))
+		mine := strings.Replace(string(text), "base_url: "+w.mttURL, fmt.Sprintf("base_url: %s/via/%d", w.mttURL, i), 1)
+		if err := os.WriteFile(cfg, []byte(mine), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(os.Args[0], append([]string{"--config", cfg, "--log-format", "json"}, args...)...)
 		cmd.Env = append(append(os.Environ(), "CALLETL_E2E_CHILD=1"), env...)
 		var errb bytes.Buffer
 		cmd.Stderr = &errb
@@ -431,12 +472,11 @@ func TestShardProcessesAndLocks(t *testing.T) {
 	}
 	// Shard 0 by flag, shard 1 the Kubernetes way: --shards 2 with
 	// JOB_COMPLETION_INDEX.
-	c0, e0 := start(nil, "run", "--shard", "0/2")
-	c1, e1 := start([]string{envJobIndex + "=1"}, "run", "--shards", "2")
-	// Each process has at most 4 MTT requests in flight (its http
-	// concurrency): more held requests mean both shards are in their run,
+	c0, e0 := start(0, nil, "run", "--shard", "0/2")
+	c1, e1 := start(1, []string{envJobIndex + "=1"}, "run", "--shards", "2")
+	// An MTT request held from each means both shards are in their run,
 	// past their locks.
-	for w.gate.holding() <= 4 {
+	for !w.gate.holding("0", "1") {
 		time.Sleep(5 * time.Millisecond)
 	}
 	if code, _, stderr := w.etl("run", "--shard", "0/2"); code != exitLocked {
