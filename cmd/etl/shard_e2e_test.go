@@ -405,6 +405,33 @@ func TestShardedRunsGroundTruth(t *testing.T) {
 		}
 	}
 	w.checkRecordings(t, "after etl recordings by shard", true)
+	// recording_coverage (over recording_days) tells the manifest's one
+	// truth across the shards' files: each call by its latest attempt.
+	var wantStored, wantMissing int
+	q := `WITH a AS (SELECT source, call_id, fetched_at, run_id, bool_or(status = 'missing') FILTER (WHERE part >= 0) AS missing
+		FROM ` + w.glob("recordings") + ` GROUP BY source, call_id, fetched_at, run_id
+		QUALIFY row_number() OVER (PARTITION BY source, call_id ORDER BY fetched_at DESC, run_id DESC) = 1)
+		SELECT count(*) FILTER (WHERE NOT missing), count(*) FILTER (WHERE missing) FROM a`
+	if err := duck(t).QueryRow(q).Scan(&wantStored, &wantMissing); err != nil {
+		t.Fatal(err)
+	}
+	// Calls MTT flags recorded without a conference id cannot be fetched:
+	// they are the report's not_attempted.
+	var noRef int
+	duck(t).QueryRow(`SELECT count(*) FROM ` + w.glob("calls") + ` WHERE has_recording AND recording_ref = '' AND NOT coalesce(duplicate, false)`).Scan(&noRef)
+	var stored, missing, notAttempted, failedCalls int
+	for _, r := range w.reportRows(t, "recording_coverage") {
+		f := got(t, r, []string{"stored", "missing", "not_attempted", "failed"})
+		for k, dst := range map[string]*int{"stored": &stored, "missing": &missing, "not_attempted": &notAttempted, "failed": &failedCalls} {
+			var v int
+			fmt.Sscan(f[k], &v)
+			*dst += v
+		}
+	}
+	if stored != wantStored || missing != wantMissing || notAttempted != noRef || failedCalls != 0 || wantStored == 0 || wantMissing == 0 {
+		t.Errorf("recording_coverage: stored %d, missing %d, not attempted %d, failed %d; the manifest's latest attempts: %d stored, %d missing; %d recorded calls without a ref",
+			stored, missing, notAttempted, failedCalls, wantStored, wantMissing, noRef)
+	}
 	manifests, _ := filepath.Glob(filepath.Join(w.dir, "lake", "recordings", "*", "*", "manifest-*-s*of*.parquet"))
 	if len(manifests) == 0 {
 		t.Error("no manifest file carries its shard's label")
@@ -412,7 +439,7 @@ func TestShardedRunsGroundTruth(t *testing.T) {
 
 	// T2 (one token pair per PBX) ran on one shard for each n.
 	var t2Shards int
-	q := `SELECT max(c) FROM (SELECT regexp_extract(run_id, 'of([0-9]+)$', 1) AS n,
+	q = `SELECT max(c) FROM (SELECT regexp_extract(run_id, 'of([0-9]+)$', 1) AS n,
 		count(DISTINCT regexp_extract(run_id, '-(s[0-9]+of[0-9]+)$', 1)) AS c
 		FROM ` + w.glob("runs") + ` WHERE source = 't2' GROUP BY ALL)`
 	if err := duck(t).QueryRow(q).Scan(&t2Shards); err != nil || t2Shards != 1 {
