@@ -164,7 +164,14 @@ func (l *Lake) Begin(source, unit string) (*Tx, error) {
 // transactions open on this Lake are kept; transactions of other processes
 // writing the same root are not known, so run Sweep when no other process
 // writes the lake (for example at start-up, under the ETL's lock).
-func (l *Lake) Sweep() (removed int, err error) {
+func (l *Lake) Sweep() (removed int, err error) { return l.SweepStale(0) }
+
+// SweepStale is Sweep for a lake other processes write at the same time
+// (the shards of a run): it removes only temporary files not modified for
+// minAge, which no live transaction leaves that long (a transaction writes
+// its temporary files as its rows come).
+func (l *Lake) SweepStale(minAge time.Duration) (removed int, err error) {
+	cutoff := time.Now().Add(-minAge)
 	var errs []error
 	walkErr := filepath.WalkDir(l.root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -182,6 +189,11 @@ func (l *Lake) Sweep() (removed int, err error) {
 		l.mu.Unlock()
 		if active {
 			return nil
+		}
+		if minAge > 0 {
+			if fi, err := d.Info(); err != nil || fi.ModTime().After(cutoff) {
+				return nil // gone already, or possibly a live transaction's
+			}
 		}
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("remove %s: %w", path, err))

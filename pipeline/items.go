@@ -89,11 +89,25 @@ func (b *itemBook) pending() []string {
 	return out
 }
 
+// set records one item's state: a read-modify-write of that item alone in
+// the state file, so the shards of a run, each with its own items of the
+// source, never overwrite each other's.
 func (b *itemBook) set(key string, st itemState) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	var disk map[string]itemState
+	err := b.p.cfg.State.Update(b.key, &disk, func() error {
+		if disk == nil {
+			disk = map[string]itemState{}
+		}
+		disk[key] = st
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	b.items[key] = st
-	return b.p.cfg.State.Put(b.key, b.items)
+	return nil
 }
 
 // runItems extracts every item of src that is not final.
@@ -117,6 +131,9 @@ func (p *Pipeline) runItems(ctx context.Context, src ItemSource, run model.Run, 
 	var todo []string
 	now := p.cfg.Now().UTC()
 	for _, k := range keys {
+		if !p.cfg.Shard.Owns(src.Name(), src.Kind(), k) {
+			continue // another shard's item, keyed "source/kind/key"
+		}
 		st, ok := book.get(k)
 		if ok && !st.Final && p.cfg.ItemMaxAge > 0 && !st.FirstSeen.IsZero() && now.Sub(st.FirstSeen) > p.cfg.ItemMaxAge {
 			st.Final = true

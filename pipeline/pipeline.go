@@ -20,8 +20,13 @@ import (
 
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/shard"
 	"github.com/calletl/calletl/state"
 )
+
+// StaleTempAge is how old a lake temp file must be before a sharded run
+// removes it: other shards' live transactions write theirs continuously.
+const StaleTempAge = time.Hour
 
 // Source is one vendor's extractor as the pipeline drives it.
 type Source interface {
@@ -40,6 +45,15 @@ type Source interface {
 // Snapshotter is a source with per-run snapshots (accounts, balances).
 type Snapshotter interface {
 	Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error)
+}
+
+// AccountSnapshotter is a Snapshotter whose snapshot is one per account
+// (MTT: per customer). A sharded run takes each account's snapshot on the
+// shard of "source/snapshot/account", so hundreds of customers' snapshots
+// spread over the shards; a whole run calls Snapshot.
+type AccountSnapshotter interface {
+	SnapshotAccounts() []string
+	SnapshotAccount(ctx context.Context, lake *load.Lake, run model.Run, account string) (model.Counts, error)
 }
 
 // Progress hears about planned and finished windows (and items, as windows
@@ -67,9 +81,15 @@ type Config struct {
 	// pipeline first saw it is given up — kept in the lake as last
 	// extracted, remembered as final, skipped with a warning. 0 = forever.
 	ItemMaxAge time.Duration
-	Now        func() time.Time
-	Logger     *slog.Logger
-	Progress   Progress
+	// Shard is this process's part of a sharded run: only the streams,
+	// items and snapshots it owns are extracted, the run id ends in the
+	// shard's label (so its runs file is its own), and only stale temp
+	// files are swept (the other shards write the lake at the same time).
+	// The zero value is the whole run.
+	Shard    shard.Assigner
+	Now      func() time.Time
+	Logger   *slog.Logger
+	Progress Progress
 }
 
 // Pipeline runs sources into the lake.
@@ -161,7 +181,7 @@ func (p *Pipeline) Run(ctx context.Context, sources []Source, items ...ItemSourc
 	var plans [][]plan
 	for _, src := range sources {
 		var sp []plan
-		for _, key := range src.Streams() {
+		for _, key := range p.owned(src.Streams()) {
 			start := lookbackStart
 			if c, ok := p.cfg.State.Cursor(key.String()); ok {
 				next, err := addDays(c.Day, 1)
@@ -194,7 +214,7 @@ func (p *Pipeline) Backfill(ctx context.Context, src Source, from, to string) (*
 	}
 	run := p.newRun("backfill")
 	var sp []plan
-	for _, key := range src.Streams() {
+	for _, key := range p.owned(src.Streams()) {
 		bkey := key.String() + "@" + from + ".." + to
 		start := from
 		if c, ok := p.cfg.State.Backfill(bkey); ok {
@@ -213,7 +233,65 @@ func (p *Pipeline) Backfill(ctx context.Context, src Source, from, to string) (*
 
 func (p *Pipeline) newRun(mode string) model.Run {
 	now := p.cfg.Now()
-	return model.Run{ID: NewRunID(now), Mode: mode, StartedAt: now.UTC(), Location: p.cfg.Location}
+	id := NewRunID(now)
+	if l := p.cfg.Shard.Shard.Label(); l != "" {
+		id += "-" + l
+	}
+	return model.Run{ID: id, Mode: mode, StartedAt: now.UTC(), Location: p.cfg.Location}
+}
+
+// owned returns the keys of this shard, keyed "source/stream/account".
+func (p *Pipeline) owned(keys []model.StreamKey) []model.StreamKey {
+	var out []model.StreamKey
+	for _, k := range keys {
+		if p.cfg.Shard.Owns(k.Source, k.Stream, k.Account) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// snapshotOwned takes this shard's part of source's snapshot: the whole
+// snapshot in a whole run; in a sharded one, the accounts of an
+// AccountSnapshotter keyed "source/snapshot/account", else the whole
+// snapshot on the shard of "source/snapshot". ok is false when this shard
+// has none of it (no runs row).
+func (p *Pipeline) snapshotOwned(ctx context.Context, source string, sn Snapshotter, run model.Run) (rs model.RunStream, ok bool) {
+	as, perAccount := sn.(AccountSnapshotter)
+	if p.cfg.Shard.Shard.Whole() || !perAccount {
+		if !p.cfg.Shard.Owns(source, "snapshot") {
+			return rs, false
+		}
+		return p.snapshot(ctx, source, sn, run), true
+	}
+	var mine []string
+	for _, a := range as.SnapshotAccounts() {
+		if p.cfg.Shard.Owns(source, "snapshot", a) {
+			mine = append(mine, a)
+		}
+	}
+	if len(mine) == 0 {
+		return rs, false
+	}
+	return p.snapshot(ctx, source, snapshotFunc(func(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
+		var n model.Counts
+		var errs []error
+		for _, a := range mine {
+			c, err := as.SnapshotAccount(ctx, lake, run, a)
+			n.Add(c)
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return n, errors.Join(errs...)
+	}), run), true
+}
+
+// snapshotFunc is a function as a Snapshotter.
+type snapshotFunc func(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error)
+
+func (f snapshotFunc) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
+	return f(ctx, lake, run)
 }
 
 // advanceCursor moves key's cursor forward to day (never back: lookback
@@ -228,7 +306,11 @@ func (p *Pipeline) advanceCursor(key model.StreamKey) func(day, runID string) er
 }
 
 func (p *Pipeline) execute(ctx context.Context, run model.Run, sources []Source, plans [][]plan, items []ItemSource, snapshots bool) (*Summary, error) {
-	if n, err := p.cfg.Lake.Sweep(); err != nil {
+	sweep := p.cfg.Lake.Sweep
+	if !p.cfg.Shard.Shard.Whole() {
+		sweep = func() (int, error) { return p.cfg.Lake.SweepStale(StaleTempAge) }
+	}
+	if n, err := sweep(); err != nil {
 		return nil, fmt.Errorf("pipeline: clean temp files of an earlier run: %w", err)
 	} else if n > 0 {
 		p.cfg.Logger.Info("removed temp files left by an interrupted run", "files", n)
@@ -253,7 +335,9 @@ func (p *Pipeline) execute(ctx context.Context, run model.Run, sources []Source,
 	for i, src := range sources {
 		all.Go(func() error {
 			if sn, ok := src.(Snapshotter); ok && snapshots {
-				record(p.snapshot(ctx, src.Name(), sn, run))
+				if rs, ok := p.snapshotOwned(ctx, src.Name(), sn, run); ok {
+					record(rs)
+				}
 			}
 			var g errgroup.Group
 			g.SetLimit(max(1, src.Concurrency()))
@@ -269,7 +353,9 @@ func (p *Pipeline) execute(ctx context.Context, run model.Run, sources []Source,
 	for _, src := range items {
 		all.Go(func() error {
 			if sn, ok := src.(Snapshotter); ok && snapshots {
-				record(p.snapshot(ctx, src.Name(), sn, run))
+				if rs, ok := p.snapshotOwned(ctx, src.Name(), sn, run); ok {
+					record(rs)
+				}
 			}
 			p.runItems(ctx, src, run, record)
 			return nil
@@ -354,7 +440,9 @@ func (p *Pipeline) window(ctx context.Context, src Source, key model.StreamKey, 
 	return c, nil
 }
 
-// writeRuns appends the run's rows to the runs table, one file per source.
+// writeRuns appends the run's rows to the runs table, one file per source,
+// unit "run-<run id>" (a shard's run id ends in its label, so every
+// shard's rows land in a file of their own).
 func (p *Pipeline) writeRuns(ctx context.Context, run model.Run, sum *Summary) error {
 	bySource := map[string][]model.RunStream{}
 	for _, r := range sum.Streams {

@@ -34,6 +34,11 @@ type dayPartition struct {
 // how many it rewrote. Each source's rows are one transaction of unit
 // daysUnit covering its recomputed dates.
 func refreshDays(ctx context.Context, lake *load.Lake, runID string, now time.Time, touched map[[2]string]bool) (int, error) {
+	// The days files written below get this time as their modification
+	// time: a manifest another process commits after this listing is
+	// newer than them, so a date whose recomputation missed it is stale
+	// for the next run even if that process dies before recomputing it.
+	listed := time.Now()
 	stale, err := staleDays(lake.Root(), touched)
 	if err != nil {
 		return 0, fmt.Errorf("recordings: recording_days: %w", err)
@@ -49,7 +54,7 @@ func refreshDays(ctx context.Context, lake *load.Lake, runID string, now time.Ti
 	n := 0
 	var errs []error
 	for _, source := range slices.Sorted(maps.Keys(stale)) {
-		if err := refreshSource(ctx, db, lake, source, stale[source], runID, now); err != nil {
+		if err := refreshSource(ctx, db, lake, source, stale[source], runID, now, listed); err != nil {
 			errs = append(errs, fmt.Errorf("recordings: recording_days source=%s: %w", source, err))
 			continue
 		}
@@ -60,7 +65,7 @@ func refreshDays(ctx context.Context, lake *load.Lake, runID string, now time.Ti
 
 // refreshSource recomputes the rows of parts, all of source, and commits
 // them, replacing (or removing) their days files.
-func refreshSource(ctx context.Context, db *sql.DB, lake *load.Lake, source string, parts []dayPartition, runID string, now time.Time) error {
+func refreshSource(ctx context.Context, db *sql.DB, lake *load.Lake, source string, parts []dayPartition, runID string, now, listed time.Time) error {
 	var files []string
 	for _, p := range parts {
 		files = append(files, p.files...)
@@ -88,8 +93,19 @@ func refreshSource(ctx context.Context, db *sql.DB, lake *load.Lake, source stri
 			return err
 		}
 	}
-	_, err = tx.Commit()
-	return err
+	if _, err = tx.Commit(); err != nil {
+		return err
+	}
+	for _, p := range parts {
+		if _, ok := rows[p.date]; !ok {
+			continue
+		}
+		path := filepath.Join(lake.Root(), Days.Name, "source="+source, "date="+p.date, daysUnit+".parquet")
+		if err := os.Chtimes(path, time.Time{}, listed); err != nil {
+			return fmt.Errorf("date %s: set the time of the rows' inputs: %w", p.date, err)
+		}
+	}
+	return nil
 }
 
 // daysQuery computes the rows of recording_days, by date, from the manifest

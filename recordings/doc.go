@@ -143,8 +143,14 @@
 // manifest stays newer than its row until a run recomputes it. Equal
 // times (coarse file system clocks) count as stale, so the rule errs
 // towards one more recomputation, never towards a stale row. It relies on
-// the lake having one writer at a time (the ETL's lock) and on the manifest
-// and recording_days sharing one file system clock. Finding the stale
+// the manifest and recording_days sharing one file system clock. Several
+// processes may write the lake at once (the shards of a run, each fetching
+// the calls Config.Owns gives it and committing its own manifest unit):
+// they recompute recording_days one at a time (Config.DaysLock), every
+// shard recomputes the dates it committed after committing them, and a
+// days file's modification time is set to when its inputs were listed,
+// so a manifest another shard committed during a recomputation leaves the
+// date stale for the next run even if that shard died before recomputing. Finding the stale
 // dates lists partition directories only; the Parquet read, the grouping
 // and the writes are proportional to the dates recomputed.
 //

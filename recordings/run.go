@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -65,9 +66,17 @@ type Config struct {
 	// CheckpointEvery commits the manifest after this many calls (default
 	// 500), besides at the end of the run.
 	CheckpointEvery int
-	Now             func() time.Time // default time.Now
-	Logger          *slog.Logger     // default discards
-	Progress        Progress         // default NopProgress
+	// Owns, when set, says which calls this process fetches (the calls of
+	// its shard, see package shard); the others are left to their shard.
+	Owns func(source, callID string) bool
+	// DaysLock, when set, is held while recording_days is recomputed and
+	// written: processes writing one lake at once (the shards of a run)
+	// take turns, so the last writer of a date is the last to read its
+	// manifest. It blocks until the lock is free.
+	DaysLock func() (unlock func(), err error)
+	Now      func() time.Time // default time.Now
+	Logger   *slog.Logger     // default discards
+	Progress Progress         // default NopProgress
 }
 
 // Summary is what a run did. Parts are counted in Stored and Reused, calls
@@ -163,6 +172,9 @@ func Run(ctx context.Context, cfg Config, run model.Run, fetchers ...Fetcher) (S
 	if err != nil {
 		return Summary{}, err
 	}
+	if cfg.Owns != nil {
+		calls = slices.DeleteFunc(calls, func(c Call) bool { return !cfg.Owns(c.Source, c.CallID) })
+	}
 	fctx, stop := context.WithCancel(ctx)
 	defer stop()
 	r := &runner{cfg: cfg, run: run, fetchers: bySource, hosts: make(map[string]chan struct{}),
@@ -223,6 +235,14 @@ func (r *runner) refreshDays(ctx context.Context) error {
 		}
 	}
 	r.mu.Unlock()
+	if r.cfg.DaysLock != nil {
+		unlock, err := r.cfg.DaysLock()
+		if err != nil {
+			r.cfg.Logger.Error("recordings: recording_days not updated; the next run recomputes it", "error", err)
+			return fmt.Errorf("recordings: recording_days: %w", err)
+		}
+		defer unlock()
+	}
 	start := time.Now()
 	n, err := refreshDays(ctx, r.cfg.Lake, r.run.ID, r.cfg.Now().UTC(), touched)
 	if err != nil {

@@ -1,8 +1,11 @@
 // Package state keeps what a run must remember for the next one: a cursor
 // per source, stream and account (the last day whose data is committed to
 // the lake), backfill progress, and small per-source values. It lives in one
-// JSON file rewritten atomically, and a lock file stops two runs from
-// working on the same state at once.
+// JSON file rewritten atomically. A lock file stops two runs from working
+// on the same state at once; the shards of one sharded run share the state
+// directory, each under its own lock (LockShard), and every write is a
+// read-modify-write of the file under a short write lock, so no shard loses
+// another's cursors.
 package state
 
 import (
@@ -14,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -188,14 +192,62 @@ func (s *Store) Dir() string { return s.dir }
 
 // Lock takes an exclusive lock on the state directory for the life of the
 // process (or until unlock). It fails at once with ErrLocked when another
-// process holds it.
+// process holds it, a whole run or any shard of a sharded one.
 func (s *Store) Lock() (unlock func(), err error) {
-	path := filepath.Join(s.dir, "lock")
+	return flock(filepath.Join(s.dir, "lock"), syscall.LOCK_EX|syscall.LOCK_NB)
+}
+
+// LockShard takes the lock of one shard of a sharded run for the life of
+// the process (or until unlock): a shared lock on the state directory, so
+// shards run side by side but no whole run (Lock) runs with them, and an
+// exclusive lock on lock.<label> (label names the shard, e.g. s1of3), so
+// the same shard cannot run twice. It fails at once with ErrLocked.
+func (s *Store) LockShard(label string) (unlock func(), err error) {
+	if err := checkLabel(label); err != nil {
+		return nil, err
+	}
+	whole, err := flock(filepath.Join(s.dir, "lock"), syscall.LOCK_SH|syscall.LOCK_NB)
+	if err != nil {
+		return nil, err
+	}
+	one, err := flock(filepath.Join(s.dir, "lock."+label), syscall.LOCK_EX|syscall.LOCK_NB)
+	if err != nil {
+		whole()
+		return nil, err
+	}
+	return func() { one(); whole() }, nil
+}
+
+// Exclusive waits for and takes the exclusive lock <name>.lock in the state
+// directory: work that the processes sharing the state (the shards of a
+// run) must do one at a time.
+func (s *Store) Exclusive(name string) (unlock func(), err error) {
+	if err := checkLabel(name); err != nil {
+		return nil, err
+	}
+	return flock(filepath.Join(s.dir, name+".lock"), syscall.LOCK_EX)
+}
+
+func checkLabel(label string) error {
+	if label == "" {
+		return errors.New("state: empty shard label")
+	}
+	for _, r := range label {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return fmt.Errorf("state: shard label %q: only letters, digits, - and _", label)
+		}
+	}
+	return nil
+}
+
+// flock opens path and locks it with how (syscall.LOCK_*); with
+// LOCK_NB a lock held elsewhere is ErrLocked.
+func flock(path string, how int) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := syscall.Flock(int(f.Fd()), how); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("%w (%s)", ErrLocked, path)
@@ -270,6 +322,21 @@ func (s *Store) Get(key string, v any) (ok bool, err error) {
 	return true, nil
 }
 
+// Keys returns the keys of the stored values that start with prefix,
+// sorted.
+func (s *Store) Keys(prefix string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for k := range s.f.Values {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Put stores v under key and writes the state.
 func (s *Store) Put(key string, v any) error {
 	raw, err := json.Marshal(v)
@@ -284,26 +351,89 @@ func (s *Store) Put(key string, v any) error {
 	})
 }
 
-// update applies fn and writes the file atomically; on a write error the
-// in-memory state is rolled back so it never runs ahead of the disk.
-func (s *Store) update(fn func(*file)) error {
+// Update reads the value stored under key into v as the state file holds
+// it now (another process, a shard of the same run, may have written it
+// since this Store read it), calls fn to change v, and stores v, all under
+// the state's write lock: a read-modify-write of one value that never
+// loses another process's change to it. fn must change v only in memory.
+func (s *Store) Update(key string, v any, fn func() error) error {
+	var ferr error
+	err := s.update(func(f *file) {
+		if raw, ok := f.Values[key]; ok {
+			if err := json.Unmarshal(raw, v); err != nil {
+				ferr = fmt.Errorf("state: value %s: %w", key, err)
+				return
+			}
+		}
+		if ferr = fn(); ferr != nil {
+			return
+		}
+		raw, err := json.Marshal(v)
+		if err != nil {
+			ferr = fmt.Errorf("state: value %s: %w", key, err)
+			return
+		}
+		if f.Values == nil {
+			f.Values = map[string]json.RawMessage{}
+		}
+		f.Values[key] = raw
+	}, func() error { return ferr })
+	return err
+}
+
+// update applies fn to the state as the file holds it now and writes the
+// file atomically, under the write lock (write.lock, held for the
+// read-modify-write only): processes sharing the state directory (the
+// shards of one run) each change their own keys and never lose one
+// another's. On an error (of the file, or of abort) the in-memory state is
+// the file's, so it never runs ahead of the disk.
+func (s *Store) update(fn func(*file), abort ...func() error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	unlock, err := flock(filepath.Join(s.dir, "write.lock"), syscall.LOCK_EX)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	path := filepath.Join(s.dir, fileName)
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		// nobody wrote it yet: s.f is the fresh state or this process's
+	case err != nil:
+		return fmt.Errorf("state: %w", err)
+	default:
+		disk, err := decodeFile(path, b)
+		if err != nil {
+			return err
+		}
+		s.f = disk
+	}
 	old, err := json.Marshal(s.f)
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
 	fn(&s.f)
-	b, err := json.MarshalIndent(s.f, "", "  ")
+	for _, a := range abort {
+		if err = a(); err != nil {
+			break
+		}
+	}
 	if err == nil {
-		err = WriteFileAtomic(filepath.Join(s.dir, fileName), append(b, '\n'), 0o600)
+		var nb []byte
+		if nb, err = json.MarshalIndent(s.f, "", "  "); err == nil {
+			err = WriteFileAtomic(path, append(nb, '\n'), 0o600)
+		}
+		if err != nil {
+			err = fmt.Errorf("state: %w", err)
+		}
 	}
 	if err != nil {
 		var prev file
 		if json.Unmarshal(old, &prev) == nil {
 			s.f = prev
 		}
-		return fmt.Errorf("state: %w", err)
+		return err
 	}
 	return nil
 }

@@ -40,11 +40,14 @@ Usage:
 Commands:
   run        The nightly job: every configured source, every stream, from its
              cursor (or the last lookback_days, whichever is earlier) to today.
+             --shard i/n (or --shards n with $JOB_COMPLETION_INDEX, or $CALLETL_SHARD):
+             this process does shard i of n; the shards share one lake and state.
   backfill   Load history: etl backfill --source mtt --from 2026-01-01 --to 2026-03-31
              Re-running the same command resumes after the last committed day.
   recordings Fetch the recordings backlog alone (etl run fetches them too, after
              the call rows are committed, when a recordings section is configured).
-  state      Show the cursors: the last committed day of every stream.
+  state      Show the cursors: the last committed day of every stream, and the
+             items still polled (--shards n: which shard owns each).
   report     Run a SQL report over the lake: etl report daily_summary --from 2026-11-01
   reports    List the reports with their descriptions and parameters.
   views      Write a DuckDB database of views over the lake for analysts:
@@ -72,7 +75,8 @@ Exit codes:
   1    the run finished but some streams failed; stderr names each with its error.
        Committed windows are kept; the next run resumes at the failed day.
   2    bad command line, config or state file (the message names the field or key)
-  3    another etl process holds the state lock (state/lock); nothing was done
+  3    another etl process holds the state lock (state/lock, or a shard's
+       state/lock.s<i>of<n>); nothing was done
   4    max_run_time reached (config max_run_time, default 20h; run, backfill and
        recordings take --max-run-time to override it, 0 = no limit): the run was
        stopped like an interrupt, committed windows are kept and the lock released

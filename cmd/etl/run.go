@@ -5,18 +5,23 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
+	"github.com/calletl/calletl/extract/mobilgroup"
 	"github.com/calletl/calletl/extract/mtt"
+	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/recordings"
+	"github.com/calletl/calletl/shard"
 	"github.com/calletl/calletl/state"
 	"github.com/calletl/calletl/storage"
 )
@@ -28,6 +33,7 @@ type env struct {
 	state    *state.Store
 	sources  []source
 	fetchers []recordings.Fetcher // empty when recordings are off
+	shard    shard.Shard          // this process's part of a sharded run; zero: the whole run
 	unlock   func()
 }
 
@@ -39,12 +45,16 @@ func (e *env) close() {
 
 // open loads the config, builds the sources and, when lock is set, takes
 // the state lock so no other run works on the same lake.
-func (a *app) open(lock bool) (*env, error) {
+func (a *app) open(lock bool) (*env, error) { return a.openShard(lock, shard.Shard{}) }
+
+// openShard is open for one shard of a sharded run: the lock it takes is
+// the shard's (state.LockShard), so the other shards run alongside.
+func (a *app) openShard(lock bool, sh shard.Shard) (*env, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return nil, err
 	}
-	e := &env{cfg: cfg}
+	e := &env{cfg: cfg, shard: sh}
 	if os.Getenv("GOMEMLIMIT") == "" { // the environment wins over the config
 		debug.SetMemoryLimit(cfg.memoryLimit)
 	}
@@ -52,7 +62,12 @@ func (a *app) open(lock bool) (*env, error) {
 		return nil, err
 	}
 	if lock {
-		if e.unlock, err = e.state.Lock(); err != nil {
+		if sh.Whole() {
+			e.unlock, err = e.state.Lock()
+		} else {
+			e.unlock, err = e.state.LockShard(sh.Label())
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -85,6 +100,7 @@ func (a *app) pipeline(e *env, p pipeline.Progress) *pipeline.Pipeline {
 		Lake: e.lake, State: e.state, Location: e.cfg.location,
 		LookbackDays: *e.cfg.LookbackDays, StartDay: e.cfg.StartDate,
 		ItemMaxAge: time.Duration(*e.cfg.ItemMaxAge) * 24 * time.Hour,
+		Shard:      assigner(e.shard),
 		Logger:     a.log, Progress: p,
 	})
 }
@@ -93,10 +109,15 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	only := fs.String("source", "", "run only these sources (comma-separated names, e.g. mtt)")
 	maxRun := maxRunTimeFlag(fs)
-	if err := a.parseFlags(fs, args, "etl run [--source S]: the nightly job. Every stream runs from its cursor (or today − lookback_days, whichever is earlier) through today; each day window is committed to the lake before its cursor moves."); err != nil {
+	sf := addShardFlags(fs)
+	if err := a.parseFlags(fs, args, "etl run [--source S] [--shard i/n | --shards n]: the nightly job. Every stream runs from its cursor (or today − lookback_days, whichever is earlier) through today; each day window is committed to the lake before its cursor moves. With --shard i/n (or --shards n and $JOB_COMPLETION_INDEX, or $CALLETL_SHARD) this process does its 1/n of the work; the n shards share one lake and one state."); err != nil {
 		return err
 	}
-	e, err := a.open(true)
+	sh, err := sf.resolve(fs)
+	if err != nil {
+		return err
+	}
+	e, err := a.openShard(true, sh)
 	if err != nil {
 		return err
 	}
@@ -146,12 +167,19 @@ func (a *app) fetchRecordings(ctx context.Context, e *env) error {
 		}
 	}
 	r := e.cfg.Recordings
-	run := model.Run{ID: pipeline.NewRunID(time.Now()), Mode: "recordings", StartedAt: time.Now().UTC(), Location: e.cfg.location}
+	id := pipeline.NewRunID(time.Now())
+	if l := e.shard.Label(); l != "" {
+		id += "-" + l // the shard's manifest unit, manifest-<run id>, is its own
+	}
+	run := model.Run{ID: id, Mode: "recordings", StartedAt: time.Now().UTC(), Location: e.cfg.location}
+	as := assigner(e.shard)
 	bar := a.newByteProgress()
 	sum, err := recordings.Run(ctx, recordings.Config{
 		Store: store, Lake: e.lake, LakeDir: e.lake.Root(),
 		Concurrency: r.Concurrency, PerHost: r.PerHost, MaxAttempts: r.MaxAttempts, RetryBase: r.RetryBase,
-		Logger: a.log, Progress: bar,
+		Owns:     func(source, callID string) bool { return as.Owns(source, "call", callID) },
+		DaysLock: func() (func(), error) { return e.state.Exclusive("recording_days") },
+		Logger:   a.log, Progress: bar,
 	}, run, e.fetchers...)
 	bar.finish()
 	fmt.Fprintf(a.stderr, "recordings: %d calls: %d stored (%d already there), %d missing at the vendor, %d failed (retried later), %d deferred by backoff, %.1f MB\n",
@@ -178,10 +206,15 @@ func openStore(ctx context.Context, c *Config) (storage.Store, error) {
 func (a *app) cmdRecordings(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("recordings", flag.ContinueOnError)
 	maxRun := maxRunTimeFlag(fs)
-	if err := a.parseFlags(fs, args, "etl recordings: fetch the recordings backlog alone (calls the lake says were recorded that are not stored yet), without extracting calls."); err != nil {
+	sf := addShardFlags(fs)
+	if err := a.parseFlags(fs, args, "etl recordings [--shard i/n | --shards n]: fetch the recordings backlog alone (calls the lake says were recorded that are not stored yet), without extracting calls."); err != nil {
 		return err
 	}
-	e, err := a.open(true)
+	sh, err := sf.resolve(fs)
+	if err != nil {
+		return err
+	}
+	e, err := a.openShard(true, sh)
 	if err != nil {
 		return err
 	}
@@ -252,8 +285,12 @@ func (a *app) summarize(ctx context.Context, sum *pipeline.Summary) error {
 
 func (a *app) cmdState(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("state", flag.ContinueOnError)
-	if err := a.parseFlags(fs, args, "etl state: show every stream's cursor (the last day committed to the lake)."); err != nil {
+	shards := fs.Int("shards", 0, "also show which of n shards owns each stream and item")
+	if err := a.parseFlags(fs, args, "etl state [--shards n]: show every stream's cursor (the last day committed to the lake) and every item (VotBox task, Mobilgroup broadcast) still polled. The shards of a sharded run share one state, so this is the whole picture."); err != nil {
 		return err
+	}
+	if *shards < 0 {
+		return &usageError{fmt.Sprintf("--shards %d: the number of shards must be >= 1", *shards)}
 	}
 	cfg, err := a.loadConfig()
 	if err != nil {
@@ -263,18 +300,86 @@ func (a *app) cmdState(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	as := assigner(shard.Shard{Count: *shards})
+	owner := func(source string, parts ...string) string {
+		if *shards <= 1 {
+			return ""
+		}
+		return fmt.Sprintf("\t%d/%d", shard.Of(as.Key(source, parts...), *shards), *shards)
+	}
+	col := ""
+	if *shards > 1 {
+		col = "\tSHARD"
+	}
 	keys, cursors := st.Cursors()
 	if len(keys) == 0 {
 		fmt.Fprintln(a.stdout, "no cursors yet: `etl run` has not committed a window")
-		return nil
+	} else {
+		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "STREAM\tLAST DAY\tRUN\tUPDATED"+col)
+		for _, k := range keys {
+			c := cursors[k]
+			parts := strings.SplitN(k, "/", 3)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\n", k, c.Day, c.RunID, c.UpdatedAt.Format(time.RFC3339), owner(parts[0], parts[1:]...))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STREAM\tLAST DAY\tRUN\tUPDATED")
-	for _, k := range keys {
-		c := cursors[k]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k, c.Day, c.RunID, c.UpdatedAt.Format(time.RFC3339))
+	return a.showItems(st, col, owner)
+}
+
+// showItems lists the items of every item source that are still polled
+// (not final), from the state's "items/<source>" values.
+func (a *app) showItems(st *state.Store, col string, owner func(string, ...string) string) error {
+	type item struct {
+		Final     bool      `json:"final"`
+		RunID     string    `json:"run_id"`
+		UpdatedAt time.Time `json:"updated_at"`
 	}
-	return tw.Flush()
+	var tw *tabwriter.Writer
+	final := 0
+	for _, key := range st.Keys("items/") {
+		source := strings.TrimPrefix(key, "items/")
+		var book map[string]item
+		if _, err := st.Get(key, &book); err != nil {
+			return err
+		}
+		ids := slices.Sorted(maps.Keys(book))
+		for _, id := range ids {
+			it := book[id]
+			if it.Final {
+				final++
+				continue
+			}
+			if tw == nil {
+				tw = tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "\nITEM (still polled)\tRUN\tUPDATED"+col)
+			}
+			fmt.Fprintf(tw, "%s/%s\t%s\t%s%s\n", source, id, it.RunID, it.UpdatedAt.Format(time.RFC3339), owner(source, itemKind(source), id))
+		}
+	}
+	if tw != nil {
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if final > 0 {
+		fmt.Fprintf(a.stdout, "%d items final (not polled any more)\n", final)
+	}
+	return nil
+}
+
+// itemKind is the item kind of an item source (the pipeline's
+// ItemSource.Kind), for the shard of an item in `etl state`.
+func itemKind(source string) string {
+	switch source {
+	case votbox.Name:
+		return votbox.Kind
+	case mobilgroup.Name:
+		return mobilgroup.Kind
+	}
+	return ""
 }
 
 // Bounds of `etl check`: every probe starts at once (each source's HTTP

@@ -128,17 +128,29 @@ func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Windo
 func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
 	var n model.Counts
 	var errs []error
-	now := time.Now().UTC()
-	day := run.Day()
 	for _, cust := range s.c.cfg.Customers {
-		if err := s.snapshotAccounts(ctx, lake, run, cust, day, now, &n); err != nil {
-			errs = append(errs, err)
-		}
-		if err := s.snapshotBalance(ctx, lake, run, cust, day, now, &n); err != nil {
+		c, err := s.SnapshotAccount(ctx, lake, run, cust)
+		n.Add(c)
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return n, errors.Join(errs...)
+}
+
+// SnapshotAccounts lists the customers Snapshot covers: a sharded run
+// spreads their snapshots over its shards.
+func (s *Source) SnapshotAccounts() []string { return s.c.cfg.Customers }
+
+// SnapshotAccount records one customer's accounts and balance, as
+// Snapshot does for each.
+func (s *Source) SnapshotAccount(ctx context.Context, lake *load.Lake, run model.Run, cust string) (model.Counts, error) {
+	var n model.Counts
+	now := time.Now().UTC()
+	day := run.Day()
+	err1 := s.snapshotAccounts(ctx, lake, run, cust, day, now, &n)
+	err2 := s.snapshotBalance(ctx, lake, run, cust, day, now, &n)
+	return n, errors.Join(err1, err2)
 }
 
 func (s *Source) snapshotAccounts(ctx context.Context, lake *load.Lake, run model.Run, cust, day string, now time.Time, n *model.Counts) error {
