@@ -552,7 +552,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`mobilgroup_broadcasts` (
   `status_unknown` bigint COMMENT 'mapped subscribers whose status normalises to unknown',
   `first_called_at` timestamp COMMENT 'earliest subscriber date, UTC; NULL when none',
   `last_called_at` timestamp COMMENT 'latest subscriber date, UTC; NULL when none',
-  `final` boolean COMMENT 'at least one subscriber, every status final (not pending or unknown, no SMS pending) and none rejected: the broadcast will not be fetched again',
+  `final` boolean COMMENT 'at least one subscriber, every subscriber final (see mobilgroup_calls.final) and none rejected: the broadcast will not be fetched again',
   `extras` string COMMENT 'answer members this version does not know, as a JSON object (\'\' when none)',
   `run_id` string COMMENT 'run that extracted the row',
   `extracted_at` timestamp COMMENT 'when the row was extracted, UTC'
@@ -584,7 +584,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`mobilgroup_calls` (
   `called_at` timestamp COMMENT 'date (Moscow time by default) as a UTC instant; NULL when not called yet',
   `status_text` string COMMENT 'status as sent (Russian)',
   `status` string COMMENT 'status normalised: answered, busy, no_answer, unavailable, failed, rejected, pending, unknown',
-  `final` boolean COMMENT 'the subscriber will not change: a final status and no SMS pending',
+  `final` boolean COMMENT 'the subscriber will not change: a result status (not pending or unknown), no SMS pending, and no redial can still come (answered, 3 attempts used, or called at least the redial window, 2h30m, before the run started)',
   `attempts` int COMMENT 'attempts: dial attempts',
   `duration_s` int COMMENT 'duration: seconds talked with the subscriber',
   `price` decimal(18,4) COMMENT 'price: the subscriber\'s total cost in roubles, transfer and SMS legs included',

@@ -635,7 +635,7 @@ COMMENT ON COLUMN "mobilgroup_broadcasts"."status_pending" IS 'mapped subscriber
 COMMENT ON COLUMN "mobilgroup_broadcasts"."status_unknown" IS 'mapped subscribers whose status normalises to unknown';
 COMMENT ON COLUMN "mobilgroup_broadcasts"."first_called_at" IS 'earliest subscriber date, UTC; NULL when none';
 COMMENT ON COLUMN "mobilgroup_broadcasts"."last_called_at" IS 'latest subscriber date, UTC; NULL when none';
-COMMENT ON COLUMN "mobilgroup_broadcasts"."final" IS 'at least one subscriber, every status final (not pending or unknown, no SMS pending) and none rejected: the broadcast will not be fetched again';
+COMMENT ON COLUMN "mobilgroup_broadcasts"."final" IS 'at least one subscriber, every subscriber final (see mobilgroup_calls.final) and none rejected: the broadcast will not be fetched again';
 COMMENT ON COLUMN "mobilgroup_broadcasts"."extras" IS 'answer members this version does not know, as a JSON object ('''' when none)';
 COMMENT ON COLUMN "mobilgroup_broadcasts"."run_id" IS 'run that extracted the row';
 COMMENT ON COLUMN "mobilgroup_broadcasts"."extracted_at" IS 'when the row was extracted, UTC';
@@ -682,7 +682,7 @@ COMMENT ON COLUMN "mobilgroup_calls"."phone_raw" IS 'phone as sent';
 COMMENT ON COLUMN "mobilgroup_calls"."called_at" IS 'date (Moscow time by default) as a UTC instant; NULL when not called yet';
 COMMENT ON COLUMN "mobilgroup_calls"."status_text" IS 'status as sent (Russian)';
 COMMENT ON COLUMN "mobilgroup_calls"."status" IS 'status normalised: answered, busy, no_answer, unavailable, failed, rejected, pending, unknown';
-COMMENT ON COLUMN "mobilgroup_calls"."final" IS 'the subscriber will not change: a final status and no SMS pending';
+COMMENT ON COLUMN "mobilgroup_calls"."final" IS 'the subscriber will not change: a result status (not pending or unknown), no SMS pending, and no redial can still come (answered, 3 attempts used, or called at least the redial window, 2h30m, before the run started)';
 COMMENT ON COLUMN "mobilgroup_calls"."attempts" IS 'attempts: dial attempts';
 COMMENT ON COLUMN "mobilgroup_calls"."duration_s" IS 'duration: seconds talked with the subscriber';
 COMMENT ON COLUMN "mobilgroup_calls"."price" IS 'price: the subscriber''s total cost in roubles, transfer and SMS legs included';
