@@ -332,5 +332,5 @@ var Balances = &Table[model.Balance]{
 // CanonicalTables returns the tables every source shares, in a stable
 // order. Vendor packages describe their own tables with [Table.Info].
 func CanonicalTables() []TableInfo {
-	return []TableInfo{Calls.Info(), Rejects.Info(), Runs.Info(), Balances.Info()}
+	return []TableInfo{Calls.Info(), Rejects.Info(), Runs.Info(), Balances.Info(), InvalidUTF8.Info()}
 }

@@ -20,11 +20,16 @@ func (a *app) cmdViews(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	lake := cfg.path(cfg.Lake)
-	if err := os.MkdirAll(lake, 0o755); err != nil {
+	lake, err := cfg.makeLake()
+	if err != nil {
 		return err
 	}
 	if err := report.WriteViews(ctx, *out, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables()}); err != nil {
+		return err
+	}
+	// The database holds only view definitions, but it is written by us
+	// and names the lake: the lake's file mode, not DuckDB's default.
+	if err := os.Chmod(*out, cfg.lakeModes[0]); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "wrote %s: %d views over %s\n  duckdb -readonly %s -c \"SELECT * FROM calls LIMIT 5\"\n", *out, len(allTables()), lake, *out)
@@ -70,8 +75,8 @@ func (a *app) cmdSQL(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	lake := cfg.path(cfg.Lake)
-	if err := os.MkdirAll(lake, 0o755); err != nil {
+	lake, err := cfg.makeLake()
+	if err != nil {
 		return err
 	}
 	eng, err := report.Open(ctx, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables()})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/calletl/calletl/extract/t2"
 	"github.com/calletl/calletl/extract/voicebox"
 	"github.com/calletl/calletl/extract/votbox"
+	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 )
 
@@ -30,12 +32,15 @@ type Config struct {
 	ItemMaxAge   *int              `yaml:"item_max_age_days"`
 	StartDate    string            `yaml:"start_date"`
 	MemoryLimit  string            `yaml:"memory_limit"`
+	LakeFileMode string            `yaml:"lake_file_mode"`
+	LakeDirMode  string            `yaml:"lake_dir_mode"`
 	Recordings   *RecordingsConfig `yaml:"recordings"`
 	Sources      SourcesConfig     `yaml:"sources"`
 
 	dir         string         // directory of the config file: relative paths start here
 	location    *time.Location // Timezone, loaded
 	memoryLimit int64          // MemoryLimit in bytes
+	lakeModes   [2]os.FileMode // LakeFileMode, LakeDirMode, parsed, defaults applied
 }
 
 // SourcesConfig has one section per vendor; a missing section is off.
@@ -390,6 +395,7 @@ func (c *Config) validate(file string) error {
 	} else {
 		c.memoryLimit = n
 	}
+	c.validateLakeModes(bad)
 	if c.Recordings.on() {
 		c.Recordings.validate(bad)
 	}
@@ -490,6 +496,43 @@ func validateSecret(bad func(field, format string, args ...any), field string, s
 }
 
 // path resolves a path from the config relative to the config's directory.
+// validateLakeModes parses lake_file_mode and lake_dir_mode: octal
+// permissions such as "0640" or "0o640"; empty means load's defaults
+// (0640 and 0750).
+func (c *Config) validateLakeModes(bad func(field, format string, args ...any)) {
+	parse := func(field, value string) os.FileMode {
+		if value == "" {
+			return 0
+		}
+		n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(value), "0o"), 8, 32)
+		if err != nil {
+			bad(field, "%q: want octal permissions such as 0640 (files) or 0750 (directories)", value)
+			return 0
+		}
+		return os.FileMode(n)
+	}
+	file, dir := parse("lake_file_mode", c.LakeFileMode), parse("lake_dir_mode", c.LakeDirMode)
+	if err := load.CheckModes(file, 0); err != nil {
+		bad("lake_file_mode", "%q: %s", c.LakeFileMode, strings.TrimPrefix(err.Error(), "load: "))
+	}
+	if err := load.CheckModes(0, dir); err != nil {
+		bad("lake_dir_mode", "%q: %s", c.LakeDirMode, strings.TrimPrefix(err.Error(), "load: "))
+	}
+	c.lakeModes = [2]os.FileMode{cmp.Or(file, load.DefaultFileMode), cmp.Or(dir, load.DefaultDirMode)}
+}
+
+// lakeOptions returns the lake's options from the config.
+func (c *Config) lakeOptions() load.Options {
+	return load.Options{FileMode: c.lakeModes[0], DirMode: c.lakeModes[1]}
+}
+
+// makeLake creates the lake directory, if missing, with the lake's
+// directory mode, for commands that only read it, and returns its path.
+func (c *Config) makeLake() (string, error) {
+	dir := c.path(c.Lake)
+	return dir, load.MkdirRoot(dir, c.lakeModes[1])
+}
+
 func (c *Config) path(p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p

@@ -79,8 +79,8 @@ func (a *app) printReport(ctx context.Context, cfg *Config, qfs fs.FS, name stri
 	if err != nil {
 		return &usageError{err.Error()}
 	}
-	lake := cfg.path(cfg.Lake)
-	if err := os.MkdirAll(lake, 0o755); err != nil {
+	lake, err := cfg.makeLake()
+	if err != nil {
 		return err
 	}
 	eng, err := report.Open(ctx, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables()})

@@ -54,7 +54,7 @@ func (a *app) open(lock bool) (*env, error) {
 			return nil, err
 		}
 	}
-	if e.lake, err = load.Open(cfg.path(cfg.Lake), load.Options{}); err != nil {
+	if e.lake, err = load.Open(cfg.path(cfg.Lake), cfg.lakeOptions()); err != nil {
 		e.close()
 		return nil, err
 	}
