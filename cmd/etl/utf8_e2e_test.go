@@ -98,6 +98,32 @@ func TestInvalidUTF8EndToEnd(t *testing.T) {
 	}
 }
 
+// TestDeclaredCharsetEndToEnd: MTT answers in windows-1251 and says so in
+// Content-Type; the run decodes it, so the lake holds the Cyrillic text
+// itself (not U+FFFD), nothing lands in invalid_utf8, and every count and
+// cost still matches the emulator's truth.
+func TestDeclaredCharsetEndToEnd(t *testing.T) {
+	w := newWorld(t, 2, 20, 1, "")
+	w.emu.SetFaults(sandbox.Faults{Windows1251: true})
+	w.emu.AddCalls(sandbox.MTTCall{Customer: "110022512", Type: sandbox.MTTIncoming, ConfID: "0C0FFEE0 0C0FFEE0 0C0FFEE0 00000001",
+		ConnectTime: time.Now().Add(-2 * time.Hour), CLI: "74951234567", CLD: "74957654321", Destination: "Москва, ёлка",
+		ChargedTime: 60, UsedQuantity: 42, CostE4: 24800})
+	if code, _, stderr := w.etl("run"); code != exitOK {
+		t.Fatalf("etl run: exit %d\n%s", code, stderr)
+	}
+	w.checkLake(t)
+	var dest string
+	if err := duck(t).QueryRow(`SELECT destination FROM ` + w.glob("mtt_calls") + ` WHERE h323_conf_id LIKE '0C0FFEE0%'`).Scan(&dest); err != nil {
+		t.Fatal(err)
+	}
+	if dest != "Москва, ёлка" {
+		t.Errorf("destination %q, want Москва, ёлка", dest)
+	}
+	if files, _ := filepath.Glob(filepath.Join(w.dir, "lake", "invalid_utf8", "*", "*", "*.parquet")); len(files) > 0 {
+		t.Errorf("invalid_utf8 has files: %v", files)
+	}
+}
+
 // TestLakeModesEndToEnd: under a umask of 0, everything `etl run` writes
 // into the lake (every table, rejects and invalid_utf8 included) and the
 // `etl views` database get the lake's modes: 0640/0750 by default, or the
