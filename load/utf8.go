@@ -1,6 +1,7 @@
 package load
 
 import (
+	"encoding/binary"
 	"strings"
 	"unicode/utf8"
 
@@ -115,6 +116,9 @@ type repair struct {
 // value starts inside a character.
 func validStrings(a *array.String) bool {
 	data := a.ValueBytes()
+	if isASCII(data) {
+		return true
+	}
 	if !utf8.Valid(data) {
 		return false
 	}
@@ -126,6 +130,26 @@ func validStrings(a *array.String) bool {
 		}
 	}
 	return true
+}
+
+// isASCII reports whether b is all ASCII, eight bytes at a time and without
+// branching on the data: the common case of a vendor batch, whose values
+// then need no check of their boundaries.
+func isASCII(b []byte) bool {
+	var acc uint64
+	for len(b) >= 32 {
+		acc |= binary.LittleEndian.Uint64(b) | binary.LittleEndian.Uint64(b[8:]) |
+			binary.LittleEndian.Uint64(b[16:]) | binary.LittleEndian.Uint64(b[24:])
+		b = b[32:]
+	}
+	for len(b) >= 8 {
+		acc |= binary.LittleEndian.Uint64(b)
+		b = b[8:]
+	}
+	for _, c := range b {
+		acc |= uint64(c)
+	}
+	return acc&0x8080808080808080 == 0
 }
 
 // repairStrings returns rec with every invalid UTF-8 string value replaced
