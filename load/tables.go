@@ -226,7 +226,7 @@ var Rejects = &Table[model.Reject]{
 		"endpoint":    "Vendor API endpoint that returned the row.",
 		"window":      "Extraction window: its day and [from, to) interval.",
 		"reason":      "Why the row was rejected.",
-		"raw":         "The row exactly as the vendor sent it.",
+		"raw":         "The row exactly as the vendor sent it; bytes that were not valid UTF-8 are U+FFFD here and exact in invalid_utf8.",
 		"run_id":      "ETL run that rejected the row.",
 		"rejected_at": "When the row was rejected (UTC instant).",
 	}),

@@ -63,6 +63,21 @@ func TestInvalidUTF8EndToEnd(t *testing.T) {
 		t.Errorf("etl sql: exit %d\n%q%s", code, out, stderr)
 	}
 
+	// The query load/utf8.go documents, over the views: each repaired
+	// calls value with its call.
+	q := `SELECT c.call_id, i.column_name, i.stored
+		FROM invalid_utf8 i
+		JOIN read_parquet('` + w.dir + `/lake/calls/**/*.parquet', hive_partitioning = true,
+		                  filename = true, file_row_number = true) c
+		  ON c.source = i.source AND c.date = i.date
+		 AND parse_filename(c.filename, true) = i.unit
+		 AND c.file_row_number = i.file_row_number
+		WHERE i.table_name = 'calls'`
+	code, out, stderr = w.etl("sql", q, "--format", "csv")
+	if want := "call_id,column_name,stored\n0BADBEEF 0BADBEEF 0BADBEEF 00000001,caller_raw,7495\uFFFD1234567\n"; code != exitOK || out != want {
+		t.Errorf("documented invalid_utf8 join: exit %d\n%q, want %q\n%s", code, out, want, stderr)
+	}
+
 	// The original bytes, by table and column.
 	rows, err := db.Query(`SELECT table_name, column_name, original, stored FROM ` + w.glob("invalid_utf8") + ` ORDER BY ALL`)
 	if err != nil {
