@@ -495,7 +495,6 @@ func validateSecret(bad func(field, format string, args ...any), field string, s
 	}
 }
 
-// path resolves a path from the config relative to the config's directory.
 // validateLakeModes parses lake_file_mode and lake_dir_mode: octal
 // permissions such as "0640" or "0o640"; empty means load's defaults
 // (0640 and 0750).
@@ -533,6 +532,7 @@ func (c *Config) makeLake() (string, error) {
 	return dir, load.MkdirRoot(dir, c.lakeModes[1])
 }
 
+// path resolves a path from the config relative to the config's directory.
 func (c *Config) path(p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p
