@@ -43,6 +43,7 @@ bench: tools ## the benchmarks behind BENCHMARKS.md (the report one generates a 
 fuzz: ## a short run of every fuzz target
 	$(GO) test -run '^$$' -fuzz FuzzScanner -fuzztime 30s ./extract/jsonscan/
 	$(GO) test -run '^$$' -fuzz FuzzMoney -fuzztime 30s ./transform/
+	$(GO) test -run '^$$' -fuzz FuzzLakeStrings -fuzztime 30s ./load/
 	$(GO) test -run '^$$' -fuzz FuzzHistoryPage -fuzztime 30s ./extract/mtt/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeRecord -fuzztime 30s ./extract/t2/
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./extract/votbox/

@@ -47,6 +47,10 @@ import (
 const (
 	DefaultRowGroupRows = 128 * 1024
 	DefaultBatchRows    = 8 * 1024
+	// The lake holds personal data (numbers, transcripts, rejected rows
+	// with their raw payload): like recordings, no access for others.
+	DefaultFileMode fs.FileMode = 0o640
+	DefaultDirMode  fs.FileMode = 0o750
 )
 
 // Hive partition column names. They are part of every table's path and of
@@ -85,6 +89,15 @@ type Options struct {
 	// Allocator allocates Arrow and Parquet buffers
 	// (default memory.DefaultAllocator).
 	Allocator memory.Allocator
+	// FileMode and DirMode are the permissions of the files and directories
+	// the lake creates (default DefaultFileMode, DefaultDirMode). They are
+	// set explicitly, so the umask does not change them; a set-group-ID bit
+	// a new directory inherits from its parent is kept. Only permission
+	// bits are allowed, and the owner must keep read and write (files) and
+	// read, write and search (directories). Directories that already exist
+	// keep their modes.
+	FileMode fs.FileMode
+	DirMode  fs.FileMode
 }
 
 func (o Options) withDefaults() Options {
@@ -97,7 +110,25 @@ func (o Options) withDefaults() Options {
 	if o.Allocator == nil {
 		o.Allocator = memory.DefaultAllocator
 	}
+	if o.FileMode == 0 {
+		o.FileMode = DefaultFileMode
+	}
+	if o.DirMode == 0 {
+		o.DirMode = DefaultDirMode
+	}
 	return o
+}
+
+// CheckModes reports whether file and dir are acceptable as
+// [Options.FileMode] and [Options.DirMode] (0 stands for the default).
+func CheckModes(file, dir fs.FileMode) error {
+	switch {
+	case file&^fs.ModePerm != 0 || file != 0 && file&0o600 != 0o600:
+		return fmt.Errorf("load: file mode %#o: want permission bits (at most 0777) that give the owner read and write (0600)", uint32(file))
+	case dir&^fs.ModePerm != 0 || dir != 0 && dir&0o700 != 0o700:
+		return fmt.Errorf("load: directory mode %#o: want permission bits (at most 0777) that give the owner read, write and search (0700)", uint32(dir))
+	}
+	return nil
 }
 
 // Lake is a lake root directory. It is safe for concurrent use: several
@@ -112,18 +143,23 @@ type Lake struct {
 	temps map[string]struct{} // temporary files of open transactions
 }
 
-// Open returns the lake rooted at root, creating the directory if needed.
+// Open returns the lake rooted at root, creating the directory (mode
+// opts.DirMode) if needed.
 func Open(root string, opts Options) (*Lake, error) {
 	if root == "" {
 		return nil, fmt.Errorf("load: open lake: empty root")
 	}
+	if err := CheckModes(opts.FileMode, opts.DirMode); err != nil {
+		return nil, err
+	}
+	opts = opts.withDefaults()
 	root = filepath.Clean(root)
-	if err := os.MkdirAll(root, 0o755); err != nil {
+	if err := MkdirRoot(root, opts.DirMode); err != nil {
 		return nil, fmt.Errorf("load: open lake %s: %w", root, err)
 	}
 	return &Lake{
 		root:  root,
-		opts:  opts.withDefaults(),
+		opts:  opts,
 		units: make(map[string]struct{}),
 		temps: make(map[string]struct{}),
 	}, nil
@@ -150,13 +186,15 @@ func (l *Lake) Begin(source, unit string) (*Tx, error) {
 		return nil, fmt.Errorf("load: begin source=%s unit=%s: %w", source, unit, ErrBusy)
 	}
 	l.units[key] = struct{}{}
-	return &Tx{
+	tx := &Tx{
 		lake:    l,
 		source:  source,
 		unit:    unit,
 		covered: make(map[string]struct{}),
 		byName:  make(map[string]*tableState),
-	}, nil
+	}
+	tx.invalid = Writer(tx, InvalidUTF8)
+	return tx, nil
 }
 
 // Sweep removes the temporary files that crashed transactions left anywhere

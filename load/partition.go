@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -49,8 +50,12 @@ type partition struct {
 	encErr     error
 	recsClosed bool
 
-	dataLens  []int // string bytes per column in the last batch
-	pending   int   // rows in builder
+	dataLens []int // string bytes per column in the last batch
+	pending  int   // rows in builder
+	flushed  int64 // rows handed to the encoder: the file row of the next batch
+	// repairs are the invalid UTF-8 values flush replaced, until the
+	// transaction records them in invalid_utf8 (utf8.go).
+	repairs   []repair
 	rows      int64 // rows written by the encoder; read after done
 	size      int64 // file size after finish
 	committed bool
@@ -93,7 +98,7 @@ func openPartition(l *Lake, st *tableState, source, unit, date string) (*partiti
 	// An aborting transaction may remove a directory it created just
 	// after mkdirAllSync saw it exist; retry when it vanishes.
 	for attempt := 0; ; attempt++ {
-		created, err := mkdirAllSync(l.root, dir)
+		created, err := mkdirAllSync(l.root, dir, l.opts.DirMode)
 		p.createdDirs = append(p.createdDirs, created...)
 		if err != nil {
 			removeEmptyDirs(p.createdDirs)
@@ -212,12 +217,14 @@ func (p *partition) flush(more bool) error {
 		defer p.reserve()
 	}
 	rec := p.builder.NewRecordBatch()
+	rec, p.repairs = repairStrings(p.lake.opts.Allocator, rec, p.flushed, p.repairs)
 	select {
 	case p.recs <- rec:
 	case <-p.done: // the encoder stopped on an error
 		rec.Release()
 		return p.encErr
 	}
+	p.flushed += int64(p.pending)
 	p.pending = 0
 	return nil
 }
@@ -255,7 +262,7 @@ func checkDecimals(rec arrow.RecordBatch) error {
 }
 
 // finish writes the last rows and the footer, then makes the temporary file
-// durable: flush, chmod 0644, fsync, close.
+// durable: flush, chmod to the lake's file mode, fsync, close.
 func (p *partition) finish() error {
 	if err := p.flush(false); err != nil {
 		return err
@@ -273,7 +280,7 @@ func (p *partition) finish() error {
 	if err := p.buf.Flush(); err != nil {
 		return p.errorf("write", err)
 	}
-	if err := p.file.Chmod(0o644); err != nil {
+	if err := p.file.Chmod(p.lake.opts.FileMode); err != nil {
 		return p.errorf("chmod", err)
 	}
 	if err := p.file.Sync(); err != nil {
@@ -362,10 +369,11 @@ func removeUnitFile(l *Lake, table, source, date, unit string) (bool, error) {
 	return true, nil
 }
 
-// mkdirAllSync creates dir and its missing parents below root, fsyncing the
-// parent of each directory it creates so that the new entries survive a
-// crash. It returns the directories it created, parents first.
-func mkdirAllSync(root, dir string) (created []string, err error) {
+// mkdirAllSync creates dir and its missing parents below root with mode
+// (see setDirMode), fsyncing the parent of each directory it creates so that
+// the new entries survive a crash. It returns the directories it created,
+// parents first.
+func mkdirAllSync(root, dir string, mode fs.FileMode) (created []string, err error) {
 	rel, err := filepath.Rel(root, dir)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return nil, fmt.Errorf("%s is not under %s", dir, root)
@@ -374,10 +382,13 @@ func mkdirAllSync(root, dir string) (created []string, err error) {
 	for _, part := range strings.Split(rel, string(filepath.Separator)) {
 		parent := cur
 		cur = filepath.Join(cur, part)
-		err := os.Mkdir(cur, 0o755)
+		err := os.Mkdir(cur, mode)
 		switch {
 		case err == nil:
 			created = append(created, cur)
+			if err := setDirMode(cur, mode); err != nil {
+				return created, err
+			}
 			if err := syncDir(parent); err != nil {
 				return created, err
 			}
@@ -387,6 +398,43 @@ func mkdirAllSync(root, dir string) (created []string, err error) {
 		}
 	}
 	return created, nil
+}
+
+// setDirMode gives a directory the lake just created exactly mode's
+// permission bits, whatever the umask took away. A set-group-ID bit it
+// inherited from its parent is kept, so that files keep the lake's group.
+func setDirMode(dir string, mode fs.FileMode) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm() == mode.Perm() {
+		return nil
+	}
+	return os.Chmod(dir, mode.Perm()|fi.Mode()&fs.ModeSetgid)
+}
+
+// MkdirRoot creates a lake root directory and its missing parents, giving
+// the root itself exactly mode (see [Options.DirMode]); an existing root
+// keeps its mode. Parents are created by os.MkdirAll with mode (less the
+// umask). Commands that only read the lake use it to create an empty one.
+func MkdirRoot(root string, mode fs.FileMode) error {
+	switch fi, err := os.Stat(root); {
+	case err == nil && !fi.IsDir():
+		return &fs.PathError{Op: "mkdir", Path: root, Err: syscall.ENOTDIR}
+	case err == nil || !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(root), mode); err != nil {
+		return err
+	}
+	if err := os.Mkdir(root, mode); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil // created meanwhile by someone else: theirs
+		}
+		return err
+	}
+	return setDirMode(root, mode)
 }
 
 // syncDir fsyncs a directory, making renames and removals in it durable.

@@ -195,6 +195,9 @@ func (w *TableWriter[T]) Add(date string, row *T) error {
 			w.tx.fail(err)
 			return err
 		}
+		if err := w.tx.recordRepairs(w.state, p); err != nil {
+			return err
+		}
 	}
 	return nil
 }

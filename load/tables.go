@@ -226,7 +226,7 @@ var Rejects = &Table[model.Reject]{
 		"endpoint":    "Vendor API endpoint that returned the row.",
 		"window":      "Extraction window: its day and [from, to) interval.",
 		"reason":      "Why the row was rejected.",
-		"raw":         "The row exactly as the vendor sent it.",
+		"raw":         "The row exactly as the vendor sent it; bytes that were not valid UTF-8 are U+FFFD here and exact in invalid_utf8.",
 		"run_id":      "ETL run that rejected the row.",
 		"rejected_at": "When the row was rejected (UTC instant).",
 	}),
@@ -332,5 +332,5 @@ var Balances = &Table[model.Balance]{
 // CanonicalTables returns the tables every source shares, in a stable
 // order. Vendor packages describe their own tables with [Table.Info].
 func CanonicalTables() []TableInfo {
-	return []TableInfo{Calls.Info(), Rejects.Info(), Runs.Info(), Balances.Info()}
+	return []TableInfo{Calls.Info(), Rejects.Info(), Runs.Info(), Balances.Info(), InvalidUTF8.Info()}
 }

@@ -35,6 +35,10 @@ type Tx struct {
 	byName  map[string]*tableState
 	tables  []*tableState // in registration order
 
+	// invalid writes the invalid_utf8 rows of the values the other tables'
+	// partitions repaired; registered by Begin, so always in scope.
+	invalid *TableWriter[InvalidString]
+
 	err  error // first failure; Commit returns it
 	done bool
 }
@@ -51,10 +55,13 @@ type tableState struct {
 
 // TxStats reports what a commit did.
 type TxStats struct {
-	Rows    map[string]int64 // rows written per registered table (0 included)
-	Files   int              // files written (created or replaced)
-	Removed int              // old files removed from dates that got no rows
-	Bytes   int64            // size of the files written
+	// Rows written per registered table, 0 included, except that
+	// invalid_utf8 (registered by every transaction) appears only when the
+	// transaction repaired a value.
+	Rows    map[string]int64
+	Files   int   // files written (created or replaced)
+	Removed int   // old files removed from dates that got no rows
+	Bytes   int64 // size of the files written
 	// Dates lists, sorted, the dates in which the unit holds at least one
 	// file after the commit: what a later transaction of the same unit
 	// must Cover to replace everything this one wrote.
@@ -100,6 +107,24 @@ func (tx *Tx) Commit() (TxStats, error) {
 		return TxStats{}, tx.err
 	}
 
+	// Phase 0: hand the last rows of every table to its encoder, here in
+	// the transaction's goroutine, so that the values they repair are
+	// recorded in invalid_utf8 before its own files are finished.
+	for _, st := range tx.tables {
+		if st == tx.invalid.state {
+			continue
+		}
+		for _, date := range slices.Sorted(maps.Keys(st.parts)) {
+			p := st.parts[date]
+			if err := p.flush(false); err != nil {
+				return TxStats{}, err
+			}
+			if err := tx.recordRepairs(st, p); err != nil {
+				return TxStats{}, err
+			}
+		}
+	}
+
 	// Phase 1: finish every temporary file (footer, fsync, close), so that
 	// nothing is replaced unless every file of the transaction is complete.
 	// Files are independent, so they are finished side by side: closing a
@@ -109,7 +134,9 @@ func (tx *Tx) Commit() (TxStats, error) {
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, st := range tx.tables {
-		stats.Rows[st.name] = 0
+		if st != tx.invalid.state || len(st.parts) > 0 {
+			stats.Rows[st.name] = 0
+		}
 		for _, date := range slices.Sorted(maps.Keys(st.parts)) {
 			g.Go(st.parts[date].finish)
 			dates[date] = struct{}{}
@@ -174,6 +201,28 @@ func (tx *Tx) end() {
 	tx.done = true
 	tx.tables, tx.byName, tx.covered = nil, nil, nil
 	tx.lake.release(tx.source, tx.unit)
+}
+
+// recordRepairs writes the invalid_utf8 rows of the values p's last batches
+// repaired. The repairs of invalid_utf8's own strings (which hold only names
+// and already repaired text) are not recorded.
+func (tx *Tx) recordRepairs(st *tableState, p *partition) error {
+	if len(p.repairs) == 0 {
+		return nil
+	}
+	if st == tx.invalid.state {
+		p.repairs = nil
+		return nil
+	}
+	for _, r := range p.repairs {
+		row := InvalidString{Source: tx.source, Date: p.date, Table: st.name, Column: r.column, Unit: tx.unit,
+			FileRowNumber: r.row, Original: r.original, Stored: r.stored}
+		if err := tx.invalid.Add(p.date, &row); err != nil {
+			return err
+		}
+	}
+	p.repairs = nil
+	return nil
 }
 
 // fail records the transaction's first error.

@@ -492,11 +492,15 @@ func TestNoArrowLeaks(t *testing.T) {
 			}
 			cw, rw := load.Writer(tx, load.Calls), load.Writer(tx, load.Rejects)
 			load.Writer(tx, load.Runs) // registered, no rows
-			for _, c := range slices.Concat(callsOn(day1, 0, 2500), callsOn(day2, 0, 1030)) {
+			for i, c := range slices.Concat(callsOn(day1, 0, 2500), callsOn(day2, 0, 1030)) {
 				if err := cw.Add(c.Date, &c); err != nil {
 					t.Fatal(err)
 				}
-				if err := rw.Add(c.Date, &model.Reject{Stream: "s", Raw: c.CallID}); err != nil {
+				raw := c.CallID
+				if i%7 == 0 { // repaired columns and invalid_utf8 rows too
+					raw += "\xff"
+				}
+				if err := rw.Add(c.Date, &model.Reject{Stream: "s", Raw: raw}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -508,7 +512,7 @@ func TestNoArrowLeaks(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if stats.Rows["calls"] != 3530 || stats.Rows["rejects"] != 3530 || stats.Rows["runs"] != 0 {
+				if stats.Rows["calls"] != 3530 || stats.Rows["rejects"] != 3530 || stats.Rows["runs"] != 0 || stats.Rows["invalid_utf8"] != 505 {
 					t.Errorf("stats = %+v", stats)
 				}
 			} else {

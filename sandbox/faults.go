@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"mime"
 	"net/http"
 	"strconv"
 	"sync"
@@ -40,6 +41,13 @@ type Faults struct {
 	// response-header timeout catches. Tests set TrickleInterval in ms.
 	TrickleEvery    int
 	TrickleInterval time.Duration
+	// Windows1251 sends JSON answers (application/json) that get no other
+	// fault in windows-1251, saying so in Content-Type
+	// ("application/json; charset=windows-1251"). Not a failure: the
+	// vendors' documents name no charset, and a PHP-era server's default
+	// is a habit a client must honour. Characters windows-1251 lacks
+	// become "?".
+	Windows1251 bool
 }
 
 // DefaultTrickleInterval is the pause between the bytes of a trickled
@@ -205,9 +213,29 @@ func (f *FaultInjector) Wrap(h http.Handler) http.Handler {
 			h.ServeHTTP(rec, r)
 			trickle(w, r, rec, ft.TrickleInterval)
 		default:
+			if ft.Windows1251 {
+				serveWindows1251(w, r, h)
+				return
+			}
 			h.ServeHTTP(w, r)
 		}
 	})
+}
+
+// serveWindows1251 sends h's answer, re-encoded in windows-1251 and
+// declared so when it is JSON.
+func serveWindows1251(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	rec := newRecorder()
+	h.ServeHTTP(rec, r)
+	body := rec.body.Bytes()
+	copyHeader(w.Header(), rec.header)
+	if mt, _, _ := mime.ParseMediaType(rec.header.Get("Content-Type")); mt == "application/json" {
+		body = cp1251Encode(string(body))
+		w.Header().Set("Content-Type", "application/json; charset=windows-1251")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	w.WriteHeader(rec.statusCode())
+	_, _ = w.Write(body)
 }
 
 // retryAfterSeconds rounds d up to whole seconds, at least 1.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/report"
 	"github.com/calletl/calletl/secret"
 )
@@ -31,6 +32,11 @@ func (a *app) cmdViews(ctx context.Context, args []string) error {
 		return err
 	}
 	if err := report.WriteViews(ctx, *out, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables()}); err != nil {
+		return err
+	}
+	// The database holds only view definitions, but it is written by us
+	// and names the lake: the lake's file mode, not DuckDB's default.
+	if err := os.Chmod(*out, cfg.lakeModes[0]); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "wrote %s: %d views over %s\n  duckdb -readonly %s -c \"SELECT * FROM calls LIMIT 5\"\n", *out, len(allTables()), lake, *out)
@@ -162,7 +168,7 @@ func (a *app) sqlLake(cfg *Config) (string, error) {
 				Msg: fmt.Sprintf("%s is inside the lake %s, which SQL queries can read: move it out of the lake", abs, lake)}
 		}
 	}
-	if err := os.MkdirAll(lake, 0o755); err != nil {
+	if err := load.MkdirRoot(lake, cfg.lakeModes[1]); err != nil {
 		return "", err
 	}
 	return lake, nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/calletl/calletl/extract/t2"
 	"github.com/calletl/calletl/extract/voicebox"
 	"github.com/calletl/calletl/extract/votbox"
+	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 )
 
@@ -28,6 +30,8 @@ type Config struct {
 	StartDate    string            `yaml:"start_date"`
 	MemoryLimit  string            `yaml:"memory_limit"`
 	MaxRunTime   *maxRunTime       `yaml:"max_run_time"` // nil = defaultMaxRunTime; 0 = no limit
+	LakeFileMode string            `yaml:"lake_file_mode"`
+	LakeDirMode  string            `yaml:"lake_dir_mode"`
 	Recordings   *RecordingsConfig `yaml:"recordings"`
 	S3           *S3Config         `yaml:"s3"` // the S3 connection of every S3 location (storage.go)
 	Sources      SourcesConfig     `yaml:"sources"`
@@ -37,6 +41,7 @@ type Config struct {
 	memoryLimit int64          // MemoryLimit in bytes
 	lines       map[string]int // line of each field in the file, for errors
 	warnings    []*FieldError  // suspicious but valid settings, logged by the commands
+	lakeModes   [2]os.FileMode // LakeFileMode, LakeDirMode, parsed, defaults applied
 }
 
 // warn records a warning about a valid but suspicious setting.
@@ -414,6 +419,7 @@ func (c *Config) validate(file string) error {
 	} else if *c.MaxRunTime < 0 {
 		bad("max_run_time", "%v: want a duration such as 20h, or 0 for no limit", time.Duration(*c.MaxRunTime))
 	}
+	c.validateLakeModes(bad)
 	if c.Recordings.on() {
 		c.Recordings.validate(bad)
 	}
@@ -529,6 +535,43 @@ func validateSecret(bad func(field, format string, args ...any), field string, s
 	case s.Env != "" && s.File != "":
 		bad(field, "set env or file, not both")
 	}
+}
+
+// validateLakeModes parses lake_file_mode and lake_dir_mode: octal
+// permissions such as "0640" or "0o640"; empty means load's defaults
+// (0640 and 0750).
+func (c *Config) validateLakeModes(bad func(field, format string, args ...any)) {
+	parse := func(field, value string) os.FileMode {
+		if value == "" {
+			return 0
+		}
+		n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(value), "0o"), 8, 32)
+		if err != nil {
+			bad(field, "%q: want octal permissions such as 0640 (files) or 0750 (directories)", value)
+			return 0
+		}
+		return os.FileMode(n)
+	}
+	file, dir := parse("lake_file_mode", c.LakeFileMode), parse("lake_dir_mode", c.LakeDirMode)
+	if err := load.CheckModes(file, 0); err != nil {
+		bad("lake_file_mode", "%q: %s", c.LakeFileMode, strings.TrimPrefix(err.Error(), "load: "))
+	}
+	if err := load.CheckModes(0, dir); err != nil {
+		bad("lake_dir_mode", "%q: %s", c.LakeDirMode, strings.TrimPrefix(err.Error(), "load: "))
+	}
+	c.lakeModes = [2]os.FileMode{cmp.Or(file, load.DefaultFileMode), cmp.Or(dir, load.DefaultDirMode)}
+}
+
+// lakeOptions returns the lake's options from the config.
+func (c *Config) lakeOptions() load.Options {
+	return load.Options{FileMode: c.lakeModes[0], DirMode: c.lakeModes[1]}
+}
+
+// makeLake creates the lake directory, if missing, with the lake's
+// directory mode, for commands that only read it, and returns its path.
+func (c *Config) makeLake() (string, error) {
+	dir := c.path(c.Lake)
+	return dir, load.MkdirRoot(dir, c.lakeModes[1])
 }
 
 // path resolves a path from the config relative to the config's directory.

@@ -71,7 +71,7 @@ func (a *app) openShard(lock bool, sh shard.Shard) (*env, error) {
 			return nil, err
 		}
 	}
-	if e.lake, err = load.Open(cfg.path(cfg.Lake), load.Options{}); err != nil {
+	if e.lake, err = load.Open(cfg.path(cfg.Lake), cfg.lakeOptions()); err != nil {
 		e.close()
 		return nil, err
 	}

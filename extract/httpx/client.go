@@ -233,7 +233,9 @@ type NewRequestFunc = func(ctx context.Context) (*http.Request, error)
 // MaxBodyBytes), and returns it if check accepts the response. It retries
 // network errors, bodies that break mid-read, attempt timeouts and responses
 // that check marks Retryable, up to MaxAttempts, waiting a full-jitter backoff
-// or the response's Retry-After (capped at MaxRetryAfter) in between.
+// or the response's Retry-After (capped at MaxRetryAfter) in between. A JSON
+// body whose Content-Type declares a charset other than UTF-8 is decoded to
+// UTF-8 before check sees it (see decodeCharset).
 //
 // op names the operation in errors and logs, e.g.
 // "getServiceHistoryByCustomer 110011256 dialed 2026-11-20". Errors read
@@ -288,6 +290,9 @@ func (c *Client) doOnce(ctx context.Context, op string, newReq NewRequestFunc, c
 	if int64(len(body)) > limit {
 		a.err = c.tooLarge()
 		return nil, a
+	}
+	if body, err = decodeCharset(resp.Header.Get("Content-Type"), body); err != nil {
+		c.log.Warn("body kept as sent", "op", op, "error", err)
 	}
 	if err := check(resp, body); err != nil {
 		a.err = c.fillStatus(op, err)
