@@ -52,7 +52,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`rejects` (
   `endpoint` string COMMENT 'Vendor API endpoint that returned the row.',
   `window` string COMMENT 'Extraction window: its day and [from, to) interval.',
   `reason` string COMMENT 'Why the row was rejected.',
-  `raw` string COMMENT 'The row exactly as the vendor sent it.',
+  `raw` string COMMENT 'The row exactly as the vendor sent it; bytes that were not valid UTF-8 are U+FFFD here and exact in invalid_utf8.',
   `run_id` string COMMENT 'ETL run that rejected the row.',
   `rejected_at` timestamp COMMENT 'When the row was rejected (UTC instant).'
 )
@@ -136,6 +136,33 @@ TBLPROPERTIES (
   'projection.date.interval' = '1',
   'projection.date.interval.unit' = 'DAYS',
   'storage.location.template' = 's3://calletl-data/lake/balances/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`invalid_utf8` (
+  `table_name` string COMMENT 'Table holding the repaired value, e.g. calls.',
+  `column_name` string COMMENT 'Column holding the repaired value, e.g. caller_raw.',
+  `unit` string COMMENT 'File holding the repaired row: <table_name>/source=<source>/date=<date>/<unit>.parquet (DuckDB: parse_filename(filename, true)).',
+  `file_row_number` bigint COMMENT 'Row of the repaired value in that file, from 0 (DuckDB: read_parquet(…, file_row_number = true)).',
+  `original` binary COMMENT 'The value exactly as the vendor sent it (BLOB; e.g. windows-1251 text).',
+  `stored` string COMMENT 'The value as the table stores it: each run of invalid bytes replaced by U+FFFD.'
+)
+COMMENT 'String values a vendor sent that were not valid UTF-8: the exact bytes, and where the lake holds them with U+FFFD in place of the invalid bytes.'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: the source system the rows come from (mtt, t2, …).',
+  `date` date COMMENT 'Hive partition: the day the rows belong to, in the business time zone.'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/invalid_utf8/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/invalid_utf8/source=${source}/date=${date}/'
 );
 
 CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`mtt_calls` (

@@ -82,7 +82,7 @@ COMMENT ON COLUMN "rejects"."account" IS 'Vendor account the row belongs to.';
 COMMENT ON COLUMN "rejects"."endpoint" IS 'Vendor API endpoint that returned the row.';
 COMMENT ON COLUMN "rejects"."window" IS 'Extraction window: its day and [from, to) interval.';
 COMMENT ON COLUMN "rejects"."reason" IS 'Why the row was rejected.';
-COMMENT ON COLUMN "rejects"."raw" IS 'The row exactly as the vendor sent it.';
+COMMENT ON COLUMN "rejects"."raw" IS 'The row exactly as the vendor sent it; bytes that were not valid UTF-8 are U+FFFD here and exact in invalid_utf8.';
 COMMENT ON COLUMN "rejects"."run_id" IS 'ETL run that rejected the row.';
 COMMENT ON COLUMN "rejects"."rejected_at" IS 'When the row was rejected (UTC instant).';
 
@@ -147,6 +147,28 @@ COMMENT ON COLUMN "balances"."currency" IS 'ISO 4217 currency code, upper case (
 COMMENT ON COLUMN "balances"."raw" IS 'The balance as the vendor wrote it, e.g. 273,50.';
 COMMENT ON COLUMN "balances"."run_id" IS 'ETL run that read the balance.';
 COMMENT ON COLUMN "balances"."taken_at" IS 'When the balance was read (UTC instant).';
+
+CREATE OR REPLACE VIEW "invalid_utf8" AS
+SELECT CAST(NULL AS VARCHAR) AS "source",
+  CAST(NULL AS DATE) AS "date",
+  CAST(NULL AS VARCHAR) AS "table_name",
+  CAST(NULL AS VARCHAR) AS "column_name",
+  CAST(NULL AS VARCHAR) AS "unit",
+  CAST(NULL AS BIGINT) AS "file_row_number",
+  CAST(NULL AS BLOB) AS "original",
+  CAST(NULL AS VARCHAR) AS "stored"
+WHERE false
+UNION ALL BY NAME
+SELECT * FROM read_parquet('s3://calletl-data/lake/invalid_utf8/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
+COMMENT ON VIEW "invalid_utf8" IS 'String values a vendor sent that were not valid UTF-8: the exact bytes, and where the lake holds them with U+FFFD in place of the invalid bytes.';
+COMMENT ON COLUMN "invalid_utf8"."source" IS 'Hive partition: the source system the rows come from (mtt, t2, …).';
+COMMENT ON COLUMN "invalid_utf8"."date" IS 'Hive partition: the day the rows belong to, in the business time zone.';
+COMMENT ON COLUMN "invalid_utf8"."table_name" IS 'Table holding the repaired value, e.g. calls.';
+COMMENT ON COLUMN "invalid_utf8"."column_name" IS 'Column holding the repaired value, e.g. caller_raw.';
+COMMENT ON COLUMN "invalid_utf8"."unit" IS 'File holding the repaired row: <table_name>/source=<source>/date=<date>/<unit>.parquet (DuckDB: parse_filename(filename, true)).';
+COMMENT ON COLUMN "invalid_utf8"."file_row_number" IS 'Row of the repaired value in that file, from 0 (DuckDB: read_parquet(…, file_row_number = true)).';
+COMMENT ON COLUMN "invalid_utf8"."original" IS 'The value exactly as the vendor sent it (BLOB; e.g. windows-1251 text).';
+COMMENT ON COLUMN "invalid_utf8"."stored" IS 'The value as the table stores it: each run of invalid bytes replaced by U+FFFD.';
 
 CREATE OR REPLACE VIEW "mtt_calls" AS
 SELECT CAST(NULL AS VARCHAR) AS "source",

@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS `calletl`.`rejects` (
   `endpoint` STRING COMMENT 'Vendor API endpoint that returned the row.',
   `window` STRING COMMENT 'Extraction window: its day and [from, to) interval.',
   `reason` STRING COMMENT 'Why the row was rejected.',
-  `raw` STRING COMMENT 'The row exactly as the vendor sent it.',
+  `raw` STRING COMMENT 'The row exactly as the vendor sent it; bytes that were not valid UTF-8 are U+FFFD here and exact in invalid_utf8.',
   `run_id` STRING COMMENT 'ETL run that rejected the row.',
   `rejected_at` TIMESTAMP COMMENT 'When the row was rejected (UTC instant).',
   `source` STRING COMMENT 'Hive partition: the source system the rows come from (mtt, t2, …).',
@@ -98,6 +98,23 @@ LOCATION 's3://calletl-data/lake/balances'
 COMMENT 'Account balances as each vendor reported them, one row per source, account and run.'
 ;
 MSCK REPAIR TABLE `calletl`.`balances`;
+
+CREATE TABLE IF NOT EXISTS `calletl`.`invalid_utf8` (
+  `table_name` STRING COMMENT 'Table holding the repaired value, e.g. calls.',
+  `column_name` STRING COMMENT 'Column holding the repaired value, e.g. caller_raw.',
+  `unit` STRING COMMENT 'File holding the repaired row: <table_name>/source=<source>/date=<date>/<unit>.parquet (DuckDB: parse_filename(filename, true)).',
+  `file_row_number` BIGINT COMMENT 'Row of the repaired value in that file, from 0 (DuckDB: read_parquet(…, file_row_number = true)).',
+  `original` BINARY COMMENT 'The value exactly as the vendor sent it (BLOB; e.g. windows-1251 text).',
+  `stored` STRING COMMENT 'The value as the table stores it: each run of invalid bytes replaced by U+FFFD.',
+  `source` STRING COMMENT 'Hive partition: the source system the rows come from (mtt, t2, …).',
+  `date` DATE COMMENT 'Hive partition: the day the rows belong to, in the business time zone.'
+)
+USING parquet
+PARTITIONED BY (`source`, `date`)
+LOCATION 's3://calletl-data/lake/invalid_utf8'
+COMMENT 'String values a vendor sent that were not valid UTF-8: the exact bytes, and where the lake holds them with U+FFFD in place of the invalid bytes.'
+;
+MSCK REPAIR TABLE `calletl`.`invalid_utf8`;
 
 CREATE TABLE IF NOT EXISTS `calletl`.`mtt_calls` (
   `customer_name` STRING COMMENT 'MTT personal account the history was requested for (getServiceHistoryByCustomer customer_name)',

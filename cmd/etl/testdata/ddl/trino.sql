@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS "calletl"."rejects" (
   "endpoint" varchar COMMENT 'Vendor API endpoint that returned the row.',
   "window" varchar COMMENT 'Extraction window: its day and [from, to) interval.',
   "reason" varchar COMMENT 'Why the row was rejected.',
-  "raw" varchar COMMENT 'The row exactly as the vendor sent it.',
+  "raw" varchar COMMENT 'The row exactly as the vendor sent it; bytes that were not valid UTF-8 are U+FFFD here and exact in invalid_utf8.',
   "run_id" varchar COMMENT 'ETL run that rejected the row.',
   "rejected_at" timestamp(3) COMMENT 'When the row was rejected (UTC instant).',
   "source" varchar COMMENT 'Hive partition: the source system the rows come from (mtt, t2, …).',
@@ -104,6 +104,24 @@ WITH (
   partitioned_by = ARRAY['source', 'date']
 );
 CALL system.sync_partition_metadata('calletl', 'balances', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."invalid_utf8" (
+  "table_name" varchar COMMENT 'Table holding the repaired value, e.g. calls.',
+  "column_name" varchar COMMENT 'Column holding the repaired value, e.g. caller_raw.',
+  "unit" varchar COMMENT 'File holding the repaired row: <table_name>/source=<source>/date=<date>/<unit>.parquet (DuckDB: parse_filename(filename, true)).',
+  "file_row_number" bigint COMMENT 'Row of the repaired value in that file, from 0 (DuckDB: read_parquet(…, file_row_number = true)).',
+  "original" varbinary COMMENT 'The value exactly as the vendor sent it (BLOB; e.g. windows-1251 text).',
+  "stored" varchar COMMENT 'The value as the table stores it: each run of invalid bytes replaced by U+FFFD.',
+  "source" varchar COMMENT 'Hive partition: the source system the rows come from (mtt, t2, …).',
+  "date" date COMMENT 'Hive partition: the day the rows belong to, in the business time zone.'
+)
+COMMENT 'String values a vendor sent that were not valid UTF-8: the exact bytes, and where the lake holds them with U+FFFD in place of the invalid bytes.'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/invalid_utf8',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'invalid_utf8', 'FULL');
 
 CREATE TABLE IF NOT EXISTS "calletl"."mtt_calls" (
   "customer_name" varchar COMMENT 'MTT personal account the history was requested for (getServiceHistoryByCustomer customer_name)',
