@@ -30,6 +30,9 @@ type Config struct {
 	Recordings   *RecordingsConfig `yaml:"recordings"`
 	Sources      SourcesConfig     `yaml:"sources"`
 
+	// CompactAfterRun runs `etl compact` at the end of `etl run`.
+	CompactAfterRun bool `yaml:"compact_after_run"`
+
 	dir         string         // directory of the config file: relative paths start here
 	location    *time.Location // Timezone, loaded
 	memoryLimit int64          // MemoryLimit in bytes

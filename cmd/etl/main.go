@@ -48,6 +48,8 @@ Commands:
   reports    List the reports with their descriptions and parameters.
   views      Write a DuckDB database of views over the lake for analysts:
              etl views --out calletl.duckdb, then duckdb -readonly calletl.duckdb
+  compact    Rewrite each partition older than the lookback as one file (etl compact
+             [--before DAY]); compact_after_run: true does it after every run.
   sql        One ad hoc SELECT over the lake: etl sql "SELECT count(*) FROM calls"
              (--format table|csv|json|parquet, -f FILE)
   check      Validate the config and test the credentials of every source and every
@@ -150,6 +152,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		"report": a.cmdReport, "reports": a.cmdReports, "check": a.cmdCheck,
 		"demo": a.cmdDemo, "sandbox": a.cmdSandbox, "recordings": a.cmdRecordings,
 		"views": a.cmdViews, "sql": a.cmdSQL,
+		"compact": a.cmdCompact,
 		"version": func(context.Context, []string) error { fmt.Fprintln(stdout, "etl", version()); return nil },
 		"help":    func(context.Context, []string) error { fmt.Fprint(stdout, usage); return nil },
 	}

@@ -118,6 +118,12 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 	if recErr := a.fetchRecordings(ctx, e); recErr != nil && runErr == nil {
 		runErr = recErr
 	}
+	// Compaction last, when every write of the run is committed.
+	if e.cfg.CompactAfterRun && ctx.Err() == nil {
+		if err := a.compact(ctx, e, "", time.Now()); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
 	return runErr
 }
 

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/model"
+)
+
+// partitionFileCounts returns, per date, the number of Parquet files in
+// lake/calls/source=mtt/date=*.
+func partitionFileCounts(t *testing.T, w *world) map[string][]string {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(w.dir, "lake", "calls", "source=mtt", "date=*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]string{}
+	for _, d := range dirs {
+		files, _ := filepath.Glob(filepath.Join(d, "*.parquet"))
+		for _, f := range files {
+			out[strings.TrimPrefix(filepath.Base(d), "date=")] = append(out[strings.TrimPrefix(filepath.Base(d), "date=")], filepath.Base(f))
+		}
+	}
+	return out
+}
+
+// TestCompactAfterRunAndBackfill: a run with compact_after_run leaves one
+// file per partition before the lookback and the unit files inside it, the
+// lake equal to the emulator's ground truth; a backfill of an old day, an
+// etl compact and a second run keep it equal; --before inside the window
+// the next run writes is refused.
+func TestCompactAfterRunAndBackfill(t *testing.T) {
+	w := newWorld(t, 6, 40, 0, "compact_after_run: true\n")
+	check := func(when string) {
+		t.Helper()
+		lookback := model.Day(time.Now().AddDate(0, 0, -1), msk)
+		counts := partitionFileCounts(t, w)
+		if len(counts) != 6 {
+			t.Fatalf("%s: %d partitions, want 6: %v", when, len(counts), counts)
+		}
+		for d, files := range counts {
+			if d < lookback && (len(files) != 1 || files[0] != load.CompactedFile) {
+				t.Errorf("%s: %s (before the lookback) has %q, want only %s", when, d, files, load.CompactedFile)
+			}
+			if d >= lookback && len(files) != 8 {
+				t.Errorf("%s: %s (lookback) has %q, want the 8 unit files", when, d, files)
+			}
+		}
+		w.checkLake(t)
+	}
+	if code, _, stderr := w.etl("run"); code != exitOK {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	} else if !strings.Contains(stderr, "compact: days before") {
+		t.Errorf("run did not compact:\n%s", stderr)
+	}
+	check("after the run")
+
+	if code, _, stderr := w.etl("backfill", "--source", "mtt", "--from", w.from, "--to", w.from); code != exitOK {
+		t.Fatalf("backfill: exit %d\n%s", code, stderr)
+	}
+	check("after a backfill of a compacted day")
+
+	if code, _, stderr := w.etl("compact"); code != exitOK {
+		t.Fatalf("compact: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := w.etl("run"); code != exitOK {
+		t.Fatalf("second run: exit %d\n%s", code, stderr)
+	}
+	check("after etl compact and a second run")
+
+	today := model.Day(time.Now(), msk)
+	if code, _, stderr := w.etl("compact", "--before", today); code != exitUsage || !strings.Contains(stderr, "next run writes") {
+		t.Errorf("compact --before today: exit %d, want 2 naming the lookback\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(w.dir, "lake", "calls")); err != nil {
+		t.Fatal(err)
+	}
+}
