@@ -403,7 +403,20 @@ func (l *Lake) copyInput(fw *pqarrow.FileWriter, schema *arrow.Schema, in mergeI
 	seg, segLeft := 0, int64(-1)
 	for rr.Next() {
 		rec := rr.RecordBatch()
-		var pos int64
+		// Kept rows that follow each other are written as one slice, so a
+		// compacted file of many small units is copied in large batches.
+		var pos, run int64
+		flush := func() error {
+			if run == pos {
+				return nil
+			}
+			part := rec.NewSlice(run, pos)
+			defer part.Release()
+			if err := writeRows(fw, part, l.opts.RowGroupRows); err != nil {
+				return fmt.Errorf("copy %s: %w", in.path, err)
+			}
+			return nil
+		}
 		for pos < rec.NumRows() {
 			for segLeft <= 0 {
 				if segLeft == 0 {
@@ -416,21 +429,21 @@ func (l *Lake) copyInput(fw *pqarrow.FileWriter, schema *arrow.Schema, in mergeI
 			}
 			take := min(rec.NumRows()-pos, segLeft)
 			unit := units[seg].Unit
-			if in.drop == nil || !in.drop(unit) {
-				part := rec.NewSlice(pos, pos+take)
-				err := writeRows(fw, part, l.opts.RowGroupRows)
-				part.Release()
-				if err != nil {
-					return fmt.Errorf("copy %s: %w", in.path, err)
+			if in.drop != nil && in.drop(unit) {
+				if err := flush(); err != nil {
+					return err
 				}
-				if n := len(*out); n > 0 && (*out)[n-1].Unit == unit {
-					(*out)[n-1].Rows += take
-				} else {
-					*out = append(*out, UnitRows{Unit: unit, Rows: take})
-				}
+				run = pos + take
+			} else if n := len(*out); n > 0 && (*out)[n-1].Unit == unit {
+				(*out)[n-1].Rows += take
+			} else {
+				*out = append(*out, UnitRows{Unit: unit, Rows: take})
 			}
 			pos += take
 			segLeft -= take
+		}
+		if err := flush(); err != nil {
+			return err
 		}
 	}
 	if err := rr.Err(); err != nil {
