@@ -9,6 +9,7 @@ import (
 
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/state"
 )
 
 // partitionFileCounts returns, per date, the number of Parquet files in
@@ -80,4 +81,40 @@ func TestCompactAfterRunAndBackfill(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(w.dir, "lake", "calls")); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestCompactSparesLaggingStreamDays: a stream whose cursor lags behind the
+// lookback makes the next run re-extract from its next day, so etl compact
+// leaves those days as unit files, and refuses a --before past them.
+func TestCompactSparesLaggingStreamDays(t *testing.T) {
+	w := newWorld(t, 6, 20, 0, "")
+	if code, _, stderr := w.etl("run"); code != exitOK {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	st, err := state.Open(filepath.Join(w.dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := time.Parse(model.DayLayout, w.from)
+	second := first.AddDate(0, 0, 1).Format(model.DayLayout)
+	if err := st.SetCursor("mtt/dialed/110011256", state.Cursor{Day: w.from, RunID: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := w.etl("compact", "--before", model.Day(time.Now().AddDate(0, 0, -1), msk)); code != exitUsage || !strings.Contains(stderr, second) {
+		t.Errorf("compact --before the lookback with a lagging stream: exit %d, want 2 naming %s\n%s", code, second, stderr)
+	}
+	if code, _, stderr := w.etl("compact"); code != exitOK {
+		t.Fatalf("compact: exit %d\n%s", code, stderr)
+	}
+	for d, files := range partitionFileCounts(t, w) {
+		if want := 8; d == w.from {
+			want = 1
+			if len(files) != want {
+				t.Errorf("%s: %q, want only %s", d, files, load.CompactedFile)
+			}
+		} else if len(files) != want {
+			t.Errorf("%s (the lagging stream re-extracts it): %q, want the 8 unit files", d, files)
+		}
+	}
+	w.checkLake(t)
 }
