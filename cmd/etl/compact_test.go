@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,8 +105,21 @@ func TestCompactSparesLaggingStreamDays(t *testing.T) {
 	if code, _, stderr := w.etl("compact", "--before", model.Day(time.Now().AddDate(0, 0, -1), msk)); code != exitUsage || !strings.Contains(stderr, second) {
 		t.Errorf("compact --before the lookback with a lagging stream: exit %d, want 2 naming %s\n%s", code, second, stderr)
 	}
+	before := lakeRows(t, w)
+	if len(before["calls"]) == 0 || len(before["mtt_calls"]) == 0 || len(before) < 4 {
+		t.Fatalf("lake before compaction: %d tables, %d calls", len(before), len(before["calls"]))
+	}
 	if code, _, stderr := w.etl("compact"); code != exitOK {
 		t.Fatalf("compact: exit %d\n%s", code, stderr)
+	}
+	after := lakeRows(t, w)
+	for table, rows := range before {
+		if !slices.Equal(after[table], rows) {
+			t.Errorf("%s: %d rows after compaction, %d before, or different rows", table, len(after[table]), len(rows))
+		}
+	}
+	if len(after) != len(before) {
+		t.Errorf("tables after compaction %d, before %d", len(after), len(before))
 	}
 	for d, files := range partitionFileCounts(t, w) {
 		if want := 8; d == w.from {
@@ -117,4 +132,42 @@ func TestCompactSparesLaggingStreamDays(t *testing.T) {
 		}
 	}
 	w.checkLake(t)
+}
+
+// lakeRows reads every table of the lake with plain DuckDB: per table, each
+// row as text, sorted (the multiset of rows).
+func lakeRows(t *testing.T, w *world) map[string][]string {
+	t.Helper()
+	db := duck(t)
+	tables, err := os.ReadDir(filepath.Join(w.dir, "lake"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]string{}
+	for _, tb := range tables {
+		if !tb.IsDir() || strings.HasPrefix(tb.Name(), ".") {
+			continue
+		}
+		rows, err := db.Query("SELECT * FROM " + w.glob(tb.Name()) + " ORDER BY ALL")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			out[tb.Name()] = append(out[tb.Name()], fmt.Sprint(vals...))
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+	}
+	return out
 }
