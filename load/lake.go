@@ -139,8 +139,11 @@ type Lake struct {
 	opts Options
 
 	mu    sync.Mutex
-	units map[string]struct{} // "source/unit" of open transactions
-	temps map[string]struct{} // temporary files of open transactions
+	units map[string]struct{}    // "source/unit" of open transactions
+	temps map[string]struct{}    // temporary files of open transactions
+	parts map[string]*sync.Mutex // partition directory → its lock
+
+	hook func(step string) error // tests: called between compaction steps
 }
 
 // Open returns the lake rooted at root, creating the directory (mode
@@ -162,6 +165,7 @@ func Open(root string, opts Options) (*Lake, error) {
 		opts:  opts,
 		units: make(map[string]struct{}),
 		temps: make(map[string]struct{}),
+		parts: make(map[string]*sync.Mutex),
 	}, nil
 }
 
@@ -178,6 +182,9 @@ func (l *Lake) Begin(source, unit string) (*Tx, error) {
 	}
 	if err := checkName("unit", unit); err != nil {
 		return nil, err
+	}
+	if unit == compactedUnit {
+		return nil, fmt.Errorf("load: unit %q is reserved for compacted partitions: %w", unit, ErrInvalidName)
 	}
 	key := source + "/" + unit
 	l.mu.Lock()
@@ -218,6 +225,22 @@ func (l *Lake) SweepStale(minAge time.Duration) (removed int, err error) {
 				return fs.SkipDir
 			}
 			return nil
+		}
+		if d.IsDir() && isStagingName(d.Name()) && filepath.Dir(path) == l.root {
+			// A compaction's staging directory: its new partition not
+			// swapped in yet, or the old one swapped out. Either way the
+			// partition path holds the authoritative files.
+			l.mu.Lock()
+			_, active := l.temps[path]
+			l.mu.Unlock()
+			if !active {
+				if err := os.RemoveAll(path); err != nil {
+					errs = append(errs, fmt.Errorf("remove %s: %w", path, err))
+				} else {
+					removed++
+				}
+			}
+			return fs.SkipDir
 		}
 		if d.IsDir() || !isTempName(d.Name()) {
 			return nil
@@ -302,6 +325,33 @@ func (l *Lake) untrackTemp(path string) {
 	l.mu.Unlock()
 }
 
+// lockPartition locks a partition directory against other writers in this
+// process (commits, compaction) and returns the unlock function.
+func (l *Lake) lockPartition(dir string) func() {
+	l.mu.Lock()
+	m, ok := l.parts[dir]
+	if !ok {
+		m = new(sync.Mutex)
+		l.parts[dir] = m
+	}
+	l.mu.Unlock()
+	m.Lock()
+	return m.Unlock
+}
+
+// hasTempIn reports whether an open transaction has a temporary file in
+// dir.
+func (l *Lake) hasTempIn(dir string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for p := range l.temps {
+		if filepath.Dir(p) == dir {
+			return true
+		}
+	}
+	return false
+}
+
 func (l *Lake) release(source, unit string) {
 	l.mu.Lock()
 	delete(l.units, source+"/"+unit)
@@ -367,6 +417,12 @@ func tempName(unit string) string { return "." + unit + ".parquet." + rand.Text(
 // isTempName reports whether name is a temporary file made by tempName.
 func isTempName(name string) bool {
 	return strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".tmp") && strings.Contains(name, ".parquet.")
+}
+
+// isStagingName reports whether name is a compaction's staging directory
+// (".compact.<random>.tmp" under the root).
+func isStagingName(name string) bool {
+	return strings.HasPrefix(name, ".compact.") && strings.HasSuffix(name, ".tmp")
 }
 
 // isDataName reports whether name is a committed data file.

@@ -14,7 +14,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
@@ -64,18 +63,7 @@ type partition struct {
 // writerProps returns the Parquet writer properties of st, built once.
 func (st *tableState) writerProps(opts Options) *parquet.WriterProperties {
 	if st.props == nil {
-		props := []parquet.WriterProperty{
-			parquet.WithAllocator(opts.Allocator),
-			parquet.WithCompression(compress.Codecs.Zstd),
-			// zstd level 1: about twice the encode speed of the default
-			// level for a few percent more bytes (BENCHMARKS.md).
-			parquet.WithCompressionLevel(1),
-			parquet.WithDictionaryDefault(false),
-			parquet.WithStoreDecimalAsInteger(true),
-			// WriteBuffered splits a batch that would overflow the row
-			// group; flush cuts the group when it is full.
-			parquet.WithMaxRowGroupLength(int64(opts.RowGroupRows)),
-		}
+		props := baseProps(opts)
 		for _, c := range st.dict {
 			props = append(props, parquet.WithDictionaryFor(c, true))
 		}
@@ -104,10 +92,14 @@ func openPartition(l *Lake, st *tableState, source, unit, date string) (*partiti
 			removeEmptyDirs(p.createdDirs)
 			return nil, p.errorf("create directory", err)
 		}
-		// Tracked before it exists, so that Sweep never takes it.
+		// Tracked before it exists, so that Sweep never takes it; under
+		// the partition lock, so that a compaction in this process sees it
+		// and leaves the partition alone.
 		tmp := filepath.Join(dir, tempName(unit))
+		unlock := l.lockPartition(dir)
 		l.trackTemp(tmp)
 		f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		unlock()
 		if err == nil {
 			p.file, p.tmp = f, tmp
 			break

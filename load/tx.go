@@ -20,7 +20,10 @@ import (
 // with every date it covered ([Tx.Cover]) or wrote rows to (for any table).
 // On Commit each file <unit>.parquet in that scope is replaced by the new
 // rows, or removed when the table got no rows for that date. Files of other
-// units, and of dates or tables outside the scope, are untouched.
+// units, and of dates or tables outside the scope, are untouched. In a
+// compacted partition (see [Lake.Compact]) whose compacted file holds rows
+// of the unit, those rows are replaced inside the compacted file instead,
+// by one atomic rename of it.
 //
 // Each file is replaced atomically (rename over the old one), but the
 // transaction as a whole is not: if Commit fails part-way, some partitions
@@ -147,32 +150,71 @@ func (tx *Tx) Commit() (TxStats, error) {
 	}
 
 	// Phase 2: rename the new files over the old ones, remove what the
-	// covered dates no longer hold.
+	// covered dates no longer hold. In a compacted partition that holds
+	// rows of this unit, the compacted file is rewritten instead (see
+	// compact.go). Each partition is changed under its lock.
 	for _, st := range tx.tables {
 		for _, date := range slices.Sorted(maps.Keys(dates)) {
-			if p, ok := st.parts[date]; ok {
-				if err := p.commit(); err != nil {
-					return stats, err
-				}
-				stats.Rows[st.name] += p.rows
-				stats.Files++
-				stats.Bytes += p.size
-				if !slices.Contains(stats.Dates, date) {
-					stats.Dates = append(stats.Dates, date)
-				}
-				continue
-			}
-			removed, err := removeUnitFile(tx.lake, st.name, tx.source, date, tx.unit)
-			if err != nil {
+			if err := tx.commitPartition(st, date, &stats); err != nil {
 				return stats, err
-			}
-			if removed {
-				stats.Removed++
 			}
 		}
 	}
 	slices.Sort(stats.Dates)
 	return stats, nil
+}
+
+// commitPartition puts the unit's new file of st for date in place, or
+// removes its old rows when it has none, under the partition's lock.
+func (tx *Tx) commitPartition(st *tableState, date string, stats *TxStats) error {
+	p, hasRows := st.parts[date]
+	dir := tx.lake.partitionDir(st.name, tx.source, date)
+	unlock := tx.lake.lockPartition(dir)
+	defer unlock()
+	addDate := func() {
+		if !slices.Contains(stats.Dates, date) {
+			stats.Dates = append(stats.Dates, date)
+		}
+	}
+	inCompacted, err := compactedHas(dir, tx.unit)
+	if err == nil && inCompacted {
+		newRows := ""
+		if hasRows {
+			newRows = p.tmp
+		}
+		var has bool
+		if has, err = tx.lake.replaceInCompacted(dir, tx.unit, newRows); err == nil && has {
+			addDate()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("load: %s/%s=%s/%s=%s: replace unit %s in the compacted file: %w",
+			st.name, SourceColumn, tx.source, DateColumn, date, tx.unit, err)
+	}
+	switch {
+	case inCompacted && hasRows:
+	case inCompacted:
+		stats.Removed++
+		return nil
+	case hasRows:
+		if err := p.commit(); err != nil {
+			return err
+		}
+		addDate()
+	default:
+		removed, err := removeUnitFile(tx.lake, st.name, tx.source, date, tx.unit)
+		if err != nil {
+			return err
+		}
+		if removed {
+			stats.Removed++
+		}
+		return nil
+	}
+	stats.Rows[st.name] += p.rows
+	stats.Files++
+	stats.Bytes += p.size
+	return nil
 }
 
 // Abort discards everything the transaction wrote: temporary files are

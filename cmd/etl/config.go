@@ -36,6 +36,9 @@ type Config struct {
 	S3           *S3Config         `yaml:"s3"` // the S3 connection of every S3 location (storage.go)
 	Sources      SourcesConfig     `yaml:"sources"`
 
+	// CompactAfterRun runs `etl compact` at the end of `etl run`.
+	CompactAfterRun bool `yaml:"compact_after_run"`
+
 	dir         string         // directory of the config file: relative paths start here
 	location    *time.Location // Timezone, loaded
 	memoryLimit int64          // MemoryLimit in bytes

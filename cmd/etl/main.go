@@ -52,6 +52,8 @@ Commands:
   reports    List the reports with their descriptions and parameters.
   views      Write a DuckDB database of views over the lake for analysts:
              etl views --out calletl.duckdb, then duckdb -readonly calletl.duckdb
+  compact    Rewrite each partition older than the lookback as one file (etl compact
+             [--before DAY]); compact_after_run: true does it after every run.
   sql        One ad hoc SELECT over the lake: etl sql "SELECT count(*) FROM calls"
              (--format table|csv|json|parquet, -f FILE)
   ddl        Print CREATE statements for every lake table, for other engines:
@@ -161,6 +163,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		"demo": a.cmdDemo, "sandbox": a.cmdSandbox, "recordings": a.cmdRecordings,
 		"views": a.cmdViews, "sql": a.cmdSQL,
 		"ddl":     a.cmdDDL,
+		"compact": a.cmdCompact,
 		"version": func(context.Context, []string) error { fmt.Fprintln(stdout, "etl", version()); return nil },
 		"help":    func(context.Context, []string) error { fmt.Fprint(stdout, usage); return nil },
 	}

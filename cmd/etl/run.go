@@ -140,6 +140,17 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 	if recErr := a.fetchRecordings(ctx, e); recErr != nil && runErr == nil {
 		runErr = recErr
 	}
+	// Compaction last, when every write of the run is committed. A shard
+	// does not compact: other shards' processes may still be writing old
+	// days (lagging streams, re-polled items) into the same partitions, and
+	// the partition lock that orders them lives inside one process.
+	if e.cfg.CompactAfterRun && ctx.Err() == nil {
+		if !e.shard.Whole() {
+			a.log.Warn("compact_after_run skipped in a sharded run: run `etl compact` after every shard has finished", "shard", e.shard.Label())
+		} else if err := a.compact(ctx, e, "", time.Now()); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
 	return limit.end(ctx, runErr)
 }
 
