@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/extract/mobilgroup"
 	"github.com/calletl/calletl/extract/mtt"
 	"github.com/calletl/calletl/extract/t2"
@@ -33,9 +34,14 @@ type Config struct {
 	Recordings   *RecordingsConfig `yaml:"recordings"`
 	Sources      SourcesConfig     `yaml:"sources"`
 
+	// BodyBytesInFlight bounds the bytes of API response bodies held at
+	// once, across every source (see httpx.Budget).
+	BodyBytesInFlight string `yaml:"max_body_bytes_in_flight"`
+
 	dir         string         // directory of the config file: relative paths start here
 	location    *time.Location // Timezone, loaded
 	memoryLimit int64          // MemoryLimit in bytes
+	bodyBudget  int64          // BodyBytesInFlight in bytes
 }
 
 // SourcesConfig has one section per vendor; a missing section is off.
@@ -170,6 +176,27 @@ type SecretRef struct {
 	File string `yaml:"file"`
 }
 
+// httpSections returns the http section of every configured source.
+func (c *Config) httpSections() []*HTTPConfig {
+	var out []*HTTPConfig
+	if m := c.Sources.MTT; m != nil {
+		out = append(out, &m.HTTP)
+	}
+	if t := c.Sources.T2; t != nil {
+		out = append(out, &t.HTTP)
+	}
+	if v := c.Sources.VotBox; v != nil {
+		out = append(out, &v.HTTP)
+	}
+	if v := c.Sources.VoiceBox; v != nil {
+		out = append(out, &v.HTTP)
+	}
+	if m := c.Sources.Mobilgroup; m != nil {
+		out = append(out, &m.HTTP)
+	}
+	return out
+}
+
 // HTTPConfig tunes the HTTP core of one source.
 type HTTPConfig struct {
 	Concurrency           int           `yaml:"concurrency"`
@@ -181,6 +208,8 @@ type HTTPConfig struct {
 	MaxBodyBytes          int64         `yaml:"max_body_bytes"`
 	ResponseHeaderTimeout time.Duration `yaml:"response_header_timeout"`
 	AttemptTimeout        time.Duration `yaml:"attempt_timeout"`
+
+	budget *httpx.Budget // the run's one body budget, shared by every source (buildSources)
 }
 
 // MTTConfig is sources.mtt.
@@ -389,6 +418,16 @@ func (c *Config) validate(file string) error {
 		bad("memory_limit", "%q: want a size of at least 32MiB such as 192MiB or 1GiB", c.MemoryLimit)
 	} else {
 		c.memoryLimit = n
+	}
+	if c.BodyBytesInFlight == "" {
+		// 2/5 of the memory limit: 64MiB with the default 160MiB, room
+		// for one 64 MiB body (the default max_body_bytes), its decoded
+		// copy and the lake writers' buffers.
+		c.bodyBudget = max(c.memoryLimit*2/5, 1<<20)
+	} else if n, err := parseBytes(c.BodyBytesInFlight); err != nil || n < 1<<20 {
+		bad("max_body_bytes_in_flight", "%q: want a size of at least 1MiB such as 64MiB", c.BodyBytesInFlight)
+	} else {
+		c.bodyBudget = n
 	}
 	if c.Recordings.on() {
 		c.Recordings.validate(bad)

@@ -88,6 +88,10 @@ func scanRow(s *jsonscan.Scanner, r *Row) error {
 		}
 		dst := r.field(key)
 		if dst == nil || kind == jsonscan.Object || kind == jsonscan.Array {
+			// Room for the key, quotes, separator, value and closing
+			// brace at once: growing by appends would copy a large
+			// value again.
+			extras.Grow(len(key) + len(raw) + 8)
 			if extras.Len() == 0 {
 				extras.WriteByte('{')
 			} else {
