@@ -47,6 +47,12 @@ import (
 const (
 	DefaultRowGroupRows = 128 * 1024
 	DefaultBatchRows    = 8 * 1024
+
+	// Byte bounds, for rows far larger than usual (a vendor's unknown
+	// fields kept in extras): memory per open partition file is about one
+	// row group's compressed bytes plus a few batches, whatever the row size.
+	DefaultRowGroupBytes = 4 << 20
+	DefaultBatchBytes    = 2 << 20
 )
 
 // Hive partition column names. They are part of every table's path and of
@@ -82,6 +88,11 @@ type Options struct {
 	// BatchRows is the number of rows per Arrow record handed to the
 	// Parquet writer (default DefaultBatchRows).
 	BatchRows int
+	// RowGroupBytes also cuts a row group once its compressed pages reach
+	// this many bytes (default DefaultRowGroupBytes); BatchBytes also hands
+	// a batch to the writer once its string data reaches this many bytes
+	// (default DefaultBatchBytes).
+	RowGroupBytes, BatchBytes int64
 	// Allocator allocates Arrow and Parquet buffers
 	// (default memory.DefaultAllocator).
 	Allocator memory.Allocator
@@ -93,6 +104,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BatchRows <= 0 {
 		o.BatchRows = DefaultBatchRows
+	}
+	if o.RowGroupBytes <= 0 {
+		o.RowGroupBytes = DefaultRowGroupBytes
+	}
+	if o.BatchBytes <= 0 {
+		o.BatchBytes = DefaultBatchBytes
 	}
 	if o.Allocator == nil {
 		o.Allocator = memory.DefaultAllocator
