@@ -19,7 +19,7 @@ import (
 // BenchmarkBigPages runs the real etl process (this test binary re-executed
 // as etl, default memory_limit 160MiB) against the MTT emulator serving fat
 // rows: every call carries an unknown field of rowKB random letters, so a
-// full 1000-row page is ~rowKB MB of JSON. Two customers × four history
+// full 1000-row page is ~rowKB MB of JSON (8 and 62 MB). Two customers × four history
 // types are 8 streams, all in flight at once (http concurrency 8), each
 // paging through one day of 2000 such calls (two full pages and a short
 // one). It reports the etl process's peak RSS (VmHWM, sampled every 20 ms
@@ -27,7 +27,7 @@ import (
 //
 //	go test -run '^$' -bench BigPages -benchtime 1x -count 3 ./cmd/etl/
 func BenchmarkBigPages(b *testing.B) {
-	for _, rowKB := range []int{62} {
+	for _, rowKB := range []int{8, 62} {
 		b.Run(fmt.Sprintf("page=%dMB", rowKB), func(b *testing.B) {
 			var rss, bodyBytes int64
 			var elapsed time.Duration
