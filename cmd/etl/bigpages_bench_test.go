@@ -23,7 +23,7 @@ import (
 // types are 8 streams, all in flight at once (http concurrency 8), each
 // paging through one day of 2000 such calls (two full pages and a short
 // one). It reports the etl process's peak RSS (VmHWM, sampled every 20 ms
-// as in BenchmarkEndToEnd) and the JSON served per second.
+// as in BenchmarkEndToEnd) and the JSON served per second (approximate: rows × row size).
 //
 //	go test -run '^$' -bench BigPages -benchtime 1x -count 3 ./cmd/etl/
 func BenchmarkBigPages(b *testing.B) {
