@@ -51,6 +51,17 @@ const (
 	// with their raw payload): like recordings, no access for others.
 	DefaultFileMode fs.FileMode = 0o640
 	DefaultDirMode  fs.FileMode = 0o750
+
+	// Byte bounds, for rows far larger than usual (a vendor's unknown
+	// fields kept in extras): memory per open partition file is about one
+	// row group's compressed bytes plus a few batches, whatever the row size.
+	// With usual rows, BatchBytes cuts mtt_calls batches at ~5,000 rows
+	// instead of 8192 (~200 B of strings a row), which the files do not
+	// show; a row group reaches RowGroupBytes only past ~58,000 mtt_calls
+	// rows (72 B a row compressed, MTT emulator pages) or ~87,000 calls
+	// rows (48 B): one stream's busiest days.
+	DefaultRowGroupBytes = 4 << 20
+	DefaultBatchBytes    = 1 << 20
 )
 
 // Hive partition column names. They are part of every table's path and of
@@ -86,6 +97,11 @@ type Options struct {
 	// BatchRows is the number of rows per Arrow record handed to the
 	// Parquet writer (default DefaultBatchRows).
 	BatchRows int
+	// RowGroupBytes also cuts a row group once its compressed pages reach
+	// this many bytes (default DefaultRowGroupBytes); BatchBytes also hands
+	// a batch to the writer once its string data reaches this many bytes
+	// (default DefaultBatchBytes).
+	RowGroupBytes, BatchBytes int64
 	// Allocator allocates Arrow and Parquet buffers
 	// (default memory.DefaultAllocator).
 	Allocator memory.Allocator
@@ -106,6 +122,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BatchRows <= 0 {
 		o.BatchRows = DefaultBatchRows
+	}
+	if o.RowGroupBytes <= 0 {
+		o.RowGroupBytes = DefaultRowGroupBytes
+	}
+	if o.BatchBytes <= 0 {
+		o.BatchBytes = DefaultBatchBytes
 	}
 	if o.Allocator == nil {
 		o.Allocator = memory.DefaultAllocator

@@ -50,6 +50,7 @@ type partition struct {
 	recsClosed bool
 
 	dataLens []int // string bytes per column in the last batch
+	lastRows int   // rows in the last batch
 	pending  int   // rows in builder
 	flushed  int64 // rows handed to the encoder: the file row of the next batch
 	// repairs are the invalid UTF-8 values flush replaced, until the
@@ -150,7 +151,7 @@ func (p *partition) write(rec arrow.RecordBatch) error {
 	if err != nil {
 		return p.errorf("count row group rows", err)
 	}
-	if n >= p.lake.opts.RowGroupRows {
+	if n >= p.lake.opts.RowGroupRows || n > 0 && p.fw.RowGroupTotalCompressedBytes() >= p.lake.opts.RowGroupBytes {
 		if err := p.fw.NewBufferedRowGroupChecked(); err != nil {
 			return p.errorf("start row group", err)
 		}
@@ -206,6 +207,7 @@ func (p *partition) flush(more bool) error {
 				p.dataLens[i] = sb.DataLen()
 			}
 		}
+		p.lastRows = p.pending
 		defer p.reserve()
 	}
 	rec := p.builder.NewRecordBatch()
@@ -221,9 +223,21 @@ func (p *partition) flush(more bool) error {
 	return nil
 }
 
+// dataBytes is the string data in the builder: with the row count, what
+// decides when a batch is handed over.
+func (p *partition) dataBytes() int64 {
+	var n int64
+	for _, f := range p.builder.Fields() {
+		if sb, ok := f.(*array.StringBuilder); ok {
+			n += int64(sb.DataLen())
+		}
+	}
+	return n
+}
+
 // reserve sizes the empty builder for a batch like the previous one.
 func (p *partition) reserve() {
-	p.builder.Reserve(p.lake.opts.BatchRows)
+	p.builder.Reserve(p.lastRows) // fewer than BatchRows when BatchBytes cut the batch
 	for i, f := range p.builder.Fields() {
 		if sb, ok := f.(*array.StringBuilder); ok && p.dataLens[i] > 0 {
 			sb.ReserveData(p.dataLens[i])

@@ -190,7 +190,7 @@ func (w *TableWriter[T]) Add(date string, row *T) error {
 	}
 	w.table.Append(p.builder, row)
 	p.pending++
-	if p.pending >= w.tx.lake.opts.BatchRows {
+	if p.pending >= w.tx.lake.opts.BatchRows || p.pending%16 == 0 && p.dataBytes() >= w.tx.lake.opts.BatchBytes {
 		if err := p.flush(true); err != nil {
 			w.tx.fail(err)
 			return err

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/extract/mobilgroup"
 	"github.com/calletl/calletl/extract/mtt"
 	"github.com/calletl/calletl/extract/t2"
@@ -38,6 +39,9 @@ type Config struct {
 
 	// CompactAfterRun runs `etl compact` at the end of `etl run`.
 	CompactAfterRun bool `yaml:"compact_after_run"`
+	// BodyBytesInFlight bounds the bytes of API response bodies held at
+	// once, across every source (see httpx.Budget).
+	BodyBytesInFlight string `yaml:"max_body_bytes_in_flight"`
 
 	dir         string         // directory of the config file: relative paths start here
 	location    *time.Location // Timezone, loaded
@@ -45,6 +49,7 @@ type Config struct {
 	lines       map[string]int // line of each field in the file, for errors
 	warnings    []*FieldError  // suspicious but valid settings, logged by the commands
 	lakeModes   [2]os.FileMode // LakeFileMode, LakeDirMode, parsed, defaults applied
+	bodyBudget  int64          // BodyBytesInFlight in bytes
 }
 
 // warn records a warning about a valid but suspicious setting.
@@ -187,6 +192,27 @@ type SecretRef struct {
 	File string `yaml:"file"`
 }
 
+// httpSections returns the http section of every configured source.
+func (c *Config) httpSections() []*HTTPConfig {
+	var out []*HTTPConfig
+	if m := c.Sources.MTT; m != nil {
+		out = append(out, &m.HTTP)
+	}
+	if t := c.Sources.T2; t != nil {
+		out = append(out, &t.HTTP)
+	}
+	if v := c.Sources.VotBox; v != nil {
+		out = append(out, &v.HTTP)
+	}
+	if v := c.Sources.VoiceBox; v != nil {
+		out = append(out, &v.HTTP)
+	}
+	if m := c.Sources.Mobilgroup; m != nil {
+		out = append(out, &m.HTTP)
+	}
+	return out
+}
+
 // HTTPConfig tunes the HTTP core of one source.
 type HTTPConfig struct {
 	Concurrency           int           `yaml:"concurrency"`
@@ -199,6 +225,8 @@ type HTTPConfig struct {
 	ResponseHeaderTimeout time.Duration `yaml:"response_header_timeout"`
 	AttemptTimeout        time.Duration `yaml:"attempt_timeout"`
 	IdleTimeout           time.Duration `yaml:"idle_timeout"`
+
+	budget *httpx.Budget // the run's one body budget, shared by every source (buildSources)
 }
 
 // MTTConfig is sources.mtt.
@@ -423,6 +451,16 @@ func (c *Config) validate(file string) error {
 		bad("max_run_time", "%v: want a duration such as 20h, or 0 for no limit", time.Duration(*c.MaxRunTime))
 	}
 	c.validateLakeModes(bad)
+	if c.BodyBytesInFlight == "" {
+		// 2/5 of the memory limit: 64MiB with the default 160MiB, room
+		// for one 64 MiB body (the default max_body_bytes), its decoded
+		// copy and the lake writers' buffers.
+		c.bodyBudget = max(c.memoryLimit*2/5, 1<<20)
+	} else if n, err := parseBytes(c.BodyBytesInFlight); err != nil || n < 1<<20 {
+		bad("max_body_bytes_in_flight", "%q: want a size of at least 1MiB such as 64MiB", c.BodyBytesInFlight)
+	} else {
+		c.bodyBudget = n
+	}
 	if c.Recordings.on() {
 		c.Recordings.validate(bad)
 	}

@@ -49,6 +49,10 @@ func split(srcs []source) (windowed []pipeline.Source, items []pipeline.ItemSour
 func buildSources(c *Config, red *secret.Redactor, log *slog.Logger) ([]source, []recordings.Fetcher, error) {
 	var out []source
 	var fetchers []recordings.Fetcher
+	budget := httpx.NewBudget(c.bodyBudget) // one for the whole run: every source's bodies count against it
+	for _, h := range c.httpSections() {
+		h.budget = budget
+	}
 	rec := c.Recordings.on()
 	if m := c.Sources.MTT; m != nil && (m.Enabled == nil || *m.Enabled) {
 		pw, err := secret.Load(m.Password.Env, c.path(m.Password.File))
@@ -201,7 +205,8 @@ func (f *failedSource) Extract(context.Context, model.StreamKey, model.Window, *
 
 func httpConfig(name string, h HTTPConfig, red *secret.Redactor) httpx.Config {
 	return httpx.Config{
-		Name: name, Concurrency: h.Concurrency, RatePerSec: h.RatePerSec, MaxAttempts: h.MaxAttempts,
+		Budget: h.budget,
+		Name:   name, Concurrency: h.Concurrency, RatePerSec: h.RatePerSec, MaxAttempts: h.MaxAttempts,
 		BaseBackoff: h.BaseBackoff, MaxBackoff: h.MaxBackoff,
 		MaxRetryAfter: h.MaxRetryAfter, MaxBodyBytes: h.MaxBodyBytes,
 		ResponseHeaderTimeout: h.ResponseHeaderTimeout, AttemptTimeout: h.AttemptTimeout,

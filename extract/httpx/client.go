@@ -77,6 +77,9 @@ type Config struct {
 	MaxBackoff    time.Duration // default 30s; wait before retry n (from 0) is random in [0, min(MaxBackoff, BaseBackoff·2ⁿ))
 	MaxRetryAfter time.Duration // default 60s: a longer Retry-After is cut to this
 	MaxBodyBytes  int64         // default 64 MiB; a larger Do body is a permanent error naming the limit
+	// Budget bounds the bytes of Do bodies held at once by every client
+	// sharing it (see Budget); nil = no bound.
+	Budget *Budget
 
 	// Timeouts of the default transport (defaults 10s, 10s, 60s). They do not
 	// apply when Transport is set, unless it wraps NewTransport(cfg).
@@ -177,6 +180,8 @@ type Client struct {
 	sleep   func(context.Context, time.Duration) error
 	now     func() time.Time    // for HTTP-date Retry-After
 	jitter  func(n int64) int64 // random in [0, n)
+
+	estimate bodyEstimate // recent largest body: the budget reservation of one without Content-Length
 }
 
 // New returns a Client for cfg.
@@ -241,20 +246,13 @@ type NewRequestFunc = func(ctx context.Context) (*http.Request, error)
 // "getServiceHistoryByCustomer 110011256 dialed 2026-11-20". Errors read
 // "name: op: …", are redacted, and keep the original chain for errors.Is/As
 // (*StatusError, context.Canceled, the check's own errors).
+//
+// The body counts against Config.Budget while it is read and checked; use
+// DoHeld to keep it counted while the caller decodes it.
 func (c *Client) Do(ctx context.Context, op string, newReq NewRequestFunc, check CheckFunc) ([]byte, error) {
-	if check == nil {
-		check = defaultCheck
-	}
-	var body []byte
-	err := c.retry(ctx, op, func(ctx context.Context) attempt {
-		var a attempt
-		body, a = c.doOnce(ctx, op, newReq, check)
-		return a
-	})
-	if err != nil {
-		return nil, err
-	}
-	return body, nil
+	body, release, err := c.DoHeld(ctx, op, newReq, check)
+	release()
+	return body, err
 }
 
 // doOnce makes one Do attempt.
@@ -282,12 +280,13 @@ func (c *Client) doOnce(ctx context.Context, op string, newReq NewRequestFunc, c
 		a.err = c.tooLarge()
 		return nil, a
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	body, h, err := c.readBody(ctx, resp.Body, resp.ContentLength, limit)
 	if err != nil {
 		a.err = Retryable(fmt.Errorf("HTTP %d: reading body: %w", resp.StatusCode, err))
 		return nil, a
 	}
 	if int64(len(body)) > limit {
+		h.Release()
 		a.err = c.tooLarge()
 		return nil, a
 	}
@@ -295,9 +294,11 @@ func (c *Client) doOnce(ctx context.Context, op string, newReq NewRequestFunc, c
 		c.log.Warn("body kept as sent", "op", op, "error", err)
 	}
 	if err := check(resp, body); err != nil {
+		h.Release()
 		a.err = c.fillStatus(op, err)
 		return nil, a
 	}
+	a.hold = h
 	return body, a
 }
 
@@ -366,6 +367,7 @@ type attempt struct {
 	status     int           // HTTP status, 0 without a response
 	retryAfter time.Duration // from a Retry-After header, 0 without one
 	err        error         // nil = success; Retryable = try again
+	hold       *hold         // a successful Do body's budget share
 }
 
 // retry runs try until it succeeds, fails permanently, runs out of attempts

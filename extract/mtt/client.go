@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/calletl/calletl/extract/httpx"
@@ -94,9 +95,18 @@ type rpcRequest struct {
 // without retry. onResult may run once per attempt, so it must reset what it
 // fills.
 func (c *Client) call(ctx context.Context, op, method string, params any, onResult func(s *jsonscan.Scanner) error) error {
+	release, err := c.callHeld(ctx, op, method, params, onResult)
+	release()
+	return err
+}
+
+// callHeld is call for an answer whose decoded form shares the body's
+// memory (history rows): the body stays counted in the HTTP budget until
+// the caller calls release, on every path, before its next request.
+func (c *Client) callHeld(ctx context.Context, op, method string, params any, onResult func(s *jsonscan.Scanner) error) (release func(), err error) {
 	payload, err := json.Marshal(rpcRequest{JSONRPC: "2.0", ID: "1", Method: method, Params: params})
 	if err != nil {
-		return fmt.Errorf("mtt: %s: encode request: %w", op, err)
+		return func() {}, fmt.Errorf("mtt: %s: encode request: %w", op, err)
 	}
 	var rpcErr error
 	newReq := func(ctx context.Context) (*http.Request, error) {
@@ -130,13 +140,14 @@ func (c *Client) call(ctx context.Context, op, method string, params any, onResu
 		}
 		return nil
 	}
-	if _, err := c.http.Do(ctx, op, newReq, check); err != nil {
-		return err
+	_, release, err = c.http.DoHeld(ctx, op, newReq, check)
+	if err != nil {
+		return release, err
 	}
 	if rpcErr != nil {
-		return fmt.Errorf("mtt: %s: %w", op, rpcErr)
+		return release, fmt.Errorf("mtt: %s: %w", op, rpcErr)
 	}
-	return nil
+	return release, nil
 }
 
 // Account is one row of getPersonalAccountList.
@@ -244,7 +255,8 @@ var ErrSameSecond = errors.New("a full page of calls within one second: cannot p
 // the calling goroutine; it stops at fn's first error. The API has no
 // offset: a full page is followed by a request from the last row's
 // connect_time (inclusive), and rows already seen at that second are
-// dropped by natural key. Rows are valid only during fn.
+// dropped by natural key. Rows are valid only during fn: they share the
+// page body's memory, which counts against the HTTP budget until fn returns.
 func (c *Client) History(ctx context.Context, customer, typ string, from, to time.Time, fn func(Page) error) error {
 	cursor := from
 	last := to.Add(-time.Second) // date_to is inclusive, at one-second resolution
@@ -258,57 +270,74 @@ func (c *Client) History(ctx context.Context, customer, typ string, from, to tim
 			"type": typ, "customer_name": customer, "date_from": dateFrom, "date_to": dateTo,
 			"record_count": c.cfg.PageSize, "order": "asc",
 		}
-		err := c.call(ctx, op, "getServiceHistoryByCustomer", params, func(s *jsonscan.Scanner) error {
+		release, err := c.callHeld(ctx, op, "getServiceHistoryByCustomer", params, func(s *jsonscan.Scanner) error {
 			var err error
 			rows, broken, err = scanHistory(s, typ, rows[:0], broken[:0])
 			return err
 		})
-		if errors.Is(err, ErrNoData) {
-			return nil // the API's answer for an empty selection
-		}
 		if err != nil {
+			release()
+			if errors.Is(err, ErrNoData) {
+				return nil // the API's answer for an empty selection
+			}
 			return err
 		}
-		full := len(rows)+len(broken) >= c.cfg.PageSize
-		fresh := rows[:0:0]
-		for i := range rows {
-			if _, dup := seen[Key(&rows[i])]; !dup {
-				fresh = append(fresh, rows[i])
-			}
-		}
-		if err := fn(Page{N: n, Rows: fresh, Broken: broken}); err != nil {
+		next, err := c.historyPage(n, rows, broken, seen, cursor, op, fn)
+		// The reused slices must not keep this body alive once released.
+		clear(rows)
+		clear(broken)
+		release()
+		if err != nil || next.IsZero() {
 			return err
-		}
-		if !full {
-			return nil
-		}
-		// Advance to the last parseable connect_time; remember every row
-		// from its first occurrence on, since the next page repeats them.
-		next, at := time.Time{}, -1
-		for i := len(rows) - 1; i >= 0; i-- {
-			t, err := time.ParseInLocation(timeLayout, rows[i].ConnectTime, c.cfg.Vendor)
-			if err != nil {
-				continue
-			}
-			if at == -1 {
-				next = t
-			} else if !t.Equal(next) {
-				break
-			}
-			at = i
-		}
-		if at == -1 {
-			return fmt.Errorf("mtt: %s: a full page with no parseable connect_time: cannot page", op)
-		}
-		if !next.After(cursor) {
-			return fmt.Errorf("mtt: %s: %w (%d rows at %s)", op, ErrSameSecond, len(rows)-at, rows[at].ConnectTime)
-		}
-		clear(seen)
-		for i := at; i < len(rows); i++ {
-			seen[Key(&rows[i])] = struct{}{}
 		}
 		cursor = next
 	}
+}
+
+// historyPage hands one page to fn and returns the cursor of the next
+// request, zero when this page was the last. seen holds the keys of the rows
+// at the previous cursor's second; it is refilled for the next one, with
+// keys copied out of the body.
+func (c *Client) historyPage(n int, rows, broken []Row, seen map[string]struct{}, cursor time.Time, op string, fn func(Page) error) (time.Time, error) {
+	full := len(rows)+len(broken) >= c.cfg.PageSize
+	fresh := rows[:0:0]
+	for i := range rows {
+		if _, dup := seen[Key(&rows[i])]; !dup {
+			fresh = append(fresh, rows[i])
+		}
+	}
+	if err := fn(Page{N: n, Rows: fresh, Broken: broken}); err != nil {
+		return time.Time{}, err
+	}
+	if !full {
+		return time.Time{}, nil
+	}
+	// Advance to the last parseable connect_time; remember every row from
+	// its first occurrence on, since the next page repeats them.
+	next, at := time.Time{}, -1
+	for i := len(rows) - 1; i >= 0; i-- {
+		t, err := time.ParseInLocation(timeLayout, rows[i].ConnectTime, c.cfg.Vendor)
+		if err != nil {
+			continue
+		}
+		if at == -1 {
+			next = t
+		} else if !t.Equal(next) {
+			break
+		}
+		at = i
+	}
+	if at == -1 {
+		return time.Time{}, fmt.Errorf("mtt: %s: a full page with no parseable connect_time: cannot page", op)
+	}
+	if !next.After(cursor) {
+		return time.Time{}, fmt.Errorf("mtt: %s: %w (%d rows at %s)", op, ErrSameSecond, len(rows)-at, rows[at].ConnectTime)
+	}
+	clear(seen)
+	for i := at; i < len(rows); i++ {
+		seen[strings.Clone(Key(&rows[i]))] = struct{}{}
+	}
+	return next, nil
 }
 
 // Ping makes one cheap authenticated call (the balance of the first

@@ -146,7 +146,7 @@ func Map(mc *MapContext, r *Row) (model.Call, Detail, error) {
 	d.CLI, d.CLD = r.CLI, r.CLD
 	d.Curr, d.Destination, d.AccountID = r.Curr, r.Destination, r.AccountID
 	d.H323ConfID, d.H323IncomingConfID = r.H323ConfID, r.H323IncomingConfID
-	d.Extras, d.RunID, d.ExtractedAt = r.Extras, mc.RunID, mc.ExtractedAt
+	d.Extras, d.RunID, d.ExtractedAt = r.Extras(), mc.RunID, mc.ExtractedAt
 
 	c = model.Call{
 		Source:          "mtt",

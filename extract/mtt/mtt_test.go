@@ -103,7 +103,7 @@ func TestUnknownFieldsAreKept(t *testing.T) {
 	if err != nil || len(rows) != 1 || len(broken) != 1 {
 		t.Fatalf("rows %d broken %d err %v", len(rows), len(broken), err)
 	}
-	if got, want := rows[0].Extras, `{"region":"77","legs":[1,2]}`; got != want {
+	if got, want := rows[0].Extras(), `{"region":"77","legs":[1,2]}`; got != want {
 		t.Errorf("extras %s, want %s", got, want)
 	}
 	mc := &MapContext{Customer: "1", Type: "missed", Vendor: time.UTC, Business: moscow}

@@ -9,7 +9,8 @@ import (
 // Row is one call history row as the API sends it. Its strings share the
 // page body's memory, which stays alive as long as any of them does: every documented field
 // as text (integers arrive as strings or numbers, any field may be missing),
-// unknown fields kept as a JSON object, and the row's exact bytes.
+// unknown fields (Extras builds them into a JSON object), and the row's
+// exact bytes.
 type Row struct {
 	CLI                string
 	CLD                string // "cld", or "clid" as some answers spell it
@@ -26,8 +27,44 @@ type Row struct {
 	H323ConfID         string
 	H323IncomingConfID string
 	VoiceRecordExist   string // "true", "false", "" when missing
-	Extras             string // unknown fields as a JSON object, "" when none
 	Raw                []byte // the row exactly as sent (aliases the page body)
+
+	extras []extraField // unknown fields, in order
+}
+
+// extraField is a field this version does not know: its key, unescaped,
+// and its value exactly as sent (aliasing the page body).
+type extraField struct {
+	key string
+	raw []byte
+}
+
+// Extras returns the unknown fields as a JSON object, "" when none. It is
+// built on each call, not when the page is scanned, so that a page's rows
+// do not hold a second copy of large unknown fields while they wait to be
+// mapped: the copy lives from Map to the row's append to the lake.
+func (r *Row) Extras() string {
+	if len(r.extras) == 0 {
+		return ""
+	}
+	n := 1
+	for _, f := range r.extras {
+		n += len(f.key) + len(f.raw) + 8 // quotes, colon, comma or brace; escapes may grow it
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, f := range r.extras {
+		if i == 0 {
+			b.WriteByte('{')
+		} else {
+			b.WriteByte(',')
+		}
+		writeJSONString(&b, f.key)
+		b.WriteByte(':')
+		b.Write(f.raw)
+	}
+	b.WriteByte('}')
+	return b.String()
 }
 
 // field returns the destination of a documented key, nil for unknown keys.
@@ -80,7 +117,7 @@ func scanRow(s *jsonscan.Scanner, r *Row) error {
 		r.Raw = raw
 		return errNotObject
 	}
-	var extras strings.Builder
+	r.extras = r.extras[:0]
 	err := s.Object(func(key []byte) error {
 		kind, raw, err := s.Value()
 		if err != nil {
@@ -88,14 +125,9 @@ func scanRow(s *jsonscan.Scanner, r *Row) error {
 		}
 		dst := r.field(key)
 		if dst == nil || kind == jsonscan.Object || kind == jsonscan.Array {
-			if extras.Len() == 0 {
-				extras.WriteByte('{')
-			} else {
-				extras.WriteByte(',')
-			}
-			writeJSONString(&extras, key)
-			extras.WriteByte(':')
-			extras.Write(raw)
+			// The key may be unescaped into a buffer reused for the next
+			// one: copy it (keys are short). The value stays in the body.
+			r.extras = append(r.extras, extraField{key: string(key), raw: raw})
 			return nil
 		}
 		// Fields share the page body's memory: a page's rows are consumed
@@ -111,18 +143,14 @@ func scanRow(s *jsonscan.Scanner, r *Row) error {
 	if err != nil {
 		return err
 	}
-	if extras.Len() > 0 {
-		extras.WriteByte('}')
-		r.Extras = extras.String()
-	}
 	r.Raw = s.Bytes()[start:s.Pos()]
 	return nil
 }
 
 // writeJSONString writes key (already unescaped) as a JSON string.
-func writeJSONString(b *strings.Builder, key []byte) {
+func writeJSONString(b *strings.Builder, key string) {
 	b.WriteByte('"')
-	for _, c := range key {
+	for _, c := range []byte(key) {
 		switch {
 		case c == '"' || c == '\\':
 			b.WriteByte('\\')

@@ -115,6 +115,8 @@ func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Windo
 				return err
 			}
 		}
+		// c and d share the page body's memory, released after fn.
+		c, d = model.Call{}, Detail{}
 		return nil
 	})
 	if err != nil {

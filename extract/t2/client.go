@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/calletl/calletl/extract/httpx"
+	"github.com/calletl/calletl/extract/jsonscan"
 	"github.com/calletl/calletl/secret"
 )
 
@@ -122,6 +123,15 @@ func (c *Client) Warnings(now time.Time) []string { return c.tokens.Warnings(now
 // JSON (a proxy's HTML page is retried). 403s become *AuthError (the
 // transport has already refreshed and retried an expired token).
 func (c *Client) get(ctx context.Context, op, path string, q url.Values) ([]byte, error) {
+	body, release, err := c.getHeld(ctx, op, path, q)
+	release()
+	return body, err
+}
+
+// getHeld is get for a body the caller keeps decoding after it returns: the
+// body counts against the HTTP budget until the caller calls release, on
+// every path, before its next request.
+func (c *Client) getHeld(ctx context.Context, op, path string, q url.Values) (body []byte, release func(), err error) {
 	u := c.cfg.BaseURL + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
@@ -147,7 +157,7 @@ func (c *Client) get(ctx context.Context, op, path string, q url.Values) ([]byte
 		}
 		return nil
 	}
-	return c.http.Do(ctx, op, newReq, check)
+	return c.http.DoHeld(ctx, op, newReq, check)
 }
 
 // isoTime formats t as an ISO offset date-time in loc.
@@ -158,7 +168,7 @@ func isoTime(t time.Time, loc *time.Location) string {
 // Page is one page of a paged endpoint: the array's elements, raw.
 type Page struct {
 	N    int               // 0-based page number
-	Rows []json.RawMessage // elements as sent
+	Rows []json.RawMessage // elements as sent; they share the body's memory and are valid only during fn
 }
 
 // paged pages through path with page/size/sort from page 0 to the first page
@@ -169,21 +179,46 @@ func (c *Client) paged(ctx context.Context, what, path string, q url.Values, fn 
 	for n := 0; ; n++ {
 		q.Set("page", strconv.Itoa(n))
 		op := fmt.Sprintf("%s %s..%s page %d", what, q.Get("start"), q.Get("end"), n)
-		body, err := c.get(ctx, op, path, q)
+		body, release, err := c.getHeld(ctx, op, path, q)
 		if err != nil {
 			return err
 		}
-		var rows []json.RawMessage
-		if err := json.Unmarshal(body, &rows); err != nil {
+		rows, err := splitArray(body)
+		if err != nil {
+			release()
 			return fmt.Errorf("t2: %s: the answer is not a JSON array: %w", op, err)
 		}
-		if err := fn(Page{N: n, Rows: rows}); err != nil {
+		err = fn(Page{N: n, Rows: rows})
+		release() // the page is decoded and handed to the lake writer
+		if err != nil {
 			return err
 		}
 		if len(rows) < c.cfg.PageSize {
 			return nil
 		}
 	}
+}
+
+// splitArray returns the elements of a JSON array (nil for null) as slices
+// of body: decoding into []json.RawMessage would copy every element.
+func splitArray(body []byte) ([]json.RawMessage, error) {
+	s := jsonscan.New(body)
+	if s.Peek() == jsonscan.Null {
+		if err := s.Skip(); err != nil {
+			return nil, err
+		}
+		return nil, s.End()
+	}
+	var rows []json.RawMessage
+	err := s.Array(func() error {
+		_, raw, err := s.Value()
+		rows = append(rows, raw)
+		return err
+	})
+	if err == nil {
+		err = s.End()
+	}
+	return rows, err
 }
 
 // CallRecords pages through GET /call-records/info over [from, to), sent

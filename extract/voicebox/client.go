@@ -205,6 +205,15 @@ type answer struct {
 // 401 after the transport's renewal and 403 are *AuthError; 429 and 5xx are
 // retried; other statuses are *httpx.StatusError.
 func (c *Client) get(ctx context.Context, op, path, rng string) (answer, error) {
+	a, release, err := c.getHeld(ctx, op, path, rng)
+	release()
+	return a, err
+}
+
+// getHeld is get for an answer the caller keeps decoding after it returns:
+// the body counts against the HTTP budget until the caller calls release, on
+// every path, before its next request.
+func (c *Client) getHeld(ctx context.Context, op, path, rng string) (answer, func(), error) {
 	u := c.cfg.BaseURL + path
 	newReq := func(ctx context.Context) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -236,12 +245,12 @@ func (c *Client) get(ctx context.Context, op, path, rng string) (answer, error) 
 		}
 		return nil
 	}
-	body, err := c.http.Do(ctx, op, newReq, check)
+	body, release, err := c.http.DoHeld(ctx, op, newReq, check)
 	if err != nil {
-		return answer{}, err
+		return answer{}, release, err
 	}
 	a.body = body
-	return a, nil
+	return a, release, nil
 }
 
 // Page is one answer of a Range-paged list.
@@ -296,6 +305,11 @@ func (c *Client) list(ctx context.Context, customer, list string, size, maxPages
 		seen  = map[[sha256.Size]byte]int{} // page sum → request number
 		whole *[sha256.Size]byte            // page sum of the last 200 answer
 	)
+	// A page's body counts against the HTTP budget until fn has handed its
+	// rows to the lake writer: released before the next request, and on
+	// every return.
+	release := func() {}
+	defer func() { release() }()
 	for n := 0; maxPages < 0 || n < maxPages; n++ {
 		last := first + size - 1
 		rng := "numbers=" + strconv.Itoa(first) + "-" + strconv.Itoa(last)
@@ -303,7 +317,9 @@ func (c *Client) list(ctx context.Context, customer, list string, size, maxPages
 		fail := func(format string, args ...any) error {
 			return fmt.Errorf("voicebox: %s: "+format+": the list cannot be proven read whole, so none of it is loaded; run again, and if it persists report this answer to VoiceBox support", append([]any{op}, args...)...)
 		}
-		a, err := c.get(ctx, op, path, rng)
+		release()
+		a, held, err := c.getHeld(ctx, op, path, rng)
+		release = held
 		if err != nil {
 			return err
 		}
