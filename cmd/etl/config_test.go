@@ -32,7 +32,7 @@ func TestExampleConfigCoversEveryField(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, field := range []string{"lake", "state", "timezone", "lookback_days", "start_date", "memory_limit",
-		"lake_file_mode", "lake_dir_mode", "max_run_time", "idle_timeout", "s3", "compact_after_run",
+		"lake_file_mode", "lake_dir_mode", "max_run_time", "idle_timeout", "s3", "compact_after_run", "max_body_bytes_in_flight",
 		"enabled", "base_url", "username", "password", "customers", "types", "page_size", "vendor_timezone",
 		"concurrency", "rate_per_sec", "max_attempts", "base_backoff", "max_backoff", "max_retry_after",
 		"max_body_bytes", "response_header_timeout", "attempt_timeout",
