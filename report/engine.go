@@ -231,7 +231,7 @@ func (e *Engine) createViews(ctx context.Context, lake string, tables []load.Tab
 			return fmt.Errorf("report: table %s: no schema", t.Name)
 		}
 		dir := lake + "/" + t.Name
-		has, err := hasParquet(dir)
+		has, err := HasParquet(dir)
 		if err != nil {
 			return fmt.Errorf("report: table %s: %w", t.Name, err)
 		}
@@ -294,9 +294,9 @@ func (e *Engine) columns(ctx context.Context, create, table string) (map[string]
 	return cols, nil
 }
 
-// hasParquet reports whether the directory tree under dir holds a *.parquet
+// HasParquet reports whether the directory tree under dir holds a *.parquet
 // file. A missing dir holds none.
-func hasParquet(dir string) (bool, error) {
+func HasParquet(dir string) (bool, error) {
 	found := false
 	err := filepath.WalkDir(filepath.FromSlash(dir), func(_ string, d fs.DirEntry, err error) error {
 		if err != nil {

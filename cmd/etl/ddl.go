@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -18,6 +15,7 @@ import (
 	"github.com/calletl/calletl/extract/voicebox"
 	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/report"
 )
 
 // allSourceNames are the values the lake's source partition can take: every
@@ -67,31 +65,11 @@ func (a *app) cmdDDL(ctx context.Context, args []string) error {
 	if *dialect == "duckdb" && !strings.Contains(loc, "://") {
 		// A local lake can be looked at: tables without files get empty
 		// views rather than a CREATE that DuckDB refuses.
-		opt.HasFiles = func(table string) (bool, error) { return hasParquetFile(filepath.Join(loc, table)) }
+		opt.HasFiles = func(table string) (bool, error) { return report.HasParquet(filepath.Join(loc, table)) }
 	}
 	err := ddl.Write(a.stdout, allTables(), opt)
 	if err != nil {
 		return &usageError{err.Error()}
 	}
 	return nil
-}
-
-// hasParquetFile reports whether the tree under dir holds a *.parquet file
-// (temporary files are hidden and end in .tmp). A missing dir holds none.
-func hasParquetFile(dir string) (bool, error) {
-	found := false
-	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && strings.HasSuffix(d.Name(), ".parquet") {
-			found = true
-			return fs.SkipAll
-		}
-		return nil
-	})
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
-	return found, err
 }
