@@ -55,7 +55,7 @@ Commands:
   compact    Rewrite each partition older than the lookback as one file (etl compact
              [--before DAY]); compact_after_run: true does it after every run.
   sql        One ad hoc SELECT over the lake: etl sql "SELECT count(*) FROM calls"
-             (--format table|csv|json|parquet, -f FILE)
+             (--format table|csv|json|parquet, -f FILE, --timeout 5m; DuckDB sandboxed to the lake)
   ddl        Print CREATE statements for every lake table, for other engines:
              etl ddl --dialect trino|athena|spark|duckdb [--location s3://bucket/prefix]
   check      Validate the config and test the credentials of every source and every
