@@ -11,6 +11,10 @@
 // atomically, file by file, so re-running a window never doubles rows and a
 // reader globbing `*.parquet` never sees half a file.
 //
+// The same layout can live in a storage.Store (S3) under a key prefix
+// ([Options.Store]): files are finished locally in a spool directory and
+// uploaded complete, one object per unit file (see publish.go).
+//
 // Typical use:
 //
 //	lake, err := load.Open(root, load.Options{})

@@ -3,6 +3,8 @@ package load_test
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -251,6 +253,41 @@ func TestStoreLakeReadBack(t *testing.T) {
 	}
 	if dates, err := remote.Partitions("calls", "mtt"); err != nil || !slices.Equal(dates, []string{day1, day2}) {
 		t.Errorf("Partitions over S3: %v, %v", dates, err)
+	}
+
+	// A file larger than the store's part size (5 MiB) goes up in parts
+	// and reads back whole: rejects with incompressible raw payloads.
+	tx, err := remote.Begin("mtt", "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Abort()
+	rw := load.Writer(tx, load.Rejects)
+	var wantBytes int64
+	for i := range 7 {
+		raw := make([]byte, 1<<20)
+		rand.Read(raw)
+		r := model.Reject{Stream: "big", Reason: strconv.Itoa(i), Raw: hex.EncodeToString(raw)}
+		wantBytes += int64(len(r.Raw))
+		if err := rw.Add(day1, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stats, err := tx.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Bytes <= storage.MinPartSize {
+		t.Fatalf("the big file has %d bytes, not more than one part", stats.Bytes)
+	}
+	info, err := s3.Stat(context.Background(), "lake/rejects/source=mtt/date="+day1+"/big.parquet")
+	if err != nil || info.Size != stats.Bytes || info.SHA256 != "" {
+		// An object uploaded in parts carries no x-amz-meta-sha256.
+		t.Errorf("Stat of the big object: %+v, %v; want %d bytes, uploaded in parts", info, err, stats.Bytes)
+	}
+	down = downloadS3(t, v, s3, "lake")
+	if got := queryInt(t, db, "SELECT sum(length(raw)) FROM "+scan(down, "rejects")); got != wantBytes {
+		t.Errorf("DuckDB reads %d raw bytes from the big object, want %d", got, wantBytes)
 	}
 }
 
