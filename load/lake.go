@@ -33,6 +33,8 @@ package load
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -171,13 +173,20 @@ type Lake struct {
 }
 
 // DefaultSpoolDir is the spool directory of a store lake opened with an
-// empty root: os.TempDir()/calletl-lake-spool.
-func DefaultSpoolDir() string { return filepath.Join(os.TempDir(), "calletl-lake-spool") }
+// empty root: os.TempDir()/calletl-lake-spool-<hash>, where the hash is of
+// the store's description (its String: bucket, prefix, endpoint) and the
+// lake's prefix. So the runs of one lake share one spool, and Sweep there
+// removes what their crashed transactions left, while another lake's runs
+// on the same machine use another spool, whose live files it never sees.
+func DefaultSpoolDir(store storage.Store, prefix string) string {
+	sum := sha256.Sum256([]byte(fmt.Sprint(store) + "\x00" + strings.Trim(prefix, "/")))
+	return filepath.Join(os.TempDir(), "calletl-lake-spool-"+hex.EncodeToString(sum[:8]))
+}
 
 // Open returns the lake rooted at root, creating the directory (mode
 // opts.DirMode) if needed. With opts.Store set, the lake is in the store
 // under opts.Prefix and root is the local spool directory where
-// transactions write their temporary files ("" for DefaultSpoolDir);
+// transactions write their temporary files ("" for [DefaultSpoolDir]);
 // several processes may share a spool directory (their temporary file
 // names are random), but then use SweepStale rather than Sweep.
 func Open(root string, opts Options) (*Lake, error) {
@@ -185,7 +194,7 @@ func Open(root string, opts Options) (*Lake, error) {
 		return nil, fmt.Errorf("load: open lake: a key prefix (%q) needs a store", opts.Prefix)
 	}
 	if opts.Store != nil && root == "" {
-		root = DefaultSpoolDir()
+		root = DefaultSpoolDir(opts.Store, opts.Prefix)
 	}
 	if root == "" {
 		return nil, fmt.Errorf("load: open lake: empty root")

@@ -61,14 +61,24 @@ func TestStoreLakeOpen(t *testing.T) {
 			t.Errorf("prefix %q: %v, want ErrInvalidKey", prefix, err)
 		}
 	}
+	other, err := storage.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One spool per lake: another store or another prefix, another spool.
+	if a, b, c := load.DefaultSpoolDir(st, "lake"), load.DefaultSpoolDir(other, "lake"), load.DefaultSpoolDir(st, "lake2"); a == b || a == c || a != load.DefaultSpoolDir(st, "/lake/") {
+		t.Errorf("default spools %s, %s, %s: want one per (store, prefix)", a, b, c)
+	}
 	for prefix, want := range map[string]string{"": "", "lake": "lake/", "/a/b/": "a/b/"} {
 		lake, err := load.Open("", load.Options{Store: st, Prefix: prefix})
 		if err != nil {
 			t.Fatalf("prefix %q: %v", prefix, err)
 		}
-		if lake.Prefix() != want || lake.Root() != load.DefaultSpoolDir() {
-			t.Errorf("prefix %q: Prefix %q, Root %q; want %q, %q", prefix, lake.Prefix(), lake.Root(), want, load.DefaultSpoolDir())
+		spool := load.DefaultSpoolDir(st, prefix)
+		if lake.Prefix() != want || lake.Root() != spool || !strings.HasPrefix(spool, os.TempDir()) {
+			t.Errorf("prefix %q: Prefix %q, Root %q; want %q, %q", prefix, lake.Prefix(), lake.Root(), want, spool)
 		}
+		t.Cleanup(func() { os.RemoveAll(spool) })
 	}
 }
 
