@@ -41,10 +41,11 @@ import (
 // every file of the unit again, so nothing is doubled and nothing lost.
 type publisher interface {
 	// publish makes p's finished temporary file the unit's file of its
-	// partition. The caller holds the partition lock.
+	// partition. A local lake's caller holds the partition lock.
 	publish(ctx context.Context, p *partition) error
 	// unpublish removes the unit's file of a partition and reports
-	// whether there was one. The caller holds the partition lock.
+	// whether there was one. A local lake's caller holds the partition
+	// lock.
 	unpublish(ctx context.Context, table, source, date, unit string) (bool, error)
 	// dates lists, unsorted, the dates in which table has at least one
 	// data file of source.

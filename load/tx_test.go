@@ -553,7 +553,13 @@ func TestNoArrowLeaks(t *testing.T) {
 // Transactions of different units run concurrently on one Lake, in the same
 // partitions, while some abort (removing directories they created).
 func TestConcurrentUnits(t *testing.T) {
-	lake := newLake(t, load.Options{BatchRows: 16})
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) { testConcurrentUnits(t, b) })
+	}
+}
+
+func testConcurrentUnits(t *testing.T, b backend) {
+	lake := b.open(t, load.Options{BatchRows: 16})
 	const workers, rounds, rows = 6, 15, 40
 	errs := make(chan error, workers)
 	for g := range workers {
@@ -591,14 +597,15 @@ func TestConcurrentUnits(t *testing.T) {
 	// Every unit committed some day at least once; each (unit, day) file
 	// holds one commit's rows.
 	var files int
-	for _, f := range lakeFiles(t, lake.Root()) {
+	root := b.read(t, lake)
+	for _, f := range lakeFiles(t, root) {
 		if !strings.HasSuffix(f, ".parquet") || strings.Contains(filepath.Base(f), ".tmp") {
 			t.Errorf("unexpected file %s", f)
 		}
 		files++
 	}
 	db := openDuckDB(t)
-	if got := countRows(t, db, lake.Root(), "calls", ""); got != int64(files*rows) {
+	if got := countRows(t, db, root, "calls", ""); got != int64(files*rows) {
 		t.Errorf("count = %d, want %d files × %d rows", got, files, rows)
 	}
 	if n, err := lake.Sweep(); n != 0 || err != nil {
