@@ -11,6 +11,10 @@
 // atomically, file by file, so re-running a window never doubles rows and a
 // reader globbing `*.parquet` never sees half a file.
 //
+// The same layout can live in a storage.Store (S3) under a key prefix
+// ([Options.Store]): files are finished locally in a spool directory and
+// uploaded complete, one object per unit file (see publish.go).
+//
 // Typical use:
 //
 //	lake, err := load.Open(root, load.Options{})
@@ -27,7 +31,10 @@
 package load
 
 import (
+	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -41,6 +48,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/storage"
 )
 
 // Defaults for [Options].
@@ -114,6 +122,19 @@ type Options struct {
 	// keep their modes.
 	FileMode fs.FileMode
 	DirMode  fs.FileMode
+
+	// Store, when set, is where the lake lives (for example an S3
+	// bucket): every file is written to a temporary file in the spool
+	// directory (the root passed to Open), finished, then uploaded
+	// complete to the key Prefix/<table>/source=S/date=D/<unit>.parquet
+	// with an unconditional replace; a unit that no longer has rows loses
+	// its object. Nil means the local lake in the root directory.
+	// Compaction is refused on a store lake (an object store has no
+	// atomic directory swap).
+	Store storage.Store
+	// Prefix is the key prefix of the lake in Store ("" for the store's
+	// top level; a trailing "/" is added). Only with Store.
+	Prefix string
 }
 
 func (o Options) withDefaults() Options {
@@ -153,12 +174,17 @@ func CheckModes(file, dir fs.FileMode) error {
 	return nil
 }
 
-// Lake is a lake root directory. It is safe for concurrent use: several
+// Lake is a lake root directory, or a lake in a storage.Store with a local
+// spool directory (see [Options.Store]). It is safe for concurrent use: several
 // transactions for different units may be open at once, each used by one
 // goroutine.
 type Lake struct {
-	root string
+	root string // the lake, or the spool directory of a store lake
 	opts Options
+	pub  publisher
+	// store and prefix are set for a store lake.
+	store  storage.Store
+	prefix string
 
 	mu    sync.Mutex
 	units map[string]struct{}    // "source/unit" of open transactions
@@ -168,9 +194,30 @@ type Lake struct {
 	hook func(step string) error // tests: called between compaction steps
 }
 
+// DefaultSpoolDir is the spool directory of a store lake opened with an
+// empty root: os.TempDir()/calletl-lake-spool-<hash>, where the hash is of
+// the store's description (its String: bucket, prefix, endpoint) and the
+// lake's prefix. So the runs of one lake share one spool, and Sweep there
+// removes what their crashed transactions left, while another lake's runs
+// on the same machine use another spool, whose live files it never sees.
+func DefaultSpoolDir(store storage.Store, prefix string) string {
+	sum := sha256.Sum256([]byte(fmt.Sprint(store) + "\x00" + strings.Trim(prefix, "/")))
+	return filepath.Join(os.TempDir(), "calletl-lake-spool-"+hex.EncodeToString(sum[:8]))
+}
+
 // Open returns the lake rooted at root, creating the directory (mode
-// opts.DirMode) if needed.
+// opts.DirMode) if needed. With opts.Store set, the lake is in the store
+// under opts.Prefix and root is the local spool directory where
+// transactions write their temporary files ("" for [DefaultSpoolDir]);
+// several processes may share a spool directory (their temporary file
+// names are random), but then use SweepStale rather than Sweep.
 func Open(root string, opts Options) (*Lake, error) {
+	if opts.Store == nil && opts.Prefix != "" {
+		return nil, fmt.Errorf("load: open lake: a key prefix (%q) needs a store", opts.Prefix)
+	}
+	if opts.Store != nil && root == "" {
+		root = DefaultSpoolDir(opts.Store, opts.Prefix)
+	}
 	if root == "" {
 		return nil, fmt.Errorf("load: open lake: empty root")
 	}
@@ -179,20 +226,43 @@ func Open(root string, opts Options) (*Lake, error) {
 	}
 	opts = opts.withDefaults()
 	root = filepath.Clean(root)
-	if err := MkdirRoot(root, opts.DirMode); err != nil {
-		return nil, fmt.Errorf("load: open lake %s: %w", root, err)
-	}
-	return &Lake{
+	l := &Lake{
 		root:  root,
 		opts:  opts,
 		units: make(map[string]struct{}),
 		temps: make(map[string]struct{}),
 		parts: make(map[string]*sync.Mutex),
-	}, nil
+	}
+	l.pub = localPublisher{l: l}
+	if opts.Store != nil {
+		prefix := strings.Trim(opts.Prefix, "/")
+		if prefix != "" {
+			if err := storage.CheckKey(prefix); err != nil {
+				return nil, fmt.Errorf("load: open lake: key prefix: %w", err)
+			}
+			prefix += "/"
+		}
+		l.store, l.prefix = opts.Store, prefix
+		l.pub = storePublisher{l: l, store: opts.Store, prefix: prefix}
+	}
+	if err := MkdirRoot(root, opts.DirMode); err != nil {
+		if l.store != nil {
+			return nil, fmt.Errorf("load: open lake: spool directory %s: %w", root, err)
+		}
+		return nil, fmt.Errorf("load: open lake %s: %w", root, err)
+	}
+	return l, nil
 }
 
-// Root returns the lake's root directory.
+// Root returns the lake's root directory; for a store lake, its spool
+// directory, which holds no committed file (see Store and Prefix).
 func (l *Lake) Root() string { return l.root }
+
+// Store returns the store of a store lake, nil for a local lake.
+func (l *Lake) Store() storage.Store { return l.store }
+
+// Prefix returns the key prefix of a store lake ("" or ending in "/").
+func (l *Lake) Prefix() string { return l.prefix }
 
 // Begin starts a transaction that replaces the files of unit for source.
 // Names must match [A-Za-z0-9._-]+ and not start with a dot. Only one
@@ -227,7 +297,8 @@ func (l *Lake) Begin(source, unit string) (*Tx, error) {
 }
 
 // Sweep removes the temporary files that crashed transactions left anywhere
-// under the root and returns how many it removed. Temporary files of
+// under the root (a store lake's spool directory: the store itself holds
+// no temporary objects) and returns how many it removed. Temporary files of
 // transactions open on this Lake are kept; transactions of other processes
 // writing the same root are not known, so run Sweep when no other process
 // writes the lake (for example at start-up, under the ETL's lock).
@@ -304,30 +375,12 @@ func (l *Lake) Partitions(table, source string) ([]string, error) {
 	if err := checkName("source", source); err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(l.root, table, SourceColumn+"="+source)
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	dates, err := l.pub.dates(context.Background(), table, source)
 	if err != nil {
-		return nil, fmt.Errorf("load: partitions of %s source=%s: %w", table, source, err)
-	}
-	var dates []string
-	for _, e := range entries {
-		date, ok := strings.CutPrefix(e.Name(), DateColumn+"=")
-		if !ok || !e.IsDir() || checkDate(date) != nil {
-			continue
-		}
-		files, err := os.ReadDir(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("load: partitions of %s source=%s date=%s: %w", table, source, date, err)
-		}
-		if slices.ContainsFunc(files, func(f fs.DirEntry) bool { return isDataName(f.Name()) && f.Type().IsRegular() }) {
-			dates = append(dates, date)
-		}
+		return nil, err
 	}
 	slices.Sort(dates)
-	return dates, nil
+	return slices.Compact(dates), nil
 }
 
 // partitionDir returns ROOT/table/source=S/date=D.

@@ -1,12 +1,13 @@
 package load
 
 import (
-	"runtime"
-
+	"context"
 	"fmt"
-	"golang.org/x/sync/errgroup"
 	"maps"
+	"runtime"
 	"slices"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet"
@@ -25,10 +26,12 @@ import (
 // of the unit, those rows are replaced inside the compacted file instead,
 // by one atomic rename of it.
 //
-// Each file is replaced atomically (rename over the old one), but the
-// transaction as a whole is not: if Commit fails part-way, some partitions
-// hold the new file and some the old one, each complete. Re-running the unit
-// repairs that.
+// Each file is replaced atomically (rename over the old one, or in a store
+// lake an upload that publishes the complete object), but the transaction
+// as a whole is not: if Commit fails or the process dies part-way, some
+// partitions hold the new file and some the old one, each complete, and
+// Commit has not returned success. Re-running the unit repairs that: its
+// files are replaced, never appended to, so nothing is doubled.
 type Tx struct {
 	lake   *Lake
 	source string
@@ -100,8 +103,15 @@ func (tx *Tx) Cover(date string) error {
 // then removes this unit's old files from the covered dates of registered
 // tables that got no rows there. It returns the first error met while
 // adding rows, if any, without changing the lake. After Commit the
-// transaction is done, whatever the outcome.
-func (tx *Tx) Commit() (TxStats, error) {
+// transaction is done, whatever the outcome. It returns only once every
+// file of the transaction is published, so a caller that moves a cursor
+// after it moves it over committed data only.
+func (tx *Tx) Commit() (TxStats, error) { return tx.CommitContext(context.Background()) }
+
+// CommitContext is Commit whose uploads to a store lake stop when ctx ends
+// (the transaction then fails part-way, as described on [Tx]). A local
+// lake's commit does not use ctx.
+func (tx *Tx) CommitContext(ctx context.Context) (TxStats, error) {
 	if tx.done {
 		return TxStats{}, ErrTxDone
 	}
@@ -155,7 +165,7 @@ func (tx *Tx) Commit() (TxStats, error) {
 	// compact.go). Each partition is changed under its lock.
 	for _, st := range tx.tables {
 		for _, date := range slices.Sorted(maps.Keys(dates)) {
-			if err := tx.commitPartition(st, date, &stats); err != nil {
+			if err := tx.commitPartition(ctx, st, date, &stats); err != nil {
 				return stats, err
 			}
 		}
@@ -165,18 +175,30 @@ func (tx *Tx) Commit() (TxStats, error) {
 }
 
 // commitPartition puts the unit's new file of st for date in place, or
-// removes its old rows when it has none, under the partition's lock.
-func (tx *Tx) commitPartition(st *tableState, date string, stats *TxStats) error {
+// removes its old rows when it has none, under the partition's lock (a
+// local lake's).
+func (tx *Tx) commitPartition(ctx context.Context, st *tableState, date string, stats *TxStats) error {
 	p, hasRows := st.parts[date]
 	dir := tx.lake.partitionDir(st.name, tx.source, date)
-	unlock := tx.lake.lockPartition(dir)
-	defer unlock()
+	// The lock orders a local partition's renames against compaction. A
+	// store lake is never compacted and its units are distinct keys, so
+	// the uploads of different units into one partition (hundreds of
+	// accounts on one day) need not wait for each other.
+	if tx.lake.store == nil {
+		unlock := tx.lake.lockPartition(dir)
+		defer unlock()
+	}
 	addDate := func() {
 		if !slices.Contains(stats.Dates, date) {
 			stats.Dates = append(stats.Dates, date)
 		}
 	}
-	inCompacted, err := compactedHas(dir, tx.unit)
+	// A store lake is never compacted (Compact refuses it), so its
+	// partitions have no compacted file to look for.
+	inCompacted, err := false, error(nil)
+	if tx.lake.store == nil {
+		inCompacted, err = compactedHas(dir, tx.unit)
+	}
 	if err == nil && inCompacted {
 		newRows := ""
 		if hasRows {
@@ -197,12 +219,12 @@ func (tx *Tx) commitPartition(st *tableState, date string, stats *TxStats) error
 		stats.Removed++
 		return nil
 	case hasRows:
-		if err := p.commit(); err != nil {
+		if err := tx.lake.pub.publish(ctx, p); err != nil {
 			return err
 		}
 		addDate()
 	default:
-		removed, err := removeUnitFile(tx.lake, st.name, tx.source, date, tx.unit)
+		removed, err := tx.lake.pub.unpublish(ctx, st.name, tx.source, date, tx.unit)
 		if err != nil {
 			return err
 		}
@@ -234,7 +256,9 @@ func (tx *Tx) end() {
 	for _, st := range tx.tables {
 		for _, p := range st.parts {
 			p.discard()
-			if !p.committed {
+			// A store lake's spool directories hold only temporary files:
+			// published or not, they are removed when empty.
+			if !p.committed || tx.lake.store != nil {
 				created = append(created, p.createdDirs...)
 			}
 		}

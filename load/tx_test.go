@@ -36,14 +36,20 @@ func newLake(t *testing.T, opts load.Options) *load.Lake {
 }
 
 func TestRerunReplaces(t *testing.T) {
-	lake := newLake(t, load.Options{})
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) { testRerunReplaces(t, b) })
+	}
+}
+
+func testRerunReplaces(t *testing.T, b backend) {
+	lake := b.open(t, load.Options{})
 	db := openDuckDB(t)
-	root := lake.Root()
+	root := func() string { return b.read(t, lake) }
 
 	writeCalls(t, lake, "mtt", "dialed-1", slices.Concat(callsOn(day1, 0, 10), callsOn(day2, 0, 4)))
 	writeCalls(t, lake, "mtt", "dialed-2", callsOn(day1, 100, 5)) // another unit, same partition
 	writeCalls(t, lake, "t2", "dialed-1", callsOn(day1, 0, 3))    // same unit name, other source
-	if got := countRows(t, db, root, "calls", ""); got != 22 {
+	if got := countRows(t, db, root(), "calls", ""); got != 22 {
 		t.Fatalf("count = %d, want 22", got)
 	}
 
@@ -52,7 +58,7 @@ func TestRerunReplaces(t *testing.T) {
 	if stats.Rows["calls"] != 14 || stats.Files != 2 || stats.Removed != 0 {
 		t.Errorf("stats = %+v", stats)
 	}
-	if got := countRows(t, db, root, "calls", ""); got != 22 {
+	if got := countRows(t, db, root(), "calls", ""); got != 22 {
 		t.Fatalf("after re-run: count = %d, want 22", got)
 	}
 
@@ -68,7 +74,7 @@ func TestRerunReplaces(t *testing.T) {
 		{"source='mtt' AND date='" + day2 + "'", 4},
 		{"source='t2'", 3},
 	} {
-		q := "SELECT count(*) FROM " + scan(root, "calls", "filename=true") + " WHERE " + c.where
+		q := "SELECT count(*) FROM " + scan(root(), "calls", "filename=true") + " WHERE " + c.where
 		if got := queryInt(t, db, q); got != c.want {
 			t.Errorf("%s: count = %d, want %d", c.where, got, c.want)
 		}
@@ -87,7 +93,7 @@ func TestRerunReplaces(t *testing.T) {
 	if !slices.Equal(dates, []string{day1}) {
 		t.Errorf("Partitions = %v, want [%s]", dates, day1)
 	}
-	if got := countRows(t, db, root, "calls", "source='mtt'"); got != 12 {
+	if got := countRows(t, db, root(), "calls", "source='mtt'"); got != 12 {
 		t.Errorf("count = %d, want 12", got)
 	}
 
@@ -95,13 +101,28 @@ func TestRerunReplaces(t *testing.T) {
 	if stats := writeCalls(t, lake, "mtt", "dialed-9", nil, "2026-01-01"); stats.Files != 0 || stats.Removed != 0 || stats.Rows["calls"] != 0 {
 		t.Errorf("stats = %+v", stats)
 	}
-	if _, err := os.Stat(filepath.Join(root, "calls", "source=mtt", "date=2026-01-01")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(root(), "calls", "source=mtt", "date=2026-01-01")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("covering an empty date created its directory: %v", err)
+	}
+	// A store lake's spool holds nothing once its transactions are done.
+	if lake.Store() != nil {
+		if files := lakeFiles(t, lake.Root()); len(files) != 0 {
+			t.Errorf("spool after the commits holds %v", files)
+		}
+		if entries, _ := os.ReadDir(lake.Root()); len(entries) != 0 {
+			t.Errorf("spool after the commits holds directories %v", entries)
+		}
 	}
 }
 
 func TestScopeAcrossTables(t *testing.T) {
-	lake := newLake(t, load.Options{})
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) { testScopeAcrossTables(t, b) })
+	}
+}
+
+func testScopeAcrossTables(t *testing.T, b backend) {
+	lake := b.open(t, load.Options{})
 	db := openDuckDB(t)
 	rej := func(date, reason string) model.Reject {
 		return model.Reject{Stream: "dialed", Account: "1", Reason: reason, RunID: "r"}
@@ -138,13 +159,13 @@ func TestScopeAcrossTables(t *testing.T) {
 
 	commit(slices.Concat(callsOn(day1, 0, 3), callsOn(day2, 0, 3)),
 		map[string][]model.Reject{day1: {rej(day1, "a")}, day2: {rej(day2, "b"), rej(day2, "c")}}, true)
-	if got := countRows(t, db, lake.Root(), "rejects", ""); got != 3 {
+	if got := countRows(t, db, b.read(t, lake), "rejects", ""); got != 3 {
 		t.Fatalf("rejects = %d, want 3", got)
 	}
 
 	// A re-run that does not register rejects leaves them alone.
 	commit(callsOn(day1, 0, 3), nil, false)
-	if got := countRows(t, db, lake.Root(), "rejects", ""); got != 3 {
+	if got := countRows(t, db, b.read(t, lake), "rejects", ""); got != 3 {
 		t.Errorf("rejects after calls-only re-run = %d, want 3", got)
 	}
 
@@ -154,7 +175,7 @@ func TestScopeAcrossTables(t *testing.T) {
 	if stats.Removed != 1 || stats.Rows["rejects"] != 1 {
 		t.Errorf("stats = %+v", stats)
 	}
-	if got := countRows(t, db, lake.Root(), "rejects", ""); got != 1 {
+	if got := countRows(t, db, b.read(t, lake), "rejects", ""); got != 1 {
 		t.Errorf("rejects = %d, want 1", got)
 	}
 }
@@ -208,7 +229,13 @@ func TestAbortLeavesNoTrace(t *testing.T) {
 }
 
 func TestCommitEndsTx(t *testing.T) {
-	lake := newLake(t, load.Options{})
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) { testCommitEndsTx(t, b) })
+	}
+}
+
+func testCommitEndsTx(t *testing.T, b backend) {
+	lake := b.open(t, load.Options{})
 	tx, err := lake.Begin("mtt", "u")
 	if err != nil {
 		t.Fatal(err)
@@ -526,7 +553,13 @@ func TestNoArrowLeaks(t *testing.T) {
 // Transactions of different units run concurrently on one Lake, in the same
 // partitions, while some abort (removing directories they created).
 func TestConcurrentUnits(t *testing.T) {
-	lake := newLake(t, load.Options{BatchRows: 16})
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) { testConcurrentUnits(t, b) })
+	}
+}
+
+func testConcurrentUnits(t *testing.T, b backend) {
+	lake := b.open(t, load.Options{BatchRows: 16})
 	const workers, rounds, rows = 6, 15, 40
 	errs := make(chan error, workers)
 	for g := range workers {
@@ -564,14 +597,15 @@ func TestConcurrentUnits(t *testing.T) {
 	// Every unit committed some day at least once; each (unit, day) file
 	// holds one commit's rows.
 	var files int
-	for _, f := range lakeFiles(t, lake.Root()) {
+	root := b.read(t, lake)
+	for _, f := range lakeFiles(t, root) {
 		if !strings.HasSuffix(f, ".parquet") || strings.Contains(filepath.Base(f), ".tmp") {
 			t.Errorf("unexpected file %s", f)
 		}
 		files++
 	}
 	db := openDuckDB(t)
-	if got := countRows(t, db, lake.Root(), "calls", ""); got != int64(files*rows) {
+	if got := countRows(t, db, root, "calls", ""); got != int64(files*rows) {
 		t.Errorf("count = %d, want %d files × %d rows", got, files, rows)
 	}
 	if n, err := lake.Sweep(); n != 0 || err != nil {

@@ -224,7 +224,7 @@ func (p *Pipeline) extractItem(ctx context.Context, src ItemSource, book *itemBo
 	if err != nil {
 		return c, false, err
 	}
-	stats, err := tx.Commit()
+	stats, err := tx.CommitContext(ctx)
 	if err != nil {
 		return c, false, fmt.Errorf("%s: commit: %w", sk, err)
 	}

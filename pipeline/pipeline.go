@@ -431,7 +431,7 @@ func (p *Pipeline) window(ctx context.Context, src Source, key model.StreamKey, 
 	if err != nil {
 		return c, err
 	}
-	if _, err := tx.Commit(); err != nil {
+	if _, err := tx.CommitContext(ctx); err != nil {
 		return c, fmt.Errorf("%s window %s: commit: %w", key, day, err)
 	}
 	if err := commit(day, run.ID); err != nil {
