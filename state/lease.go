@@ -322,28 +322,37 @@ func (l *lease) start(cancel context.CancelCauseFunc) {
 }
 
 // renew extends the lease; it returns an error wrapping ErrLeaseLost when
-// the lease is lost. A renewal that fails otherwise is retried at the next
-// tick, until the expiry.
+// the lease is lost. A renewal that fails otherwise is retried (every
+// TTL/20, at least 10ms) until the expiry, so a holder that cannot renew
+// stops at its expiry by its own clock, before anyone may take it over
+// (ClockSkew later). It returns nil early when stop is called.
 func (l *lease) renew() error {
-	now := time.Now()
-	if !now.Before(l.expires) {
-		return fmt.Errorf("%w: %s/%s was not renewed before it expired at %s (the store did not answer, or the process was paused); another process may hold it now", ErrLeaseLost, l.o.name, l.key, l.expires.UTC().Format(time.RFC3339Nano))
-	}
-	d := leaseDoc{Holder: l.o.holder, Expires: now.Add(l.o.ttl)}
 	ctx, cancel := context.WithDeadline(context.Background(), l.expires)
 	defer cancel()
-	info, err := l.o.put(ctx, l.key, d, storage.IfMatch(l.etag))
-	switch {
-	case err == nil:
-		l.etag, l.expires = info.ETag, d.Expires
-		return nil
-	case errors.Is(err, storage.ErrPrecondition):
-		return fmt.Errorf("%w: %s/%s was replaced by another process (it took the lease over as expired, or it was removed)", ErrLeaseLost, l.o.name, l.key)
-	case !time.Now().Before(l.expires):
-		return fmt.Errorf("%w: %s/%s could not be renewed before it expired: %w", ErrLeaseLost, l.o.name, l.key, err)
+	pause := max(l.o.ttl/20, 10*time.Millisecond)
+	for {
+		now := time.Now()
+		if !now.Before(l.expires) {
+			return fmt.Errorf("%w: %s/%s was not renewed before it expired at %s (the store did not answer, or the process was paused); another process may hold it now", ErrLeaseLost, l.o.name, l.key, l.expires.UTC().Format(time.RFC3339Nano))
+		}
+		d := leaseDoc{Holder: l.o.holder, Expires: now.Add(l.o.ttl)}
+		info, err := l.o.put(ctx, l.key, d, storage.IfMatch(l.etag))
+		switch {
+		case err == nil:
+			l.etag, l.expires = info.ETag, d.Expires
+			return nil
+		case errors.Is(err, storage.ErrPrecondition):
+			return fmt.Errorf("%w: %s/%s was replaced by another process (it took the lease over as expired, or it was removed)", ErrLeaseLost, l.o.name, l.key)
+		}
+		l.o.log.Warn("state: lease renewal failed; retrying until it expires", "lease", l.key, "expires", l.expires, "err", err)
+		select {
+		case <-l.done:
+			return nil
+		case <-ctx.Done():
+			// the loop reports the expiry
+		case <-time.After(pause):
+		}
 	}
-	l.o.log.Warn("state: lease renewal failed; retrying", "lease", l.key, "expires", l.expires, "err", err)
-	return nil
 }
 
 // stop ends the renewal.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -278,5 +279,40 @@ func TestAcquireRaceWholeAgainstShard(t *testing.T) {
 				t.Errorf("a whole run and a shard both got in %d times of 15", both)
 			}
 		})
+	}
+}
+
+// unreachable is a store whose writes fail while down is set, as an S3
+// endpoint cut off from the holder.
+type unreachable struct {
+	storage.Store
+	down atomic.Bool
+}
+
+func (u *unreachable) Replace(ctx context.Context, key string, r io.Reader, cond storage.Cond) (storage.Info, error) {
+	if u.down.Load() {
+		return storage.Info{}, errors.New("connection refused")
+	}
+	return u.Store.Replace(ctx, key, r, cond)
+}
+
+// TestLeaseNotRenewableUntilExpiry: a holder that cannot reach the store
+// retries its renewal and, at the expiry, has its context cancelled with
+// ErrLeaseLost.
+func TestLeaseNotRenewableUntilExpiry(t *testing.T) {
+	l, err := storage.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &unreachable{Store: l}
+	s, err := OpenStorage(t.Context(), u, ObjectOptions{Name: "test", LeaseTTL: 100 * time.Millisecond, ClockSkew: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, _ := mustAcquire(t, s, "")
+	u.down.Store(true)
+	<-ctx.Done()
+	if cause := context.Cause(ctx); !errors.Is(cause, ErrLeaseLost) || !strings.Contains(cause.Error(), "not renewed before it expired") {
+		t.Errorf("cause: %v, want ErrLeaseLost at the expiry", cause)
 	}
 }
