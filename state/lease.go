@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"os"
 	"sync"
 	"time"
@@ -370,5 +371,49 @@ func (l *lease) release() {
 	d := leaseDoc{Holder: l.o.holder, Expires: time.Now(), Released: true}
 	if _, err := l.o.put(ctx, l.key, d, storage.IfMatch(l.etag)); err != nil {
 		l.o.log.Warn("state: could not release the lease; it expires by itself", "lease", l.key, "expires", l.expires, "err", err)
+	}
+}
+
+// ExclusiveContext is Exclusive with a context: it waits, until ctx ends,
+// for the exclusive lock <name>.lock and returns a context derived from
+// ctx that is cancelled, with a cause wrapping ErrLeaseLost, if the lock
+// is lost (object store only), and the function that releases it. In an
+// object store the lock is a lease (see Acquire) that the waiter polls
+// for, every LeaseTTL/20 (at least 10ms, at most a second) with jitter.
+func (s *Store) ExclusiveContext(ctx context.Context, name string) (context.Context, func(), error) {
+	if err := checkLabel(name); err != nil {
+		return nil, nil, err
+	}
+	if s.obj == nil {
+		unlock, err := s.Exclusive(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		lctx, cancel := context.WithCancelCause(ctx)
+		return lctx, func() { cancel(nil); unlock() }, nil
+	}
+	pause := min(max(s.obj.ttl/20, 10*time.Millisecond), time.Second)
+	for {
+		l, err := s.obj.take(ctx, name+".lock")
+		if err == nil {
+			lctx, cancel := context.WithCancelCause(ctx)
+			l.start(cancel)
+			var once sync.Once
+			return lctx, func() {
+				once.Do(func() {
+					l.stop()
+					l.release()
+					cancel(nil)
+				})
+			}, nil
+		}
+		if !errors.Is(err, ErrLocked) {
+			return nil, nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil, fmt.Errorf("state: waiting for %s/%s.lock: %w", s.obj.name, name, context.Cause(ctx))
+		case <-time.After(pause/2 + mrand.N(pause/2+1)):
+		}
 	}
 }

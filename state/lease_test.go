@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -314,5 +315,60 @@ func TestLeaseNotRenewableUntilExpiry(t *testing.T) {
 	<-ctx.Done()
 	if cause := context.Cause(ctx); !errors.Is(cause, ErrLeaseLost) || !strings.Contains(cause.Error(), "not renewed before it expired") {
 		t.Errorf("cause: %v, want ErrLeaseLost at the expiry", cause)
+	}
+}
+
+// TestExclusiveTakesTurns: processes waiting for one exclusive lock
+// (recording_days) hold it one at a time, on every backend; on an object
+// store a waiter gives up when its context ends.
+func TestExclusiveTakesTurns(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			sh := b.new(t)
+			var stores [2]*Store
+			for i := range stores {
+				if b.obj {
+					stores[i] = openLease(t, sh, fmt.Sprint("p", i), time.Minute)
+				} else {
+					stores[i] = mustOpen(t, sh)
+				}
+			}
+			var in, most atomic.Int64
+			var wg sync.WaitGroup
+			for g := range 4 {
+				wg.Go(func() {
+					for range 3 {
+						_, unlock, err := stores[g%2].ExclusiveContext(t.Context(), "recording_days")
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						n := in.Add(1)
+						for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+						}
+						time.Sleep(time.Millisecond)
+						in.Add(-1)
+						unlock()
+					}
+				})
+			}
+			wg.Wait()
+			if most.Load() != 1 {
+				t.Errorf("at most %d holders at once, want 1", most.Load())
+			}
+			if !b.obj {
+				return
+			}
+			_, unlock, err := stores[0].ExclusiveContext(t.Context(), "recording_days")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unlock()
+			ctx, cancel := context.WithCancel(t.Context())
+			cancel()
+			if _, _, err := stores[1].ExclusiveContext(ctx, "recording_days"); !errors.Is(err, context.Canceled) {
+				t.Errorf("waiting with an ended context: %v, want context.Canceled", err)
+			}
+		})
 	}
 }

@@ -250,7 +250,10 @@ func (s *Store) Exclusive(name string) (unlock func(), err error) {
 		return nil, err
 	}
 	if s.obj != nil {
-		return nil, fmt.Errorf("state: exclusive %s: not supported yet for the state in %s (a waiting lease is to come)", name, s.dir)
+		// No context to cancel here: a lost lease is logged (at error
+		// level) by the renewal; ExclusiveContext reports it.
+		_, unlock, err := s.ExclusiveContext(context.Background(), name)
+		return unlock, err
 	}
 	return flock(filepath.Join(s.dir, name+".lock"), syscall.LOCK_EX)
 }
