@@ -1,11 +1,18 @@
 // Package state keeps what a run must remember for the next one: a cursor
 // per source, stream and account (the last day whose data is committed to
 // the lake), backfill progress, and small per-source values. It lives in one
-// JSON file rewritten atomically. A lock file stops two runs from working
-// on the same state at once; the shards of one sharded run share the state
-// directory, each under its own lock (LockShard), and every write is a
+// JSON document, state.json, in a local directory (Open) or in an object
+// store such as S3 (OpenStorage), rewritten atomically.
+//
+// In a directory, a lock file stops two runs from working on the same
+// state at once; the shards of one sharded run share the state directory,
+// each under its own lock (LockShard), and every write is a
 // read-modify-write of the file under a short write lock, so no shard loses
-// another's cursors.
+// another's cursors. In an object store the same guarantees come from
+// conditional writes: every write is a read-modify-write conditional on the
+// version read (If-Match, If-None-Match), retried when another process
+// wrote first, and the locks are leases with an expiry that their holder
+// renews (Acquire).
 package state
 
 import (
