@@ -1,21 +1,30 @@
 // Package state keeps what a run must remember for the next one: a cursor
 // per source, stream and account (the last day whose data is committed to
 // the lake), backfill progress, and small per-source values. It lives in one
-// JSON file rewritten atomically. A lock file stops two runs from working
-// on the same state at once; the shards of one sharded run share the state
-// directory, each under its own lock (LockShard), and every write is a
+// JSON document, state.json, in a local directory (Open) or in an object
+// store such as S3 (OpenStorage), rewritten atomically.
+//
+// In a directory, a lock file stops two runs from working on the same
+// state at once; the shards of one sharded run share the state directory,
+// each under its own lock (LockShard), and every write is a
 // read-modify-write of the file under a short write lock, so no shard loses
-// another's cursors.
+// another's cursors. In an object store the same guarantees come from
+// conditional writes: every write is a read-modify-write conditional on the
+// version read (If-Match, If-None-Match), retried when another process
+// wrote first, and the locks are leases with an expiry that their holder
+// renews (Acquire).
 package state
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -39,10 +48,13 @@ type file struct {
 	Values    map[string]json.RawMessage `json:"values,omitempty"`
 }
 
-// Store is the state directory. Its methods are safe for concurrent use;
-// every change is on disk when the method returns.
+// Store is the state: a directory on local disk (Open) or a prefix of an
+// object store (OpenStorage). Its methods are safe for concurrent use;
+// every change is stored when the method returns.
 type Store struct {
-	dir string
+	dir string // the local directory, or the object store's name
+	b   backend
+	obj *objectState // nil for a local directory
 	mu  sync.Mutex
 	f   file
 }
@@ -92,21 +104,27 @@ func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state: create %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, f: file{Version: Version, Cursors: map[string]Cursor{}}}
-	path := filepath.Join(dir, fileName)
-	b, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return s, nil
-	case err != nil:
-		return nil, fmt.Errorf("state: %w", err)
-	}
-	f, err := decodeFile(path, b)
-	if err != nil {
+	s := &Store{dir: dir, b: fileBackend{dir: dir}}
+	if err := s.load(context.Background()); err != nil {
 		return nil, err
 	}
-	s.f = f
 	return s, nil
+}
+
+// load reads the stored document into s.f: the fresh state when there is
+// none.
+func (s *Store) load(ctx context.Context) error {
+	s.f = file{Version: Version, Cursors: map[string]Cursor{}}
+	b, err := s.b.read(ctx)
+	if err != nil || b == nil {
+		return err
+	}
+	f, err := decodeFile(s.b.where(), b)
+	if err != nil {
+		return err
+	}
+	s.f = f
+	return nil
 }
 
 // decodeFile decodes and checks a state file.
@@ -187,13 +205,23 @@ func checkDay(day string) error {
 	return nil
 }
 
-// Dir returns the state directory.
+// Dir returns the state directory, or the name of the object store (see
+// ObjectOptions.Name).
 func (s *Store) Dir() string { return s.dir }
+
+// errObjectLock is the error of the flock-based methods on a state in an
+// object store, which locks with leases (Acquire).
+func (s *Store) errObjectLock(what string) error {
+	return fmt.Errorf("state: %s: the state in %s is locked with a lease: use Acquire", what, s.dir)
+}
 
 // Lock takes an exclusive lock on the state directory for the life of the
 // process (or until unlock). It fails at once with ErrLocked when another
 // process holds it, a whole run or any shard of a sharded one.
 func (s *Store) Lock() (unlock func(), err error) {
+	if s.obj != nil {
+		return nil, s.errObjectLock("lock")
+	}
 	return flock(filepath.Join(s.dir, "lock"), syscall.LOCK_EX|syscall.LOCK_NB)
 }
 
@@ -205,6 +233,9 @@ func (s *Store) Lock() (unlock func(), err error) {
 func (s *Store) LockShard(label string) (unlock func(), err error) {
 	if err := checkLabel(label); err != nil {
 		return nil, err
+	}
+	if s.obj != nil {
+		return nil, s.errObjectLock("lock shard " + label)
 	}
 	whole, err := flock(filepath.Join(s.dir, "lock"), syscall.LOCK_SH|syscall.LOCK_NB)
 	if err != nil {
@@ -224,6 +255,12 @@ func (s *Store) LockShard(label string) (unlock func(), err error) {
 func (s *Store) Exclusive(name string) (unlock func(), err error) {
 	if err := checkLabel(name); err != nil {
 		return nil, err
+	}
+	if s.obj != nil {
+		// No context to cancel here: a lost lease is logged (at error
+		// level) by the renewal; ExclusiveContext reports it.
+		_, unlock, err := s.ExclusiveContext(context.Background(), name)
+		return unlock, err
 	}
 	return flock(filepath.Join(s.dir, name+".lock"), syscall.LOCK_EX)
 }
@@ -358,7 +395,26 @@ func (s *Store) Put(key string, v any) error {
 // loses another process's change to it. fn must change v only in memory.
 func (s *Store) Update(key string, v any, fn func() error) error {
 	var ferr error
-	err := s.update(func(f *file) {
+	first := true
+	init, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("state: value %s: %w", key, err)
+	}
+	err = s.update(func(f *file) {
+		if !first {
+			// A retried read-modify-write (object store) starts again
+			// from v as the caller passed it, not from the attempt
+			// that lost: json.Unmarshal merges into maps.
+			rv := reflect.ValueOf(v)
+			if rv.Kind() == reflect.Pointer && !rv.IsNil() {
+				rv.Elem().SetZero()
+			}
+			if err := json.Unmarshal(init, v); err != nil {
+				ferr = fmt.Errorf("state: value %s: %w", key, err)
+				return
+			}
+		}
+		first = false
 		if raw, ok := f.Values[key]; ok {
 			if err := json.Unmarshal(raw, v); err != nil {
 				ferr = fmt.Errorf("state: value %s: %w", key, err)
@@ -381,60 +437,69 @@ func (s *Store) Update(key string, v any, fn func() error) error {
 	return err
 }
 
-// update applies fn to the state as the file holds it now and writes the
-// file atomically, under the write lock (write.lock, held for the
-// read-modify-write only): processes sharing the state directory (the
-// shards of one run) each change their own keys and never lose one
-// another's. On an error (of the file, or of abort) the in-memory state is
-// the file's, so it never runs ahead of the disk.
+// update applies fn to the state as stored now and writes it back, a
+// read-modify-write of the backend (see backend.modify): under the short
+// flock write.lock for a directory, conditional on the version read for
+// an object store, where fn may run again on a fresher state. Processes
+// sharing the state (the shards of one run) each change their own keys
+// and never lose one another's. On an error (of the storage, or of abort)
+// the in-memory state is the stored one as last read, so it never runs
+// ahead of the storage.
 func (s *Store) update(fn func(*file), abort ...func() error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	unlock, err := flock(filepath.Join(s.dir, "write.lock"), syscall.LOCK_EX)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	path := filepath.Join(s.dir, fileName)
-	b, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		// nobody wrote it yet: s.f is the fresh state or this process's
-	case err != nil:
-		return fmt.Errorf("state: %w", err)
-	default:
-		disk, err := decodeFile(path, b)
-		if err != nil {
-			return err
-		}
-		s.f = disk
-	}
-	old, err := json.Marshal(s.f)
+	ctx, cancel := context.WithTimeout(context.Background(), objectWriteTimeout)
+	defer cancel()
+	mine, err := json.Marshal(s.f)
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	fn(&s.f)
-	for _, a := range abort {
-		if err = a(); err != nil {
-			break
+	var read []byte // the stored state as last read, re-encoded
+	var next file
+	err = s.b.modify(ctx, func(cur []byte) ([]byte, error) {
+		var f file
+		read = nil
+		if cur == nil {
+			// nobody wrote it yet: s.f is the fresh state or this process's
+			if err := json.Unmarshal(mine, &f); err != nil {
+				return nil, fmt.Errorf("state: %w", err)
+			}
+			if f.Cursors == nil {
+				f.Cursors = map[string]Cursor{}
+			}
+		} else {
+			var err error
+			if f, err = decodeFile(s.b.where(), cur); err != nil {
+				return nil, err
+			}
+			if read, err = json.Marshal(f); err != nil {
+				return nil, fmt.Errorf("state: %w", err)
+			}
 		}
-	}
-	if err == nil {
-		var nb []byte
-		if nb, err = json.MarshalIndent(s.f, "", "  "); err == nil {
-			err = WriteFileAtomic(path, append(nb, '\n'), 0o600)
+		fn(&f)
+		for _, a := range abort {
+			if err := a(); err != nil {
+				return nil, err
+			}
 		}
+		nb, err := json.MarshalIndent(f, "", "  ")
 		if err != nil {
-			err = fmt.Errorf("state: %w", err)
+			return nil, fmt.Errorf("state: %w", err)
 		}
-	}
+		next = f
+		return append(nb, '\n'), nil
+	})
 	if err != nil {
 		var prev file
-		if json.Unmarshal(old, &prev) == nil {
+		if read != nil && json.Unmarshal(read, &prev) == nil {
+			if prev.Cursors == nil {
+				prev.Cursors = map[string]Cursor{}
+			}
 			s.f = prev
 		}
 		return err
 	}
+	s.f = next
 	return nil
 }
 
