@@ -35,9 +35,10 @@ const mttCreditE4 = 590_0000
 
 // maxCachedCalls and maxCachedDays bound the generated-day cache. Days are
 // evicted least recently used first and regenerated (identically) on demand.
-// A day of generated calls only is kept as genRows and weighs 1/16 of its
-// calls, so 4M generated rows (64 MB) fit: days of 400k calls per type are
-// generated once, not once per page.
+// A day of generated calls only that has more than a quarter of
+// maxCachedCalls is kept as genRows and weighs 1/16 of its calls, so 4M
+// generated rows (64 MB) fit: days of 400k calls per type are generated
+// once, not once per page. Smaller days keep their calls.
 const (
 	maxCachedCalls = 1 << 18
 	maxCachedDays  = 1 << 14
@@ -520,7 +521,14 @@ func (m *MTT) build(key dayKey, added []MTTCall) *dayCalls {
 		c := m.customers[key.customer]
 		if len(added) == 0 {
 			rows, cost := m.generateRows(c, key.typ, key.day)
-			return &dayCalls{rows: rows, cust: c, typ: key.typ, costE4: cost}
+			if len(rows) > m.cacheCalls/4 {
+				// Too large to keep as calls: a page draws its rows again.
+				return &dayCalls{rows: rows, cust: c, typ: key.typ, costE4: cost}
+			}
+			calls = make([]MTTCall, len(rows))
+			for i := range rows {
+				calls[i] = rows[i].call(c, key.typ)
+			}
 		}
 		calls = m.generateDay(c, key.typ, key.day)
 	}
