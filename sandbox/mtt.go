@@ -520,15 +520,10 @@ func (m *MTT) build(key dayKey, added []MTTCall) *dayCalls {
 	if m.generates(key) {
 		c := m.customers[key.customer]
 		if len(added) == 0 {
-			rows, cost := m.generateRows(c, key.typ, key.day)
-			if len(rows) > m.cacheCalls/4 {
-				// Too large to keep as calls: a page draws its rows again.
-				return &dayCalls{rows: rows, cust: c, typ: key.typ, costE4: cost}
-			}
-			calls = make([]MTTCall, len(rows))
-			for i := range rows {
-				calls[i] = rows[i].call(c, key.typ)
-			}
+			// A day too large to keep as calls keeps genRows: a page draws
+			// its rows again.
+			rows, calls, cost := m.generateRows(c, key.typ, key.day, m.maxGeneratedCalls() <= m.cacheCalls/4)
+			return &dayCalls{calls: calls, rows: rows, cust: c, typ: key.typ, costE4: cost}
 		}
 		calls = m.generateDay(c, key.typ, key.day)
 	}

@@ -275,17 +275,19 @@ func (g *genRow) call(c *mttCustomer, typ string) MTTCall {
 // when there are at least 10), then BadRowsPerDay bad ones. The good rows
 // come first in the random stream, so BadRowsPerDay does not change them.
 func (m *MTT) generateDay(c *mttCustomer, typ string, day int64) []MTTCall {
-	rows, _ := m.generateRows(c, typ, day)
-	calls := make([]MTTCall, len(rows))
-	for i := range rows {
-		calls[i] = rows[i].call(c, typ)
-	}
+	_, calls, _ := m.generateRows(c, typ, day, true)
 	return calls
 }
 
-// generateRows returns generateDay's rows as genRows in API order, and the
-// sum of their CostE4.
-func (m *MTT) generateRows(c *mttCustomer, typ string, day int64) ([]genRow, int64) {
+// maxGeneratedCalls is the most calls generateDay can return for a day.
+func (m *MTT) maxGeneratedCalls() int {
+	mean := max(m.cfg.CallsPerDay, 0)
+	return mean - mean/2 + 2*(mean/2) + max(m.cfg.BadRowsPerDay, 0)
+}
+
+// generateRows returns generateDay's rows in API order, as calls when
+// asCalls and else as genRows, and the sum of their CostE4.
+func (m *MTT) generateRows(c *mttCustomer, typ string, day int64, asCalls bool) ([]genRow, []MTTCall, int64) {
 	date := time.Unix(day*86400, 0).UTC().Format(time.DateOnly)
 	r := rng{newHasher(m.cfg.Seed).str("calls").str(c.name).str(typ).str(date).sum()}
 	n := 0
@@ -294,7 +296,7 @@ func (m *MTT) generateRows(c *mttCustomer, typ string, day int64) ([]genRow, int
 	}
 	total := n + max(m.cfg.BadRowsPerDay, 0)
 	if total == 0 {
-		return nil, 0
+		return nil, nil, 0
 	}
 	burst, burstSec := 0, int64(0)
 	if n >= 10 {
@@ -307,6 +309,10 @@ func (m *MTT) generateRows(c *mttCustomer, typ string, day int64) ([]genRow, int
 	}
 	keys := make([]sortKey, total)
 	rows := make([]genRow, total)
+	var calls []MTTCall
+	if asCalls {
+		calls = make([]MTTCall, total)
+	}
 	var cost int64
 	noConfID := make(map[string]bool) // rows without h323_conf_id, by their other fields
 	for i := range total {
@@ -330,6 +336,10 @@ func (m *MTT) generateRows(c *mttCustomer, typ string, day int64) ([]genRow, int
 		}
 		keys[i], rows[i] = sortKey{g.unix, call.ConfID}, g
 		cost += call.CostE4
+		if asCalls {
+			call.Bad = g.flags&genBad != 0
+			calls[i] = call
+		}
 	}
 	idx := make([]int32, total)
 	for i := range idx {
@@ -345,11 +355,18 @@ func (m *MTT) generateRows(c *mttCustomer, typ string, day int64) ([]genRow, int
 		}
 		return int(a - b)
 	})
+	if asCalls {
+		out := make([]MTTCall, total)
+		for i, j := range idx {
+			out[i] = calls[j]
+		}
+		return nil, out, cost
+	}
 	out := make([]genRow, total)
 	for i, j := range idx {
 		out[i] = rows[j]
 	}
-	return out, cost
+	return out, nil, cost
 }
 
 // uniqueKey identifies a row without h323_conf_id within its day.
