@@ -35,6 +35,10 @@ const mttCreditE4 = 590_0000
 
 // maxCachedCalls and maxCachedDays bound the generated-day cache. Days are
 // evicted least recently used first and regenerated (identically) on demand.
+// A day of generated calls only that has more than a quarter of
+// maxCachedCalls is kept as genRows and weighs 1/16 of its calls, so 4M
+// generated rows (64 MB) fit: days of 400k calls per type are generated
+// once, not once per page. Smaller days keep their calls.
 const (
 	maxCachedCalls = 1 << 18
 	maxCachedDays  = 1 << 14
@@ -129,9 +133,41 @@ type dayKey struct {
 
 // dayCalls is the immutable content of one dayKey: generated and added calls
 // in API order (ConnectTime, ConfID, then generation/addition order).
+// A day of generated calls only holds them as rows to draw again (rows,
+// cust, typ); a day with added calls holds the calls.
 type dayCalls struct {
 	calls  []MTTCall
+	rows   []genRow
+	cust   *mttCustomer
+	typ    string
 	costE4 int64 // sum of CostE4
+}
+
+// genRowWeight is how many generated rows weigh one call in the cache's
+// bound: an MTTCall with its strings is some 20 times a genRow.
+const genRowWeight = 16
+
+// len is the number of calls.
+func (dc *dayCalls) len() int { return len(dc.calls) + len(dc.rows) }
+
+// weight is the day's share of the cache bound, in calls.
+func (dc *dayCalls) weight() int { return len(dc.calls) + (len(dc.rows)+genRowWeight-1)/genRowWeight }
+
+// unix is the i-th call's ConnectTime in Unix seconds.
+func (dc *dayCalls) unix(i int) int64 {
+	if dc.rows != nil {
+		return dc.rows[i].unix
+	}
+	return dc.calls[i].ConnectTime.Unix()
+}
+
+// at returns the i-th call; a generated one is drawn again.
+func (dc *dayCalls) at(i int) *MTTCall {
+	if dc.rows != nil {
+		c := dc.rows[i].call(dc.cust, dc.typ)
+		return &c
+	}
+	return &dc.calls[i]
 }
 
 type cacheEntry struct {
@@ -177,6 +213,7 @@ type MTT struct {
 	faults           *FaultInjector
 	handler          http.Handler
 	requests         atomic.Int64
+	builds           atomic.Int64      // days generated or merged (tests)
 	buffers          sync.Pool         // of *[]byte: answer buffers
 	generatedOwnerOf map[string]string // account number → customer, fixed
 
@@ -293,8 +330,9 @@ func (m *MTT) Balance(customer string, at time.Time) (balanceE4, realBalanceE4 i
 				spent += m.dayCost(dayKey{customer, typ, d})
 			}
 			if atDay >= lo && atDay <= hi {
-				for _, call := range m.day(dayKey{customer, typ, atDay}).calls {
-					if call.ConnectTime.Before(at) {
+				dc := m.day(dayKey{customer, typ, atDay})
+				for i := range dc.len() {
+					if call := dc.at(i); call.ConnectTime.Before(at) {
 						spent += call.CostE4
 					}
 				}
@@ -317,7 +355,9 @@ func (m *MTT) Truth() []MTTCall {
 	for _, name := range m.names {
 		for _, typ := range mttTypes() {
 			for d := lo; d <= hi; d++ {
-				for _, c := range m.day(dayKey{name, typ, d}).calls {
+				dc := m.day(dayKey{name, typ, d})
+				for i := range dc.len() {
+					c := *dc.at(i)
 					c.Extra = maps.Clone(c.Extra)
 					out = append(out, c)
 				}
@@ -381,7 +421,7 @@ func (m *MTT) AddCalls(calls ...MTTCall) {
 		m.addedLo, m.addedHi = min(m.addedLo, key.day), max(m.addedHi, key.day)
 		m.added[key] = cs
 		if e, ok := m.cache[key]; ok {
-			m.cachedCalls -= len(e.Value.(*cacheEntry).dc.calls)
+			m.cachedCalls -= e.Value.(*cacheEntry).dc.weight()
 			m.lru.Remove(e)
 			delete(m.cache, key)
 		}
@@ -451,13 +491,13 @@ func (m *MTT) day(key dayKey) *dayCalls {
 		return e.Value.(*cacheEntry).dc
 	}
 	m.cache[key] = m.lru.PushFront(&cacheEntry{key, dc})
-	m.cachedCalls += len(dc.calls)
+	m.cachedCalls += dc.weight()
 	for (m.cachedCalls > m.cacheCalls || m.lru.Len() > m.cacheDays) && m.lru.Len() > 1 {
 		e := m.lru.Back()
 		ce := e.Value.(*cacheEntry)
 		m.lru.Remove(e)
 		delete(m.cache, ce.key)
-		m.cachedCalls -= len(ce.dc.calls)
+		m.cachedCalls -= ce.dc.weight()
 	}
 	return dc
 }
@@ -475,9 +515,17 @@ func (m *MTT) dayCost(key dayKey) int64 {
 
 // build generates key's calls and merges the added ones, in API order.
 func (m *MTT) build(key dayKey, added []MTTCall) *dayCalls {
+	m.builds.Add(1)
 	var calls []MTTCall
 	if m.generates(key) {
-		calls = m.generateDay(m.customers[key.customer], key.typ, key.day)
+		c := m.customers[key.customer]
+		if len(added) == 0 {
+			// A day too large to keep as calls keeps genRows: a page draws
+			// its rows again.
+			rows, calls, cost := m.generateRows(c, key.typ, key.day, m.maxGeneratedCalls() <= m.cacheCalls/4)
+			return &dayCalls{calls: calls, rows: rows, cust: c, typ: key.typ, costE4: cost}
+		}
+		calls = m.generateDay(c, key.typ, key.day)
 	}
 	if len(added) > 0 {
 		calls = sortCalls(append(calls, added...))
@@ -540,10 +588,10 @@ func (m *MTT) scan(customer, typ string, from, to int64, asc bool, fn func(*MTTC
 	d0, d1 := max(dayOf(from), lo), min(dayOf(to), hi)
 	if asc {
 		for d := d0; d <= d1; d++ {
-			calls := m.day(dayKey{customer, typ, d}).calls
-			i := sort.Search(len(calls), func(i int) bool { return calls[i].ConnectTime.Unix() >= from })
-			for ; i < len(calls) && calls[i].ConnectTime.Unix() <= to; i++ {
-				if !fn(&calls[i]) {
+			dc := m.day(dayKey{customer, typ, d})
+			i := sort.Search(dc.len(), func(i int) bool { return dc.unix(i) >= from })
+			for ; i < dc.len() && dc.unix(i) <= to; i++ {
+				if !fn(dc.at(i)) {
 					return
 				}
 			}
@@ -551,10 +599,10 @@ func (m *MTT) scan(customer, typ string, from, to int64, asc bool, fn func(*MTTC
 		return
 	}
 	for d := d1; d >= d0; d-- {
-		calls := m.day(dayKey{customer, typ, d}).calls
-		i := sort.Search(len(calls), func(i int) bool { return calls[i].ConnectTime.Unix() > to }) - 1
-		for ; i >= 0 && calls[i].ConnectTime.Unix() >= from; i-- {
-			if !fn(&calls[i]) {
+		dc := m.day(dayKey{customer, typ, d})
+		i := sort.Search(dc.len(), func(i int) bool { return dc.unix(i) > to }) - 1
+		for ; i >= 0 && dc.unix(i) >= from; i-- {
+			if !fn(dc.at(i)) {
 				return
 			}
 		}

@@ -1,7 +1,10 @@
 package sandbox
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -234,11 +237,57 @@ func newMTTCustomer(seed int64, name string, used map[string]bool) *mttCustomer 
 	return c
 }
 
+// genRow is what it takes to draw one generated call again: the PRNG state
+// before generateCall, its second, and what generateDay did after it. A
+// cached day keeps these (16 bytes a row) in API order instead of the calls
+// (some 350 bytes), and a page draws only the rows it serves.
+type genRow struct {
+	state   uint64 // rng state before generateCall
+	unix    int64  // the row's second
+	respell uint16 // CLI redrawn this many times after the no-conf-id draw
+	flags   uint8
+}
+
+const (
+	genBad    = 1 << iota // a bad row (MTTCall.Bad)
+	genNoConf             // the no-conf-id draw came out true: ConfID is ""
+)
+
+// call draws the row again, exactly as generateDay drew it.
+func (g *genRow) call(c *mttCustomer, typ string) MTTCall {
+	r := rng{g.state}
+	call := generateCall(&r, c, typ, g.unix)
+	switch {
+	case g.flags&genBad != 0:
+		call.Bad = true
+	case g.flags&genNoConf != 0:
+		r.chance(20) // true, as when it was drawn
+		call.ConfID = ""
+		for range g.respell {
+			call.CLI = r.spell(r.externalNumber())
+		}
+	}
+	return call
+}
+
 // generateDay returns the generated calls of (c, typ, day) in API order:
 // about CallsPerDay good rows (one burst of 5–40 calls in a single second
 // when there are at least 10), then BadRowsPerDay bad ones. The good rows
 // come first in the random stream, so BadRowsPerDay does not change them.
 func (m *MTT) generateDay(c *mttCustomer, typ string, day int64) []MTTCall {
+	_, calls, _ := m.generateRows(c, typ, day, true)
+	return calls
+}
+
+// maxGeneratedCalls is the most calls generateDay can return for a day.
+func (m *MTT) maxGeneratedCalls() int {
+	mean := max(m.cfg.CallsPerDay, 0)
+	return mean - mean/2 + 2*(mean/2) + max(m.cfg.BadRowsPerDay, 0)
+}
+
+// generateRows returns generateDay's rows in API order, as calls when
+// asCalls and else as genRows, and the sum of their CostE4.
+func (m *MTT) generateRows(c *mttCustomer, typ string, day int64, asCalls bool) ([]genRow, []MTTCall, int64) {
 	date := time.Unix(day*86400, 0).UTC().Format(time.DateOnly)
 	r := rng{newHasher(m.cfg.Seed).str("calls").str(c.name).str(typ).str(date).sum()}
 	n := 0
@@ -247,33 +296,77 @@ func (m *MTT) generateDay(c *mttCustomer, typ string, day int64) []MTTCall {
 	}
 	total := n + max(m.cfg.BadRowsPerDay, 0)
 	if total == 0 {
-		return nil
+		return nil, nil, 0
 	}
 	burst, burstSec := 0, int64(0)
 	if n >= 10 {
 		burst, burstSec = min(5+r.intn(36), n/2), r.secondOfDay()
 	}
-	calls := make([]MTTCall, 0, total)
+	// Sorting needs ConnectTime and ConfID only: keep those, not the calls.
+	type sortKey struct {
+		unix   int64
+		confID string
+	}
+	keys := make([]sortKey, total)
+	rows := make([]genRow, total)
+	var calls []MTTCall
+	if asCalls {
+		calls = make([]MTTCall, total)
+	}
+	var cost int64
 	noConfID := make(map[string]bool) // rows without h323_conf_id, by their other fields
 	for i := range total {
 		sec := burstSec
 		if i >= burst {
 			sec = r.secondOfDay()
 		}
-		call := generateCall(&r, c, typ, day*86400+sec)
+		g := genRow{state: r.s, unix: day*86400 + sec}
+		call := generateCall(&r, c, typ, g.unix)
 		switch {
 		case i >= n:
-			call.Bad = true
+			g.flags |= genBad
 		case i >= burst && r.chance(20):
+			g.flags |= genNoConf
 			call.ConfID = ""
 			for noConfID[call.uniqueKey()] {
 				call.CLI = r.spell(r.externalNumber())
+				g.respell++
 			}
 			noConfID[call.uniqueKey()] = true
 		}
-		calls = append(calls, call)
+		keys[i], rows[i] = sortKey{g.unix, call.ConfID}, g
+		cost += call.CostE4
+		if asCalls {
+			call.Bad = g.flags&genBad != 0
+			calls[i] = call
+		}
 	}
-	return sortCalls(calls)
+	idx := make([]int32, total)
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int { // as sortCalls: compareCalls, then stable
+		ka, kb := &keys[a], &keys[b]
+		switch {
+		case ka.unix != kb.unix:
+			return cmp.Compare(ka.unix, kb.unix)
+		case ka.confID != kb.confID:
+			return strings.Compare(ka.confID, kb.confID)
+		}
+		return int(a - b)
+	})
+	if asCalls {
+		out := make([]MTTCall, total)
+		for i, j := range idx {
+			out[i] = calls[j]
+		}
+		return nil, out, cost
+	}
+	out := make([]genRow, total)
+	for i, j := range idx {
+		out[i] = rows[j]
+	}
+	return out, nil, cost
 }
 
 // uniqueKey identifies a row without h323_conf_id within its day.
