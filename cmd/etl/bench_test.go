@@ -67,7 +67,21 @@ sources:
 `, model.Day(now.AddDate(0, 0, -(days-1)), msk), srv.URL)
 	os.WriteFile(filepath.Join(dir, "etl.yaml"), []byte(cfg), 0o644)
 
-	cmd := exec.Command(os.Args[0], "--config", filepath.Join(dir, "etl.yaml"), "--log-level", "warn", "run")
+	stderr, maxRSSKB, elapsed := runETLMeasured(b, filepath.Join(dir, "etl.yaml"), "--log-level", "warn", "run")
+	m := summaryLine.FindStringSubmatch(stderr)
+	if m == nil {
+		b.Fatalf("no summary line in:\n%s", stderr)
+	}
+	rows, _ = strconv.ParseInt(m[3], 10, 64)
+	return rows, maxRSSKB, elapsed
+}
+
+// runETLMeasured runs etl as a child process (the test binary re-executed
+// as the CLI) with --config cfg and args, and returns its stderr, its peak
+// RSS in KiB and its wall time; a non-zero exit fails b.
+func runETLMeasured(b *testing.B, cfg string, args ...string) (stderr string, maxRSSKB int64, elapsed time.Duration) {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"--config", cfg}, args...)...)
 	cmd.Env = append(os.Environ(), "CALLETL_E2E_CHILD=1")
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
@@ -82,26 +96,21 @@ sources:
 	go func() {
 		defer close(done)
 		for {
-			if kb := vmHWM(cmd.Process.Pid); kb > 0 {
-				maxRSSKB = max(maxRSSKB, kb)
-			} else {
+			kb := vmHWM(cmd.Process.Pid)
+			if kb == 0 {
 				return
 			}
+			maxRSSKB = max(maxRSSKB, kb)
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()
 	err := cmd.Wait()
 	<-done
-	if err != nil {
-		b.Fatalf("etl run: %v\n%s", err, errb.String())
-	}
 	elapsed = time.Since(start)
-	m := summaryLine.FindStringSubmatch(errb.String())
-	if m == nil {
-		b.Fatalf("no summary line in:\n%s", errb.String())
+	if err != nil {
+		b.Fatalf("etl %v: %v\n%s", args, err, errb.String())
 	}
-	rows, _ = strconv.ParseInt(m[3], 10, 64)
-	return rows, maxRSSKB, elapsed
+	return errb.String(), maxRSSKB, elapsed
 }
 
 // vmHWM returns the peak resident set of a live process in KiB, 0 once it

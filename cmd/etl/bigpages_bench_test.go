@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -106,39 +104,14 @@ sources:
 `, day, srv.URL)
 	os.WriteFile(filepath.Join(dir, "etl.yaml"), []byte(cfg), 0o644)
 
-	cmd := exec.Command(os.Args[0], "--config", filepath.Join(dir, "etl.yaml"), "--log-level", "warn", "--no-progress", "run")
-	cmd.Env = append(os.Environ(), "CALLETL_E2E_CHILD=1")
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	begin := time.Now()
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			if kb := vmHWM(cmd.Process.Pid); kb > 0 {
-				maxRSSKB = max(maxRSSKB, kb)
-			} else {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
-	err := cmd.Wait()
-	<-done
-	if err != nil {
-		b.Fatalf("etl run: %v\n%s", err, errb.String())
-	}
-	elapsed = time.Since(begin)
-	m := summaryLine.FindStringSubmatch(errb.String())
+	stderr, maxRSSKB, elapsed := runETLMeasured(b, filepath.Join(dir, "etl.yaml"), "--log-level", "warn", "--no-progress", "run")
+	m := summaryLine.FindStringSubmatch(stderr)
 	if m == nil {
-		b.Fatalf("no summary line in:\n%s", errb.String())
+		b.Fatalf("no summary line in:\n%s", stderr)
 	}
 	// The summary also counts the accounts and balance snapshot rows.
 	if rows, _ := strconv.Atoi(m[3]); rows < len(customers)*len(types)*perStream {
-		b.Fatalf("loaded %d rows, want at least %d:\n%s", rows, len(customers)*len(types)*perStream, errb.String())
+		b.Fatalf("loaded %d rows, want at least %d:\n%s", rows, len(customers)*len(types)*perStream, stderr)
 	}
 	return served, maxRSSKB, elapsed
 }
