@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -187,31 +186,12 @@ func newT2Churn(emu *sandbox.T2) *t2Churn {
 		refreshed: make(chan struct{}), details: map[string]int{}, heldAnswers: map[int]int{}, nextHold: 10}
 }
 
-// t2Recorder keeps the status and the start of the body of an answer.
-type t2Recorder struct {
-	http.ResponseWriter
-	status int
-	body   []byte
-}
-
-func (r *t2Recorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
-
-func (r *t2Recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	if len(r.body) < 512 {
-		r.body = append(r.body, b[:min(len(b), 512)]...)
-	}
-	return r.ResponseWriter.Write(b)
-}
-
 func (c *t2Churn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rec := &t2Recorder{ResponseWriter: w}
+	rec := &sandbox.Recorder{ResponseWriter: w}
 	switch path := r.URL.Path; {
 	case strings.HasSuffix(path, "/authorization/refresh/token"):
 		c.emu.ServeHTTP(rec, r)
-		if rec.status == http.StatusOK {
+		if rec.Status == http.StatusOK {
 			c.mu.Lock()
 			close(c.refreshed)
 			c.refreshed = make(chan struct{})
@@ -258,12 +238,10 @@ func (c *t2Churn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if held, _ := r.Context().Value(t2HeldKey{}).(bool); held {
-		c.heldAnswers[rec.status]++
+		c.heldAnswers[rec.Status]++
 	}
-	if rec.status == http.StatusForbidden {
-		var e struct{ Details string }
-		_ = json.Unmarshal(rec.body, &e)
-		c.details[e.Details]++
+	if d := rec.T2Details(); d != "" {
+		c.details[d]++
 	}
 }
 

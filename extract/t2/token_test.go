@@ -2,7 +2,6 @@ package t2
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -70,30 +69,11 @@ func newChurn(emu *sandbox.T2, clock *testClock, every, max int64) *churn {
 		refreshed: make(chan struct{}), details: map[string]int{}}
 }
 
-// recorder keeps the status and the start of the body of an answer.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	body   []byte
-}
-
-func (r *recorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	if len(r.body) < 512 {
-		r.body = append(r.body, b[:min(len(b), 512)]...)
-	}
-	return r.ResponseWriter.Write(b)
-}
-
 func (c *churn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rec := &recorder{ResponseWriter: w}
+	rec := &sandbox.Recorder{ResponseWriter: w}
 	if strings.HasSuffix(r.URL.Path, "/authorization/refresh/token") {
 		c.emu.ServeHTTP(rec, r)
-		if rec.status == http.StatusOK {
+		if rec.Status == http.StatusOK {
 			c.mu.Lock()
 			close(c.refreshed)
 			c.refreshed = make(chan struct{})
@@ -124,11 +104,9 @@ func (c *churn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.mu.Unlock()
 	}
 	c.emu.ServeHTTP(rec, r)
-	if rec.status == http.StatusForbidden {
-		var e struct{ Details string }
-		_ = json.Unmarshal(rec.body, &e)
+	if d := rec.T2Details(); d != "" {
 		c.mu.Lock()
-		c.details[e.Details]++
+		c.details[d]++
 		c.mu.Unlock()
 	}
 }
