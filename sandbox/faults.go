@@ -2,7 +2,9 @@ package sandbox
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
+	"io"
 	"math"
 	"mime"
 	"net/http"
@@ -48,6 +50,14 @@ type Faults struct {
 	// is a habit a client must honour. Characters windows-1251 lacks
 	// become "?".
 	Windows1251 bool
+	// MaxInARow, when positive, caps the faults one request gets in a
+	// row: a request (same method, URL and body) that got MaxInARow
+	// faults in a row is answered for real the next time, whatever its
+	// sequence number. "Every N" alone is deterministic only for one
+	// client at a time: with concurrent clients, others can take every
+	// good number between one request's retries, and a test of "faults
+	// change nothing" would depend on the scheduler. 0: no cap.
+	MaxInARow int
 }
 
 // DefaultTrickleInterval is the pause between the bytes of a trickled
@@ -111,6 +121,7 @@ type FaultInjector struct {
 	mu     sync.Mutex
 	faults Faults
 	counts FaultCounts
+	inARow map[[sha256.Size]byte]int // faults in a row, by request; only requests whose last answer was a fault
 }
 
 // NewFaultInjector returns an injector applying f.
@@ -141,8 +152,9 @@ func (f *FaultInjector) Counts() FaultCounts {
 	return f.counts
 }
 
-// choose numbers the request, picks its fault and counts it.
-func (f *FaultInjector) choose() (FaultKind, Faults) {
+// choose numbers the request, picks its fault and counts it. id identifies
+// the request for Faults.MaxInARow.
+func (f *FaultInjector) choose(id [sha256.Size]byte) (FaultKind, Faults) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.counts.Requests++
@@ -150,6 +162,8 @@ func (f *FaultInjector) choose() (FaultKind, Faults) {
 	every := func(k int) bool { return k > 0 && n%k == 0 }
 	kind := NoFault
 	switch {
+	case ft.MaxInARow > 0 && f.inARow[id] >= ft.MaxInARow:
+		// answered for real below
 	case every(ft.Error5xxEvery):
 		kind = Fault5xx
 		f.counts.Error5xx++
@@ -166,7 +180,34 @@ func (f *FaultInjector) choose() (FaultKind, Faults) {
 		kind = FaultTrickle
 		f.counts.Trickle++
 	}
+	if kind == NoFault {
+		delete(f.inARow, id)
+	} else if ft.MaxInARow > 0 {
+		if f.inARow == nil {
+			f.inARow = make(map[[sha256.Size]byte]int)
+		}
+		f.inARow[id]++
+	}
 	return kind, ft
+}
+
+// requestID identifies r by method, URL and body for Faults.MaxInARow,
+// leaving r.Body readable again. A body that cannot be read is left to
+// the handler, and the request identified without it.
+func (f *FaultInjector) requestID(r *http.Request) [sha256.Size]byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s %s\n", r.Method, r.URL.RequestURI())
+	if f.Faults().MaxInARow > 0 && r.Body != nil && r.Body != http.NoBody {
+		body, err := io.ReadAll(r.Body)
+		_ = r.Body.Close()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if err == nil {
+			h.Write(body)
+		}
+	}
+	var id [sha256.Size]byte
+	h.Sum(id[:0])
+	return id
 }
 
 // Wrap returns a handler that applies the injector's faults in front of h.
@@ -175,7 +216,7 @@ func (f *FaultInjector) choose() (FaultKind, Faults) {
 // be wrapped, such as the download host of a recordings emulator.
 func (f *FaultInjector) Wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		kind, ft := f.choose()
+		kind, ft := f.choose(f.requestID(r))
 		if ft.Latency > 0 {
 			t := time.NewTimer(ft.Latency)
 			select {

@@ -213,3 +213,34 @@ func TestTruncateWithoutHijack(t *testing.T) {
 		t.Errorf("Content-Length %s, body %d bytes; want %d and %d", w.Header().Get("Content-Length"), w.Body.Len(), full, full/2)
 	}
 }
+
+// TestFaultsMaxInARow: with a fault on every request and MaxInARow 2, one
+// request (method, URL and body) is answered for real after two faults in
+// a row, and another request keeps its own count.
+func TestFaultsMaxInARow(t *testing.T) {
+	inj := NewFaultInjector(Faults{Error5xxEvery: 1, MaxInARow: 2})
+	h := inj.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		_, _ = w.Write(b) // the handler still gets the body
+	}))
+	send := func(path, body string) string {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, path, strings.NewReader(body)))
+		if w.Code == http.StatusOK {
+			return "ok:" + w.Body.String()
+		}
+		return strconv.Itoa(w.Code)
+	}
+	var got []string
+	for _, req := range [][2]string{
+		{"/a", "x"}, {"/a", "y"}, {"/a", "x"}, {"/b", "x"}, {"/a", "x"}, {"/a", "y"}, {"/a", "y"}, {"/a", "x"},
+	} {
+		got = append(got, send(req[0], req[1]))
+	}
+	if want := "503,503,503,503,ok:x,503,ok:y,503"; strings.Join(got, ",") != want {
+		t.Errorf("outcomes = %v, want %s", got, want)
+	}
+	if c := inj.Counts(); c.Requests != 8 || c.Error5xx != 6 {
+		t.Errorf("Counts() = %+v, want 8 requests, 6 faults", c)
+	}
+}

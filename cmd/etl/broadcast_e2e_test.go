@@ -28,10 +28,10 @@ func TestVoiceBoxAndMobilgroupGroundTruth(t *testing.T) {
 	vb := sandbox.NewVoiceBox(sandbox.VoiceBoxConfig{ClientID: "etl", ClientSecret: vbSecret, Username: "etl@example.ru",
 		Password: vbPass, Customers: []string{"1001", "1002"}, CallsPerDay: 60, Days: 5, Start: today.AddDate(0, 0, -4),
 		Seed: 21, BadRowsPerDay: 1, TokenTTL: time.Minute, MaxPageSize: 70})
-	vb.SetFaults(sandbox.Faults{Error5xxEvery: 7, TruncateEvery: 13}) // 429s cost a second each: the package tests have them
+	vb.SetFaults(sandbox.Faults{Error5xxEvery: 7, TruncateEvery: 13, MaxInARow: 3}) // 429s cost a second each: the package tests have them
 	mg := sandbox.NewMobilgroup(sandbox.MobilgroupConfig{APIKey: mgKey, Broadcasts: 3, SubscribersPerBroadcast: 40,
 		Seed: 21, Days: 2})
-	mg.SetFaults(sandbox.Faults{Error5xxEvery: 5, TruncateEvery: 9})
+	mg.SetFaults(sandbox.Faults{Error5xxEvery: 5, TruncateEvery: 9, MaxInARow: 3})
 	vbSrv, mgSrv := httptest.NewServer(vb), httptest.NewServer(mg)
 	t.Cleanup(vbSrv.Close)
 	t.Cleanup(mgSrv.Close)

@@ -204,7 +204,7 @@ func (w *world) dump(t *testing.T) string {
 // second run (the lookback re-extracts days) leaves the same rows.
 func TestEndToEndGroundTruth(t *testing.T) {
 	w := newWorld(t, 4, 300, 1, "")
-	w.emu.SetFaults(sandbox.Faults{Error5xxEvery: 9, TooManyEvery: 13, RetryAfter: time.Second, TruncateEvery: 17, MalformedEvery: 19})
+	w.emu.SetFaults(sandbox.Faults{Error5xxEvery: 9, TooManyEvery: 13, RetryAfter: time.Second, TruncateEvery: 17, MalformedEvery: 19, MaxInARow: 3})
 	code, _, stderr := w.etl("run")
 	if code != exitOK {
 		t.Fatalf("etl run: exit %d\n%s", code, stderr)
@@ -355,7 +355,7 @@ func TestExitCodesAndMessages(t *testing.T) {
 // The password never appears in logs, errors, the lake or the state.
 func TestSecretsNeverLeak(t *testing.T) {
 	w := newWorld(t, 2, 50, 1, "")
-	w.emu.SetFaults(sandbox.Faults{Error5xxEvery: 3, TruncateEvery: 5})
+	w.emu.SetFaults(sandbox.Faults{Error5xxEvery: 3, TruncateEvery: 5, MaxInARow: 3})
 	_, out1, err1 := w.etl("--log-level", "debug", "run")
 	_, out2, err2 := w.etl("check")
 

@@ -97,14 +97,14 @@ func newShardWorld(t *testing.T) *shardWorld {
 		Seed: 23, Customers: customers, From: today.AddDate(0, 0, -4), To: today.AddDate(0, 0, 1),
 		CallsPerDay: 60, BadRowsPerDay: 1, Username: "agent", Password: testPassword,
 	})
-	mttEmu.SetFaults(sandbox.Faults{Error5xxEvery: 11, TruncateEvery: 17})
+	mttEmu.SetFaults(sandbox.Faults{Error5xxEvery: 11, TruncateEvery: 17, MaxInARow: 3})
 	g := &gate{}
 	mttSrv := httptest.NewServer(g.wrap(mttEmu))
 	t.Cleanup(mttSrv.Close)
 
 	t2Emu := sandbox.NewT2(sandbox.T2Config{Seed: 9, From: today.AddDate(0, 0, -4), To: today.AddDate(0, 0, 1),
 		CallsPerDay: 80, MissedPerDay: 15})
-	t2Emu.SetFaults(sandbox.Faults{Error5xxEvery: 7}) // a truncated recording is a failed attempt, retried after retry_base
+	t2Emu.SetFaults(sandbox.Faults{Error5xxEvery: 7, MaxInARow: 3}) // a truncated recording is a failed attempt, retried after retry_base
 	t2Srv := httptest.NewServer(t2Emu)
 	t.Cleanup(t2Srv.Close)
 	access, refresh := t2Emu.IssueTokens()

@@ -45,7 +45,7 @@ func newT2WorldWith(t *testing.T, o t2WorldOptions) (w *world, emu *sandbox.T2, 
 	today := now.UTC().Truncate(24 * time.Hour)
 	emu = sandbox.NewT2(sandbox.T2Config{Seed: 9, From: today.AddDate(0, 0, -4), To: today.AddDate(0, 0, 1),
 		CallsPerDay: o.callsPerDay, MissedPerDay: o.missedPerDay, AccessTTL: o.accessTTL})
-	faults := sandbox.Faults{Error5xxEvery: 7, TooManyEvery: 11, RetryAfter: time.Second, TruncateEvery: 13}
+	faults := sandbox.Faults{Error5xxEvery: 7, TooManyEvery: 11, RetryAfter: time.Second, TruncateEvery: 13, MaxInARow: 3}
 	if o.faults != nil {
 		faults = *o.faults
 	}
@@ -265,7 +265,7 @@ func TestT2TokensUnderConcurrencyEndToEnd(t *testing.T) {
 		// 503s and 429s come before the API rotates anything. No truncated
 		// answers: one on a refresh loses the new pair for good (the vendor
 		// has rotated), a lockout that TestRefreshAnswerLost covers.
-		faults: &sandbox.Faults{Error5xxEvery: 7, TooManyEvery: 41, RetryAfter: time.Second}})
+		faults: &sandbox.Faults{Error5xxEvery: 7, TooManyEvery: 41, RetryAfter: time.Second, MaxInARow: 3}})
 	in := func(ts time.Time) bool { d := model.Day(ts, msk); return d >= w.from && d <= w.to }
 	wantCalls, wantMissed, wantRecorded := 0, 0, 0
 	for _, c := range emu.Calls() {

@@ -21,7 +21,7 @@ import (
 func TestVotBoxRepollingConverges(t *testing.T) {
 	emu := sandbox.NewVotBox(sandbox.VotBoxConfig{Seed: 4, Username: "robo", Password: "vb-Secret-pass",
 		Tasks: 3, ItemsPerTask: 150, Start: time.Now().UTC().AddDate(0, 0, -2), Charset: "windows-1251", Form: "elem"})
-	emu.SetFaults(sandbox.Faults{Error5xxEvery: 9, TruncateEvery: 14})
+	emu.SetFaults(sandbox.Faults{Error5xxEvery: 9, TruncateEvery: 14, MaxInARow: 3})
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()

@@ -27,7 +27,7 @@ import (
 func TestPipelineConverges(t *testing.T) {
 	m := sandbox.NewMobilgroup(sandbox.MobilgroupConfig{APIKey: testKey, Seed: 11, Broadcasts: 4,
 		SubscribersPerBroadcast: 40, Start: emuStart, Days: 2})
-	m.SetFaults(sandbox.Faults{Error5xxEvery: 7, TruncateEvery: 11})
+	m.SetFaults(sandbox.Faults{Error5xxEvery: 7, TruncateEvery: 11, MaxInARow: 3})
 	base := sandboxServer(t, m)
 	ids := m.IDs()
 	dir := t.TempDir()
@@ -230,7 +230,7 @@ func TestPipelineRedials(t *testing.T) {
 	clock := &testClock{now: start.Add(-time.Minute)}
 	m := sandbox.NewMobilgroup(sandbox.MobilgroupConfig{APIKey: testKey, Seed: 12, Broadcasts: 3,
 		SubscribersPerBroadcast: 30, Start: start, Redials: true, Now: clock.Now})
-	m.SetFaults(sandbox.Faults{Error5xxEvery: 7})
+	m.SetFaults(sandbox.Faults{Error5xxEvery: 7, MaxInARow: 3})
 	s := NewSource(testClient(t, sandboxServer(t, m), func(c *Config) {
 		c.BroadcastIDs = m.IDs()
 		c.HTTP.MaxAttempts = 6

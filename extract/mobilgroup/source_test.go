@@ -163,7 +163,7 @@ func TestFaultsRecover(t *testing.T) {
 		c.HTTP.MaxAttempts = 12
 		c.HTTP.Sleep = sleep
 	}, nil)
-	m.SetFaults(sandbox.Faults{Error5xxEvery: 3, TooManyEvery: 5, RetryAfter: 7 * time.Second, TruncateEvery: 7, MalformedEvery: 11})
+	m.SetFaults(sandbox.Faults{Error5xxEvery: 3, TooManyEvery: 5, RetryAfter: 7 * time.Second, TruncateEvery: 7, MalformedEvery: 11, MaxInARow: 3})
 	for _, id := range m.IDs() {
 		lake := openLake(t)
 		if _, _, err := extract(t, s, lake, id); err != nil {
@@ -443,7 +443,7 @@ func TestSecretNeverLeaks(t *testing.T) {
 	// the values in it hold the key.
 	logs.Reset()
 	m, es := emulator(t, sandbox.MobilgroupConfig{Seed: 4, Broadcasts: 2, SubscribersPerBroadcast: 10}, nil, log)
-	m.SetFaults(sandbox.Faults{Error5xxEvery: 3})
+	m.SetFaults(sandbox.Faults{Error5xxEvery: 3, MaxInARow: 3})
 	for _, id := range append(m.IDs(), "1234") {
 		if _, _, err := extract(t, es, lake, id); err != nil {
 			t.Fatal(err)

@@ -271,7 +271,7 @@ func indexOf(s, sub string) int {
 // comes out exact.
 func TestHistoryRetriesFaults(t *testing.T) {
 	emu, from := newEmu(1, 600)
-	emu.SetFaults(sandbox.Faults{Error5xxEvery: 4, TooManyEvery: 7, RetryAfter: time.Second, TruncateEvery: 9, MalformedEvery: 11})
+	emu.SetFaults(sandbox.Faults{Error5xxEvery: 4, TooManyEvery: 7, RetryAfter: time.Second, TruncateEvery: 9, MalformedEvery: 11, MaxInARow: 3})
 	w, _ := model.DayWindow(from.Format(model.DayLayout), time.UTC)
 	got, _, err := collect(t, testClient(t, emu, 100, "110011256"), "110011256", "missed", w)
 	if err != nil {

@@ -380,7 +380,7 @@ func proxy(t *testing.T, w http.ResponseWriter, r *http.Request, url string) {
 // on the API and the token endpoint alike, change nothing.
 func TestE2EFaults(t *testing.T) {
 	e := newE2E(t)
-	e.emu.SetFaults(sandbox.Faults{Error5xxEvery: 5, TooManyEvery: 7, RetryAfter: time.Second, TruncateEvery: 11, MalformedEvery: 13})
+	e.emu.SetFaults(sandbox.Faults{Error5xxEvery: 5, TooManyEvery: 7, RetryAfter: time.Second, TruncateEvery: 11, MalformedEvery: 13, MaxInARow: 3})
 	sum := e.run(t, e.source(t, nil), "state")
 	if err := sum.Err(); err != nil {
 		t.Fatal(err)
@@ -444,7 +444,7 @@ func (r *revokingSource) Extract(ctx context.Context, key model.StreamKey, w mod
 // logs, the run summaries or any lake table.
 func TestSecretsNeverLeak(t *testing.T) {
 	e := newE2E(t)
-	e.emu.SetFaults(sandbox.Faults{Error5xxEvery: 4, TruncateEvery: 9})
+	e.emu.SetFaults(sandbox.Faults{Error5xxEvery: 4, TruncateEvery: 9, MaxInARow: 3})
 	var errs []string
 	if err := e.run(t, e.source(t, nil), "s1").Err(); err != nil {
 		t.Fatal(err)
