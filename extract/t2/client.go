@@ -15,6 +15,7 @@ import (
 	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/extract/jsonscan"
 	"github.com/calletl/calletl/secret"
+	"github.com/calletl/calletl/storage"
 )
 
 // DefaultBaseURL is the T2 CRM OpenAPI base.
@@ -35,7 +36,13 @@ type Config struct {
 	Access, Refresh secret.Value
 	// TokenFile holds the current pair once refreshed (e.g. STATE/t2-tokens.json).
 	// Required: without it a refreshed pair would be lost.
-	TokenFile  string
+	TokenFile string
+	// TokenStore, when set, keeps the pair in this store (the store of a
+	// state on S3) under the key TokenFile instead of in a file: written
+	// with If-Match / If-None-Match on the version last seen.
+	// TokenName names that object in messages (e.g. its s3:// URL).
+	TokenStore storage.Store
+	TokenName  string
 	PageSize   int      // page size for call records and missed calls (default 500)
 	MCNNumbers []string // statistics/missing mcn_numbers filter; all numbers when empty
 	HTTP       httpx.Config
@@ -94,7 +101,15 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	refreshCfg := cfg.HTTP
 	refreshCfg.Transport = base
 	refreshCfg.Concurrency = 1
-	store, err := newTokenStore(cfg.TokenFile, cfg.BaseURL+"/authorization/refresh/token",
+	var file tokenIO = tokenPath(cfg.TokenFile)
+	if cfg.TokenStore != nil {
+		name := cfg.TokenName
+		if name == "" {
+			name = fmt.Sprintf("%v: %s", cfg.TokenStore, cfg.TokenFile)
+		}
+		file = &tokenObject{st: cfg.TokenStore, key: cfg.TokenFile, name: name}
+	}
+	store, err := newTokenStore(context.Background(), file, cfg.BaseURL+"/authorization/refresh/token",
 		cfg.Access, cfg.Refresh, httpx.New(refreshCfg), cfg.HTTP.Redactor, cfg.Now, log)
 	if err != nil {
 		return nil, err
@@ -147,7 +162,7 @@ func (c *Client) getHeld(ctx context.Context, op, path string, q url.Values) (bo
 	check := func(resp *http.Response, body []byte) error {
 		switch {
 		case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized:
-			return authErrorFor(forbidden(body), c.cfg.TokenFile)
+			return authErrorFor(forbidden(body), c.tokens.file.String())
 		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 			return httpx.Retryable(&httpx.StatusError{StatusCode: resp.StatusCode, Body: string(head(body))})
 		case resp.StatusCode != http.StatusOK:

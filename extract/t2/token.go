@@ -11,14 +11,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/secret"
-	"github.com/calletl/calletl/state"
 )
 
 // Token timing rules.
@@ -128,7 +126,7 @@ type tokenFile struct {
 // requests refused "already updated" because they carried a pair that has
 // been (or is being) refreshed. It is safe for concurrent use.
 type TokenStore struct {
-	path       string
+	file       tokenIO
 	refreshURL string
 	http       *httpx.Client // for the refresh call: the base transport, no token handling
 	red        *secret.Redactor
@@ -144,9 +142,10 @@ type TokenStore struct {
 }
 
 // newTokenStore loads path if it exists, else takes the configured pair.
-func newTokenStore(path, refreshURL string, access, refresh secret.Value, hc *httpx.Client, red *secret.Redactor, now func() time.Time, log *slog.Logger) (*TokenStore, error) {
-	s := &TokenStore{path: path, refreshURL: refreshURL, http: hc, red: red, now: now, log: log}
-	b, err := os.ReadFile(path)
+func newTokenStore(ctx context.Context, file tokenIO, refreshURL string, access, refresh secret.Value, hc *httpx.Client, red *secret.Redactor, now func() time.Time, log *slog.Logger) (*TokenStore, error) {
+	s := &TokenStore{file: file, refreshURL: refreshURL, http: hc, red: red, now: now, log: log}
+	path := file.String()
+	b, err := file.read(ctx)
 	switch {
 	case err == nil:
 		if err := json.Unmarshal(b, &s.pair); err != nil {
@@ -234,18 +233,18 @@ func (s *TokenStore) refresh(ctx context.Context, seen int) error {
 	// account locked out. They get their own bounded context instead.
 	xctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
 	next, err := s.exchange(xctx, old)
-	cancel()
 	adopted := false
 	if ae := (*AuthError)(nil); errors.As(err, &ae) && ae.Detail == detailAlreadyUpdated {
 		// Another process on the same token file may have refreshed first.
-		if p, ok := s.newerInFile(old); ok {
+		if p, ok := s.newerInFile(xctx, old); ok {
 			next, err, adopted = p, nil, true
 		}
 	}
 	if err == nil && !adopted {
 		next.RefreshedAt = s.now().UTC()
-		err = s.save(next)
+		err = s.save(xctx, next)
 	}
+	cancel()
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -262,9 +261,9 @@ func (s *TokenStore) refresh(ctx context.Context, seen int) error {
 	close(done)
 	switch {
 	case adopted:
-		s.log.Warn("t2 tokens were refreshed by another process; using the pair it saved", "file", s.path)
+		s.log.Warn("t2 tokens were refreshed by another process; using the pair it saved", "file", s.file.String())
 	case err == nil:
-		s.log.Info("t2 tokens refreshed", "file", s.path)
+		s.log.Info("t2 tokens refreshed", "file", s.file.String())
 	}
 	return err
 }
@@ -299,13 +298,13 @@ func (s *TokenStore) superseded(ctx context.Context, seen int) (bool, error) {
 	case s.fatal != nil:
 		return false, s.fatal
 	}
-	p, ok := s.newerInFile(s.pair.RefreshToken)
+	p, ok := s.newerInFile(ctx, s.pair.RefreshToken)
 	if !ok {
 		return false, nil
 	}
 	s.pair = p
 	s.gen++
-	s.log.Warn("t2 tokens were refreshed by another process; using the pair it saved", "file", s.path)
+	s.log.Warn("t2 tokens were refreshed by another process; using the pair it saved", "file", s.file.String())
 	return true, nil
 }
 
@@ -314,9 +313,9 @@ func (s *TokenStore) superseded(ctx context.Context, seen int) (bool, error) {
 // (this store saves its own pair before using it, so the file differs from
 // memory only by someone else's hand). Its tokens are registered with the
 // Redactor.
-func (s *TokenStore) newerInFile(old string) (tokenFile, bool) {
+func (s *TokenStore) newerInFile(ctx context.Context, old string) (tokenFile, bool) {
 	var p tokenFile
-	b, err := os.ReadFile(s.path)
+	b, err := s.file.read(ctx)
 	if err != nil || json.Unmarshal(b, &p) != nil || p.AccessToken == "" || p.RefreshToken == "" || p.RefreshToken == old {
 		return tokenFile{}, false
 	}
@@ -344,17 +343,17 @@ func (s *TokenStore) exchange(ctx context.Context, refresh string) (tokenFile, e
 		switch {
 		case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized:
 			detail := forbidden(body)
-			ae := authErrorFor(detail, s.path)
+			ae := authErrorFor(detail, s.file.String())
 			switch {
 			case detail == detailExpired:
-				ae.Msg = "the refresh token has expired (it lives 7 days and must be used within them); " + reissue(s.path)
+				ae.Msg = "the refresh token has expired (it lives 7 days and must be used within them); " + reissue(s.file.String())
 			case detail == detailAlreadyUpdated && attempts > 1:
 				// The exchange is not idempotent: an attempt whose answer
 				// broke may have rotated the pair.
 				ae.Msg = fmt.Sprintf("the pair had already been refreshed when attempt %d was sent, most likely by an earlier attempt "+
 					"of this same refresh that reached the API and whose answer, the new pair, was lost on the way "+
 					"(see the retry warnings before this error); the old pair is dead and the new one never arrived: %s",
-					attempts, reissue(s.path))
+					attempts, reissue(s.file.String()))
 			}
 			ae.Msg = "token refresh refused: " + ae.Msg
 			authErr = ae
@@ -371,7 +370,7 @@ func (s *TokenStore) exchange(ctx context.Context, refresh string) (tokenFile, e
 		if err := json.Unmarshal(body, &p); err != nil || p.AccessToken == "" || p.RefreshToken == "" {
 			// The old pair may already be dead: nothing to retry with.
 			s.red.Add(p.AccessToken, p.RefreshToken)
-			authErr = &AuthError{Msg: "the token refresh answered without a usable token pair; " + reissue(s.path), Err: err}
+			authErr = &AuthError{Msg: "the token refresh answered without a usable token pair; " + reissue(s.file.String()), Err: err}
 			return nil
 		}
 		s.red.Add(p.AccessToken, p.RefreshToken)
@@ -389,14 +388,14 @@ func (s *TokenStore) exchange(ctx context.Context, refresh string) (tokenFile, e
 
 // save writes the pair durably. A failure is fatal: the vendor has already
 // invalidated the old pair and the new one must not be used unsaved.
-func (s *TokenStore) save(p tokenFile) error {
+func (s *TokenStore) save(ctx context.Context, p tokenFile) error {
 	b, err := json.MarshalIndent(p, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := state.WriteFileAtomic(s.path, append(b, '\n'), 0o600); err != nil {
+	if err := s.file.write(ctx, append(b, '\n')); err != nil {
 		return &AuthError{
-			Msg: "the refreshed token pair could not be saved (the previous pair is already invalid); fix the file's directory, then " + reissue(s.path),
+			Msg: "the refreshed token pair could not be saved (the previous pair is already invalid); fix what kept it from being written, then " + reissue(s.file.String()),
 			Err: s.red.Error(err),
 		}
 	}
@@ -417,7 +416,7 @@ func (s *TokenStore) Warnings(now time.Time) []string {
 	if exp, ok := jwtExp(p.RefreshToken); ok {
 		switch left := exp.Sub(now); {
 		case left <= 0:
-			out = append(out, fmt.Sprintf("t2: the refresh token expired at %s; %s", exp.UTC().Format(time.RFC3339), reissue(s.path)))
+			out = append(out, fmt.Sprintf("t2: the refresh token expired at %s; %s", exp.UTC().Format(time.RFC3339), reissue(s.file.String())))
 		case left < WarnRefreshExpiry:
 			out = append(out, fmt.Sprintf("t2: the refresh token expires at %s (in %s); run the ETL before then so it is refreshed", exp.UTC().Format(time.RFC3339), left.Round(time.Minute)))
 		}
