@@ -95,6 +95,11 @@ func Mirror(ctx context.Context, store storage.Store, prefix, dir string, tables
 			if err != nil {
 				return st, fmt.Errorf("load: mirror %s: %w", rel, err)
 			}
+			if !info.Modified.IsZero() {
+				// The object's time, so that readers comparing the times
+				// of lake files (recording_days) compare the store's.
+				_ = os.Chtimes(local, info.Modified, info.Modified)
+			}
 			index[rel] = info.ETag
 			st.Downloaded++
 			st.Bytes += n

@@ -33,13 +33,16 @@ type dayPartition struct {
 // those of touched (the manifest partitions this run wrote), and returns
 // how many it rewrote. Each source's rows are one transaction of unit
 // daysUnit covering its recomputed dates.
-func refreshDays(ctx context.Context, lake *load.Lake, runID string, now time.Time, touched map[[2]string]bool) (int, error) {
+//
+// The lake is read in readRoot: the lake's root, or a current mirror of a
+// lake in a store.
+func refreshDays(ctx context.Context, lake *load.Lake, readRoot, runID string, now time.Time, touched map[[2]string]bool) (int, error) {
 	// The days files written below get this time as their modification
 	// time: a manifest another process commits after this listing is
 	// newer than them, so a date whose recomputation missed it is stale
 	// for the next run even if that process dies before recomputing it.
 	listed := time.Now()
-	stale, err := staleDays(lake.Root(), touched)
+	stale, err := staleDays(readRoot, touched)
 	if err != nil {
 		return 0, fmt.Errorf("recordings: recording_days: %w", err)
 	}
@@ -95,6 +98,13 @@ func refreshSource(ctx context.Context, db *sql.DB, lake *load.Lake, source stri
 	}
 	if _, err = tx.Commit(); err != nil {
 		return err
+	}
+	if lake.Store() != nil {
+		// An object's time is its upload's, a little after listed: a
+		// manifest committed in between by a process killed before its
+		// own recomputation is missed by the backstop (the process that
+		// commits a manifest recomputes its dates itself: touched).
+		return nil
 	}
 	for _, p := range parts {
 		if _, ok := rows[p.date]; !ok {

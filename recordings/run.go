@@ -54,6 +54,10 @@ type Config struct {
 	Store   storage.Store
 	Lake    *load.Lake // where the manifest is written
 	LakeDir string     // where calls and the manifest are read (normally Lake.Root())
+	// Sync, when set, brings LakeDir up to date with Lake before each read
+	// of it (the work list, then recording_days after the run's manifest
+	// commits): LakeDir is then a mirror of a lake in an object store.
+	Sync func(ctx context.Context) error
 	// Concurrency bounds the calls in flight (default 8); PerHost bounds
 	// the downloads in flight to one host (default 4). Memory is about
 	// Concurrency × the store's per-Put buffer (S3: (its Concurrency+1) ×
@@ -168,6 +172,11 @@ func Run(ctx context.Context, cfg Config, run model.Run, fetchers ...Fetcher) (S
 		}
 	}
 
+	if cfg.Sync != nil {
+		if err := cfg.Sync(ctx); err != nil {
+			return Summary{}, fmt.Errorf("recordings: read the lake: %w", err)
+		}
+	}
 	calls, err := pending(ctx, cfg.LakeDir, sources, transcripts, cfg.MaxAttempts)
 	if err != nil {
 		return Summary{}, err
@@ -244,7 +253,13 @@ func (r *runner) refreshDays(ctx context.Context) error {
 		defer unlock()
 	}
 	start := time.Now()
-	n, err := refreshDays(ctx, r.cfg.Lake, r.run.ID, r.cfg.Now().UTC(), touched)
+	if r.cfg.Sync != nil {
+		if err := r.cfg.Sync(ctx); err != nil {
+			r.cfg.Logger.Error("recordings: recording_days not updated; the next run recomputes it", "error", err)
+			return fmt.Errorf("recordings: recording_days: read the lake: %w", err)
+		}
+	}
+	n, err := refreshDays(ctx, r.cfg.Lake, r.cfg.LakeDir, r.run.ID, r.cfg.Now().UTC(), touched)
 	if err != nil {
 		r.cfg.Logger.Error("recordings: recording_days not updated; the next run recomputes it", "error", err)
 		return err

@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/calletl/calletl/storage"
 	"io"
 	"os"
 	"path/filepath"
@@ -208,6 +209,16 @@ func checkDay(day string) error {
 // Dir returns the state directory, or the name of the object store (see
 // ObjectOptions.Name).
 func (s *Store) Dir() string { return s.dir }
+
+// Storage returns the object store the state is kept in, or nil for a
+// state directory. Other objects of the state (the T2 token pair) live
+// there beside state.json.
+func (s *Store) Storage() storage.Store {
+	if s.obj == nil {
+		return nil
+	}
+	return s.obj.st
+}
 
 // errObjectLock is the error of the flock-based methods on a state in an
 // object store, which locks with leases (Acquire).

@@ -27,7 +27,7 @@ func (a *app) cmdViews(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	lake, err := a.sqlLake(cfg)
+	lake, err := a.sqlLake(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func (a *app) cmdSQL(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	lake, err := a.sqlLake(cfg)
+	lake, err := a.sqlLake(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -143,8 +143,15 @@ func withTimeout(ctx context.Context, d time.Duration, fn func(context.Context) 
 // every secret the config names with the redactor, so that no error can
 // print one whatever a query did, and refuses a secret file inside the
 // lake, the one directory DuckDB's sandbox lets queries read.
-func (a *app) sqlLake(cfg *Config) (string, error) {
-	lake, err := filepath.Abs(cfg.path(cfg.Lake))
+func (a *app) sqlLake(ctx context.Context, cfg *Config) (string, error) {
+	dir := cfg.path(cfg.Lake)
+	switch {
+	case a.lakeDir != "":
+		dir = a.lakeDir
+	case cfg.lakeLoc.IsS3():
+		return "", s3LakeSQL(ctx, a.configPath, cfg)
+	}
+	lake, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
 	}
@@ -172,6 +179,22 @@ func (a *app) sqlLake(cfg *Config) (string, error) {
 		return "", err
 	}
 	return lake, nil
+}
+
+// s3LakeSQL is the error of a SQL command on a lake on S3, which DuckDB
+// reads through its httpfs extension: it says whether httpfs can be loaded
+// here and what to do instead.
+func s3LakeSQL(ctx context.Context, configPath string, cfg *Config) error {
+	msg := fmt.Sprintf("the lake %s is on S3. ", cfg.lakeName())
+	if err := report.LoadExtension(ctx, "httpfs"); err != nil {
+		msg += fmt.Sprintf("DuckDB reads S3 through its httpfs extension, which is not available here (%v); "+
+			"install it where DuckDB can reach the network (duckdb -c 'INSTALL httpfs'), or ", err)
+	} else {
+		msg += "DuckDB's httpfs extension loads here, but calletl's SQL sandbox (external access off) does not open S3 yet; "
+	}
+	msg += "query a local copy: aws s3 sync " + cfg.lakeName() + " DIR, then etl --lake DIR " +
+		"report|sql|views …; Trino, Athena and Spark read the S3 lake directly: etl ddl --dialect trino|athena|spark"
+	return &FieldError{File: configPath, Field: "lake", Msg: msg}
 }
 
 // within reports whether path is dir or lies under it.
@@ -217,7 +240,10 @@ func secretFiles(cfg *Config) []secretSource {
 		}
 	}
 	walk(reflect.ValueOf(cfg).Elem(), "")
-	tokenFiles := []string{cfg.path(filepath.Join(cfg.State, "t2-tokens.json"))}
+	var tokenFiles []string
+	if !cfg.stateLoc.IsS3() {
+		tokenFiles = append(tokenFiles, cfg.path(filepath.Join(cfg.State, "t2-tokens.json")))
+	}
 	if t := cfg.Sources.T2; t != nil && t.TokenFile != "" {
 		tokenFiles = append(tokenFiles, cfg.path(t.TokenFile))
 	}

@@ -65,7 +65,7 @@ sources:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := buildSources(c, secret.NewRedactor(), nil); err != nil {
+	if _, _, err := buildSources(c, nil, secret.NewRedactor(), nil); err != nil {
 		t.Fatal(err)
 	}
 	hs := c.httpSections()

@@ -15,7 +15,14 @@ func (a *app) cmdCompact(ctx context.Context, args []string) error {
 	if err := a.parseFlags(fs, args, "etl compact [--before YYYY-MM-DD]: rewrite each (table, source, date) partition older than the lookback window as one file, compacted.parquet, so that engines read a few large files instead of many small ones. Rows are unchanged; a later backfill of a stream still replaces exactly that stream's rows. Set compact_after_run: true to run it at the end of every etl run."); err != nil {
 		return err
 	}
-	e, err := a.open(true)
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	if cfg.lakeLoc.IsS3() {
+		return &usageError{fmt.Sprintf("compact: the lake %s is on S3, which has no atomic swap of a partition's files: compaction is for a local lake (engines over S3 read the unit files as they are)", cfg.lakeName())}
+	}
+	e, err := a.open(ctx, true)
 	if err != nil {
 		return err
 	}

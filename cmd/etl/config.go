@@ -18,6 +18,7 @@ import (
 	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/storage"
 )
 
 // Config is the etl.yaml file. configs/etl.example.yaml documents every
@@ -37,19 +38,25 @@ type Config struct {
 	S3           *S3Config         `yaml:"s3"` // the S3 connection of every S3 location (storage.go)
 	Sources      SourcesConfig     `yaml:"sources"`
 
+	// LeaseTTL is, with the state on S3, how long a run's (or shard's)
+	// lease lasts without renewal (storage.go).
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
+
 	// CompactAfterRun runs `etl compact` at the end of `etl run`.
 	CompactAfterRun bool `yaml:"compact_after_run"`
 	// BodyBytesInFlight bounds the bytes of API response bodies held at
 	// once, across every source (see httpx.Budget).
 	BodyBytesInFlight string `yaml:"max_body_bytes_in_flight"`
 
-	dir         string         // directory of the config file: relative paths start here
-	location    *time.Location // Timezone, loaded
-	memoryLimit int64          // MemoryLimit in bytes
-	lines       map[string]int // line of each field in the file, for errors
-	warnings    []*FieldError  // suspicious but valid settings, logged by the commands
-	lakeModes   [2]os.FileMode // LakeFileMode, LakeDirMode, parsed, defaults applied
-	bodyBudget  int64          // BodyBytesInFlight in bytes
+	dir         string           // directory of the config file: relative paths start here
+	location    *time.Location   // Timezone, loaded
+	memoryLimit int64            // MemoryLimit in bytes
+	lines       map[string]int   // line of each field in the file, for errors
+	warnings    []*FieldError    // suspicious but valid settings, logged by the commands
+	lakeModes   [2]os.FileMode   // LakeFileMode, LakeDirMode, parsed, defaults applied
+	lakeLoc     storage.Location // Lake, parsed: a directory or an S3 bucket/prefix
+	stateLoc    storage.Location // State, parsed
+	bodyBudget  int64            // BodyBytesInFlight in bytes
 }
 
 // warn records a warning about a valid but suspicious setting.
@@ -268,7 +275,9 @@ func (t *T2Config) validate(c *Config, bad func(field, format string, args ...an
 	}
 	validateSecret(bad, p+"access_token", t.AccessToken)
 	validateSecret(bad, p+"refresh_token", t.RefreshToken)
-	if t.TokenFile == "" {
+	if loc, err := storage.ParseURL(c.State); t.TokenFile == "" && err == nil && !loc.IsS3() {
+		// With the state on S3 the pair is an object beside state.json
+		// (see buildSources); token_file, when set, is a local file.
 		t.TokenFile = filepath.Join(c.State, "t2-tokens.json")
 	}
 	if t.PageSize == 0 {

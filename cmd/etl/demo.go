@@ -143,7 +143,7 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 	a.configPath = cfgPath
 	fmt.Fprintf(a.stderr, "demo: emulators at %s (MTT /mtt/, T2 %s, VotBox /votbox/api, VoiceBox /voicebox, Mobilgroup /mobilgroup), config %s\n", base, t2Path, cfgPath)
 
-	e, err := a.open(true)
+	e, err := a.open(ctx, true)
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,7 @@ const (
 	exitUsage       = 2   // bad flags or config: fix and rerun
 	exitLocked      = 3   // another etl process holds the state lock: nothing was done
 	exitMaxRunTime  = 4   // max_run_time reached: stopped like an interrupt; committed work is kept
+	exitLeaseLost   = 5   // the state on S3: this run's lease was taken over by another process, so it stopped; committed work is kept
 	exitInterrupted = 130 // SIGINT/SIGTERM: committed work is kept, the next run resumes
 )
 
@@ -71,6 +72,8 @@ Global flags:
   --log-format F      auto, text or json (auto: text on a terminal, json otherwise)
   --log-level L       debug, info, warn or error (default info)
   --no-progress       no progress bars even on a terminal
+  --lake DIR          report, sql and views: query this local copy of the lake instead
+                      of the configured one (e.g. an S3 lake copied with aws s3 sync)
 
 Exit codes:
   0    every stream succeeded
@@ -78,10 +81,13 @@ Exit codes:
        Committed windows are kept; the next run resumes at the failed day.
   2    bad command line, config or state file (the message names the field or key)
   3    another etl process holds the state lock (state/lock, or a shard's
-       state/lock.s<i>of<n>); nothing was done
+       state/lock.s<i>of<n>; with the state on S3 the same names are leases
+       that expire 60s after their holder stops renewing them); nothing was done
   4    max_run_time reached (config max_run_time, default 20h; run, backfill and
        recordings take --max-run-time to override it, 0 = no limit): the run was
        stopped like an interrupt, committed windows are kept and the lock released
+  5    state on S3: this run's lease was lost (not renewed in time, and another
+       process took it over), so it stopped; committed windows are kept
   130  interrupted (SIGINT/SIGTERM); committed windows are kept
 
 Secrets (passwords, tokens) are read from environment variables or files named in
@@ -98,6 +104,7 @@ type app struct {
 	logFormat  string
 	logLevel   string
 	noProgress bool
+	lakeDir    string // --lake: a local copy of the lake to query instead of the configured one
 	stdout     io.Writer
 	stderr     io.Writer
 	redactor   *secret.Redactor
@@ -132,6 +139,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	global.StringVar(&a.logFormat, "log-format", "auto", "")
 	global.StringVar(&a.logLevel, "log-level", "info", "")
 	global.BoolVar(&a.noProgress, "no-progress", false, "")
+	global.StringVar(&a.lakeDir, "lake", "", "")
 	if err := global.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)

@@ -90,7 +90,7 @@ func (a *app) printReport(ctx context.Context, cfg *Config, qfs fs.FS, name stri
 	if err != nil {
 		return &usageError{err.Error()}
 	}
-	lake, err := a.sqlLake(cfg)
+	lake, err := a.sqlLake(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,10 @@ type env struct {
 	sources  []source
 	fetchers []recordings.Fetcher // empty when recordings are off
 	shard    shard.Shard          // this process's part of a sharded run; zero: the whole run
-	unlock   func()
+	// ctx is the context of the locked work: with the state on S3 it is
+	// cancelled, cause state.ErrLeaseLost, if the run's lease is lost.
+	ctx    context.Context
+	unlock func()
 }
 
 func (e *env) close() {
@@ -43,39 +46,50 @@ func (e *env) close() {
 	}
 }
 
+// leaseLost turns err, the result of work done under e.ctx, into exit 5
+// when the lease was lost: another process took the run over (its lease
+// seemed expired to it), so this one stopped; committed work is kept.
+func (e *env) leaseLost(err error) error {
+	if err == nil || e.ctx == nil || !errors.Is(context.Cause(e.ctx), state.ErrLeaseLost) {
+		return err
+	}
+	return &exitError{code: exitLeaseLost, err: fmt.Errorf("%w: stopped; committed windows are kept. "+
+		"Another process took over this run's lease in %s (it could not be renewed in time: a long pause, "+
+		"or the store unreachable); check that only one copy of this run (or shard) was started, then run again", context.Cause(e.ctx), e.state.Dir())}
+}
+
 // open loads the config, builds the sources and, when lock is set, takes
 // the state lock so no other run works on the same lake.
-func (a *app) open(lock bool) (*env, error) { return a.openShard(lock, shard.Shard{}) }
+func (a *app) open(ctx context.Context, lock bool) (*env, error) {
+	return a.openShard(ctx, lock, shard.Shard{})
+}
 
 // openShard is open for one shard of a sharded run: the lock it takes is
-// the shard's (state.LockShard), so the other shards run alongside.
-func (a *app) openShard(lock bool, sh shard.Shard) (*env, error) {
+// the shard's, so the other shards run alongside (a flock in a state
+// directory, a lease in a state on S3: see state.Store.Acquire). The work
+// must run under e.ctx.
+func (a *app) openShard(ctx context.Context, lock bool, sh shard.Shard) (*env, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return nil, err
 	}
-	e := &env{cfg: cfg, shard: sh}
+	e := &env{cfg: cfg, shard: sh, ctx: ctx}
 	if os.Getenv("GOMEMLIMIT") == "" { // the environment wins over the config
 		debug.SetMemoryLimit(cfg.memoryLimit)
 	}
-	if e.state, err = state.Open(cfg.path(cfg.State)); err != nil {
+	if e.state, err = cfg.openState(ctx, a.log); err != nil {
 		return nil, err
 	}
 	if lock {
-		if sh.Whole() {
-			e.unlock, err = e.state.Lock()
-		} else {
-			e.unlock, err = e.state.LockShard(sh.Label())
-		}
-		if err != nil {
+		if e.ctx, e.unlock, err = e.state.Acquire(ctx, sh.Label()); err != nil {
 			return nil, err
 		}
 	}
-	if e.lake, err = load.Open(cfg.path(cfg.Lake), cfg.lakeOptions()); err != nil {
+	if e.lake, err = cfg.openLake(ctx); err != nil {
 		e.close()
 		return nil, err
 	}
-	if e.sources, e.fetchers, err = buildSources(cfg, a.redactor, a.log); err != nil {
+	if e.sources, e.fetchers, err = buildSources(cfg, e.state.Storage(), a.redactor, a.log); err != nil {
 		e.close()
 		return nil, &usageError{err.Error()}
 	}
@@ -117,11 +131,12 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	e, err := a.openShard(true, sh)
+	e, err := a.openShard(ctx, true, sh)
 	if err != nil {
 		return err
 	}
 	defer e.close()
+	ctx = e.ctx
 	srcs, err := pick(e.sources, splitComma(*only))
 	if err != nil {
 		return err
@@ -132,7 +147,7 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 	sum, err := a.pipeline(e, bar).Run(ctx, windowed, items...)
 	bar.finish()
 	if err != nil {
-		return limit.end(ctx, err)
+		return e.leaseLost(limit.end(ctx, err))
 	}
 	runErr := a.summarize(ctx, sum)
 	// Recordings come after the call rows are committed: the calls table
@@ -151,7 +166,7 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 			runErr = err
 		}
 	}
-	return limit.end(ctx, runErr)
+	return e.leaseLost(limit.end(ctx, runErr))
 }
 
 // fetchRecordings runs the recordings backlog, when recordings are on.
@@ -185,8 +200,19 @@ func (a *app) fetchRecordings(ctx context.Context, e *env) error {
 	run := model.Run{ID: id, Mode: "recordings", StartedAt: time.Now().UTC(), Location: e.cfg.location}
 	as := assigner(e.shard)
 	bar := a.newByteProgress()
+	lakeDir, sync := e.lake.Root(), func(context.Context) error { return nil }
+	if ls := e.lake.Store(); ls != nil {
+		// The lake is on S3: the recordings read a local mirror of the
+		// tables they need, brought up to date before each read.
+		lakeDir = e.lake.Root() + ".mirror"
+		sync = func(ctx context.Context) error {
+			st, err := load.Mirror(ctx, ls, e.lake.Prefix(), lakeDir, load.Calls.Name, recordings.Manifest.Name, recordings.Days.Name)
+			a.log.Debug("recordings: lake mirrored", "dir", lakeDir, "objects", st.Objects, "downloaded", st.Downloaded, "removed", st.Removed, "bytes", st.Bytes)
+			return err
+		}
+	}
 	sum, err := recordings.Run(ctx, recordings.Config{
-		Store: store, Lake: e.lake, LakeDir: e.lake.Root(),
+		Store: store, Lake: e.lake, LakeDir: lakeDir, Sync: sync,
 		Concurrency: r.Concurrency, PerHost: r.PerHost, MaxAttempts: r.MaxAttempts, RetryBase: r.RetryBase,
 		Owns:     func(source, callID string) bool { return as.Owns(source, "call", callID) },
 		DaysLock: func() (func(), error) { return e.state.Exclusive("recording_days") },
@@ -225,16 +251,17 @@ func (a *app) cmdRecordings(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	e, err := a.openShard(true, sh)
+	e, err := a.openShard(ctx, true, sh)
 	if err != nil {
 		return err
 	}
 	defer e.close()
+	ctx = e.ctx
 	if len(e.fetchers) == 0 {
 		return &usageError{"recordings are off: add a recordings section (local: DIR or s3: …) to the config; see configs/etl.example.yaml"}
 	}
 	ctx, limit := a.limitRun(ctx, fs, *maxRun, e.cfg)
-	return limit.end(ctx, a.fetchRecordings(ctx, e))
+	return e.leaseLost(limit.end(ctx, a.fetchRecordings(ctx, e)))
 }
 
 func (a *app) cmdBackfill(ctx context.Context, args []string) error {
@@ -249,11 +276,12 @@ func (a *app) cmdBackfill(ctx context.Context, args []string) error {
 	if *src == "" || *from == "" || *to == "" {
 		return &usageError{"backfill needs --source, --from and --to (see etl backfill --help)"}
 	}
-	e, err := a.open(true)
+	e, err := a.open(ctx, true)
 	if err != nil {
 		return err
 	}
 	defer e.close()
+	ctx = e.ctx
 	srcs, err := pick(e.sources, []string{*src})
 	if err != nil {
 		return err
@@ -267,9 +295,9 @@ func (a *app) cmdBackfill(ctx context.Context, args []string) error {
 	sum, err := a.pipeline(e, bar).Backfill(ctx, windowed, *from, *to)
 	bar.finish()
 	if err != nil {
-		return limit.end(ctx, &usageError{err.Error()})
+		return e.leaseLost(limit.end(ctx, &usageError{err.Error()}))
 	}
-	return limit.end(ctx, a.summarize(ctx, sum))
+	return e.leaseLost(limit.end(ctx, a.summarize(ctx, sum)))
 }
 
 // summarize prints what the run did and turns failed streams into exit 1.
@@ -307,7 +335,7 @@ func (a *app) cmdState(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := state.Open(cfg.path(cfg.State))
+	st, err := cfg.openState(ctx, a.log)
 	if err != nil {
 		return err
 	}
@@ -433,12 +461,12 @@ func (a *app) cmdCheck(ctx context.Context, args []string) error {
 	if *total <= 0 || *each <= 0 {
 		return &usageError{"check: --timeout and --probe-timeout must be positive durations such as 10s"}
 	}
-	e, err := a.open(false)
+	e, err := a.open(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	fmt.Fprintf(a.stdout, "config %s: ok (lake %s, state %s, timezone %s)\n", a.configPath, e.lake.Root(), e.state.Dir(), e.cfg.Timezone)
+	fmt.Fprintf(a.stdout, "config %s: ok (lake %s, state %s, timezone %s)\n", a.configPath, e.cfg.lakeName(), e.state.Dir(), e.cfg.Timezone)
 	for _, w := range e.cfg.warnings {
 		fmt.Fprintf(a.stdout, "WARNING: %s\n", w)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/recordings"
 	"github.com/calletl/calletl/secret"
+	"github.com/calletl/calletl/storage"
 )
 
 // source is what the CLI needs of a configured source: its tables and a
@@ -46,7 +47,10 @@ func split(srcs []source) (windowed []pipeline.Source, items []pipeline.ItemSour
 // the redactor before any request is made.
 // When recordings are on, each source that has them also gets a
 // recordings fetcher, built from the same credentials.
-func buildSources(c *Config, red *secret.Redactor, log *slog.Logger) ([]source, []recordings.Fetcher, error) {
+// t2TokenObject is the key of the T2 token pair in a state on S3.
+const t2TokenObject = "t2-tokens.json"
+
+func buildSources(c *Config, stateStore storage.Store, red *secret.Redactor, log *slog.Logger) ([]source, []recordings.Fetcher, error) {
 	var out []source
 	var fetchers []recordings.Fetcher
 	budget := httpx.NewBudget(c.bodyBudget) // one for the whole run: every source's bodies count against it
@@ -82,8 +86,16 @@ func buildSources(c *Config, red *secret.Redactor, log *slog.Logger) ([]source, 
 		// Once the token file exists it owns the pair (the configured one
 		// died at the first refresh), so the configured secrets are only
 		// required before that.
-		tokenFile := c.path(t.TokenFile)
-		_, statErr := os.Stat(tokenFile)
+		tc := t2.Config{BaseURL: t.BaseURL, TokenFile: c.path(t.TokenFile),
+			PageSize: t.PageSize, MCNNumbers: t.MCNNumbers, HTTP: httpConfig("t2", t.HTTP, red)}
+		var statErr error
+		if t.TokenFile == "" && stateStore != nil {
+			// The state is on S3: the pair is an object beside state.json.
+			tc.TokenFile, tc.TokenStore, tc.TokenName = t2TokenObject, stateStore, c.stateLoc.String()+"/"+t2TokenObject
+			_, statErr = stateStore.Stat(context.Background(), t2TokenObject)
+		} else {
+			_, statErr = os.Stat(tc.TokenFile)
+		}
 		haveFile := statErr == nil
 		access, err := secret.Load(t.AccessToken.Env, c.path(t.AccessToken.File))
 		if err != nil && !haveFile {
@@ -94,10 +106,8 @@ func buildSources(c *Config, red *secret.Redactor, log *slog.Logger) ([]source, 
 			return nil, nil, fmt.Errorf("sources.t2.refresh_token: %w", err)
 		}
 		red.Add(access.Reveal(), refresh.Reveal())
-		client, err := t2.New(t2.Config{
-			BaseURL: t.BaseURL, Access: access, Refresh: refresh, TokenFile: tokenFile,
-			PageSize: t.PageSize, MCNNumbers: t.MCNNumbers, HTTP: httpConfig("t2", t.HTTP, red),
-		}, log)
+		tc.Access, tc.Refresh = access, refresh
+		client, err := t2.New(tc, log)
 		if err != nil {
 			// The config was checked above, so what fails here is the
 			// token file (corrupt, without a token, unreadable): T2

@@ -3,9 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
+	"time"
 
+	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/secret"
+	"github.com/calletl/calletl/state"
 	"github.com/calletl/calletl/storage"
 )
 
@@ -13,22 +17,31 @@ import (
 // s3://bucket/prefix) and the top-level s3 section, the S3 connection that
 // every S3 location uses.
 func (c *Config) validateStorage(bad func(field, format string, args ...any)) {
-	for _, f := range []struct{ field, value, what string }{
-		{"lake", c.Lake, "lake"},
-		{"state", c.State, "state"},
+	for _, f := range []struct {
+		field, value string
+		loc          *storage.Location
+	}{
+		{"lake", c.Lake, &c.lakeLoc},
+		{"state", c.State, &c.stateLoc},
 	} {
 		if f.value == "" {
 			continue // reported as required
 		}
 		loc, err := storage.ParseURL(f.value)
-		switch {
-		case err != nil:
+		if err != nil {
 			bad(f.field, "%v", err)
-		case loc.IsS3():
-			// Not half-wired: the lake and the state on S3 come as a
-			// whole (issue 12, items 2 and 3).
-			bad(f.field, "%q: an S3 %s is not supported yet: use a local directory (S3 serves recordings for now: recordings.s3)", f.value, f.what)
+			continue
 		}
+		*f.loc = loc
+	}
+	switch {
+	case c.LeaseTTL == 0:
+		c.LeaseTTL = state.DefaultLeaseTTL
+	case c.LeaseTTL < time.Second:
+		bad("lease_ttl", "%v: want at least 1s (the lease is renewed every third of it; default %v)", c.LeaseTTL, state.DefaultLeaseTTL)
+	}
+	if c.lakeLoc.IsS3() && c.CompactAfterRun {
+		bad("compact_after_run", "the lake %s is on S3, which has no atomic swap of a partition's files: compaction is for a local lake; set compact_after_run: false (engines over S3 read the unit files as they are)", c.Lake)
 	}
 	if s := c.S3; s != nil {
 		if s.Bucket != "" || s.Prefix != "" {
@@ -116,4 +129,45 @@ func (c *Config) openS3(ctx context.Context, field, bucket, prefix string, own *
 		return nil, fmt.Errorf("%s: %w", field, err)
 	}
 	return s, nil
+}
+
+// openState opens the configured state: a directory, or an S3 prefix whose
+// state.json is written with conditional requests and whose locks are
+// leases (state.OpenStorage).
+func (c *Config) openState(ctx context.Context, log *slog.Logger) (*state.Store, error) {
+	if !c.stateLoc.IsS3() {
+		return state.Open(c.path(c.State))
+	}
+	st, err := c.openS3(ctx, "state", c.stateLoc.Bucket, c.stateLoc.Prefix, nil)
+	if err != nil {
+		return nil, err
+	}
+	return state.OpenStorage(ctx, st, state.ObjectOptions{Name: c.stateLoc.String(), Logger: log,
+		// A lease is taken over ClockSkew after it expired. A short
+		// lease_ttl is asked for quick takeovers, so the margin shrinks
+		// with it; the default keeps the default 10s.
+		LeaseTTL: c.LeaseTTL, ClockSkew: min(state.DefaultClockSkew, c.LeaseTTL/2)})
+}
+
+// openLake opens the configured lake: a directory, or an S3 prefix whose
+// files are written in a local spool directory and uploaded whole.
+func (c *Config) openLake(ctx context.Context) (*load.Lake, error) {
+	if !c.lakeLoc.IsS3() {
+		return load.Open(c.path(c.Lake), c.lakeOptions())
+	}
+	st, err := c.openS3(ctx, "lake", c.lakeLoc.Bucket, c.lakeLoc.Prefix, nil)
+	if err != nil {
+		return nil, err
+	}
+	opts := c.lakeOptions()
+	opts.Store = st
+	return load.Open("", opts)
+}
+
+// lakeName is the lake in messages: its directory or its s3:// URL.
+func (c *Config) lakeName() string {
+	if c.lakeLoc.IsS3() {
+		return c.lakeLoc.String()
+	}
+	return c.path(c.Lake)
 }

@@ -26,14 +26,12 @@ func loadTestConfig(t *testing.T, yaml string) (*Config, error) {
 }
 
 // Locations and the top-level s3 section are validated when the config
-// loads, each error naming its field; an S3 lake or state is refused as
-// not supported yet rather than half-wired.
+// loads, each error naming its field.
 func TestConfigStorageErrors(t *testing.T) {
 	tests := []struct {
 		name, yaml, field, want, notWant string
 	}{
-		{"S3 lake not supported yet", "lake: s3://calletl/lake\nstate: s\n", "lake", "an S3 lake is not supported yet", ""},
-		{"S3 state not supported yet", "lake: l\nstate: s3://calletl/state\n", "state", "an S3 state is not supported yet", ""},
+		{"S3 lake compacted after runs", "lake: s3://calletl/lake\nstate: s\ncompact_after_run: true\n", "compact_after_run", "no atomic swap", ""},
 		{"bad bucket in a location", "lake: s3://Calletl/lake\nstate: s\n", "lake", "lowercase", ""},
 		{"unsupported scheme", "lake: l\nstate: gs://calletl/state\n", "state", `scheme "gs" is not supported`, ""},
 		{"credentials in a location", "lake: s3://AKIAX:hunter2@calletl/lake\nstate: s\n", "lake", "must not carry user information", "hunter2"},
