@@ -10,6 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/calletl/calletl/state"
 	"github.com/calletl/calletl/storage"
@@ -22,6 +25,9 @@ type MirrorStats struct {
 	Removed    int   // local files removed because their object is gone
 	Bytes      int64 // bytes downloaded
 }
+
+// mirrorConcurrency is how many objects a Mirror downloads at once.
+const mirrorConcurrency = 8
 
 // mirrorIndex is the file in a mirror directory that remembers the
 // version (ETag) of every file downloaded, so that the next Mirror fetches
@@ -36,7 +42,7 @@ const mirrorIndex = ".mirror.json"
 // is gone are removed. Each file is written to a temporary name and
 // renamed, so a reader of dir sees whole files (the copy as a whole is of
 // the moment each table was listed: a unit published meanwhile is seen at
-// the next Mirror). It is how the recordings read the calls of a lake on
+// the next Mirror). One process at a time mirrors into dir. It is how the recordings read the calls of a lake on
 // S3; analysts query an S3 lake with DuckDB's httpfs, or a copy made with
 // `aws s3 sync`.
 func Mirror(ctx context.Context, store storage.Store, prefix, dir string, tables ...string) (MirrorStats, error) {
@@ -68,41 +74,55 @@ func Mirror(ctx context.Context, store storage.Store, prefix, dir string, tables
 		if err != nil {
 			return st, fmt.Errorf("load: mirror %s: list %s: %w", table, store, err)
 		}
+		var mu sync.Mutex
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(mirrorConcurrency)
 		for _, info := range infos {
 			rel := strings.TrimPrefix(info.Key, prefix)
 			seen[rel] = true
 			st.Objects++
-			if info.ETag == "" { // List may leave it out; Stat always has it
-				s, err := store.Stat(ctx, info.Key)
+			g.Go(func() error {
+				if info.ETag == "" { // List may leave it out; Stat always has it
+					s, err := store.Stat(gctx, info.Key)
+					if errors.Is(err, storage.ErrNotFound) {
+						return nil // deleted since the listing
+					}
+					if err != nil {
+						return fmt.Errorf("load: mirror %s: %w", rel, err)
+					}
+					info = s
+				}
+				local := filepath.Join(dir, filepath.FromSlash(rel))
+				mu.Lock()
+				known := index[rel] == info.ETag
+				mu.Unlock()
+				if known {
+					if fi, err := os.Stat(local); err == nil && fi.Size() == info.Size {
+						return nil
+					}
+				}
+				n, err := download(gctx, store, info.Key, local)
 				if errors.Is(err, storage.ErrNotFound) {
-					continue // deleted since the listing
+					return nil
 				}
 				if err != nil {
-					return st, fmt.Errorf("load: mirror %s: %w", rel, err)
+					return fmt.Errorf("load: mirror %s: %w", rel, err)
 				}
-				info = s
-			}
-			local := filepath.Join(dir, filepath.FromSlash(rel))
-			if index[rel] == info.ETag {
-				if fi, err := os.Stat(local); err == nil && fi.Size() == info.Size {
-					continue
+				if !info.Modified.IsZero() {
+					// The object's time, so that readers comparing the times
+					// of lake files (recording_days) compare the store's.
+					_ = os.Chtimes(local, info.Modified, info.Modified)
 				}
-			}
-			n, err := download(ctx, store, info.Key, local)
-			if errors.Is(err, storage.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return st, fmt.Errorf("load: mirror %s: %w", rel, err)
-			}
-			if !info.Modified.IsZero() {
-				// The object's time, so that readers comparing the times
-				// of lake files (recording_days) compare the store's.
-				_ = os.Chtimes(local, info.Modified, info.Modified)
-			}
-			index[rel] = info.ETag
-			st.Downloaded++
-			st.Bytes += n
+				mu.Lock()
+				defer mu.Unlock()
+				index[rel] = info.ETag
+				st.Downloaded++
+				st.Bytes += n
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return st, err
 		}
 	}
 	// What the tables no longer hold goes: a unit that lost its rows.
@@ -112,8 +132,8 @@ func Mirror(ctx context.Context, store storage.Store, prefix, dir string, tables
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
 			}
-			if err != nil || d.IsDir() {
-				return err
+			if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".mirror-") {
+				return err // temporary files are left to the download that owns them
 			}
 			rel, err := filepath.Rel(dir, path)
 			if err != nil {

@@ -56,8 +56,22 @@ type Store struct {
 	dir string // the local directory, or the object store's name
 	b   backend
 	obj *objectState // nil for a local directory
-	mu  sync.Mutex
+	mu  sync.Mutex   // guards f
 	f   file
+
+	// Writes are group commits: updates that arrive while one is being
+	// written wait and go together in the next read-modify-write.
+	wmu     sync.Mutex // guards queue and writing
+	queue   []*pendingUpdate
+	writing bool
+}
+
+// pendingUpdate is one update waiting for its group commit.
+type pendingUpdate struct {
+	fn    func(*file)
+	abort []func() error
+	err   error
+	done  chan struct{}
 }
 
 // ErrLocked means another process holds the state lock.
@@ -456,14 +470,57 @@ func (s *Store) Update(key string, v any, fn func() error) error {
 // and never lose one another's. On an error (of the storage, or of abort)
 // the in-memory state is the stored one as last read, so it never runs
 // ahead of the storage.
+//
+// Updates are group-committed: while one read-modify-write runs, the
+// updates that arrive wait, and the next one applies them all, in order,
+// in one write. An update whose abort fails is left out of its group (its
+// changes undone) and gets that error; the others are written.
 func (s *Store) update(fn func(*file), abort ...func() error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	p := &pendingUpdate{fn: fn, abort: abort, done: make(chan struct{})}
+	s.wmu.Lock()
+	s.queue = append(s.queue, p)
+	if s.writing {
+		s.wmu.Unlock()
+		<-p.done
+		return p.err
+	}
+	s.writing = true
+	for len(s.queue) > 0 {
+		group := s.queue
+		s.queue = nil
+		s.wmu.Unlock()
+		s.write(group)
+		for _, q := range group {
+			close(q.done)
+		}
+		s.wmu.Lock()
+	}
+	s.writing = false
+	s.wmu.Unlock()
+	return p.err
+}
+
+// errAllAborted ends a write in which every update's abort failed: there
+// is nothing to write.
+var errAllAborted = errors.New("state: every update of the group was aborted")
+
+// write is one read-modify-write applying group, setting each update's err.
+func (s *Store) write(group []*pendingUpdate) {
+	fail := func(err error) {
+		for _, p := range group {
+			if p.err == nil {
+				p.err = err
+			}
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), objectWriteTimeout)
 	defer cancel()
+	s.mu.Lock()
 	mine, err := json.Marshal(s.f)
+	s.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("state: %w", err)
+		fail(fmt.Errorf("state: %w", err))
+		return
 	}
 	var read []byte // the stored state as last read, re-encoded
 	var next file
@@ -475,9 +532,6 @@ func (s *Store) update(fn func(*file), abort ...func() error) error {
 			if err := json.Unmarshal(mine, &f); err != nil {
 				return nil, fmt.Errorf("state: %w", err)
 			}
-			if f.Cursors == nil {
-				f.Cursors = map[string]Cursor{}
-			}
 		} else {
 			var err error
 			if f, err = decodeFile(s.b.where(), cur); err != nil {
@@ -487,11 +541,41 @@ func (s *Store) update(fn func(*file), abort ...func() error) error {
 				return nil, fmt.Errorf("state: %w", err)
 			}
 		}
-		fn(&f)
-		for _, a := range abort {
-			if err := a(); err != nil {
-				return nil, err
+		if f.Cursors == nil {
+			f.Cursors = map[string]Cursor{}
+		}
+		applied := 0
+		for _, p := range group {
+			p.err = nil // a retried attempt starts again
+			if len(p.abort) == 0 {
+				p.fn(&f)
+				applied++
+				continue
 			}
+			before, err := json.Marshal(f)
+			if err != nil {
+				return nil, fmt.Errorf("state: %w", err)
+			}
+			p.fn(&f)
+			for _, a := range p.abort {
+				if p.err = a(); p.err != nil {
+					break
+				}
+			}
+			if p.err == nil {
+				applied++
+				continue
+			}
+			f = file{} // undo p: back to the state before it
+			if err := json.Unmarshal(before, &f); err != nil {
+				return nil, fmt.Errorf("state: %w", err)
+			}
+			if f.Cursors == nil {
+				f.Cursors = map[string]Cursor{}
+			}
+		}
+		if applied == 0 {
+			return nil, errAllAborted
 		}
 		nb, err := json.MarshalIndent(f, "", "  ")
 		if err != nil {
@@ -500,6 +584,8 @@ func (s *Store) update(fn func(*file), abort ...func() error) error {
 		next = f
 		return append(nb, '\n'), nil
 	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err != nil {
 		var prev file
 		if read != nil && json.Unmarshal(read, &prev) == nil {
@@ -508,10 +594,12 @@ func (s *Store) update(fn func(*file), abort ...func() error) error {
 			}
 			s.f = prev
 		}
-		return err
+		if !errors.Is(err, errAllAborted) {
+			fail(err)
+		}
+		return
 	}
 	s.f = next
-	return nil
 }
 
 // WriteFileAtomic writes data to path so that a reader or a crash sees

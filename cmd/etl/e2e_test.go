@@ -40,6 +40,7 @@ type world struct {
 	dir      string
 	cfg      string
 	from, to string // business days the run covers
+	args     []string // global flags of every etl call, after --config
 }
 
 func newWorld(t *testing.T, days, callsPerDay, badPerDay int, extra string) *world {
@@ -82,7 +83,7 @@ sources:
 // etl runs the CLI in-process and returns its exit code and output.
 func (w *world) etl(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	code = runMain(append([]string{"--config", w.cfg, "--log-format", "json"}, args...), &out, &errb)
+	code = runMain(append(append([]string{"--config", w.cfg, "--log-format", "json"}, w.args...), args...), &out, &errb)
 	return code, out.String(), errb.String()
 }
 

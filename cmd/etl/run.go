@@ -204,7 +204,13 @@ func (a *app) fetchRecordings(ctx context.Context, e *env) error {
 	if ls := e.lake.Store(); ls != nil {
 		// The lake is on S3: the recordings read a local mirror of the
 		// tables they need, brought up to date before each read.
+		// One mirror per shard: shards on one machine share the spool
+		// directory, and two mirrors of one directory would remove each
+		// other's files (the same shard never runs twice at once).
 		lakeDir = e.lake.Root() + ".mirror"
+		if l := e.shard.Label(); l != "" {
+			lakeDir += "-" + l
+		}
 		sync = func(ctx context.Context) error {
 			st, err := load.Mirror(ctx, ls, e.lake.Prefix(), lakeDir, load.Calls.Name, recordings.Manifest.Name, recordings.Days.Name)
 			a.log.Debug("recordings: lake mirrored", "dir", lakeDir, "objects", st.Objects, "downloaded", st.Downloaded, "removed", st.Removed, "bytes", st.Bytes)

@@ -132,3 +132,46 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// Download copies every object of VersityBucket under prefix (a key
+// prefix ending in "/") into dir, keeping the rest of each key as its
+// path, with a plain S3 client (not project code): what any reader of the
+// bucket sees. It returns the number of objects copied.
+func (v *Versity) Download(tb testing.TB, prefix, dir string) int {
+	tb.Helper()
+	c := v.Client()
+	ctx := context.Background()
+	n := 0
+	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(VersityBucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			tb.Fatalf("list s3 %s: %v", prefix, err)
+		}
+		for _, o := range page.Contents {
+			key := aws.ToString(o.Key)
+			out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(VersityBucket), Key: o.Key})
+			if err != nil {
+				tb.Fatalf("get %s: %v", key, err)
+			}
+			path := filepath.Join(dir, filepath.FromSlash(key[len(prefix):]))
+			err = os.MkdirAll(filepath.Dir(path), 0o755)
+			var f *os.File
+			if err == nil {
+				f, err = os.Create(path)
+			}
+			if err == nil {
+				_, err = io.Copy(f, out.Body)
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+			}
+			out.Body.Close()
+			if err != nil {
+				tb.Fatalf("download %s: %v", key, err)
+			}
+			n++
+		}
+	}
+	return n
+}
