@@ -39,7 +39,7 @@ type world struct {
 	emu      *sandbox.MTT
 	dir      string
 	cfg      string
-	from, to string // business days the run covers
+	from, to string   // business days the run covers
 	args     []string // global flags of every etl call, after --config
 }
 

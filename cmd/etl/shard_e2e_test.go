@@ -552,7 +552,9 @@ func TestShardProcessesAndLocks(t *testing.T) {
 	}
 	w.gate.close()
 	defer w.gate.release()
-	start := func(i int, env []string, args ...string) (*exec.Cmd, *bytes.Buffer) { return w.start(t, i, env, args...) }
+	start := func(i int, env []string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+		return w.start(t, i, env, args...)
+	}
 	// Shard 0 by flag, shard 1 the Kubernetes way: --shards 2 with
 	// JOB_COMPLETION_INDEX.
 	c0, e0 := start(0, nil, "run", "--shard", "0/2")
