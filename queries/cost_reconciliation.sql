@@ -16,7 +16,7 @@
 -- anomalies present, comma-separated, '' when none.
 -- param: from DATE = NULL  First day, inclusive (business time zone); default: all
 -- param: to DATE = NULL    Last day, inclusive; default: all
--- chart: x=date y=cost series=account
+-- chart: x=date y=cost series=account yunit=account_currency
 WITH per_direction AS (
     SELECT
         date,
