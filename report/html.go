@@ -104,11 +104,20 @@ func (r *Result) writeHTML(w io.Writer, title string, chart *Chart) error {
 	if title == "" {
 		title = "calletl report"
 	}
+	p, err := r.page(title, chart)
+	if err != nil {
+		return err
+	}
+	return pageTemplate.Execute(w, p)
+}
+
+// page lays out the result as the data of the page templates.
+func (r *Result) page(title string, chart *Chart) (htmlPage, error) {
 	p := htmlPage{Title: title}
 	if chart != nil {
 		c, err := r.layoutChart(chart)
 		if err != nil {
-			return err
+			return p, err
 		}
 		p.Chart = c
 	}
@@ -134,7 +143,7 @@ func (r *Result) writeHTML(w io.Writer, title string, chart *Chart) error {
 	if len(r.Rows) == 1 {
 		p.Count = "1 row"
 	}
-	return pageTemplate.Execute(w, p)
+	return p, nil
 }
 
 // column returns the index of the column called name.
@@ -421,13 +430,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"legendY": func(i int) float64 {
 		return float64(20 + 18*i)
 	},
-}).Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{{.Title}}</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
+}).Parse(`{{define "style"}}body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
 h1 { font-size: 1.4em; }
 svg { display: block; margin: 1em 0; max-width: 100%; height: auto; }
 svg text { font-size: 12px; fill: #333; }
@@ -439,11 +442,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.null { color: #999; font-style: italic; }
 tr:nth-child(even) td { background: #fafafa; }
 .count { color: #666; }
-</style>
-</head>
-<body>
-<h1>{{.Title}}</h1>
-{{with .Chart}}<figure>
+{{end}}{{define "chart"}}<figure>
 <svg xmlns="http://www.w3.org/2000/svg" width="{{.Width}}" height="{{.Height}}" viewBox="0 0 {{.Width}} {{.Height}}" role="img" aria-label="{{.Caption}}">
 <title>{{.Caption}}</title>
 {{$c := .}}{{range .YTicks}}<line x1="{{f $c.Left}}" y1="{{f .Pos}}" x2="{{f $c.Right}}" y2="{{f .Pos}}" stroke="#e4e4e4"/>
@@ -462,13 +461,23 @@ tr:nth-child(even) td { background: #fafafa; }
 {{end}}</svg>
 <figcaption>{{.Caption}}</figcaption>
 </figure>
-{{end}}<table>
+{{end}}{{define "table"}}<table>
 <thead><tr>{{range .Columns}}<th>{{.Name}}</th>{{end}}</tr></thead>
 <tbody>
 {{range .Rows}}<tr>{{range .}}<td{{if .Null}} class="null"{{else if .Numeric}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
 <p class="count">{{.Count}}</p>
-</body>
+{{end}}<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{{.Title}}</title>
+<style>
+{{template "style"}}</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+{{with .Chart}}{{template "chart" .}}{{end}}{{template "table" .}}</body>
 </html>
 `))
