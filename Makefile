@@ -28,10 +28,10 @@ tools: $(VERSITYGW) ## what the tests need beyond Go: versitygw (S3)
 test: fmt-check vet tools ## gofmt, vet, and every test with the race detector (S3 tests against versitygw)
 	PATH="$(GOBIN):$$PATH" CALLETL_REQUIRE_S3=1 $(GO) test -race -count=1 -timeout 15m $(PKGS)
 
-test-browser: ## the HTML report rendered by Debian's headless chromium, with a screenshot (installs chromium)
+test-browser: ## the HTML report rendered by Debian's headless chromium (a screenshot), and the etl serve page driven in it: pick a report, change the dates, download (installs chromium)
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 		echo "test-browser: chromium could not be installed (needs root and Debian's package mirror): the screenshot test will skip"
-	$(GO) test -count=1 -run HTMLScreenshot -v ./report/
+	$(GO) test -count=1 -run 'HTMLScreenshot|ServeBrowser' -v ./report/
 
 bench: tools ## the benchmarks behind BENCHMARKS.md (the report one generates a 10M-call lake: ~2 min, ~1 GB in TMPDIR)
 	$(GO) test -run '^$$' -bench PagesToParquet -benchtime 5x -count 3 ./extract/mtt/

@@ -262,7 +262,7 @@ func TestRoundTripDuckDB(t *testing.T) {
 
 	t.Run("runs", func(t *testing.T) {
 		rows, err := db.Query(`SELECT source, date::VARCHAR, run_id, mode, stream, account, epoch_us(started_at), epoch_us(finished_at),
-			duration_ms, first_day, last_day, windows, pages, rows, rejects, status, error
+			duration_ms, coalesce(first_day::VARCHAR, ''), coalesce(last_day::VARCHAR, ''), windows, pages, rows, rejects, status, error
 			FROM ` + scan(lake.Root(), "runs") + ` ORDER BY run_id`)
 		if err != nil {
 			t.Fatal(err)
@@ -487,6 +487,8 @@ func duckType(t *testing.T, dt arrow.DataType) string {
 		return "BLOB"
 	case arrow.INT64:
 		return "BIGINT"
+	case arrow.DATE32:
+		return "DATE"
 	case arrow.TIMESTAMP:
 		return "TIMESTAMP WITH TIME ZONE"
 	case arrow.DECIMAL128:

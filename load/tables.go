@@ -96,6 +96,19 @@ func appendInt64(b array.Builder, v int64) { b.(*array.Int64Builder).Append(v) }
 
 func appendBool(b array.Builder, v bool) { b.(*array.BooleanBuilder).Append(v) }
 
+// appendDay appends a model.DayLayout day (YYYY-MM-DD) to a date32 builder,
+// NULL for "" (and for text that is not a day, which the pipeline never
+// produces: a NULL is truer than a wrong date).
+func appendDay(b array.Builder, day string) {
+	db := b.(*array.Date32Builder)
+	t, err := time.Parse(model.DayLayout, day)
+	if err != nil {
+		db.AppendNull()
+		return
+	}
+	db.Append(arrow.Date32FromTime(t))
+}
+
 // withPartitionComments adds the descriptions of the partition columns.
 func withPartitionComments(m map[string]string) map[string]string {
 	m[SourceColumn] = "Hive partition: the source system the rows come from (mtt, t2, …)."
@@ -245,8 +258,8 @@ var Runs = &Table[model.RunStream]{
 		Nullable("started_at", TimestampType()),
 		Nullable("finished_at", TimestampType()),
 		Nullable("duration_ms", arrow.PrimitiveTypes.Int64),
-		String("first_day"),
-		String("last_day"),
+		Nullable("first_day", arrow.FixedWidthTypes.Date32),
+		Nullable("last_day", arrow.FixedWidthTypes.Date32),
 		Required("windows", arrow.PrimitiveTypes.Int64),
 		Required("pages", arrow.PrimitiveTypes.Int64),
 		Required("rows", arrow.PrimitiveTypes.Int64),
@@ -267,8 +280,8 @@ var Runs = &Table[model.RunStream]{
 		} else {
 			appendInt64(f[6], r.Duration().Milliseconds())
 		}
-		AppendString(f[7], r.FirstDay)
-		AppendString(f[8], r.LastDay)
+		appendDay(f[7], r.FirstDay)
+		appendDay(f[8], r.LastDay)
 		appendInt64(f[9], r.Windows)
 		appendInt64(f[10], r.Pages)
 		appendInt64(f[11], r.Rows)
@@ -285,8 +298,8 @@ var Runs = &Table[model.RunStream]{
 		"started_at":  "When the stream started (UTC instant).",
 		"finished_at": "When the stream finished (UTC instant); NULL if it never finished.",
 		"duration_ms": "finished_at - started_at in milliseconds; NULL if either is unknown.",
-		"first_day":   "First window (YYYY-MM-DD); empty when no window ran.",
-		"last_day":    "Last window attempted (YYYY-MM-DD); empty when no window ran.",
+		"first_day":   "First window's day; NULL when no window ran.",
+		"last_day":    "Last window attempted; NULL when no window ran.",
 		"windows":     "Windows committed.",
 		"pages":       "Pages fetched.",
 		"rows":        "Rows loaded.",

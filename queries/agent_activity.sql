@@ -6,6 +6,7 @@
 -- conversation_duration in minutes.
 -- param: from DATE = NULL  First day, inclusive (business time zone); default: all
 -- param: to DATE = NULL    Last day, inclusive; default: all
+-- chart: x=employee y=calls kind=bar
 WITH employees AS (
     SELECT employee_id, name, surname,
            nullif(full_number, '') AS full_number, nullif(short_number, '') AS short_number

@@ -5,6 +5,7 @@
 -- Cost is callpay + opercallpay in roubles; cost_per_success is NULL when no call succeeded.
 -- param: from DATE = NULL  First task start day, inclusive (business time zone); default: all
 -- param: to DATE = NULL    Last task start day, inclusive; default: all
+-- chart: x=date y=success yunit=successful_calls
 WITH tasks AS (
     SELECT source, task_id, task_name, date, start_time, status_text, final,
            row_number() OVER (PARTITION BY source, task_id ORDER BY extracted_at DESC) AS rn

@@ -3,7 +3,8 @@
 -- billed calls (cost > 0), billed minutes, and the balance movement from the balance
 -- snapshots: the day's last balance minus the previous day's last balance, NULL when
 -- either is missing (from the balances table: MTT, Mobilgroup and VoiceBox take one per
--- account per run; T2 and VotBox have none, so their movement is NULL). The day
+-- account per run; T2 has no balance endpoint and VotBox's, check.balance.api.php, is
+-- not extracted yet (issue #15), so their movement is NULL). The day
 -- of a snapshot is taken_at in the business time zone. difference is -movement - cost
 -- (a day without rated cost counts as 0): zero when the balance fell by exactly the
 -- rated cost, NULL when movement is NULL. Days with a movement but no calls are listed.
@@ -15,7 +16,7 @@
 -- anomalies present, comma-separated, '' when none.
 -- param: from DATE = NULL  First day, inclusive (business time zone); default: all
 -- param: to DATE = NULL    Last day, inclusive; default: all
--- chart: x=date y=cost series=account
+-- chart: x=date y=cost series=account yunit=account_currency
 WITH per_direction AS (
     SELECT
         date,

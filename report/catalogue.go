@@ -52,7 +52,7 @@ type Report struct {
 	Title       string // first header line, after "name:"
 	Description string // further header lines, joined by "\n"
 	Params      []Param
-	Chart       *Chart // from a "-- chart: x=COL y=COL [series=COL]" line; nil without one
+	Chart       *Chart // from a "-- chart: x=COL y=COL …" line; nil without one
 	SQL         string // the whole file, header included, so DuckDB's line numbers match it
 }
 
@@ -75,21 +75,28 @@ const paramTag = "param:"
 const chartTag = "chart:"
 
 // Chart is a report's chart, declared by a header line
-// "-- chart: x=COLUMN y=COLUMN [series=COLUMN]": Y summed per X value (and
-// per Series value, one line each), as the html format draws it.
+// "-- chart: x=COLUMN y=COLUMN [series=COLUMN] [kind=line|bar] [yunit=UNIT]":
+// Y summed per X value (and per Series value, one line or bar each), as the
+// html format draws it. UNIT names the unit of Y on the axis, underscores
+// standing for spaces (yunit=account_currency); without it the unit is
+// inferred from the column (see WriteHTML).
 type Chart struct {
 	X, Y, Series string // column names; Series is "" for a single line
+	Kind         string // "line" (the default, "" too) or "bar"
+	YUnit        string // "" to infer it
 }
 
-// parseChart parses what follows "chart:": x=COL y=COL [series=COL].
+// chartSyntax describes a chart line, for errors.
+const chartSyntax = `want "chart: x=COLUMN y=COLUMN [series=COLUMN] [kind=line|bar] [yunit=UNIT]"`
+
+// parseChart parses what follows "chart:".
 func parseChart(s string) (*Chart, error) {
-	const syntax = `want "chart: x=COLUMN y=COLUMN [series=COLUMN]"`
 	c := &Chart{}
 	seen := map[string]bool{}
 	for _, f := range strings.Fields(s) {
 		k, v, ok := strings.Cut(f, "=")
 		if !ok || v == "" {
-			return nil, fmt.Errorf("bad chart field %q: %s", f, syntax)
+			return nil, fmt.Errorf("bad chart field %q: %s", f, chartSyntax)
 		}
 		if seen[k] {
 			return nil, fmt.Errorf("duplicate chart field %q", k)
@@ -102,12 +109,19 @@ func parseChart(s string) (*Chart, error) {
 			c.Y = v
 		case "series":
 			c.Series = v
+		case "kind":
+			if v != "line" && v != "bar" {
+				return nil, fmt.Errorf("chart kind %q: want line or bar", v)
+			}
+			c.Kind = v
+		case "yunit":
+			c.YUnit = strings.ReplaceAll(v, "_", " ")
 		default:
-			return nil, fmt.Errorf("unknown chart field %q: %s", k, syntax)
+			return nil, fmt.Errorf("unknown chart field %q: %s", k, chartSyntax)
 		}
 	}
 	if c.X == "" || c.Y == "" {
-		return nil, fmt.Errorf("chart needs x and y: %s", syntax)
+		return nil, fmt.Errorf("chart needs x and y: %s", chartSyntax)
 	}
 	return c, nil
 }

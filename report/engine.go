@@ -60,8 +60,11 @@ var ErrNotSelect = errors.New("the SQL must be exactly one SELECT statement")
 // with the Hive partition columns source (VARCHAR) and date (DATE); a table
 // with no file yet becomes an empty view with the same columns, typed from
 // its schema, so reports run and return no rows. Either way the columns are
-// source, date, then the file columns. Table.Doc and Table.Comments become
-// DuckDB comments on the view and its columns.
+// source, date, then the file columns. A column the schema types (DATE, a
+// number, …) but some files hold as text, as files written before the
+// column got its type do, is cast to the schema's type, an empty string becoming NULL.
+// Table.Doc and Table.Comments become DuckDB comments on the view and its
+// columns.
 //
 // The views are created once: files added to a table that had none when
 // Open ran are not seen until the next Open.
@@ -253,8 +256,32 @@ func (e *Engine) createViews(ctx context.Context, lake string, tables []load.Tab
 		if err != nil {
 			return err
 		}
+		if has {
+			// A column that older files hold as text and the schema now
+			// types (runs.first_day became a DATE): union_by_name reads the
+			// mix as VARCHAR, so the view casts it back, '' (the old "none")
+			// becoming NULL.
+			var casts []string
+			for _, f := range t.Schema.Fields() {
+				typ, err := duckTypeOf(f.Type)
+				if err != nil {
+					return fmt.Errorf("report: table %s: column %s: %w", t.Name, f.Name, err)
+				}
+				if cols[f.Name] == "VARCHAR" && typ != "VARCHAR" {
+					casts = append(casts, "CAST(nullif("+quoteIdent(f.Name)+", '') AS "+typ+") AS "+quoteIdent(f.Name))
+				}
+			}
+			if len(casts) > 0 {
+				query = strings.Replace(query, "* EXCLUDE (source, date)",
+					"* EXCLUDE (source, date) REPLACE ("+strings.Join(casts, ", ")+")", 1)
+				stmts[0] = "CREATE OR REPLACE VIEW " + quoteIdent(t.Name) + " AS " + query
+				if cols, err = e.columns(ctx, stmts[0], t.Name); err != nil {
+					return err
+				}
+			}
+		}
 		for col, doc := range t.Comments {
-			if cols[col] { // a column absent from every file has no comment to carry
+			if cols[col] != "" { // a column absent from every file has no comment to carry
 				stmts = append(stmts, "COMMENT ON COLUMN "+quoteIdent(t.Name)+"."+quoteIdent(col)+" IS "+quoteString(doc))
 			}
 		}
@@ -268,25 +295,25 @@ func (e *Engine) createViews(ctx context.Context, lake string, tables []load.Tab
 }
 
 // columns executes create, the CREATE VIEW of table, and returns the view's
-// column names.
-func (e *Engine) columns(ctx context.Context, create, table string) (map[string]bool, error) {
+// column names with their DuckDB types (data_type: "VARCHAR", "DATE", …).
+func (e *Engine) columns(ctx context.Context, create, table string) (map[string]string, error) {
 	if _, err := e.db.ExecContext(ctx, create); err != nil {
 		return nil, fmt.Errorf("report: create view %s: %w", table, err)
 	}
 	rows, err := e.db.QueryContext(ctx,
-		"SELECT column_name FROM duckdb_columns() WHERE table_name = $t AND schema_name = current_schema()",
+		"SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = $t AND schema_name = current_schema()",
 		sql.Named("t", table))
 	if err != nil {
 		return nil, fmt.Errorf("report: columns of %s: %w", table, err)
 	}
 	defer rows.Close()
-	cols := make(map[string]bool)
+	cols := make(map[string]string)
 	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
+		var c, typ string
+		if err := rows.Scan(&c, &typ); err != nil {
 			return nil, fmt.Errorf("report: columns of %s: %w", table, err)
 		}
-		cols[c] = true
+		cols[c] = typ
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("report: columns of %s: %w", table, err)

@@ -18,12 +18,13 @@ import (
 )
 
 // Formats lists the formats Write accepts.
-const Formats = "table, csv, json, html"
+const Formats = "table, csv, json, html, xlsx"
 
 // Write writes the result to w as "table" (aligned text, numbers
 // right-aligned, NULL shown as NULL, then a row count), "csv" (a header row,
-// NULL as an empty field) or "json" (an array of objects with keys in column
-// order, NULL as null). In every format decimals print exactly with their
+// NULL as an empty field), "json" (an array of objects with keys in column
+// order, NULL as null), "html" (WriteHTML without a title or chart) or
+// "xlsx" (WriteXLSX: a binary workbook, typed cells). In the text formats decimals print exactly with their
 // scale's digits (12.3400; a JSON number), TIMESTAMPTZ values as RFC 3339 in
 // the zone they carry (the engine's), TIMESTAMP values as RFC 3339 without
 // an offset, and dates as YYYY-MM-DD.
@@ -39,6 +40,8 @@ func (r *Result) Write(w io.Writer, format string) error {
 		err = r.writeJSON(bw)
 	case "html":
 		err = r.writeHTML(bw, "", nil)
+	case "xlsx":
+		err = r.writeXLSX(bw, "")
 	default:
 		return fmt.Errorf("report: unknown format %q; formats: %s", format, Formats)
 	}

@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
+	"strings"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 )
@@ -16,11 +17,17 @@ import (
 // WriteHTML writes the result to w as one self-contained HTML page: the
 // title, an inline SVG line chart of chart (none when chart is nil), then
 // the whole table. The page loads nothing and runs no script; every value
-// is escaped by html/template. The chart has one line per distinct value
-// of chart.Series (in order of first appearance), the distinct values of
-// chart.X as categories in row order, and chart.Y summed per (X, Series)
-// on a scale from 0; NULL values of Y are skipped. Write's "html" format is
-// WriteHTML without a title or chart.
+// is escaped by html/template. The chart has one line (or, with kind=bar,
+// one bar per category) per distinct value of chart.Series (in order of
+// first appearance), the distinct values of chart.X as categories in row
+// order, and chart.Y summed per (X, Series) on a scale that includes 0;
+// NULL values of Y are skipped. The y axis has ticks at round numbers
+// (steps of 1, 2 or 5 times a power of ten); both axes carry a title with
+// the unit (chart.YUnit, else inferred from the column: *_min minutes, *_s
+// seconds, *_bytes bytes, *_rate a share, an integer column a count; a DATE
+// x axis is the day in the business time zone); every point or bar has an
+// SVG <title>, which browsers show on hover: series, x and value with its
+// unit. Write's "html" format is WriteHTML without a title or chart.
 func (r *Result) WriteHTML(w io.Writer, title string, chart *Chart) error {
 	bw := bufio.NewWriter(w)
 	err := r.writeHTML(bw, title, chart)
@@ -58,8 +65,10 @@ type svgChart struct {
 	Width, Height          int
 	Left, Right, Top, Base float64 // the plot area
 	Caption                string
+	XTitle, YTitle         string // axis titles, with units
 	XTicks, YTicks         []svgTick
 	Lines                  []svgLine
+	Bars                   []svgBar
 }
 
 type svgTick struct {
@@ -70,11 +79,22 @@ type svgTick struct {
 type svgLine struct {
 	Name   string
 	Color  string
-	Points string // the polyline's points attribute
+	Points string // the polyline's points attribute; "" for a bar chart
 	Dots   []svgPoint
 }
 
-type svgPoint struct{ X, Y float64 }
+// svgPoint is one data point; Title is its hover text (an SVG <title>).
+type svgPoint struct {
+	X, Y  float64
+	Title string
+}
+
+// svgBar is one bar of a bar chart.
+type svgBar struct {
+	X, Y, W, H float64
+	Color      string
+	Title      string
+}
 
 // palette colours the chart's lines, cycling.
 var palette = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -84,11 +104,20 @@ func (r *Result) writeHTML(w io.Writer, title string, chart *Chart) error {
 	if title == "" {
 		title = "calletl report"
 	}
+	p, err := r.page(title, chart)
+	if err != nil {
+		return err
+	}
+	return pageTemplate.Execute(w, p)
+}
+
+// page lays out the result as the data of the page templates.
+func (r *Result) page(title string, chart *Chart) (htmlPage, error) {
 	p := htmlPage{Title: title}
 	if chart != nil {
 		c, err := r.layoutChart(chart)
 		if err != nil {
-			return err
+			return p, err
 		}
 		p.Chart = c
 	}
@@ -114,7 +143,7 @@ func (r *Result) writeHTML(w io.Writer, title string, chart *Chart) error {
 	if len(r.Rows) == 1 {
 		p.Count = "1 row"
 	}
-	return pageTemplate.Execute(w, p)
+	return p, nil
 }
 
 // column returns the index of the column called name.
@@ -166,7 +195,7 @@ func chartNumber(v any) (f float64, ok bool) {
 	return 0, false
 }
 
-// layoutChart sums Y per (X, Series) and lays the lines out.
+// layoutChart sums Y per (X, Series) and lays the lines (or bars) out.
 func (r *Result) layoutChart(c *Chart) (*svgChart, error) {
 	xi, err := r.column("x", c.X)
 	if err != nil {
@@ -221,17 +250,34 @@ func (r *Result) layoutChart(c *Chart) (*svgChart, error) {
 	for _, v := range sums {
 		lo, hi = min(lo, v), max(hi, v)
 	}
-	if hi == lo {
-		hi = lo + 1
+	ticks := niceTicks(lo, hi, 5)
+	lo, hi = ticks[0], ticks[len(ticks)-1]
+	decimals := tickDecimals(ticks)
+	unit := c.YUnit
+	if unit == "" {
+		unit = inferUnit(c.Y, r.typeOf(yi))
 	}
 
-	g := &svgChart{Width: 1120, Height: 380, Left: 70, Right: 940, Top: 20, Base: 320}
+	g := &svgChart{Width: 1120, Height: 400, Left: 90, Right: 940, Top: 20, Base: 320}
 	g.Caption = c.Y + " by " + c.X
 	if c.Series != "" {
 		g.Caption += " and " + c.Series
 	}
+	g.XTitle = c.X
+	if r.typeOf(xi) == "DATE" {
+		g.XTitle += " (day, business time zone)"
+	}
+	g.YTitle = c.Y
+	if unit != "" {
+		g.YTitle += " (" + unit + ")"
+	}
+	bar := c.Kind == "bar"
+	band := (g.Right - g.Left) / float64(max(len(xs), 1))
 	xPos := func(i int) float64 {
-		if len(xs) <= 1 {
+		switch {
+		case bar:
+			return g.Left + band*(float64(i)+0.5)
+		case len(xs) <= 1:
 			return (g.Left + g.Right) / 2
 		}
 		return g.Left + float64(i)*(g.Right-g.Left)/float64(len(xs)-1)
@@ -241,10 +287,24 @@ func (r *Result) layoutChart(c *Chart) (*svgChart, error) {
 	for i := 0; i < len(xs); i += step {
 		g.XTicks = append(g.XTicks, svgTick{Pos: xPos(i), Label: xs[i]})
 	}
-	for k := 0; k <= 4; k++ {
-		v := lo + (hi-lo)*float64(k)/4
-		g.YTicks = append(g.YTicks, svgTick{Pos: yPos(v), Label: strconv.FormatFloat(v, 'g', 6, 64)})
+	for _, v := range ticks {
+		g.YTicks = append(g.YTicks, svgTick{Pos: yPos(v), Label: formatTick(v, decimals)})
 	}
+	valueUnit := unit // in a point's title: "6 calls", "300 minutes"
+	if unit == "count" {
+		valueUnit = c.Y
+	}
+	title := func(s, x string, v float64) string {
+		t := x + ": " + formatValue(v)
+		if valueUnit != "" {
+			t += " " + valueUnit
+		}
+		if c.Series != "" {
+			t = s + ", " + t
+		}
+		return t
+	}
+	barW := band * 0.8 / float64(max(len(series), 1))
 	for n, s := range series {
 		l := svgLine{Name: s, Color: palette[n%len(palette)]}
 		var pts []byte
@@ -253,7 +313,15 @@ func (r *Result) layoutChart(c *Chart) (*svgChart, error) {
 			if !present[k] {
 				continue
 			}
-			p := svgPoint{X: xPos(i), Y: yPos(sums[k])}
+			if bar {
+				y0, y1 := yPos(max(lo, 0)), yPos(sums[k])
+				g.Bars = append(g.Bars, svgBar{
+					X: xPos(i) - band*0.4 + float64(n)*barW, Y: min(y0, y1), W: barW, H: math.Abs(y1 - y0),
+					Color: l.Color, Title: title(s, x, sums[k]),
+				})
+				continue
+			}
+			p := svgPoint{X: xPos(i), Y: yPos(sums[k]), Title: title(s, x, sums[k])}
 			l.Dots = append(l.Dots, p)
 			pts = fmt.Appendf(pts, "%.1f,%.1f ", p.X, p.Y)
 		}
@@ -263,22 +331,110 @@ func (r *Result) layoutChart(c *Chart) (*svgChart, error) {
 	return g, nil
 }
 
+// niceTicks returns the y axis ticks for values within [lo, hi]: at most
+// about target+1 round numbers, a step of 1, 2 or 5 times a power of ten,
+// from a multiple of the step at or below lo to one at or above hi. An
+// empty range becomes [lo, lo+1].
+func niceTicks(lo, hi float64, target int) []float64 {
+	if hi <= lo {
+		hi = lo + 1
+	}
+	raw := (hi - lo) / float64(target)
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := 10 * mag
+	for _, m := range []float64{1, 2, 5} {
+		if m*mag >= raw*(1-1e-9) {
+			step = m * mag
+			break
+		}
+	}
+	first := math.Floor(lo/step+1e-9) * step
+	last := math.Ceil(hi/step-1e-9) * step
+	var ticks []float64
+	for i := 0; ; i++ {
+		v := first + float64(i)*step
+		if math.Abs(v) < step*1e-9 {
+			v = 0 // no "-0"
+		}
+		ticks = append(ticks, v)
+		if v >= last-step*1e-9 {
+			return ticks
+		}
+	}
+}
+
+// tickDecimals returns the decimals the tick labels need: none for a step
+// of 1 or more, one for 0.5, two for 0.05 or 0.02, ….
+func tickDecimals(ticks []float64) int {
+	if len(ticks) < 2 {
+		return 0
+	}
+	step := ticks[1] - ticks[0]
+	return max(0, int(math.Ceil(-math.Log10(step)-1e-9)))
+}
+
+// formatTick formats a tick label with thousands separators: 12,500.
+func formatTick(v float64, decimals int) string {
+	s := strconv.FormatFloat(v, 'f', decimals, 64)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, d := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(d)
+	}
+	out := b.String()
+	if frac != "" {
+		out += "." + frac
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+// formatValue formats a point's value for its hover title: at most four
+// decimals, no trailing zeros.
+func formatValue(v float64) string {
+	return strconv.FormatFloat(math.Round(v*1e4)/1e4, 'f', -1, 64)
+}
+
+// inferUnit names the unit of a chart's y column from its name and type:
+// *_min minutes, *_s seconds, *_bytes bytes, *_rate a share of 1, an
+// integer column a count of what it names, anything else none.
+func inferUnit(column, typ string) string {
+	switch {
+	case strings.HasSuffix(column, "_min"):
+		return "minutes"
+	case strings.HasSuffix(column, "_s"):
+		return "seconds"
+	case strings.HasSuffix(column, "_bytes"):
+		return "bytes"
+	case strings.HasSuffix(column, "_rate"):
+		return "share, 0 to 1"
+	}
+	switch typ {
+	case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT":
+		return "count"
+	}
+	return ""
+}
+
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"f":   func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
 	"add": func(a, b float64) float64 { return a + b },
+	"mid": func(a, b float64) float64 { return (a + b) / 2 },
 	"legendY": func(i int) float64 {
 		return float64(20 + 18*i)
 	},
-}).Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{{.Title}}</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
+}).Parse(`{{define "style"}}body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
 h1 { font-size: 1.4em; }
 svg { display: block; margin: 1em 0; max-width: 100%; height: auto; }
 svg text { font-size: 12px; fill: #333; }
+svg text.axis { font-size: 13px; font-weight: 600; }
 table { border-collapse: collapse; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; }
 th { background: #f0f0f0; text-align: left; }
@@ -286,32 +442,42 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.null { color: #999; font-style: italic; }
 tr:nth-child(even) td { background: #fafafa; }
 .count { color: #666; }
-</style>
-</head>
-<body>
-<h1>{{.Title}}</h1>
-{{with .Chart}}<figure>
+{{end}}{{define "chart"}}<figure>
 <svg xmlns="http://www.w3.org/2000/svg" width="{{.Width}}" height="{{.Height}}" viewBox="0 0 {{.Width}} {{.Height}}" role="img" aria-label="{{.Caption}}">
-<line x1="{{f .Left}}" y1="{{f .Base}}" x2="{{f .Right}}" y2="{{f .Base}}" stroke="#444"/>
-<line x1="{{f .Left}}" y1="{{f .Top}}" x2="{{f .Left}}" y2="{{f .Base}}" stroke="#444"/>
+<title>{{.Caption}}</title>
 {{$c := .}}{{range .YTicks}}<line x1="{{f $c.Left}}" y1="{{f .Pos}}" x2="{{f $c.Right}}" y2="{{f .Pos}}" stroke="#e4e4e4"/>
 <text x="{{f (add $c.Left -6)}}" y="{{f (add .Pos 4)}}" text-anchor="end">{{.Label}}</text>
-{{end}}{{range .XTicks}}<line x1="{{f .Pos}}" y1="{{f $c.Base}}" x2="{{f .Pos}}" y2="{{f (add $c.Base 5)}}" stroke="#444"/>
+{{end}}<line x1="{{f .Left}}" y1="{{f .Base}}" x2="{{f .Right}}" y2="{{f .Base}}" stroke="#444"/>
+<line x1="{{f .Left}}" y1="{{f .Top}}" x2="{{f .Left}}" y2="{{f .Base}}" stroke="#444"/>
+{{range .XTicks}}<line x1="{{f .Pos}}" y1="{{f $c.Base}}" x2="{{f .Pos}}" y2="{{f (add $c.Base 5)}}" stroke="#444"/>
 <text x="{{f .Pos}}" y="{{f (add $c.Base 20)}}" text-anchor="middle">{{.Label}}</text>
-{{end}}{{range .Lines}}<polyline fill="none" stroke="{{.Color}}" stroke-width="2" points="{{.Points}}"/>
-{{$color := .Color}}{{range .Dots}}<circle cx="{{f .X}}" cy="{{f .Y}}" r="3" fill="{{$color}}"/>
+{{end}}<text class="axis" x="{{f (mid $c.Left $c.Right)}}" y="{{f (add $c.Base 48)}}" text-anchor="middle">{{.XTitle}}</text>
+<text class="axis" x="{{f 16.0}}" y="{{f (mid $c.Top $c.Base)}}" text-anchor="middle" transform="rotate(-90 {{f 16.0}} {{f (mid $c.Top $c.Base)}})">{{.YTitle}}</text>
+{{range .Bars}}<rect x="{{f .X}}" y="{{f .Y}}" width="{{f .W}}" height="{{f .H}}" fill="{{.Color}}"><title>{{.Title}}</title></rect>
+{{end}}{{range .Lines}}{{if .Points}}<polyline fill="none" stroke="{{.Color}}" stroke-width="2" points="{{.Points}}"/>
+{{end}}{{$color := .Color}}{{range .Dots}}<circle cx="{{f .X}}" cy="{{f .Y}}" r="4" fill="{{$color}}"><title>{{.Title}}</title></circle>
 {{end}}{{end}}{{range $i, $l := .Lines}}<rect x="{{f (add $c.Right 20)}}" y="{{f (add (legendY $i) -10)}}" width="12" height="12" fill="{{$l.Color}}"/>
 <text x="{{f (add $c.Right 38)}}" y="{{f (legendY $i)}}">{{$l.Name}}</text>
 {{end}}</svg>
 <figcaption>{{.Caption}}</figcaption>
 </figure>
-{{end}}<table>
+{{end}}{{define "table"}}<table>
 <thead><tr>{{range .Columns}}<th>{{.Name}}</th>{{end}}</tr></thead>
 <tbody>
 {{range .Rows}}<tr>{{range .}}<td{{if .Null}} class="null"{{else if .Numeric}} class="num"{{end}}>{{.Text}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
 <p class="count">{{.Count}}</p>
-</body>
+{{end}}<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{{.Title}}</title>
+<style>
+{{template "style"}}</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+{{with .Chart}}{{template "chart" .}}{{end}}{{template "table" .}}</body>
 </html>
 `))

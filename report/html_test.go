@@ -133,7 +133,7 @@ func TestChartHeader(t *testing.T) {
 		t.Fatalf("parse = %+v, %v", r, err)
 	}
 	r, err = Find(queries.FS(), "cost_reconciliation")
-	if err != nil || r.Chart == nil || *r.Chart != (Chart{X: "date", Y: "cost", Series: "account"}) {
+	if err != nil || r.Chart == nil || *r.Chart != (Chart{X: "date", Y: "cost", Series: "account", YUnit: "account currency"}) {
 		t.Errorf("cost_reconciliation chart = %+v, %v", r.Chart, err)
 	}
 	for _, line := range []string{

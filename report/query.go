@@ -55,22 +55,10 @@ func (e *Engine) Query(ctx context.Context, r Report, args map[string]string) (*
 		}
 		defer stmt.Close()
 
-		// Bind exactly the parameters the SQL uses, each by its name: duckdb-go
-		// binds a parameter it finds no name for to the argument in its
-		// position, which would silently be another parameter.
-		nargs := make([]driver.NamedValue, stmt.NumInput())
-		for i := range nargs {
-			name, err := stmt.ParamName(i + 1)
-			if err != nil {
-				return err
-			}
-			v, ok := vals[name]
-			if !ok {
-				return fmt.Errorf("the SQL uses $%s, which the header does not declare; %s", name, r.paramList())
-			}
-			nargs[i] = driver.NamedValue{Name: name, Ordinal: i + 1, Value: v}
+		nargs, err := bindArgs(stmt, r, vals)
+		if err != nil {
+			return err
 		}
-
 		rows, err := stmt.QueryContext(ctx, nargs)
 		if err != nil {
 			return err
@@ -83,6 +71,26 @@ func (e *Engine) Query(ctx context.Context, r Report, args map[string]string) (*
 		return nil, fmt.Errorf("report %s: %w", r.Name, e.explain(err))
 	}
 	return res, nil
+}
+
+// bindArgs returns the arguments of stmt: exactly the parameters the SQL
+// uses, each bound by its name. duckdb-go binds a parameter it finds no name
+// for to the argument in its position, which would silently be another
+// parameter.
+func bindArgs(stmt *duckdb.Stmt, r Report, vals map[string]duckdb.TypedValue) ([]driver.NamedValue, error) {
+	nargs := make([]driver.NamedValue, stmt.NumInput())
+	for i := range nargs {
+		name, err := stmt.ParamName(i + 1)
+		if err != nil {
+			return nil, err
+		}
+		v, ok := vals[name]
+		if !ok {
+			return nil, fmt.Errorf("the SQL uses $%s, which the header does not declare; %s", name, r.paramList())
+		}
+		nargs[i] = driver.NamedValue{Name: name, Ordinal: i + 1, Value: v}
+	}
+	return nargs, nil
 }
 
 // prepareSelect prepares query, which must be exactly one SELECT statement:

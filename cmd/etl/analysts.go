@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -46,15 +47,15 @@ func (a *app) cmdViews(ctx context.Context, args []string) error {
 func (a *app) cmdSQL(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("sql", flag.ContinueOnError)
 	file := fs.String("f", "", "read the query from this file")
-	format := fs.String("format", "table", "output: table, csv, json or parquet (parquet needs --out)")
-	out := fs.String("out", "", "with --format parquet: the file to write (outside the lake)")
+	format := fs.String("format", "table", "output: table, csv, json, xlsx or parquet (parquet needs --out; xlsx needs --out or a stdout that is not a terminal)")
+	out := fs.String("out", "", "with --format parquet or xlsx: the file to write (outside the lake)")
 	timeout := fs.Duration("timeout", defaultQueryTimeout, "cancel the query after this long (0: no limit)")
 	// Accept the query before or after the flags.
 	var query string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		query, args = args[0], args[1:]
 	}
-	if err := a.parseFlags(fs, args, `etl sql "SELECT …" | etl sql -f FILE.sql [--format table|csv|json|parquet --out FILE] [--timeout 5m]: one SELECT over the lake's views (calls, mtt_calls, t2_calls, votbox_calls, recordings, runs, rejects, …), in the config's time zone. Queries can read the lake and nothing else.`); err != nil {
+	if err := a.parseFlags(fs, args, `etl sql "SELECT …" | etl sql -f FILE.sql [--format table|csv|json|xlsx|parquet --out FILE] [--timeout 5m]: one SELECT over the lake's views (calls, mtt_calls, t2_calls, votbox_calls, recordings, runs, rejects, …), in the config's time zone. Queries can read the lake and nothing else.`); err != nil {
 		return err
 	}
 	if query == "" && fs.NArg() > 0 {
@@ -73,14 +74,15 @@ func (a *app) cmdSQL(ctx context.Context, args []string) error {
 	switch *format {
 	case "table", "csv", "json":
 		if *out != "" {
-			return &usageError{"--out is for --format parquet; table, csv and json go to stdout"}
+			return &usageError{"--out is for --format parquet or xlsx; table, csv and json go to stdout"}
 		}
+	case "xlsx":
 	case "parquet":
 		if *out == "" {
 			return &usageError{"--format parquet needs --out FILE.parquet"}
 		}
 	default:
-		return &usageError{fmt.Sprintf("--format %q: want table, csv, json or parquet", *format)}
+		return &usageError{fmt.Sprintf("--format %q: want table, csv, json, xlsx or parquet", *format)}
 	}
 	if *timeout < 0 {
 		return &usageError{fmt.Sprintf("--timeout %s: want a duration ≥ 0 (0: no limit)", *timeout)}
@@ -95,7 +97,11 @@ func (a *app) cmdSQL(ctx context.Context, args []string) error {
 	}
 	// The output file is part of the sandbox, so it is named when the
 	// engine opens: DuckDB may write out.tmp and nothing else outside the lake.
-	eng, err := report.Open(ctx, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables(), Output: *out})
+	pqOut := *out
+	if *format != "parquet" {
+		pqOut = "" // an xlsx file is written by etl, not by DuckDB
+	}
+	eng, err := report.Open(ctx, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables(), Output: pqOut})
 	if err != nil {
 		return err
 	}
@@ -115,6 +121,9 @@ func (a *app) cmdSQL(ctx context.Context, args []string) error {
 		return fmt.Errorf("sql: %w", err)
 	} else if err != nil {
 		return err // "report sql: …"
+	}
+	if *format == "xlsx" {
+		return a.writeOutput(*out, "xlsx", true, func(w io.Writer) error { return res.WriteXLSX(w, "sql") })
 	}
 	return res.Write(a.stdout, *format)
 }

@@ -161,11 +161,11 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 	}
 	e.close()
 	fmt.Fprintf(a.stdout, "\ndaily_summary (lake %s):\n", e.lake.Root())
-	if err := a.printReport(ctx, e.cfg, queries.FS(), "daily_summary", nil, "table"); err != nil {
+	if err := a.printReport(ctx, e.cfg, queries.FS(), "daily_summary", nil, "table", ""); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "\nrecording_coverage (recordings in %s):\n", e.cfg.path(e.cfg.Recordings.Local))
-	if err := a.printReport(ctx, e.cfg, queries.FS(), "recording_coverage", nil, "table"); err != nil {
+	if err := a.printReport(ctx, e.cfg, queries.FS(), "recording_coverage", nil, "table", ""); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "\nTry: etl --config %s report daily_summary --format csv\n     duckdb -c \"SELECT source, count(*) FROM read_parquet('%s/calls/**/*.parquet', hive_partitioning=true) GROUP BY ALL\"\n",

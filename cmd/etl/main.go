@@ -56,7 +56,10 @@ Commands:
   compact    Rewrite each partition older than the lookback as one file (etl compact
              [--before DAY]); compact_after_run: true does it after every run.
   sql        One ad hoc SELECT over the lake: etl sql "SELECT count(*) FROM calls"
-             (--format table|csv|json|parquet, -f FILE, --timeout 5m; DuckDB sandboxed to the lake)
+             (--format table|csv|json|xlsx|parquet, -f FILE, --timeout 5m; DuckDB sandboxed to the lake)
+  serve      A read-only report page on loopback: etl serve [--addr 127.0.0.1:8080];
+             pick a report, set its dates, see the chart and table, download
+             CSV, XLSX or Parquet (same engine and sandbox as etl report).
   ddl        Print CREATE statements for every lake table, for other engines:
              etl ddl --dialect trino|athena|spark|duckdb [--location s3://bucket/prefix]
   check      Validate the config and test the credentials of every source and every
@@ -172,6 +175,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		"views": a.cmdViews, "sql": a.cmdSQL,
 		"ddl":     a.cmdDDL,
 		"compact": a.cmdCompact,
+		"serve":   a.cmdServe,
 		"version": func(context.Context, []string) error { fmt.Fprintln(stdout, "etl", version()); return nil },
 		"help":    func(context.Context, []string) error { fmt.Fprint(stdout, usage); return nil },
 	}

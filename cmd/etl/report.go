@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -38,7 +39,8 @@ func (a *app) cmdReport(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	from := fs.String("from", "", "first day, YYYY-MM-DD (the report's $from parameter)")
 	to := fs.String("to", "", "last day, YYYY-MM-DD, inclusive (the report's $to parameter)")
-	format := fs.String("format", "table", "output: table, csv, json or html (one self-contained page with a chart, for reports that declare one)")
+	format := fs.String("format", "table", "output: table, csv, json, html (one self-contained page with a chart, for reports that declare one), xlsx (a typed Excel sheet) or parquet (needs --out)")
+	out := fs.String("out", "", "write the output to this file instead of stdout (written whole, then renamed into place); xlsx goes to stdout only when it is not a terminal")
 	qdir := fs.String("queries", "", "read reports from this directory instead of the built-in queries/")
 	timeout := fs.Duration("timeout", defaultQueryTimeout, "cancel the report's query after this long (0: no limit)")
 	ps := params{}
@@ -48,7 +50,7 @@ func (a *app) cmdReport(ctx context.Context, args []string) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
 	}
-	if err := a.parseFlags(fs, args, "etl report NAME [--from D] [--to D] [--param k=v] [--format table|csv|json|html] [--timeout 5m]: run queries/NAME.sql over the lake with DuckDB, which can read the lake and nothing else. `etl reports` lists the reports."); err != nil {
+	if err := a.parseFlags(fs, args, "etl report NAME [--from D] [--to D] [--param k=v] [--format table|csv|json|html|xlsx|parquet] [--out FILE] [--timeout 5m]: run queries/NAME.sql over the lake with DuckDB, which can read the lake and nothing else. `etl reports` lists the reports.\n\nExamples:\n  etl report daily_summary --from 2026-11-01 --to 2026-11-30\n  etl report cost_reconciliation --from 2026-11-01 --format xlsx --out november.xlsx\n  etl report daily_summary --format parquet --out daily.parquet"); err != nil {
 		return err
 	}
 	if name == "" && fs.NArg() > 0 {
@@ -71,7 +73,7 @@ func (a *app) cmdReport(ctx context.Context, args []string) error {
 		return err
 	}
 	err = withTimeout(ctx, *timeout, func(ctx context.Context) error {
-		return a.printReport(ctx, cfg, queryFS(*qdir), name, ps, *format)
+		return a.printReport(ctx, cfg, queryFS(*qdir), name, ps, *format, *out)
 	})
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("report %s: %w", name, err)
@@ -79,12 +81,17 @@ func (a *app) cmdReport(ctx context.Context, args []string) error {
 	return err
 }
 
-// printReport runs one report over the config's lake and writes it to stdout.
-func (a *app) printReport(ctx context.Context, cfg *Config, qfs fs.FS, name string, args map[string]string, format string) error {
+// printReport runs one report over the config's lake and writes it to
+// stdout, or to the file out when it is named.
+func (a *app) printReport(ctx context.Context, cfg *Config, qfs fs.FS, name string, args map[string]string, format, out string) error {
 	switch format {
-	case "table", "csv", "json", "html":
+	case "table", "csv", "json", "html", "xlsx":
+	case "parquet":
+		if out == "" {
+			return &usageError{"--format parquet needs --out FILE.parquet"}
+		}
 	default:
-		return &usageError{fmt.Sprintf("--format %q: want table, csv, json or html", format)}
+		return &usageError{fmt.Sprintf("--format %q: want table, csv, json, html, xlsx or parquet", format)}
 	}
 	r, err := report.Find(qfs, name)
 	if err != nil {
@@ -94,19 +101,35 @@ func (a *app) printReport(ctx context.Context, cfg *Config, qfs fs.FS, name stri
 	if err != nil {
 		return err
 	}
-	eng, err := report.Open(ctx, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables()})
+	opt := report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables()}
+	if format == "parquet" {
+		opt.Output = out // part of the sandbox: DuckDB may write out.tmp and nothing else outside the lake
+	}
+	eng, err := report.Open(ctx, opt)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
+	if format == "parquet" {
+		if err := eng.CopyReport(ctx, r, args); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stderr, "wrote %s\n", out)
+		return nil
+	}
 	res, err := eng.Query(ctx, r, args)
 	if err != nil {
 		return fmt.Errorf("report %s: %w", name, err)
 	}
-	if format == "html" { // one self-contained page, with the report's chart if it declares one
-		return res.WriteHTML(a.stdout, r.Title, r.Chart)
-	}
-	return res.Write(a.stdout, format)
+	return a.writeOutput(out, format, format == "xlsx", func(w io.Writer) error {
+		switch format {
+		case "html": // one self-contained page, with the report's chart if it declares one
+			return res.WriteHTML(w, r.Title, r.Chart)
+		case "xlsx":
+			return res.WriteXLSX(w, r.Name)
+		}
+		return res.Write(w, format)
+	})
 }
 
 func (a *app) cmdReports(ctx context.Context, args []string) error {

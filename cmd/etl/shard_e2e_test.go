@@ -397,7 +397,7 @@ func (w *shardWorld) checkRecordings(t *testing.T, step string, all bool) {
 // and the earliest window day any stream of theirs extracted.
 func (w *shardWorld) runsOf(t *testing.T, n int) (rowsByShard map[string]int, firstDay string) {
 	t.Helper()
-	rows, err := duck(t).Query(`SELECT regexp_extract(run_id, '-(s[0-9]+of[0-9]+)$', 1), count(*), coalesce(min(nullif(first_day, '')) FILTER (WHERE stream NOT IN ('snapshot', 'task')), '')
+	rows, err := duck(t).Query(`SELECT regexp_extract(run_id, '-(s[0-9]+of[0-9]+)$', 1), count(*), coalesce(CAST(min(first_day) FILTER (WHERE stream NOT IN ('snapshot', 'task')) AS VARCHAR), '')
 		FROM ` + w.glob("runs") + ` WHERE run_id LIKE '%of` + fmt.Sprint(n) + `' GROUP BY 1`)
 	if err != nil {
 		t.Fatal(err)

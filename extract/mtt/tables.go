@@ -68,6 +68,8 @@ var CallsTable = &load.Table[Detail]{
 	},
 	Dictionary: []string{"customer_name", "type", "curr", "destination", "account_id", "run_id"},
 	Comments: map[string]string{
+		"source":                "Hive partition: mtt.",
+		"date":                  "Hive partition: the call's start day in the business time zone.",
 		"customer_name":         "MTT personal account the history was requested for (getServiceHistoryByCustomer customer_name)",
 		"type":                  "history type: incoming, missed, dialed or forwarded",
 		"call_id":               "natural key within (customer_name, type): h323_conf_id, or sha256: of the raw row when that is empty",
@@ -125,6 +127,8 @@ var AccountsTable = &load.Table[AccountRow]{
 	},
 	Dictionary: []string{"customer_name", "status", "run_id"},
 	Comments: map[string]string{
+		"source":          "Hive partition: mtt.",
+		"date":            "Hive partition: the run's day in the business time zone (the snapshot is replaced by a later run that day).",
 		"customer_name":   "MTT personal account",
 		"account_number":  "number (account) on the personal account",
 		"activation_date": "activation date (DD.MM.YYYY HH:MM:SS in the vendor zone), as an instant",
@@ -163,6 +167,8 @@ var BalancesTable = &load.Table[BalanceRow]{
 	},
 	Dictionary: []string{"customer_name", "currency", "run_id"},
 	Comments: map[string]string{
+		"source":        "Hive partition: mtt.",
+		"date":          "Hive partition: the run's day in the business time zone.",
 		"customer_name": "MTT personal account",
 		"balance":       "balance as getCustomerBalance reports it",
 		"real_balance":  "real_balance as getCustomerBalance reports it",

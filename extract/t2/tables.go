@@ -51,6 +51,8 @@ var CallsTable = &load.Table[Detail]{
 	},
 	Dictionary: []string{"call_type", "call_status", "run_id"},
 	Comments: map[string]string{
+		"source":                "Hive partition: t2.",
+		"date":                  "Hive partition: the call's start day (callTimestamp) in the business time zone.",
 		"call_id":               "natural key: recordFileName, or sha256: of (callTimestamp, callType, callerNumber, destinationNumber, calleeNumber) when it is empty",
 		"call_timestamp":        "callTimestamp: call start, UTC",
 		"call_type":             "callType as sent (SINGLE_CHANNEL, MULTI_CHANNEL, INTERNAL, OUTGOING, …; unknown values kept)",
@@ -95,6 +97,8 @@ var MissedTable = &load.Table[MissedRow]{
 	},
 	Dictionary: []string{"destination_number", "run_id"},
 	Comments: map[string]string{
+		"source":             "Hive partition: t2.",
+		"date":               "Hive partition: the missed call's start day in the business time zone.",
 		"id":                 "id of the missed call (natural key)",
 		"start_date":         "startDate: call start, UTC",
 		"wait_duration":      "waitDuration: seconds the caller waited",
@@ -144,6 +148,8 @@ var EmployeesTable = &load.Table[EmployeeRow]{
 	},
 	Dictionary: []string{"run_id"},
 	Comments: map[string]string{
+		"source":       "Hive partition: t2.",
+		"date":         "Hive partition: the run's day in the business time zone (one snapshot per run day).",
 		"employee_id":  "employeeId",
 		"name":         "first name",
 		"surname":      "surname",
@@ -227,7 +233,8 @@ func parseStats(raw []byte) (map[string]string, error) {
 var DailyStatsTable = func() *load.Table[DailyStatsRow] {
 	fs := []arrow.Field{ts("period_start"), ts("period_end")}
 	comments := map[string]string{
-		"date":         "the business day the statistics cover",
+		"source":       "Hive partition: t2.",
+		"date":         "Hive partition: the business day the statistics cover.",
 		"period_start": "start of the period asked for (the day's start), UTC",
 		"period_end":   "end of the period asked for (exclusive), UTC",
 		"raw":          "the answer as sent",

@@ -64,6 +64,8 @@ var CallsTable = &load.Table[CallRow]{
 	},
 	Dictionary: []string{"customer_id", "call_id_field", "direction", "direction_raw", "status", "currency", "campaign_id", "campaign_name", "run_id"},
 	Comments: map[string]string{
+		"source":        "Hive partition: voicebox.",
+		"date":          "Hive partition: the call's start day in the business time zone.",
 		"customer_id":   "VoiceBox customer id the history was read for",
 		"call_id":       "the row's id (first of id, callId, uuid, sessionId… present), else h + 16 hex digits of the SHA-256 of the row's canonical JSON",
 		"call_id_field": "the field call_id came from; empty when it is a hash",
@@ -120,6 +122,8 @@ var CampaignsTable = &load.Table[CampaignRow]{
 	},
 	Dictionary: []string{"customer_id", "campaign_type", "status", "listed_in", "run_id"},
 	Comments: map[string]string{
+		"source":        "Hive partition: voicebox.",
+		"date":          "Hive partition: the run's day in the business time zone (one snapshot per customer, replaced by a later run that day).",
 		"customer_id":   "VoiceBox customer id",
 		"campaign_id":   "campaign id (id or campaignId), else h + 16 hex digits of the SHA-256 of the row",
 		"name":          "campaign name (name or campaignName)",

@@ -83,8 +83,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`runs` (
   `started_at` timestamp COMMENT 'When the stream started (UTC instant).',
   `finished_at` timestamp COMMENT 'When the stream finished (UTC instant); NULL if it never finished.',
   `duration_ms` bigint COMMENT 'finished_at - started_at in milliseconds; NULL if either is unknown.',
-  `first_day` string COMMENT 'First window (YYYY-MM-DD); empty when no window ran.',
-  `last_day` string COMMENT 'Last window attempted (YYYY-MM-DD); empty when no window ran.',
+  `first_day` date COMMENT 'First window\'s day; NULL when no window ran.',
+  `last_day` date COMMENT 'Last window attempted; NULL when no window ran.',
   `windows` bigint COMMENT 'Windows committed.',
   `pages` bigint COMMENT 'Pages fetched.',
   `rows` bigint COMMENT 'Rows loaded.',
@@ -190,8 +190,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`mtt_calls` (
 )
 COMMENT 'MTT call history (getServiceHistoryByCustomer), every documented field; one row per customer, type and call'
 PARTITIONED BY (
-  `source` string COMMENT 'the vendor the rows came from (partition)',
-  `date` date COMMENT 'the business day of the rows (partition)'
+  `source` string COMMENT 'Hive partition: mtt.',
+  `date` date COMMENT 'Hive partition: the call\'s start day in the business time zone.'
 )
 STORED AS PARQUET
 LOCATION 's3://calletl-data/lake/mtt_calls/'
@@ -217,8 +217,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`mtt_accounts` (
 )
 COMMENT 'MTT numbers per personal account (getPersonalAccountList), snapshot per run day'
 PARTITIONED BY (
-  `source` string COMMENT 'the vendor the rows came from (partition)',
-  `date` date COMMENT 'the business day of the rows (partition)'
+  `source` string COMMENT 'Hive partition: mtt.',
+  `date` date COMMENT 'Hive partition: the run\'s day in the business time zone (the snapshot is replaced by a later run that day).'
 )
 STORED AS PARQUET
 LOCATION 's3://calletl-data/lake/mtt_accounts/'
@@ -244,8 +244,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`mtt_balances` (
 )
 COMMENT 'MTT balance (getCustomerBalance), one row per customer per run'
 PARTITIONED BY (
-  `source` string COMMENT 'the vendor the rows came from (partition)',
-  `date` date COMMENT 'the business day of the rows (partition)'
+  `source` string COMMENT 'Hive partition: mtt.',
+  `date` date COMMENT 'Hive partition: the run\'s day in the business time zone.'
 )
 STORED AS PARQUET
 LOCATION 's3://calletl-data/lake/mtt_balances/'
@@ -280,8 +280,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`t2_calls` (
 )
 COMMENT 'T2 call records (call-records/info), every documented field; one row per call record'
 PARTITIONED BY (
-  `source` string COMMENT 'the vendor the rows came from (partition)',
-  `date` date COMMENT 'the business day of the rows (partition)'
+  `source` string COMMENT 'Hive partition: t2.',
+  `date` date COMMENT 'Hive partition: the call\'s start day (callTimestamp) in the business time zone.'
 )
 STORED AS PARQUET
 LOCATION 's3://calletl-data/lake/t2_calls/'
@@ -313,8 +313,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`t2_missed_calls` (
 )
 COMMENT 'T2 missed calls on multichannel numbers (statistics/missing); one row per id. Those without a matching call record are also in calls (call_id missed:<id>)'
 PARTITIONED BY (
-  `source` string COMMENT 'the vendor the rows came from (partition)',
-  `date` date COMMENT 'the business day of the rows (partition)'
+  `source` string COMMENT 'Hive partition: t2.',
+  `date` date COMMENT 'Hive partition: the missed call\'s start day in the business time zone.'
 )
 STORED AS PARQUET
 LOCATION 's3://calletl-data/lake/t2_missed_calls/'
@@ -343,8 +343,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`t2_employees` (
 )
 COMMENT 'T2 PBX employees (GET /employees), snapshot per run day'
 PARTITIONED BY (
-  `source` string COMMENT 'the vendor the rows came from (partition)',
-  `date` date COMMENT 'the business day of the rows (partition)'
+  `source` string COMMENT 'Hive partition: t2.',
+  `date` date COMMENT 'Hive partition: the run\'s day in the business time zone (one snapshot per run day).'
 )
 STORED AS PARQUET
 LOCATION 's3://calletl-data/lake/t2_employees/'
@@ -391,8 +391,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`t2_daily_stats` (
 )
 COMMENT 'T2 company statistics (statistics/common) per business day'
 PARTITIONED BY (
-  `source` string COMMENT 'the vendor the rows came from (partition)',
-  `date` date COMMENT 'the business day the statistics cover'
+  `source` string COMMENT 'Hive partition: t2.',
+  `date` date COMMENT 'Hive partition: the business day the statistics cover.'
 )
 STORED AS PARQUET
 LOCATION 's3://calletl-data/lake/t2_daily_stats/'
@@ -514,8 +514,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`voicebox_calls` (
 )
 COMMENT 'MTT VoiceBox call history (GET /customers/{id}/callhistory): lifted fields and the row as sent; one row per customer and call'
 PARTITIONED BY (
-  `source` string COMMENT 'the vendor the rows came from (partition)',
-  `date` date COMMENT 'the business day of the rows (partition)'
+  `source` string COMMENT 'Hive partition: voicebox.',
+  `date` date COMMENT 'Hive partition: the call\'s start day in the business time zone.'
 )
 STORED AS PARQUET
 LOCATION 's3://calletl-data/lake/voicebox_calls/'
@@ -544,8 +544,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`voicebox_campaigns` (
 )
 COMMENT 'MTT VoiceBox campaigns per customer (GET /campaigns and /callhistory/campaigns), snapshot per run day'
 PARTITIONED BY (
-  `source` string COMMENT 'the vendor the rows came from (partition)',
-  `date` date COMMENT 'the business day of the rows (partition)'
+  `source` string COMMENT 'Hive partition: voicebox.',
+  `date` date COMMENT 'Hive partition: the run\'s day in the business time zone (one snapshot per customer, replaced by a later run that day).'
 )
 STORED AS PARQUET
 LOCATION 's3://calletl-data/lake/voicebox_campaigns/'

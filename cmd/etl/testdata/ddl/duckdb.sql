@@ -96,8 +96,8 @@ SELECT CAST(NULL AS VARCHAR) AS "source",
   CAST(NULL AS TIMESTAMPTZ) AS "started_at",
   CAST(NULL AS TIMESTAMPTZ) AS "finished_at",
   CAST(NULL AS BIGINT) AS "duration_ms",
-  CAST(NULL AS VARCHAR) AS "first_day",
-  CAST(NULL AS VARCHAR) AS "last_day",
+  CAST(NULL AS DATE) AS "first_day",
+  CAST(NULL AS DATE) AS "last_day",
   CAST(NULL AS BIGINT) AS "windows",
   CAST(NULL AS BIGINT) AS "pages",
   CAST(NULL AS BIGINT) AS "rows",
@@ -117,8 +117,8 @@ COMMENT ON COLUMN "runs"."account" IS 'Vendor account.';
 COMMENT ON COLUMN "runs"."started_at" IS 'When the stream started (UTC instant).';
 COMMENT ON COLUMN "runs"."finished_at" IS 'When the stream finished (UTC instant); NULL if it never finished.';
 COMMENT ON COLUMN "runs"."duration_ms" IS 'finished_at - started_at in milliseconds; NULL if either is unknown.';
-COMMENT ON COLUMN "runs"."first_day" IS 'First window (YYYY-MM-DD); empty when no window ran.';
-COMMENT ON COLUMN "runs"."last_day" IS 'Last window attempted (YYYY-MM-DD); empty when no window ran.';
+COMMENT ON COLUMN "runs"."first_day" IS 'First window''s day; NULL when no window ran.';
+COMMENT ON COLUMN "runs"."last_day" IS 'Last window attempted; NULL when no window ran.';
 COMMENT ON COLUMN "runs"."windows" IS 'Windows committed.';
 COMMENT ON COLUMN "runs"."pages" IS 'Pages fetched.';
 COMMENT ON COLUMN "runs"."rows" IS 'Rows loaded.';
@@ -198,8 +198,8 @@ WHERE false
 UNION ALL BY NAME
 SELECT * FROM read_parquet('s3://calletl-data/lake/mtt_calls/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
 COMMENT ON VIEW "mtt_calls" IS 'MTT call history (getServiceHistoryByCustomer), every documented field; one row per customer, type and call';
-COMMENT ON COLUMN "mtt_calls"."source" IS 'the vendor the rows came from (partition)';
-COMMENT ON COLUMN "mtt_calls"."date" IS 'the business day of the rows (partition)';
+COMMENT ON COLUMN "mtt_calls"."source" IS 'Hive partition: mtt.';
+COMMENT ON COLUMN "mtt_calls"."date" IS 'Hive partition: the call''s start day in the business time zone.';
 COMMENT ON COLUMN "mtt_calls"."customer_name" IS 'MTT personal account the history was requested for (getServiceHistoryByCustomer customer_name)';
 COMMENT ON COLUMN "mtt_calls"."type" IS 'history type: incoming, missed, dialed or forwarded';
 COMMENT ON COLUMN "mtt_calls"."call_id" IS 'natural key within (customer_name, type): h323_conf_id, or sha256: of the raw row when that is empty';
@@ -235,8 +235,8 @@ WHERE false
 UNION ALL BY NAME
 SELECT * FROM read_parquet('s3://calletl-data/lake/mtt_accounts/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
 COMMENT ON VIEW "mtt_accounts" IS 'MTT numbers per personal account (getPersonalAccountList), snapshot per run day';
-COMMENT ON COLUMN "mtt_accounts"."source" IS 'the vendor the rows came from (partition)';
-COMMENT ON COLUMN "mtt_accounts"."date" IS 'the business day of the rows (partition)';
+COMMENT ON COLUMN "mtt_accounts"."source" IS 'Hive partition: mtt.';
+COMMENT ON COLUMN "mtt_accounts"."date" IS 'Hive partition: the run''s day in the business time zone (the snapshot is replaced by a later run that day).';
 COMMENT ON COLUMN "mtt_accounts"."customer_name" IS 'MTT personal account';
 COMMENT ON COLUMN "mtt_accounts"."account_number" IS 'number (account) on the personal account';
 COMMENT ON COLUMN "mtt_accounts"."activation_date" IS 'activation date (DD.MM.YYYY HH:MM:SS in the vendor zone), as an instant';
@@ -257,8 +257,8 @@ WHERE false
 UNION ALL BY NAME
 SELECT * FROM read_parquet('s3://calletl-data/lake/mtt_balances/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
 COMMENT ON VIEW "mtt_balances" IS 'MTT balance (getCustomerBalance), one row per customer per run';
-COMMENT ON COLUMN "mtt_balances"."source" IS 'the vendor the rows came from (partition)';
-COMMENT ON COLUMN "mtt_balances"."date" IS 'the business day of the rows (partition)';
+COMMENT ON COLUMN "mtt_balances"."source" IS 'Hive partition: mtt.';
+COMMENT ON COLUMN "mtt_balances"."date" IS 'Hive partition: the run''s day in the business time zone.';
 COMMENT ON COLUMN "mtt_balances"."customer_name" IS 'MTT personal account';
 COMMENT ON COLUMN "mtt_balances"."balance" IS 'balance as getCustomerBalance reports it';
 COMMENT ON COLUMN "mtt_balances"."real_balance" IS 'real_balance as getCustomerBalance reports it';
@@ -288,8 +288,8 @@ WHERE false
 UNION ALL BY NAME
 SELECT * FROM read_parquet('s3://calletl-data/lake/t2_calls/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
 COMMENT ON VIEW "t2_calls" IS 'T2 call records (call-records/info), every documented field; one row per call record';
-COMMENT ON COLUMN "t2_calls"."source" IS 'the vendor the rows came from (partition)';
-COMMENT ON COLUMN "t2_calls"."date" IS 'the business day of the rows (partition)';
+COMMENT ON COLUMN "t2_calls"."source" IS 'Hive partition: t2.';
+COMMENT ON COLUMN "t2_calls"."date" IS 'Hive partition: the call''s start day (callTimestamp) in the business time zone.';
 COMMENT ON COLUMN "t2_calls"."call_id" IS 'natural key: recordFileName, or sha256: of (callTimestamp, callType, callerNumber, destinationNumber, calleeNumber) when it is empty';
 COMMENT ON COLUMN "t2_calls"."call_timestamp" IS 'callTimestamp: call start, UTC';
 COMMENT ON COLUMN "t2_calls"."call_type" IS 'callType as sent (SINGLE_CHANNEL, MULTI_CHANNEL, INTERNAL, OUTGOING, …; unknown values kept)';
@@ -325,8 +325,8 @@ WHERE false
 UNION ALL BY NAME
 SELECT * FROM read_parquet('s3://calletl-data/lake/t2_missed_calls/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
 COMMENT ON VIEW "t2_missed_calls" IS 'T2 missed calls on multichannel numbers (statistics/missing); one row per id. Those without a matching call record are also in calls (call_id missed:<id>)';
-COMMENT ON COLUMN "t2_missed_calls"."source" IS 'the vendor the rows came from (partition)';
-COMMENT ON COLUMN "t2_missed_calls"."date" IS 'the business day of the rows (partition)';
+COMMENT ON COLUMN "t2_missed_calls"."source" IS 'Hive partition: t2.';
+COMMENT ON COLUMN "t2_missed_calls"."date" IS 'Hive partition: the missed call''s start day in the business time zone.';
 COMMENT ON COLUMN "t2_missed_calls"."id" IS 'id of the missed call (natural key)';
 COMMENT ON COLUMN "t2_missed_calls"."start_date" IS 'startDate: call start, UTC';
 COMMENT ON COLUMN "t2_missed_calls"."wait_duration" IS 'waitDuration: seconds the caller waited';
@@ -356,8 +356,8 @@ WHERE false
 UNION ALL BY NAME
 SELECT * FROM read_parquet('s3://calletl-data/lake/t2_employees/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
 COMMENT ON VIEW "t2_employees" IS 'T2 PBX employees (GET /employees), snapshot per run day';
-COMMENT ON COLUMN "t2_employees"."source" IS 'the vendor the rows came from (partition)';
-COMMENT ON COLUMN "t2_employees"."date" IS 'the business day of the rows (partition)';
+COMMENT ON COLUMN "t2_employees"."source" IS 'Hive partition: t2.';
+COMMENT ON COLUMN "t2_employees"."date" IS 'Hive partition: the run''s day in the business time zone (one snapshot per run day).';
 COMMENT ON COLUMN "t2_employees"."employee_id" IS 'employeeId';
 COMMENT ON COLUMN "t2_employees"."name" IS 'first name';
 COMMENT ON COLUMN "t2_employees"."surname" IS 'surname';
@@ -402,8 +402,8 @@ WHERE false
 UNION ALL BY NAME
 SELECT * FROM read_parquet('s3://calletl-data/lake/t2_daily_stats/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
 COMMENT ON VIEW "t2_daily_stats" IS 'T2 company statistics (statistics/common) per business day';
-COMMENT ON COLUMN "t2_daily_stats"."source" IS 'the vendor the rows came from (partition)';
-COMMENT ON COLUMN "t2_daily_stats"."date" IS 'the business day the statistics cover';
+COMMENT ON COLUMN "t2_daily_stats"."source" IS 'Hive partition: t2.';
+COMMENT ON COLUMN "t2_daily_stats"."date" IS 'Hive partition: the business day the statistics cover.';
 COMMENT ON COLUMN "t2_daily_stats"."period_start" IS 'start of the period asked for (the day''s start), UTC';
 COMMENT ON COLUMN "t2_daily_stats"."period_end" IS 'end of the period asked for (exclusive), UTC';
 COMMENT ON COLUMN "t2_daily_stats"."all_call_count" IS 'statistics/common allCallCount';
@@ -557,8 +557,8 @@ WHERE false
 UNION ALL BY NAME
 SELECT * FROM read_parquet('s3://calletl-data/lake/voicebox_calls/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
 COMMENT ON VIEW "voicebox_calls" IS 'MTT VoiceBox call history (GET /customers/{id}/callhistory): lifted fields and the row as sent; one row per customer and call';
-COMMENT ON COLUMN "voicebox_calls"."source" IS 'the vendor the rows came from (partition)';
-COMMENT ON COLUMN "voicebox_calls"."date" IS 'the business day of the rows (partition)';
+COMMENT ON COLUMN "voicebox_calls"."source" IS 'Hive partition: voicebox.';
+COMMENT ON COLUMN "voicebox_calls"."date" IS 'Hive partition: the call''s start day in the business time zone.';
 COMMENT ON COLUMN "voicebox_calls"."customer_id" IS 'VoiceBox customer id the history was read for';
 COMMENT ON COLUMN "voicebox_calls"."call_id" IS 'the row''s id (first of id, callId, uuid, sessionId… present), else h + 16 hex digits of the SHA-256 of the row''s canonical JSON';
 COMMENT ON COLUMN "voicebox_calls"."call_id_field" IS 'the field call_id came from; empty when it is a hash';
@@ -598,8 +598,8 @@ WHERE false
 UNION ALL BY NAME
 SELECT * FROM read_parquet('s3://calletl-data/lake/voicebox_campaigns/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
 COMMENT ON VIEW "voicebox_campaigns" IS 'MTT VoiceBox campaigns per customer (GET /campaigns and /callhistory/campaigns), snapshot per run day';
-COMMENT ON COLUMN "voicebox_campaigns"."source" IS 'the vendor the rows came from (partition)';
-COMMENT ON COLUMN "voicebox_campaigns"."date" IS 'the business day of the rows (partition)';
+COMMENT ON COLUMN "voicebox_campaigns"."source" IS 'Hive partition: voicebox.';
+COMMENT ON COLUMN "voicebox_campaigns"."date" IS 'Hive partition: the run''s day in the business time zone (one snapshot per customer, replaced by a later run that day).';
 COMMENT ON COLUMN "voicebox_campaigns"."customer_id" IS 'VoiceBox customer id';
 COMMENT ON COLUMN "voicebox_campaigns"."campaign_id" IS 'campaign id (id or campaignId), else h + 16 hex digits of the SHA-256 of the row';
 COMMENT ON COLUMN "voicebox_campaigns"."name" IS 'campaign name (name or campaignName)';

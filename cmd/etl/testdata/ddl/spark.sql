@@ -64,8 +64,8 @@ CREATE TABLE IF NOT EXISTS `calletl`.`runs` (
   `started_at` TIMESTAMP COMMENT 'When the stream started (UTC instant).',
   `finished_at` TIMESTAMP COMMENT 'When the stream finished (UTC instant); NULL if it never finished.',
   `duration_ms` BIGINT COMMENT 'finished_at - started_at in milliseconds; NULL if either is unknown.',
-  `first_day` STRING COMMENT 'First window (YYYY-MM-DD); empty when no window ran.',
-  `last_day` STRING COMMENT 'Last window attempted (YYYY-MM-DD); empty when no window ran.',
+  `first_day` DATE COMMENT 'First window\'s day; NULL when no window ran.',
+  `last_day` DATE COMMENT 'Last window attempted; NULL when no window ran.',
   `windows` BIGINT COMMENT 'Windows committed.',
   `pages` BIGINT COMMENT 'Pages fetched.',
   `rows` BIGINT COMMENT 'Rows loaded.',
@@ -138,8 +138,8 @@ CREATE TABLE IF NOT EXISTS `calletl`.`mtt_calls` (
   `extras` STRING COMMENT 'fields the API sent that this version does not know, as a JSON object (\'\' when none)',
   `run_id` STRING COMMENT 'run that extracted the row',
   `extracted_at` TIMESTAMP COMMENT 'when the row was extracted, UTC',
-  `source` STRING COMMENT 'the vendor the rows came from (partition)',
-  `date` DATE COMMENT 'the business day of the rows (partition)'
+  `source` STRING COMMENT 'Hive partition: mtt.',
+  `date` DATE COMMENT 'Hive partition: the call\'s start day in the business time zone.'
 )
 USING parquet
 PARTITIONED BY (`source`, `date`)
@@ -155,8 +155,8 @@ CREATE TABLE IF NOT EXISTS `calletl`.`mtt_accounts` (
   `status` STRING COMMENT 'account status as sent, e.g. active',
   `run_id` STRING COMMENT 'run that took the snapshot',
   `snapshot_at` TIMESTAMP COMMENT 'when the snapshot was taken, UTC',
-  `source` STRING COMMENT 'the vendor the rows came from (partition)',
-  `date` DATE COMMENT 'the business day of the rows (partition)'
+  `source` STRING COMMENT 'Hive partition: mtt.',
+  `date` DATE COMMENT 'Hive partition: the run\'s day in the business time zone (the snapshot is replaced by a later run that day).'
 )
 USING parquet
 PARTITIONED BY (`source`, `date`)
@@ -172,8 +172,8 @@ CREATE TABLE IF NOT EXISTS `calletl`.`mtt_balances` (
   `currency` STRING COMMENT 'currency of the balance (the API does not say; RUB assumed)',
   `run_id` STRING COMMENT 'run that took the snapshot',
   `taken_at` TIMESTAMP COMMENT 'when the balance was read, UTC',
-  `source` STRING COMMENT 'the vendor the rows came from (partition)',
-  `date` DATE COMMENT 'the business day of the rows (partition)'
+  `source` STRING COMMENT 'Hive partition: mtt.',
+  `date` DATE COMMENT 'Hive partition: the run\'s day in the business time zone.'
 )
 USING parquet
 PARTITIONED BY (`source`, `date`)
@@ -198,8 +198,8 @@ CREATE TABLE IF NOT EXISTS `calletl`.`t2_calls` (
   `extras` STRING COMMENT 'fields the API sent that this version does not know, as a JSON object (\'\' when none)',
   `run_id` STRING COMMENT 'run that extracted the row',
   `extracted_at` TIMESTAMP COMMENT 'when the row was extracted, UTC',
-  `source` STRING COMMENT 'the vendor the rows came from (partition)',
-  `date` DATE COMMENT 'the business day of the rows (partition)'
+  `source` STRING COMMENT 'Hive partition: t2.',
+  `date` DATE COMMENT 'Hive partition: the call\'s start day (callTimestamp) in the business time zone.'
 )
 USING parquet
 PARTITIONED BY (`source`, `date`)
@@ -221,8 +221,8 @@ CREATE TABLE IF NOT EXISTS `calletl`.`t2_missed_calls` (
   `extras` STRING COMMENT 'fields the API sent that this version does not know, as a JSON object (\'\' when none)',
   `run_id` STRING COMMENT 'run that extracted the row',
   `extracted_at` TIMESTAMP COMMENT 'when the row was extracted, UTC',
-  `source` STRING COMMENT 'the vendor the rows came from (partition)',
-  `date` DATE COMMENT 'the business day of the rows (partition)'
+  `source` STRING COMMENT 'Hive partition: t2.',
+  `date` DATE COMMENT 'Hive partition: the missed call\'s start day in the business time zone.'
 )
 USING parquet
 PARTITIONED BY (`source`, `date`)
@@ -241,8 +241,8 @@ CREATE TABLE IF NOT EXISTS `calletl`.`t2_employees` (
   `raw` STRING COMMENT 'the element as sent',
   `run_id` STRING COMMENT 'run that took the snapshot',
   `snapshot_at` TIMESTAMP COMMENT 'when the snapshot was taken, UTC',
-  `source` STRING COMMENT 'the vendor the rows came from (partition)',
-  `date` DATE COMMENT 'the business day of the rows (partition)'
+  `source` STRING COMMENT 'Hive partition: t2.',
+  `date` DATE COMMENT 'Hive partition: the run\'s day in the business time zone (one snapshot per run day).'
 )
 USING parquet
 PARTITIONED BY (`source`, `date`)
@@ -279,8 +279,8 @@ CREATE TABLE IF NOT EXISTS `calletl`.`t2_daily_stats` (
   `raw` STRING COMMENT 'the answer as sent',
   `run_id` STRING COMMENT 'run that extracted the row',
   `extracted_at` TIMESTAMP COMMENT 'when the row was extracted, UTC',
-  `source` STRING COMMENT 'the vendor the rows came from (partition)',
-  `date` DATE COMMENT 'the business day the statistics cover'
+  `source` STRING COMMENT 'Hive partition: t2.',
+  `date` DATE COMMENT 'Hive partition: the business day the statistics cover.'
 )
 USING parquet
 PARTITIONED BY (`source`, `date`)
@@ -372,8 +372,8 @@ CREATE TABLE IF NOT EXISTS `calletl`.`voicebox_calls` (
   `raw` STRING COMMENT 'the row\'s JSON exactly as the API sent it',
   `run_id` STRING COMMENT 'run that extracted the row',
   `extracted_at` TIMESTAMP COMMENT 'when the row was extracted, UTC',
-  `source` STRING COMMENT 'the vendor the rows came from (partition)',
-  `date` DATE COMMENT 'the business day of the rows (partition)'
+  `source` STRING COMMENT 'Hive partition: voicebox.',
+  `date` DATE COMMENT 'Hive partition: the call\'s start day in the business time zone.'
 )
 USING parquet
 PARTITIONED BY (`source`, `date`)
@@ -392,8 +392,8 @@ CREATE TABLE IF NOT EXISTS `calletl`.`voicebox_campaigns` (
   `raw` STRING COMMENT 'the row\'s JSON exactly as the API sent it',
   `run_id` STRING COMMENT 'run that took the snapshot',
   `snapshot_at` TIMESTAMP COMMENT 'when the snapshot was taken, UTC',
-  `source` STRING COMMENT 'the vendor the rows came from (partition)',
-  `date` DATE COMMENT 'the business day of the rows (partition)'
+  `source` STRING COMMENT 'Hive partition: voicebox.',
+  `date` DATE COMMENT 'Hive partition: the run\'s day in the business time zone (one snapshot per customer, replaced by a later run that day).'
 )
 USING parquet
 PARTITIONED BY (`source`, `date`)

@@ -68,8 +68,8 @@ CREATE TABLE IF NOT EXISTS "calletl"."runs" (
   "started_at" timestamp(3) COMMENT 'When the stream started (UTC instant).',
   "finished_at" timestamp(3) COMMENT 'When the stream finished (UTC instant); NULL if it never finished.',
   "duration_ms" bigint COMMENT 'finished_at - started_at in milliseconds; NULL if either is unknown.',
-  "first_day" varchar COMMENT 'First window (YYYY-MM-DD); empty when no window ran.',
-  "last_day" varchar COMMENT 'Last window attempted (YYYY-MM-DD); empty when no window ran.',
+  "first_day" date COMMENT 'First window''s day; NULL when no window ran.',
+  "last_day" date COMMENT 'Last window attempted; NULL when no window ran.',
   "windows" bigint COMMENT 'Windows committed.',
   "pages" bigint COMMENT 'Pages fetched.',
   "rows" bigint COMMENT 'Rows loaded.',
@@ -145,8 +145,8 @@ CREATE TABLE IF NOT EXISTS "calletl"."mtt_calls" (
   "extras" varchar COMMENT 'fields the API sent that this version does not know, as a JSON object ('''' when none)',
   "run_id" varchar COMMENT 'run that extracted the row',
   "extracted_at" timestamp(3) COMMENT 'when the row was extracted, UTC',
-  "source" varchar COMMENT 'the vendor the rows came from (partition)',
-  "date" date COMMENT 'the business day of the rows (partition)'
+  "source" varchar COMMENT 'Hive partition: mtt.',
+  "date" date COMMENT 'Hive partition: the call''s start day in the business time zone.'
 )
 COMMENT 'MTT call history (getServiceHistoryByCustomer), every documented field; one row per customer, type and call'
 WITH (
@@ -163,8 +163,8 @@ CREATE TABLE IF NOT EXISTS "calletl"."mtt_accounts" (
   "status" varchar COMMENT 'account status as sent, e.g. active',
   "run_id" varchar COMMENT 'run that took the snapshot',
   "snapshot_at" timestamp(3) COMMENT 'when the snapshot was taken, UTC',
-  "source" varchar COMMENT 'the vendor the rows came from (partition)',
-  "date" date COMMENT 'the business day of the rows (partition)'
+  "source" varchar COMMENT 'Hive partition: mtt.',
+  "date" date COMMENT 'Hive partition: the run''s day in the business time zone (the snapshot is replaced by a later run that day).'
 )
 COMMENT 'MTT numbers per personal account (getPersonalAccountList), snapshot per run day'
 WITH (
@@ -181,8 +181,8 @@ CREATE TABLE IF NOT EXISTS "calletl"."mtt_balances" (
   "currency" varchar COMMENT 'currency of the balance (the API does not say; RUB assumed)',
   "run_id" varchar COMMENT 'run that took the snapshot',
   "taken_at" timestamp(3) COMMENT 'when the balance was read, UTC',
-  "source" varchar COMMENT 'the vendor the rows came from (partition)',
-  "date" date COMMENT 'the business day of the rows (partition)'
+  "source" varchar COMMENT 'Hive partition: mtt.',
+  "date" date COMMENT 'Hive partition: the run''s day in the business time zone.'
 )
 COMMENT 'MTT balance (getCustomerBalance), one row per customer per run'
 WITH (
@@ -208,8 +208,8 @@ CREATE TABLE IF NOT EXISTS "calletl"."t2_calls" (
   "extras" varchar COMMENT 'fields the API sent that this version does not know, as a JSON object ('''' when none)',
   "run_id" varchar COMMENT 'run that extracted the row',
   "extracted_at" timestamp(3) COMMENT 'when the row was extracted, UTC',
-  "source" varchar COMMENT 'the vendor the rows came from (partition)',
-  "date" date COMMENT 'the business day of the rows (partition)'
+  "source" varchar COMMENT 'Hive partition: t2.',
+  "date" date COMMENT 'Hive partition: the call''s start day (callTimestamp) in the business time zone.'
 )
 COMMENT 'T2 call records (call-records/info), every documented field; one row per call record'
 WITH (
@@ -232,8 +232,8 @@ CREATE TABLE IF NOT EXISTS "calletl"."t2_missed_calls" (
   "extras" varchar COMMENT 'fields the API sent that this version does not know, as a JSON object ('''' when none)',
   "run_id" varchar COMMENT 'run that extracted the row',
   "extracted_at" timestamp(3) COMMENT 'when the row was extracted, UTC',
-  "source" varchar COMMENT 'the vendor the rows came from (partition)',
-  "date" date COMMENT 'the business day of the rows (partition)'
+  "source" varchar COMMENT 'Hive partition: t2.',
+  "date" date COMMENT 'Hive partition: the missed call''s start day in the business time zone.'
 )
 COMMENT 'T2 missed calls on multichannel numbers (statistics/missing); one row per id. Those without a matching call record are also in calls (call_id missed:<id>)'
 WITH (
@@ -253,8 +253,8 @@ CREATE TABLE IF NOT EXISTS "calletl"."t2_employees" (
   "raw" varchar COMMENT 'the element as sent',
   "run_id" varchar COMMENT 'run that took the snapshot',
   "snapshot_at" timestamp(3) COMMENT 'when the snapshot was taken, UTC',
-  "source" varchar COMMENT 'the vendor the rows came from (partition)',
-  "date" date COMMENT 'the business day of the rows (partition)'
+  "source" varchar COMMENT 'Hive partition: t2.',
+  "date" date COMMENT 'Hive partition: the run''s day in the business time zone (one snapshot per run day).'
 )
 COMMENT 'T2 PBX employees (GET /employees), snapshot per run day'
 WITH (
@@ -292,8 +292,8 @@ CREATE TABLE IF NOT EXISTS "calletl"."t2_daily_stats" (
   "raw" varchar COMMENT 'the answer as sent',
   "run_id" varchar COMMENT 'run that extracted the row',
   "extracted_at" timestamp(3) COMMENT 'when the row was extracted, UTC',
-  "source" varchar COMMENT 'the vendor the rows came from (partition)',
-  "date" date COMMENT 'the business day the statistics cover'
+  "source" varchar COMMENT 'Hive partition: t2.',
+  "date" date COMMENT 'Hive partition: the business day the statistics cover.'
 )
 COMMENT 'T2 company statistics (statistics/common) per business day'
 WITH (
@@ -388,8 +388,8 @@ CREATE TABLE IF NOT EXISTS "calletl"."voicebox_calls" (
   "raw" varchar COMMENT 'the row''s JSON exactly as the API sent it',
   "run_id" varchar COMMENT 'run that extracted the row',
   "extracted_at" timestamp(3) COMMENT 'when the row was extracted, UTC',
-  "source" varchar COMMENT 'the vendor the rows came from (partition)',
-  "date" date COMMENT 'the business day of the rows (partition)'
+  "source" varchar COMMENT 'Hive partition: voicebox.',
+  "date" date COMMENT 'Hive partition: the call''s start day in the business time zone.'
 )
 COMMENT 'MTT VoiceBox call history (GET /customers/{id}/callhistory): lifted fields and the row as sent; one row per customer and call'
 WITH (
@@ -409,8 +409,8 @@ CREATE TABLE IF NOT EXISTS "calletl"."voicebox_campaigns" (
   "raw" varchar COMMENT 'the row''s JSON exactly as the API sent it',
   "run_id" varchar COMMENT 'run that took the snapshot',
   "snapshot_at" timestamp(3) COMMENT 'when the snapshot was taken, UTC',
-  "source" varchar COMMENT 'the vendor the rows came from (partition)',
-  "date" date COMMENT 'the business day of the rows (partition)'
+  "source" varchar COMMENT 'Hive partition: voicebox.',
+  "date" date COMMENT 'Hive partition: the run''s day in the business time zone (one snapshot per customer, replaced by a later run that day).'
 )
 COMMENT 'MTT VoiceBox campaigns per customer (GET /campaigns and /callhistory/campaigns), snapshot per run day'
 WITH (
