@@ -37,7 +37,7 @@ func (a *app) cmdServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	lake, err := a.sqlLake(cfg)
+	lake, err := a.sqlLake(ctx, cfg)
 	if err != nil {
 		return err
 	}
