@@ -27,7 +27,7 @@ daily AS (
            count(*) FILTER (WHERE NOT coalesce(duplicate, false))                                     AS calls,
            count(*) FILTER (WHERE NOT coalesce(duplicate, false) AND cost > 0 AND coalesce(talk_s, 0) = 0) AS cost_without_talk
     FROM calls
-    WHERE ($from IS NULL OR date >= $from - $baseline_days)
+    WHERE ($from IS NULL OR date >= CAST($from AS DATE) - $baseline_days)
       AND ($to IS NULL OR date <= $to)
     GROUP BY source, account, date
 ),
@@ -42,7 +42,7 @@ extracted AS (  -- days some stream of the account committed
     SELECT DISTINCT source, account, date
     FROM run_days
     WHERE (status = 'ok' OR date < last_day)
-      AND ($from IS NULL OR date >= $from - $baseline_days)
+      AND ($from IS NULL OR date >= CAST($from AS DATE) - $baseline_days)
       AND ($to IS NULL OR date <= $to)
 ),
 days AS (
@@ -88,7 +88,7 @@ coverage AS (
     FROM calls c
     LEFT JOIN recording_days r ON r.source = c.source AND r.date = c.date
     WHERE c.has_recording AND NOT coalesce(c.duplicate, false)
-      AND ($from IS NULL OR c.date >= $from - $baseline_days)
+      AND ($from IS NULL OR c.date >= CAST($from AS DATE) - $baseline_days)
       AND ($to IS NULL OR c.date <= $to)
     GROUP BY c.source, c.date
 ),
