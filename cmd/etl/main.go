@@ -82,6 +82,9 @@ Exit codes:
   4    max_run_time reached (config max_run_time, default 20h; run, backfill and
        recordings take --max-run-time to override it, 0 = no limit): the run was
        stopped like an interrupt, committed windows are kept and the lock released
+  5    etl run succeeded but the data-quality checks after it found something
+       (only with data_quality.fail_run: true or --fail-on-data-quality; the
+       findings are logged, and listed by etl report data_quality)
   130  interrupted (SIGINT/SIGTERM); committed windows are kept
 
 Secrets (passwords, tokens) are read from environment variables or files named in
