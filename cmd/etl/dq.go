@@ -168,11 +168,13 @@ func (o *observer) end(ctx context.Context, e *env, sum *pipeline.Summary, err e
 		case from == "":
 		default:
 			var dqErr error
+			began := time.Now()
 			findings, dqErr = o.a.checkDataQuality(ctx, e.cfg, from, to)
 			if dqErr != nil {
 				o.a.log.Warn("data quality: checks not run; the run itself is unaffected", "err", dqErr)
 			} else {
 				checked = true
+				o.a.log.Info("data quality: checked", "from", from, "to", to, "findings", len(findings), "took_s", time.Since(began).Seconds())
 				for _, f := range findings {
 					o.a.log.Warn("data quality: "+f.Finding+": "+f.Detail, "finding", f.Finding, "date", f.Date,
 						"source", f.Source, "account", f.Account, "stream", f.Stream, "observed", f.Observed, "expected", f.Expected)
@@ -263,7 +265,9 @@ func (a *app) checkDataQuality(ctx context.Context, cfg *Config, from, to string
 // raise the alerts that watch them.
 func (o *observer) export(ctx context.Context, e *env, sum *pipeline.Summary, checked bool, findings []dqFinding, err error) {
 	m := e.cfg.Metrics
-	textfile, pushURL := cmp.Or(*o.textfile, m.Textfile), cmp.Or(*o.push, m.Pushgateway)
+	// The flag's path is the shell's (relative to the working directory),
+	// the config's relative to the config file, like every path in it.
+	textfile, pushURL := cmp.Or(*o.textfile, e.cfg.path(m.Textfile)), cmp.Or(*o.push, m.Pushgateway)
 	if textfile == "" && pushURL == "" {
 		return
 	}
@@ -301,7 +305,7 @@ func (o *observer) export(ctx context.Context, e *env, sum *pipeline.Summary, ch
 		})
 	}
 	if textfile != "" {
-		if err := metrics.WriteFile(e.cfg.path(textfile), b); err != nil {
+		if err := metrics.WriteFile(textfile, b); err != nil {
 			o.a.log.Error("metrics: textfile not written", "file", textfile, "err", err)
 		}
 	}
