@@ -76,6 +76,18 @@ type MTTConfig struct {
 	// Now is the clock used for balances and for requests without dates;
 	// default time.Now.
 	Now func() time.Time
+	// QuietDays are days on which the platform silently has nothing for a
+	// customer: no generated calls of any type, so history requests for
+	// that day answer -32001 "No data found", exactly like a day without
+	// traffic. It emulates a vendor that stops returning a customer's data
+	// without an error (what calletl's data-quality checks look for).
+	QuietDays []MTTQuietDay
+}
+
+// MTTQuietDay is one customer's UTC day without generated traffic.
+type MTTQuietDay struct {
+	Customer string
+	Day      time.Time // only its UTC date matters
 }
 
 // MTTCall is one call as the emulator knows it: the ground truth that an
@@ -208,6 +220,7 @@ type MTT struct {
 	fromDay, toDay   int64
 	customers        map[string]*mttCustomer // fixed at construction
 	empty            map[string]bool         // EmptyCustomers, fixed at construction
+	quiet            map[dayKey]bool         // QuietDays (typ ""), fixed at construction
 	names            []string                // sorted customer names
 	examples         []docExample
 	faults           *FaultInjector
@@ -259,6 +272,10 @@ func NewMTT(cfg MTTConfig) *MTT {
 	default:
 		m.fromDay, m.toDay = dayOf(from.Unix()), dayOf(to.Unix())
 		m.hasTraffic = m.fromDay <= m.toDay
+	}
+	m.quiet = make(map[dayKey]bool, len(cfg.QuietDays))
+	for _, q := range cfg.QuietDays {
+		m.quiet[dayKey{customer: q.Customer, day: dayOf(q.Day.Unix())}] = true
 	}
 	m.empty = make(map[string]bool, len(cfg.EmptyCustomers))
 	for _, name := range cfg.EmptyCustomers {
@@ -540,7 +557,8 @@ func (m *MTT) build(key dayKey, added []MTTCall) *dayCalls {
 // generates reports whether key is a day of generated traffic.
 func (m *MTT) generates(key dayKey) bool {
 	return m.hasTraffic && key.day >= m.fromDay && key.day <= m.toDay &&
-		m.customers[key.customer] != nil && validMTTType(key.typ)
+		m.customers[key.customer] != nil && validMTTType(key.typ) &&
+		!m.quiet[dayKey{customer: key.customer, day: key.day}]
 }
 
 // sortCalls returns calls stably sorted by compareCalls, in a new slice.

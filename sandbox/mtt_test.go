@@ -1003,3 +1003,36 @@ func TestMTTEmptyCustomer(t *testing.T) {
 		}
 	}
 }
+
+// A quiet day: the customer has no call of any type that UTC day (the API
+// answers -32001 "No data found", as for any day without calls), the days
+// around it and the other customer keep their traffic, and the ground
+// truth agrees with the API.
+func TestMTTQuietDays(t *testing.T) {
+	cfg := testConfig()
+	cfg.QuietDays = []MTTQuietDay{{Customer: custA, Day: testDay(2).Add(13 * time.Hour)}}
+	m := NewMTT(cfg)
+	end := func(d time.Time) time.Time { return d.Add(24*time.Hour - time.Second) }
+	tests := []struct {
+		customer string
+		day      time.Time
+		quiet    bool
+	}{
+		{custA, testDay(1), false},
+		{custA, testDay(2), true},
+		{custA, testDay(3), false},
+		{custB, testDay(2), false},
+	}
+	for _, tt := range tests {
+		for _, typ := range []string{MTTIncoming, MTTMissed, MTTDialed, MTTForwarded} {
+			rows, e := history(t, m, typ, tt.customer, tt.day, end(tt.day), 1000, "asc")
+			truth := truthOf(m, onDay(tt.customer, typ, tt.day))
+			switch {
+			case tt.quiet && (e == nil || e.Code != -32001 || len(truth) != 0):
+				t.Errorf("%s %s %s: quiet day answered %d rows, error %+v; truth %d calls", tt.customer, typ, tt.day.Format("01-02"), len(rows), e, len(truth))
+			case !tt.quiet && (e != nil || len(rows) == 0 || len(rows) != len(truth)):
+				t.Errorf("%s %s %s: %d rows, error %+v; truth %d calls", tt.customer, typ, tt.day.Format("01-02"), len(rows), e, len(truth))
+			}
+		}
+	}
+}

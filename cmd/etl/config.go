@@ -47,6 +47,10 @@ type Config struct {
 	// BodyBytesInFlight bounds the bytes of API response bodies held at
 	// once, across every source (see httpx.Budget).
 	BodyBytesInFlight string `yaml:"max_body_bytes_in_flight"`
+	// DataQuality and Metrics: the checks after a run and where the
+	// figures go (dq.go, defaulted by validateObservability).
+	DataQuality *DataQualityConfig `yaml:"data_quality"`
+	Metrics     *MetricsConfig     `yaml:"metrics"`
 
 	dir         string           // directory of the config file: relative paths start here
 	location    *time.Location   // Timezone, loaded
@@ -494,6 +498,7 @@ func (c *Config) validate(file string) error {
 		enabled++
 		c.Sources.Mobilgroup.validate(bad)
 	}
+	c.validateObservability(bad)
 	if enabled == 0 {
 		bad("sources", "no source is enabled: configure sources.mtt, sources.t2, sources.votbox, sources.mobilgroup or sources.voicebox (see configs/etl.example.yaml)")
 	}

@@ -29,7 +29,7 @@ const (
 	exitUsage       = 2   // bad flags or config: fix and rerun
 	exitLocked      = 3   // another etl process holds the state lock: nothing was done
 	exitMaxRunTime  = 4   // max_run_time reached: stopped like an interrupt; committed work is kept
-	exitLeaseLost   = 5   // the state on S3: this run's lease was taken over by another process, so it stopped; committed work is kept
+	exitLeaseLost   = 6   // the state on S3: this run's lease was taken over by another process, so it stopped; committed work is kept
 	exitInterrupted = 130 // SIGINT/SIGTERM: committed work is kept, the next run resumes
 )
 
@@ -89,7 +89,10 @@ Exit codes:
   4    max_run_time reached (config max_run_time, default 20h; run, backfill and
        recordings take --max-run-time to override it, 0 = no limit): the run was
        stopped like an interrupt, committed windows are kept and the lock released
-  5    state on S3: this run's lease was lost (not renewed in time, and another
+  5    etl run succeeded but the data-quality checks after it found something
+       (only with data_quality.fail_run: true or --fail-on-data-quality; the
+       findings are logged, and listed by etl report data_quality)
+  6    state on S3: this run's lease was lost (not renewed in time, and another
        process took it over), so it stopped; committed windows are kept
   130  interrupted (SIGINT/SIGTERM); committed windows are kept
 

@@ -33,6 +33,7 @@ type env struct {
 	state    *state.Store
 	sources  []source
 	fetchers []recordings.Fetcher // empty when recordings are off
+	recSum   *recordings.Summary  // what fetchRecordings did; nil when it did not run
 	shard    shard.Shard          // this process's part of a sharded run; zero: the whole run
 	// ctx is the context of the locked work: with the state on S3 it is
 	// cancelled, cause state.ErrLeaseLost, if the run's lease is lost.
@@ -124,6 +125,7 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 	only := fs.String("source", "", "run only these sources (comma-separated names, e.g. mtt)")
 	maxRun := maxRunTimeFlag(fs)
 	sf := addShardFlags(fs)
+	obs := a.observe(fs, "run")
 	if err := a.parseFlags(fs, args, "etl run [--source S] [--shard i/n | --shards n]: the nightly job. Every stream runs from its cursor (or today − lookback_days, whichever is earlier) through today; each day window is committed to the lake before its cursor moves. With --shard i/n (or --shards n and $JOB_COMPLETION_INDEX, or $CALLETL_SHARD) this process does its 1/n of the work; the n shards share one lake and one state."); err != nil {
 		return err
 	}
@@ -147,7 +149,7 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 	sum, err := a.pipeline(e, bar).Run(ctx, windowed, items...)
 	bar.finish()
 	if err != nil {
-		return e.leaseLost(limit.end(ctx, err))
+		return e.leaseLost(limit.end(ctx, obs.end(ctx, e, nil, err)))
 	}
 	runErr := a.summarize(ctx, sum)
 	// Recordings come after the call rows are committed: the calls table
@@ -166,7 +168,7 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 			runErr = err
 		}
 	}
-	return e.leaseLost(limit.end(ctx, runErr))
+	return e.leaseLost(limit.end(ctx, obs.end(ctx, e, sum, runErr)))
 }
 
 // fetchRecordings runs the recordings backlog, when recordings are on.
@@ -225,6 +227,7 @@ func (a *app) fetchRecordings(ctx context.Context, e *env) error {
 		Logger:   a.log, Progress: bar,
 	}, run, e.fetchers...)
 	bar.finish()
+	e.recSum = &sum
 	fmt.Fprintf(a.stderr, "recordings: %d calls: %d stored (%d already there), %d missing at the vendor, %d failed (retried later), %d deferred by backoff, %.1f MB\n",
 		sum.Calls, sum.Stored, sum.Reused, sum.Missing, sum.Failed, sum.Deferred, float64(sum.Bytes)/1e6)
 	if sum.Transcripts+sum.TranscriptsMissing+sum.TranscriptsFailed+sum.Backfilled > 0 {
@@ -250,6 +253,7 @@ func (a *app) cmdRecordings(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("recordings", flag.ContinueOnError)
 	maxRun := maxRunTimeFlag(fs)
 	sf := addShardFlags(fs)
+	obs := a.observe(fs, "recordings")
 	if err := a.parseFlags(fs, args, "etl recordings [--shard i/n | --shards n]: fetch the recordings backlog alone (calls the lake says were recorded that are not stored yet), without extracting calls."); err != nil {
 		return err
 	}
@@ -267,7 +271,7 @@ func (a *app) cmdRecordings(ctx context.Context, args []string) error {
 		return &usageError{"recordings are off: add a recordings section (local: DIR or s3: …) to the config; see configs/etl.example.yaml"}
 	}
 	ctx, limit := a.limitRun(ctx, fs, *maxRun, e.cfg)
-	return e.leaseLost(limit.end(ctx, a.fetchRecordings(ctx, e)))
+	return e.leaseLost(limit.end(ctx, obs.end(ctx, e, nil, a.fetchRecordings(ctx, e))))
 }
 
 func (a *app) cmdBackfill(ctx context.Context, args []string) error {
@@ -276,6 +280,7 @@ func (a *app) cmdBackfill(ctx context.Context, args []string) error {
 	from := fs.String("from", "", "first day, YYYY-MM-DD (required)")
 	to := fs.String("to", "", "last day, YYYY-MM-DD, inclusive (required)")
 	maxRun := maxRunTimeFlag(fs)
+	obs := a.observe(fs, "backfill")
 	if err := a.parseFlags(fs, args, "etl backfill --source S --from YYYY-MM-DD --to YYYY-MM-DD: load history for every stream of a source. Progress is saved per day: the same command resumes where it stopped. Run cursors are not moved."); err != nil {
 		return err
 	}
@@ -301,9 +306,9 @@ func (a *app) cmdBackfill(ctx context.Context, args []string) error {
 	sum, err := a.pipeline(e, bar).Backfill(ctx, windowed, *from, *to)
 	bar.finish()
 	if err != nil {
-		return e.leaseLost(limit.end(ctx, &usageError{err.Error()}))
+		return e.leaseLost(limit.end(ctx, obs.end(ctx, e, nil, &usageError{err.Error()})))
 	}
-	return e.leaseLost(limit.end(ctx, a.summarize(ctx, sum)))
+	return e.leaseLost(limit.end(ctx, obs.end(ctx, e, sum, a.summarize(ctx, sum))))
 }
 
 // summarize prints what the run did and turns failed streams into exit 1.

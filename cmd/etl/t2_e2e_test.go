@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/calletl/calletl/extract/t2"
+	"github.com/calletl/calletl/metrics"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/sandbox"
 )
@@ -123,9 +124,16 @@ func TestT2EndToEndGroundTruth(t *testing.T) {
 	first := w.dump(t)
 
 	emu.ExpireAccessTokens() // the next run must refresh, save, and go on
-	code, _, stderr = w.etl("run")
+	prom := filepath.Join(dir, "calletl.prom")
+	code, _, stderr = w.etl("run", "--metrics-file", prom)
 	if code != exitOK {
 		t.Fatalf("second run: exit %d\n%s", code, stderr)
+	}
+	// The refresh made the token pair new: its age is exported, and small.
+	if mfs, err := metrics.ReadFile(prom); err != nil {
+		t.Error(err)
+	} else if age, ok := gauge(mfs, metrics.T2RefreshTokenAge, map[string]string{"command": "run"}); !ok || age < 0 || age > 3600 {
+		t.Errorf("%s = %v (present %v), want the seconds since this run's refresh", metrics.T2RefreshTokenAge, age, ok)
 	}
 	check()
 	if w.dump(t) != first {

@@ -60,6 +60,10 @@ func (s *Source) Ping(ctx context.Context) error { return s.c.Ping(ctx) }
 // Warnings reports token problems for `etl check`.
 func (s *Source) Warnings(now time.Time) []string { return s.c.Warnings(now) }
 
+// TokenRefreshedAt is when the token pair was last refreshed; zero when
+// never (see TokenStore.RefreshedAt). The metrics export its age.
+func (s *Source) TokenRefreshedAt() time.Time { return s.c.tokens.RefreshedAt() }
+
 // Extract loads one window of one stream into tx and covers its day, so
 // re-extracting it replaces what an earlier run wrote.
 func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Window, tx *load.Tx, run model.Run) (model.Counts, error) {

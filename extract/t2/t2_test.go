@@ -304,6 +304,9 @@ func TestTokenExpiresMidRun(t *testing.T) {
 	if p.AccessToken != f.access || p.RefreshToken != f.refresh || p.RefreshedAt.IsZero() {
 		t.Fatalf("token file %+v does not hold the live pair", p)
 	}
+	if got := c.Tokens().RefreshedAt(); !got.Equal(p.RefreshedAt) {
+		t.Errorf("RefreshedAt %v, token file %v", got, p.RefreshedAt)
+	}
 	if f.tokens[len(f.tokens)-1] != f.access {
 		t.Fatal("later pages not sent with the new token")
 	}

@@ -166,6 +166,15 @@ func newTokenStore(ctx context.Context, file tokenIO, refreshURL string, access,
 	return s, nil
 }
 
+// RefreshedAt returns when the token pair was last refreshed (the token
+// file's refreshed_at; a refresh issues a new refresh token), or zero when
+// it never was: the pair still comes from the configuration.
+func (s *TokenStore) RefreshedAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pair.RefreshedAt
+}
+
 // Refreshes returns how many refreshes this store has made.
 func (s *TokenStore) Refreshes() int {
 	s.mu.Lock()
