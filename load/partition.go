@@ -85,10 +85,16 @@ func openPartition(l *Lake, st *tableState, source, unit, date string) (*partiti
 		final: filepath.Join(dir, dataName(unit)),
 	}
 	// An aborting transaction may remove a directory it created just
-	// after mkdirAllSync saw it exist; retry when it vanishes.
+	// after mkdirAllSync saw it exist, or while mkdirAllSync creates the
+	// next level below it (another process sharing a store lake's spool
+	// directory, whose partition locks this process does not see); retry
+	// when it vanishes.
 	for attempt := 0; ; attempt++ {
 		created, err := mkdirAllSync(l.root, dir, l.opts.DirMode)
 		p.createdDirs = append(p.createdDirs, created...)
+		if errors.Is(err, fs.ErrNotExist) && attempt < 10 {
+			continue
+		}
 		if err != nil {
 			removeEmptyDirs(p.createdDirs)
 			return nil, p.errorf("create directory", err)
@@ -106,7 +112,7 @@ func openPartition(l *Lake, st *tableState, source, unit, date string) (*partiti
 			break
 		}
 		l.untrackTemp(tmp)
-		if !errors.Is(err, fs.ErrNotExist) || attempt == 3 {
+		if !errors.Is(err, fs.ErrNotExist) || attempt >= 10 {
 			removeEmptyDirs(p.createdDirs)
 			return nil, p.errorf("create temporary file", err)
 		}
