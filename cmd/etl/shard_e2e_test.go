@@ -124,7 +124,7 @@ func newShardWorld(t *testing.T) *shardWorld { return newShardWorldWith(t, shard
 
 var s3WorldSeq atomic.Int64
 
-func newShardWorldWith(t *testing.T, o shardWorldOptions) *shardWorld {
+func newShardWorldWith(t testing.TB, o shardWorldOptions) *shardWorld {
 	t.Helper()
 	now := time.Now()
 	today := now.UTC().Truncate(24 * time.Hour)
@@ -582,7 +582,7 @@ func TestShardProcessesAndLocks(t *testing.T) {
 // start runs etl (the test binary) as a process with args. Its config is
 // a copy of the world's (same lake and state) whose MTT base URL names
 // it, i, so that the gate knows who is in.
-func (w *shardWorld) start(t *testing.T, i int, env []string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+func (w *shardWorld) start(t testing.TB, i int, env []string, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
 	text, err := os.ReadFile(w.cfg)
 	if err != nil {
