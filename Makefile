@@ -5,7 +5,7 @@ GOBIN    := $(shell $(GO) env GOPATH)/bin
 # A real S3 server for the storage (S3 store) tests, run on loopback by the tests.
 VERSITYGW := $(GOBIN)/versitygw
 
-.PHONY: build demo test test-browser tools vet fmt-check bench fuzz clean
+.PHONY: build demo test test-race test-scale test-browser tools vet fmt-check bench fuzz clean
 
 build: ## build bin/etl
 	$(GO) build -o bin/etl ./cmd/etl
@@ -25,8 +25,13 @@ $(VERSITYGW):
 
 tools: $(VERSITYGW) ## what the tests need beyond Go: versitygw (S3)
 
-test: fmt-check vet tools ## gofmt, vet, and every test with the race detector (S3 tests against versitygw)
+test: fmt-check vet tools test-race test-scale ## gofmt, vet, every test with the race detector (S3 tests against versitygw), then the scale-out night
+
+test-race: tools
 	PATH="$(GOBIN):$$PATH" CALLETL_REQUIRE_S3=1 $(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+test-scale: tools ## the scale-out night on versitygw (200 MTT customers, 4 shard processes, one SIGKILLed, then 3): without the race detector, which would instrument each of the shard processes too
+	PATH="$(GOBIN):$$PATH" CALLETL_REQUIRE_S3=1 CALLETL_SCALE_TEST=1 $(GO) test -count=1 -timeout 20m -run '^TestScaleOutOnS3$$' ./cmd/etl/
 
 test-browser: ## the HTML report rendered by Debian's headless chromium (a screenshot), and the etl serve page driven in it: pick a report, change the dates, download (installs chromium)
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
