@@ -1,7 +1,8 @@
 // Package storage is where calletl persists objects: a [Store] is a flat
 // namespace of objects under slash-separated keys, implemented by a local
 // directory ([Local]) and by S3 or an S3-compatible server ([S3]). The
-// recordings use it today; the lake and the state are to follow (issue 12).
+// recordings, the lake (load.Options.Store) and the state
+// (state.OpenStorage) are kept in one.
 //
 // Writes stream the body (nothing holds a whole object in memory), compute
 // its size and SHA-256 on the way, and are atomic: a reader sees the old
