@@ -6,7 +6,6 @@ import (
 	"maps"
 	"runtime"
 	"slices"
-	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -73,25 +72,6 @@ type TxStats struct {
 	// file after the commit: what a later transaction of the same unit
 	// must Cover to replace everything this one wrote.
 	Dates []string
-}
-
-// storeCommitConcurrency is how many partitions of one transaction a
-// store lake publishes at once.
-const storeCommitConcurrency = 8
-
-// merge adds o, the stats of one partition, to s.
-func (s *TxStats) merge(o TxStats) {
-	for t, n := range o.Rows {
-		s.Rows[t] += n
-	}
-	s.Files += o.Files
-	s.Removed += o.Removed
-	s.Bytes += o.Bytes
-	for _, d := range o.Dates {
-		if !slices.Contains(s.Dates, d) {
-			s.Dates = append(s.Dates, d)
-		}
-	}
 }
 
 // Source returns the transaction's source.
@@ -183,37 +163,11 @@ func (tx *Tx) CommitContext(ctx context.Context) (TxStats, error) {
 	// covered dates no longer hold. In a compacted partition that holds
 	// rows of this unit, the compacted file is rewritten instead (see
 	// compact.go). Each partition is changed under its lock.
-	if tx.lake.store == nil {
-		for _, st := range tx.tables {
-			for _, date := range slices.Sorted(maps.Keys(dates)) {
-				if err := tx.commitPartition(ctx, st, date, &stats); err != nil {
-					return stats, err
-				}
+	for _, st := range tx.tables {
+		for _, date := range slices.Sorted(maps.Keys(dates)) {
+			if err := tx.commitPartition(ctx, st, date, &stats); err != nil {
+				return stats, err
 			}
-		}
-	} else {
-		// A store lake: each partition is one upload or one removal, of
-		// a key no other transaction writes, so they go side by side (a
-		// window's tables and dates are round trips to S3 otherwise paid
-		// one after the other).
-		var mu sync.Mutex
-		var g errgroup.Group
-		g.SetLimit(storeCommitConcurrency)
-		for _, st := range tx.tables {
-			for _, date := range slices.Sorted(maps.Keys(dates)) {
-				g.Go(func() error {
-					one := TxStats{Rows: map[string]int64{}}
-					err := tx.commitPartition(ctx, st, date, &one)
-					mu.Lock()
-					defer mu.Unlock()
-					stats.merge(one)
-					return err
-				})
-			}
-		}
-		if err := g.Wait(); err != nil {
-			slices.Sort(stats.Dates)
-			return stats, err
 		}
 	}
 	slices.Sort(stats.Dates)
