@@ -185,6 +185,7 @@ func (p *Pipeline) item(ctx context.Context, src ItemSource, book *itemBook, key
 	rs := model.RunStream{Source: sk.Source, Date: run.Day(), RunID: run.ID, Mode: run.Mode, Stream: sk.Stream,
 		Account: key, StartedAt: p.cfg.Now().UTC(), Status: model.RunOK}
 	if err := h.stopped(); err != nil {
+		p.cfg.Progress.Window(sk, "", model.Counts{}, err) // planned, not attempted
 		return p.skipped(rs, err), err
 	}
 	c, final, err := p.extractItem(ctx, src, book, sk, run)

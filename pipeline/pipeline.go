@@ -476,7 +476,7 @@ func (p *Pipeline) stream(ctx context.Context, src Source, pl plan, run model.Ru
 		Stream: key.Stream, Account: key.Account, StartedAt: p.cfg.Now().UTC(), Status: model.RunOK}
 	log := p.cfg.Logger.With("source", key.Source, "stream", key.Stream, "account", key.Account)
 	var ferr error
-	for _, day := range pl.days {
+	for i, day := range pl.days {
 		if rs.FirstDay == "" {
 			rs.FirstDay = day
 		}
@@ -484,6 +484,9 @@ func (p *Pipeline) stream(ctx context.Context, src Source, pl plan, run model.Ru
 		if err := h.stopped(); err != nil {
 			// Not logged per stream: the error that stopped the source was.
 			rs.Status, rs.Error, ferr = model.RunFailed, err.Error(), err
+			for _, d := range pl.days[i:] {
+				p.cfg.Progress.Window(key, d, model.Counts{}, err) // planned, not attempted
+			}
 			break
 		}
 		c, err := p.window(ctx, src, key, day, run, pl.commit)
