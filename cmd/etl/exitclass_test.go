@@ -41,3 +41,26 @@ func TestBackfillExitCodeByClass(t *testing.T) {
 		})
 	}
 }
+
+// A refused credential is one error on stderr, naming the source and what
+// to check, and exit 1: the source stopped at the first refusal. Before,
+// every stream and the snapshot printed its own 401.
+func TestDeadCredentialIsOneError(t *testing.T) {
+	w := newWorld(t, 2, 20, 0, "")
+	if err := os.WriteFile(filepath.Join(w.dir, "pw"), []byte("wrong-password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := w.etl("run")
+	if code != exitFailed {
+		t.Fatalf("exit %d, want 1\n%s", code, stderr)
+	}
+	var lines []string
+	for l := range strings.Lines(stderr) {
+		if strings.HasPrefix(l, "  mtt") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 1 || !strings.Contains(lines[0], "sources.mtt.username") || !strings.Contains(lines[0], "9 streams failed on one error") {
+		t.Errorf("want one error line for mtt, naming what to check:\n%s", stderr)
+	}
+}
