@@ -110,12 +110,14 @@ func (b *itemBook) set(key string, st itemState) error {
 	return nil
 }
 
-// runItems extracts every item of src that is not final.
-func (p *Pipeline) runItems(ctx context.Context, src ItemSource, run model.Run, record func(model.RunStream)) {
+// runItems extracts every item of src that is not final. Once h says the
+// source met an error fatal for it, the items not started yet are recorded
+// failed with that error, not attempted.
+func (p *Pipeline) runItems(ctx context.Context, src ItemSource, run model.Run, record func(model.RunStream, error), h *halt) {
 	fail := func(account string, err error) {
 		now := p.cfg.Now().UTC()
 		record(model.RunStream{Source: src.Name(), Date: run.Day(), RunID: run.ID, Mode: run.Mode, Stream: src.Kind(),
-			Account: account, StartedAt: now, FinishedAt: now, Status: failStatus(ctx), Error: err.Error()})
+			Account: account, StartedAt: now, FinishedAt: now, Status: failStatus(ctx), Error: err.Error()}, err)
 		p.cfg.Logger.Error("item discovery failed", "source", src.Name(), "err", err)
 	}
 	book, err := p.itemBook(src.Name())
@@ -123,8 +125,15 @@ func (p *Pipeline) runItems(ctx context.Context, src ItemSource, run model.Run, 
 		fail("*", err)
 		return
 	}
+	if err := h.stopped(); err != nil {
+		now := p.cfg.Now().UTC()
+		record(p.skipped(model.RunStream{Source: src.Name(), Date: run.Day(), RunID: run.ID, Mode: run.Mode, Stream: src.Kind(),
+			Account: "*", StartedAt: now}, err), err)
+		return
+	}
 	keys, err := src.Items(ctx, book.pending())
 	if err != nil {
+		h.trip(src.Name()+"/"+src.Kind()+"s", err)
 		fail("*", fmt.Errorf("%s: list %ss: %w", src.Name(), src.Kind(), err))
 		return
 	}
@@ -161,19 +170,26 @@ func (p *Pipeline) runItems(ctx context.Context, src ItemSource, run model.Run, 
 	g.SetLimit(max(1, src.Concurrency()))
 	for _, k := range todo {
 		g.Go(func() error {
-			record(p.item(ctx, src, book, k, run))
+			record(p.item(ctx, src, book, k, run, h))
 			return nil
 		})
 	}
 	_ = g.Wait()
 }
 
-// item extracts one item and records its new state after the commit.
-func (p *Pipeline) item(ctx context.Context, src ItemSource, book *itemBook, key string, run model.Run) model.RunStream {
+// item extracts one item and records its new state after the commit. It
+// returns the row and its error. An item not started when h stops the
+// source is not attempted, and its state is left as it was.
+func (p *Pipeline) item(ctx context.Context, src ItemSource, book *itemBook, key string, run model.Run, h *halt) (model.RunStream, error) {
 	sk := model.StreamKey{Source: src.Name(), Stream: src.Kind(), Account: key}
 	rs := model.RunStream{Source: sk.Source, Date: run.Day(), RunID: run.ID, Mode: run.Mode, Stream: sk.Stream,
 		Account: key, StartedAt: p.cfg.Now().UTC(), Status: model.RunOK}
+	if err := h.stopped(); err != nil {
+		p.cfg.Progress.Window(sk, "", model.Counts{}, err) // planned, not attempted
+		return p.skipped(rs, err), err
+	}
 	c, final, err := p.extractItem(ctx, src, book, sk, run)
+	h.trip(sk.String(), err)
 	rs.Pages, rs.Rows, rs.Rejects, rs.FinishedAt = c.Pages, c.Rows, c.Rejects, p.cfg.Now().UTC()
 	p.cfg.Progress.Window(sk, "", c, err)
 	if errors.Is(err, ErrItemGone) {
@@ -184,7 +200,7 @@ func (p *Pipeline) item(ctx context.Context, src ItemSource, book *itemBook, key
 		if serr := book.set(key, prev); serr != nil {
 			rs.Error += "; and its state could not be saved: " + serr.Error()
 		}
-		return rs
+		return rs, err
 	}
 	if err != nil {
 		rs.Status, rs.Error = failStatus(ctx), err.Error()
@@ -198,11 +214,11 @@ func (p *Pipeline) item(ctx context.Context, src ItemSource, book *itemBook, key
 		if serr := book.set(key, prev); serr != nil {
 			rs.Error += "; and its state could not be saved: " + serr.Error()
 		}
-		return rs
+		return rs, err
 	}
 	rs.Windows = 1
 	p.cfg.Logger.Info("item done", "source", sk.Source, sk.Stream, key, "rows", c.Rows, "rejects", c.Rejects, "final", final)
-	return rs
+	return rs, nil
 }
 
 func (p *Pipeline) extractItem(ctx context.Context, src ItemSource, book *itemBook, sk model.StreamKey, run model.Run) (model.Counts, bool, error) {

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/shard"
@@ -116,6 +117,15 @@ func New(cfg Config) *Pipeline {
 type Summary struct {
 	RunID   string
 	Streams []model.RunStream // one per stream, plus one "snapshot" row per source that has one
+
+	fatal []bool           // by index of Streams: the row failed on an error fatal for its source, or was not attempted after one
+	halts map[string]*halt // by source: the sources a fatal error stopped
+}
+
+// add appends a row; err is its error (nil when it succeeded).
+func (s *Summary) add(r model.RunStream, err error) {
+	s.Streams = append(s.Streams, r)
+	s.fatal = append(s.fatal, err != nil && httpx.IsFatal(err))
 }
 
 // Failed returns the streams that did not finish.
@@ -138,14 +148,48 @@ func (s *Summary) Totals() (windows int64, c model.Counts) {
 	return windows, c
 }
 
-// Err is nil when every stream succeeded, else an error naming each
-// failed stream and its cause.
-func (s *Summary) Err() error {
+// Err is nil when every stream succeeded, else Errors joined.
+func (s *Summary) Err() error { return errors.Join(s.Errors()...) }
+
+// Errors returns one error per failed stream, naming it and its cause,
+// except that the streams of a source stopped by an error fatal for the
+// source (see httpx.IsFatal) are one error together: that first error,
+// which says what to do, and how many streams it failed.
+func (s *Summary) Errors() []error {
 	var errs []error
-	for _, r := range s.Failed() {
-		errs = append(errs, fmt.Errorf("%s/%s/%s %s: %s", r.Source, r.Stream, r.Account, r.Status, r.Error))
+	n := map[string]int{} // fatal rows by source
+	for i, r := range s.Streams {
+		if r.Status != model.RunOK && i < len(s.fatal) && s.fatal[i] {
+			n[r.Source]++
+		}
 	}
-	return errors.Join(errs...)
+	done := map[string]bool{}
+	for i, r := range s.Streams {
+		if r.Status == model.RunOK {
+			continue
+		}
+		if h := s.halts[r.Source]; h != nil && n[r.Source] > 0 && i < len(s.fatal) && s.fatal[i] {
+			if !done[r.Source] {
+				done[r.Source] = true
+				errs = append(errs, fmt.Errorf("%s: %s failed on one error no retry can fix, first met at %s; the source's remaining work was not attempted: fix it, then run again: %w",
+					r.Source, plural(n[r.Source], "stream"), h.at, h.err))
+			}
+			continue
+		}
+		at := ""
+		if r.LastDay != "" {
+			at = " at " + r.LastDay
+		}
+		errs = append(errs, fmt.Errorf("%s/%s/%s %s%s: %s", r.Source, r.Stream, r.Account, r.Status, at, r.Error))
+	}
+	return errs
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // NewRunID returns a sortable, unique run id such as 20261123T021500Z-3f9a.
@@ -199,18 +243,29 @@ func (p *Pipeline) Run(ctx context.Context, sources []Source, items ...ItemSourc
 	return p.execute(ctx, run, sources, plans, items, true)
 }
 
+// ArgError is an error about the arguments of a call (Backfill's from and
+// to): the caller's mistake, to be fixed in the command line. Any other
+// error of Backfill or Run is the run's (the lake, the state).
+type ArgError struct{ Err error }
+
+func (e *ArgError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *ArgError) Unwrap() error { return e.Err }
+
 // Backfill loads [from, to] for every stream of src. Progress is kept per
 // stream and range, so running the same backfill again resumes after the
-// last committed day. Run cursors are not moved.
+// last committed day. Run cursors are not moved. A from or to that is not
+// a day, or a to before from, is an *ArgError.
 func (p *Pipeline) Backfill(ctx context.Context, src Source, from, to string) (*Summary, error) {
 	if _, err := model.DayWindow(from, p.cfg.Location); err != nil {
-		return nil, fmt.Errorf("backfill --from: %w", err)
+		return nil, &ArgError{fmt.Errorf("backfill --from: %w", err)}
 	}
 	if _, err := model.DayWindow(to, p.cfg.Location); err != nil {
-		return nil, fmt.Errorf("backfill --to: %w", err)
+		return nil, &ArgError{fmt.Errorf("backfill --to: %w", err)}
 	}
 	if to < from {
-		return nil, fmt.Errorf("backfill: --to %s is before --from %s", to, from)
+		return nil, &ArgError{fmt.Errorf("backfill: --to %s is before --from %s", to, from)}
 	}
 	run := p.newRun("backfill")
 	var sp []plan
@@ -256,13 +311,14 @@ func (p *Pipeline) owned(keys []model.StreamKey) []model.StreamKey {
 // AccountSnapshotter keyed "source/snapshot/account", else the whole
 // snapshot on the shard of "source/snapshot". ok is false when this shard
 // has none of it (no runs row).
-func (p *Pipeline) snapshotOwned(ctx context.Context, source string, sn Snapshotter, run model.Run) (rs model.RunStream, ok bool) {
+func (p *Pipeline) snapshotOwned(ctx context.Context, source string, sn Snapshotter, run model.Run, h *halt) (rs model.RunStream, err error, ok bool) {
 	as, perAccount := sn.(AccountSnapshotter)
 	if p.cfg.Shard.Shard.Whole() || !perAccount {
 		if !p.cfg.Shard.Owns(source, "snapshot") {
-			return rs, false
+			return rs, nil, false
 		}
-		return p.snapshot(ctx, source, sn, run), true
+		rs, err = p.snapshot(ctx, source, sn, run, h)
+		return rs, err, true
 	}
 	var mine []string
 	for _, a := range as.SnapshotAccounts() {
@@ -271,9 +327,9 @@ func (p *Pipeline) snapshotOwned(ctx context.Context, source string, sn Snapshot
 		}
 	}
 	if len(mine) == 0 {
-		return rs, false
+		return rs, nil, false
 	}
-	return p.snapshot(ctx, source, snapshotFunc(func(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
+	rs, err = p.snapshot(ctx, source, snapshotFunc(func(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
 		var n model.Counts
 		var errs []error
 		for _, a := range mine {
@@ -281,10 +337,14 @@ func (p *Pipeline) snapshotOwned(ctx context.Context, source string, sn Snapshot
 			n.Add(c)
 			if err != nil {
 				errs = append(errs, err)
+				if httpx.IsFatal(err) {
+					break // the other accounts would meet it too
+				}
 			}
 		}
 		return n, errors.Join(errs...)
-	}), run), true
+	}), run, h)
+	return rs, err, true
 }
 
 // snapshotFunc is a function as a Snapshotter.
@@ -324,44 +384,62 @@ func (p *Pipeline) execute(ctx context.Context, run model.Run, sources []Source,
 	p.cfg.Progress.Plan(total)
 	p.cfg.Logger.Info("run starting", "run_id", run.ID, "mode", run.Mode, "sources", len(sources)+len(items), "windows", total)
 
-	sum := &Summary{RunID: run.ID}
+	sum := &Summary{RunID: run.ID, halts: map[string]*halt{}}
 	var mu sync.Mutex
-	record := func(r model.RunStream) {
+	record := func(r model.RunStream, err error) {
 		mu.Lock()
-		sum.Streams = append(sum.Streams, r)
+		sum.add(r, err)
 		mu.Unlock()
+	}
+	halts := make([]*halt, len(sources)+len(items))
+	for i := range halts {
+		name := ""
+		if i < len(sources) {
+			name = sources[i].Name()
+		} else {
+			name = items[i-len(sources)].Name()
+		}
+		halts[i] = &halt{source: name}
+		sum.halts[name] = halts[i]
 	}
 	var all errgroup.Group
 	for i, src := range sources {
+		h := halts[i]
 		all.Go(func() error {
 			if sn, ok := src.(Snapshotter); ok && snapshots {
-				if rs, ok := p.snapshotOwned(ctx, src.Name(), sn, run); ok {
-					record(rs)
+				if rs, err, ok := p.snapshotOwned(ctx, src.Name(), sn, run, h); ok {
+					record(rs, err)
 				}
 			}
 			var g errgroup.Group
 			g.SetLimit(max(1, src.Concurrency()))
 			for _, pl := range plans[i] {
 				g.Go(func() error {
-					record(p.stream(ctx, src, pl, run))
+					record(p.stream(ctx, src, pl, run, h))
 					return nil
 				})
 			}
 			return g.Wait()
 		})
 	}
-	for _, src := range items {
+	for i, src := range items {
+		h := halts[len(sources)+i]
 		all.Go(func() error {
 			if sn, ok := src.(Snapshotter); ok && snapshots {
-				if rs, ok := p.snapshotOwned(ctx, src.Name(), sn, run); ok {
-					record(rs)
+				if rs, err, ok := p.snapshotOwned(ctx, src.Name(), sn, run, h); ok {
+					record(rs, err)
 				}
 			}
-			p.runItems(ctx, src, run, record)
+			p.runItems(ctx, src, run, record, h)
 			return nil
 		})
 	}
 	_ = all.Wait()
+	for name, h := range sum.halts {
+		if h.stopped() == nil {
+			delete(sum.halts, name)
+		}
+	}
 
 	if err := p.writeRuns(context.WithoutCancel(ctx), run, sum); err != nil {
 		return sum, err
@@ -372,36 +450,52 @@ func (p *Pipeline) execute(ctx context.Context, run model.Run, sources []Source,
 	return sum, nil
 }
 
-func (p *Pipeline) snapshot(ctx context.Context, source string, sn Snapshotter, run model.Run) model.RunStream {
+func (p *Pipeline) snapshot(ctx context.Context, source string, sn Snapshotter, run model.Run, h *halt) (model.RunStream, error) {
 	rs := model.RunStream{Source: source, Date: run.Day(), RunID: run.ID, Mode: run.Mode,
 		Stream: "snapshot", StartedAt: p.cfg.Now().UTC(), Status: model.RunOK}
+	if err := h.stopped(); err != nil {
+		return p.skipped(rs, err), err
+	}
 	c, err := sn.Snapshot(ctx, p.cfg.Lake, run)
 	rs.Pages, rs.Rows, rs.FinishedAt = c.Pages, c.Rows, p.cfg.Now().UTC()
 	if err != nil {
 		rs.Status, rs.Error = failStatus(ctx), err.Error()
 		p.cfg.Logger.Error("snapshot failed", "source", source, "err", err)
+		h.trip(source+"/snapshot", err)
 	}
-	return rs
+	return rs, err
 }
 
 // stream extracts a stream's days in order and stops at the first failure:
-// its cursor must never skip a day.
-func (p *Pipeline) stream(ctx context.Context, src Source, pl plan, run model.Run) model.RunStream {
+// its cursor must never skip a day. It stops too, before the next window,
+// when h says the source met an error fatal for it; the error returned is
+// the row's.
+func (p *Pipeline) stream(ctx context.Context, src Source, pl plan, run model.Run, h *halt) (model.RunStream, error) {
 	key := pl.key
 	rs := model.RunStream{Source: key.Source, Date: run.Day(), RunID: run.ID, Mode: run.Mode,
 		Stream: key.Stream, Account: key.Account, StartedAt: p.cfg.Now().UTC(), Status: model.RunOK}
 	log := p.cfg.Logger.With("source", key.Source, "stream", key.Stream, "account", key.Account)
-	for _, day := range pl.days {
+	var ferr error
+	for i, day := range pl.days {
 		if rs.FirstDay == "" {
 			rs.FirstDay = day
 		}
 		rs.LastDay = day
+		if err := h.stopped(); err != nil {
+			// Not logged per stream: the error that stopped the source was.
+			rs.Status, rs.Error, ferr = model.RunFailed, err.Error(), err
+			for _, d := range pl.days[i:] {
+				p.cfg.Progress.Window(key, d, model.Counts{}, err) // planned, not attempted
+			}
+			break
+		}
 		c, err := p.window(ctx, src, key, day, run, pl.commit)
 		rs.Pages, rs.Rows, rs.Rejects = rs.Pages+c.Pages, rs.Rows+c.Rows, rs.Rejects+c.Rejects
 		p.cfg.Progress.Window(key, day, c, err)
 		if err != nil {
-			rs.Status, rs.Error = failStatus(ctx), err.Error()
+			rs.Status, rs.Error, ferr = failStatus(ctx), err.Error(), err
 			log.Error("window failed; the stream stops here and resumes from this day next run", "day", day, "err", err)
+			h.trip(key.String(), err)
 			break
 		}
 		rs.Windows++
@@ -411,7 +505,7 @@ func (p *Pipeline) stream(ctx context.Context, src Source, pl plan, run model.Ru
 	if rs.Status == model.RunOK {
 		log.Info("stream done", "windows", rs.Windows, "rows", rs.Rows, "rejects", rs.Rejects)
 	}
-	return rs
+	return rs, ferr
 }
 
 func (p *Pipeline) window(ctx context.Context, src Source, key model.StreamKey, day string, run model.Run, commit func(day, runID string) error) (model.Counts, error) {

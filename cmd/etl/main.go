@@ -80,8 +80,10 @@ Global flags:
 
 Exit codes:
   0    every stream succeeded
-  1    the run finished but some streams failed; stderr names each with its error.
-       Committed windows are kept; the next run resumes at the failed day.
+  1    the run finished but some streams failed; stderr names each with its error
+       (a source whose credentials or account the vendor refused is one error: it
+       stopped at the first refusal), or the run could not write the lake or the
+       state. Committed windows are kept; the next run resumes at the failed day.
   2    bad command line, config or state file (the message names the field or key)
   3    another etl process holds the state lock (state/lock, or a shard's
        state/lock.s<i>of<n>; with the state on S3 the same names are leases

@@ -305,8 +305,11 @@ func (a *app) cmdBackfill(ctx context.Context, args []string) error {
 	bar := a.newProgress("backfilling")
 	sum, err := a.pipeline(e, bar).Backfill(ctx, windowed, *from, *to)
 	bar.finish()
+	if _, bad := errors.AsType[*pipeline.ArgError](err); bad {
+		err = &usageError{err.Error()} // bad --from/--to: exit 2; any other error (the lake, the state) exits 1
+	}
 	if err != nil {
-		return e.leaseLost(limit.end(ctx, obs.end(ctx, e, nil, &usageError{err.Error()})))
+		return e.leaseLost(limit.end(ctx, obs.end(ctx, e, nil, err)))
 	}
 	return e.leaseLost(limit.end(ctx, obs.end(ctx, e, sum, a.summarize(ctx, sum))))
 }
@@ -323,8 +326,8 @@ func (a *app) summarize(ctx context.Context, sum *pipeline.Summary) error {
 		return nil
 	}
 	fmt.Fprintf(a.stderr, "%d of %d streams did not finish:\n", len(failed), len(sum.Streams))
-	for _, r := range failed {
-		fmt.Fprintf(a.stderr, "  %s/%s/%s %s at %s: %s\n", r.Source, r.Stream, r.Account, r.Status, r.LastDay, a.redactor.Redact(r.Error))
+	for _, err := range sum.Errors() { // a source stopped by a dead credential is one line
+		fmt.Fprintf(a.stderr, "  %s\n", a.redactor.Redact(err.Error()))
 	}
 	err := fmt.Errorf("%d streams failed; committed windows are kept and the next run resumes at each failed day", len(failed))
 	if ctx.Err() != nil {

@@ -822,13 +822,16 @@ func TestCheckAnswer(t *testing.T) {
 		wantNil   bool
 		retryable bool
 		wantAPI   bool
+		fatal     bool // fatal for the source: wraps ErrAuth
 	}{
-		{"ok", 200, nil, true, false, false},
-		{"vendor error on 200 is permanent", 200, api, false, false, true},
-		{"vendor error on 503 is retried", 503, api, false, true, true},
-		{"404 is a permanent status error", 404, garbled, false, false, false},
-		{"429 is retried", 429, nil, false, true, false},
-		{"200 that does not decode is retried", 200, garbled, false, true, false},
+		{"ok", 200, nil, true, false, false, false},
+		{"vendor error on 200 is permanent", 200, api, false, false, true, false},
+		{"vendor error on 503 is retried", 503, api, false, true, true, false},
+		{"404 is a permanent status error", 404, garbled, false, false, false, false},
+		{"401 is fatal for the source", 401, garbled, false, false, false, true},
+		{"403 is fatal for the source", 403, nil, false, false, false, true},
+		{"429 is retried", 429, nil, false, true, false, false},
+		{"200 that does not decode is retried", 200, garbled, false, true, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := CheckAnswer[*vendorErr](&http.Response{StatusCode: tc.status}, []byte("body"), tc.decodeErr)
@@ -838,6 +841,33 @@ func TestCheckAnswer(t *testing.T) {
 			if _, ok := errors.AsType[*vendorErr](err); ok != tc.wantAPI {
 				t.Errorf("err = %v: vendor error visible = %v, want %v", err, ok, tc.wantAPI)
 			}
+			if IsFatal(err) != tc.fatal || errors.Is(err, ErrAuth) != tc.fatal {
+				t.Errorf("err = %v: fatal %v, want %v", err, IsFatal(err), tc.fatal)
+			}
+			if _, ok := errors.AsType[*StatusError](err); tc.fatal && !ok {
+				t.Errorf("err = %v: the status error is not visible", err)
+			}
 		})
+	}
+}
+
+// A fatal error is returned at once, with its text, and stays fatal
+// through the client's wrapping.
+func TestFatalIsNotRetried(t *testing.T) {
+	if Fatal(nil) != nil {
+		t.Fatal("Fatal(nil) != nil")
+	}
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	c := New(Config{Name: "v", MaxAttempts: 5, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
+	_, err := c.Do(context.Background(), "op", func(ctx context.Context) (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	}, func(resp *http.Response, body []byte) error { return CheckAnswer[*vendorErr](resp, body, nil) })
+	if !IsFatal(err) || n.Load() != 1 || err.Error() != "v: op: HTTP 401 Unauthorized" {
+		t.Fatalf("err = %v after %d requests, want one fatal HTTP 401", err, n.Load())
 	}
 }

@@ -65,6 +65,41 @@ func Permanent(err error) error {
 	return &permanentError{err: err}
 }
 
+// ErrAuth is wrapped by every error that is fatal for the source, not just
+// for the request: the vendor refused the credentials (a wrong password, a
+// dead or revoked token) or the account (disabled, blocked). No request of
+// the source can succeed until an operator acts, so the client does not
+// retry it and the pipeline stops the source at the first one (see
+// IsFatal). The vendor packages' ErrAuth are this error.
+var ErrAuth = errors.New("the vendor refused the credentials or the account")
+
+// The three classes of an error a vendor client returns:
+//   - retryable (Retryable, IsRetryable): transient; the client tries again;
+//   - permanent for the request (any other error; Permanent for a
+//     Transport's): this request fails, the source's other requests go on;
+//   - fatal for the source (Fatal, IsFatal; every error wrapping ErrAuth):
+//     the source's other requests would fail the same way; the pipeline
+//     does not start them.
+
+// fatalError marks an error as fatal for the source.
+type fatalError struct{ err error }
+
+func (e *fatalError) Error() string   { return e.err.Error() }
+func (e *fatalError) Unwrap() []error { return []error{ErrAuth, e.err} }
+
+// Fatal marks err as fatal for the source: it then wraps ErrAuth (as well
+// as err) and is never retried. Its text is err's. It returns nil for nil.
+func Fatal(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &fatalError{err: err}
+}
+
+// IsFatal reports whether err is fatal for the source: it wraps ErrAuth
+// (directly, through Fatal, or through a vendor's AuthError).
+func IsFatal(err error) bool { return errors.Is(err, ErrAuth) }
+
 // IsRetryable reports whether err, or any error it wraps, was marked with
 // Retryable.
 func IsRetryable(err error) bool {
@@ -107,6 +142,8 @@ func truncate(s string, n int) string {
 // body, once the body was decoded with decodeErr (nil when it decoded):
 //   - a vendor error answer (decodeErr wraps an E) is returned as it is,
 //     permanent, unless the HTTP status is 429 or 5xx: then it is retried;
+//   - 401 and 403 (without a vendor error answer) are fatal for the source:
+//     a *StatusError marked with Fatal;
 //   - any other status outside 2xx is a *StatusError, retried when 429 or 5xx;
 //   - a 2xx body that did not decode (truncated, a proxy's HTML page) is
 //     retried.
@@ -121,8 +158,11 @@ func CheckAnswer[E error](resp *http.Response, body []byte, decodeErr error) err
 		return apiErr
 	case code < 200 || code > 299:
 		se := &StatusError{StatusCode: code, Body: errorBody(body)}
-		if transient {
+		switch {
+		case transient:
 			return Retryable(se)
+		case code == http.StatusUnauthorized || code == http.StatusForbidden:
+			return Fatal(se)
 		}
 		return se
 	case decodeErr != nil:

@@ -3,13 +3,17 @@ package mobilgroup
 import (
 	"errors"
 	"fmt"
+
+	"github.com/calletl/calletl/extract/httpx"
 )
 
 // Sentinels the typed errors of this package wrap; test with errors.Is.
 var (
 	// ErrAuth: the API key was refused (Error_Authorisation_Failed) or the
-	// account is blocked (Error_User_Disabled). Permanent: never retried.
-	ErrAuth = errors.New("authorisation refused")
+	// account is blocked (Error_User_Disabled). Never retried, and fatal for
+	// the source: it is httpx.ErrAuth, so the pipeline stops the source at
+	// the first.
+	ErrAuth = httpx.ErrAuth
 	// ErrNotFound: the broadcast id is not known (Error_ID_Not_Found).
 	ErrNotFound = errors.New("broadcast not found")
 	// ErrUnknownRequest: the service did not recognise the request

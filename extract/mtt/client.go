@@ -90,9 +90,11 @@ type rpcRequest struct {
 }
 
 // call posts one JSON-RPC request and hands the answer's result to
-// onResult. A body that is not a well-formed JSON-RPC answer (truncated,
-// HTML from a proxy) is retried; a JSON-RPC error is returned as *RPCError
-// without retry. onResult may run once per attempt, so it must reset what it
+// onResult. Its answer is classified by httpx.CheckAnswer: a body that is
+// not a well-formed JSON-RPC answer (truncated, HTML from a proxy) is
+// retried; a JSON-RPC error is returned as *RPCError without retry (unless
+// the status is 429 or 5xx); 401 and 403 are fatal for the source
+// (httpx.ErrAuth). onResult may run once per attempt, so it must reset what it
 // fills.
 func (c *Client) call(ctx context.Context, op, method string, params any, onResult func(s *jsonscan.Scanner) error) error {
 	release, err := c.callHeld(ctx, op, method, params, onResult)
@@ -108,7 +110,6 @@ func (c *Client) callHeld(ctx context.Context, op, method string, params any, on
 	if err != nil {
 		return func() {}, fmt.Errorf("mtt: %s: encode request: %w", op, err)
 	}
-	var rpcErr error
 	newReq := func(ctx context.Context) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.BaseURL, bytes.NewReader(payload))
 		if err != nil {
@@ -120,34 +121,19 @@ func (c *Client) callHeld(ctx context.Context, op, method string, params any, on
 		return req, nil
 	}
 	check := func(resp *http.Response, body []byte) error {
-		switch {
-		case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-			return fmt.Errorf("HTTP %d: the API refused the credentials: check sources.mtt.username and the password it points to", resp.StatusCode)
-		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-			return httpx.Retryable(&httpx.StatusError{Op: op, StatusCode: resp.StatusCode, Body: head(body)})
-		case resp.StatusCode != http.StatusOK:
-			return &httpx.StatusError{Op: op, StatusCode: resp.StatusCode, Body: head(body)}
+		var err error
+		if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+			err = envelope(body, onResult)
 		}
-		rpcErr = nil
-		err := envelope(body, onResult)
-		var re *RPCError
-		if errors.As(err, &re) {
-			rpcErr = re
-			return nil
+		err = httpx.CheckAnswer[*RPCError](resp, body, err)
+		if httpx.IsFatal(err) {
+			// 401/403: every request of the source would get the same.
+			return fmt.Errorf("the API refused the credentials: check sources.mtt.username and the password it points to: %w", err)
 		}
-		if err != nil {
-			return httpx.Retryable(err)
-		}
-		return nil
+		return err
 	}
 	_, release, err = c.http.DoHeld(ctx, op, newReq, check)
-	if err != nil {
-		return release, err
-	}
-	if rpcErr != nil {
-		return release, fmt.Errorf("mtt: %s: %w", op, rpcErr)
-	}
-	return release, nil
+	return release, err
 }
 
 // Account is one row of getPersonalAccountList.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/transform"
@@ -126,7 +127,8 @@ func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Windo
 }
 
 // Snapshot records every customer's accounts (replaced per run day) and
-// balance (one row per run). Errors of one customer do not stop the others.
+// balance (one row per run). Errors of one customer do not stop the others,
+// except one fatal for the source (refused credentials), which all would meet.
 func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
 	var n model.Counts
 	var errs []error
@@ -135,6 +137,9 @@ func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (
 		n.Add(c)
 		if err != nil {
 			errs = append(errs, err)
+			if httpx.IsFatal(err) {
+				break
+			}
 		}
 	}
 	return n, errors.Join(errs...)
@@ -151,6 +156,9 @@ func (s *Source) SnapshotAccount(ctx context.Context, lake *load.Lake, run model
 	now := time.Now().UTC()
 	day := run.Day()
 	err1 := s.snapshotAccounts(ctx, lake, run, cust, day, now, &n)
+	if httpx.IsFatal(err1) {
+		return n, err1 // the balance would be refused too
+	}
 	err2 := s.snapshotBalance(ctx, lake, run, cust, day, now, &n)
 	return n, errors.Join(err1, err2)
 }

@@ -160,17 +160,14 @@ func (c *Client) getHeld(ctx context.Context, op, path string, q url.Values) (bo
 		return req, nil
 	}
 	check := func(resp *http.Response, body []byte) error {
-		switch {
-		case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized:
-			return authErrorFor(forbidden(body), c.tokens.file.String())
-		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-			return httpx.Retryable(&httpx.StatusError{StatusCode: resp.StatusCode, Body: string(head(body))})
-		case resp.StatusCode != http.StatusOK:
-			return &httpx.StatusError{StatusCode: resp.StatusCode, Body: string(head(body))}
-		case !json.Valid(body):
-			return httpx.Retryable(fmt.Errorf("HTTP 200 with a body that is not JSON: %q", head(body)))
+		var err error
+		switch code := resp.StatusCode; {
+		case code == http.StatusForbidden || code == http.StatusUnauthorized:
+			err = authErrorFor(forbidden(body), c.tokens.file.String()) // fatal for the source (ErrAuth)
+		case code >= 200 && code <= 299 && !json.Valid(body):
+			err = fmt.Errorf("HTTP %d with a body that is not JSON: %q", code, head(body))
 		}
-		return nil
+		return httpx.CheckAnswer[*AuthError](resp, body, err)
 	}
 	return c.http.DoHeld(ctx, op, newReq, check)
 }

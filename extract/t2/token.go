@@ -46,8 +46,10 @@ const (
 
 // ErrAuth is wrapped by every error that needs the operator: the tokens
 // were refused (other than by plain expiry), a refresh failed for good, or
-// a refreshed pair could not be saved. Retrying does not help.
-var ErrAuth = errors.New("t2: authorization failed")
+// a refreshed pair could not be saved. Retrying does not help, and no other
+// request of the source can succeed: it is httpx.ErrAuth, the class of
+// errors fatal for the source, so the pipeline stops the source at the first.
+var ErrAuth = httpx.ErrAuth
 
 // AuthError is an ErrAuth with the vendor's 403 detail (when there was one)
 // and what the operator must do. It never holds a token.

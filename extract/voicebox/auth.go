@@ -18,8 +18,10 @@ import (
 
 // ErrAuth is wrapped by every error that needs the operator: the token
 // endpoint refused the client or the user, or the API refused a freshly
-// issued token. Retrying does not help.
-var ErrAuth = errors.New("voicebox: authorization failed")
+// issued token. Retrying does not help, and no other request of the source
+// can succeed: it is httpx.ErrAuth, the class of errors fatal for the
+// source, so the pipeline stops the source at the first.
+var ErrAuth = httpx.ErrAuth
 
 // AuthError is an ErrAuth saying what happened and what to do. It never
 // holds a credential.

@@ -229,21 +229,19 @@ func (c *Client) getHeld(ctx context.Context, op, path, rng string) (answer, fun
 	var a answer
 	check := func(resp *http.Response, body []byte) error {
 		a = answer{status: resp.StatusCode, contentRange: resp.Header.Get("Content-Range")}
+		var err error
 		switch code := resp.StatusCode; {
 		case code == http.StatusUnauthorized:
-			return &AuthError{Msg: "the API refused a freshly issued access token (HTTP 401 twice): check client_id, client_secret, username and password of sources.voicebox"}
+			err = &AuthError{Msg: "the API refused a freshly issued access token (HTTP 401 twice): check client_id, client_secret, username and password of sources.voicebox"}
 		case code == http.StatusForbidden:
-			return &AuthError{Msg: "the API denied access (HTTP 403): check that the VoiceBox user may read this customer", Err: &httpx.StatusError{StatusCode: code, Body: string(head(body))}}
-		case code == http.StatusTooManyRequests || code >= 500:
-			return httpx.Retryable(&httpx.StatusError{StatusCode: code, Body: string(head(body))})
+			err = &AuthError{Msg: "the API denied access (HTTP 403): check that the VoiceBox user may read this customer", Err: &httpx.StatusError{StatusCode: code, Body: string(head(body))}}
 		case code == http.StatusRequestedRangeNotSatisfiable:
 			return nil
-		case code != http.StatusOK && code != http.StatusPartialContent:
-			return &httpx.StatusError{StatusCode: code, Body: string(head(body))}
-		case !json.Valid(body):
-			return httpx.Retryable(fmt.Errorf("HTTP %d with a body that is not JSON: %q", code, head(body)))
+		case code >= 200 && code <= 299 && !json.Valid(body):
+			err = fmt.Errorf("HTTP %d with a body that is not JSON: %q", code, head(body))
 		}
-		return nil
+		// *AuthError is fatal for the source (ErrAuth).
+		return httpx.CheckAnswer[*AuthError](resp, body, err)
 	}
 	body, release, err := c.http.DoHeld(ctx, op, newReq, check)
 	if err != nil {

@@ -273,6 +273,9 @@ func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (
 		}
 		if err := s.snapshotCampaigns(ctx, lake, run, cust, day, now, &n); err != nil {
 			errs = append(errs, err)
+			if errors.Is(err, ErrAuth) {
+				break // refused credentials: every request would be
+			}
 		}
 		if err := s.snapshotBalance(ctx, lake, run, cust, day, now, &n); err != nil {
 			errs = append(errs, err)
