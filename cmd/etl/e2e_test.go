@@ -59,11 +59,14 @@ func newWorld(t *testing.T, days, callsPerDay, badPerDay int, extra string) *wor
 		t.Fatal(err)
 	}
 	w := &world{emu: emu, dir: dir, from: model.Day(now.AddDate(0, 0, -(days-1)), msk), to: model.Day(now, msk)}
+	// The data-quality checks (a DuckDB query after every run, about a
+	// second under the race detector) have their own tests (dq_test.go).
 	cfg := fmt.Sprintf(`lake: lake
 state: state
 timezone: Europe/Moscow
 lookback_days: 1
 start_date: %s
+data_quality: {enabled: false}
 sources:
   mtt:
     base_url: %s
