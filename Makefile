@@ -35,6 +35,7 @@ test-browser: ## the HTML report rendered by Debian's headless chromium, with a 
 
 bench: tools ## the benchmarks behind BENCHMARKS.md (the report one generates a 10M-call lake: ~2 min, ~1 GB in TMPDIR)
 	$(GO) test -run '^$$' -bench PagesToParquet -benchtime 5x -count 3 ./extract/mtt/
+	$(GO) test -run '^$$' -bench Anchor -benchtime 1x -count 3 -timeout 30m ./extract/mtt/
 	$(GO) test -run '^$$' -bench EndToEnd -benchtime 1x -count 3 -timeout 30m ./cmd/etl/
 	$(GO) test -run '^$$' -bench BigPages -benchtime 1x -count 3 -timeout 30m ./cmd/etl/
 	$(GO) test -run '^$$' -bench WriteCalls -benchmem ./load/

@@ -1,0 +1,145 @@
+package mtt
+
+import (
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// anchorPages is the size of the anchor: 1,000 full pages, 1M rows.
+const anchorPages = 1000
+
+// duckdbHistoryColumns types every documented field of a
+// getServiceHistoryByCustomer answer for DuckDB's read_json, so that it
+// does no sampling or type detection: times as TIMESTAMPTZ, money as
+// DECIMAL(18,4), the way the lake stores them.
+const duckdbHistoryColumns = `{result: 'STRUCT(dialed STRUCT(cli VARCHAR, cld VARCHAR,
+	customer_local_time TIMESTAMPTZ, connect_time TIMESTAMPTZ, charged_time INTEGER, charged DECIMAL(18,4),
+	destination VARCHAR, h323_conf_id VARCHAR, h323_incoming_conf_id VARCHAR, curr VARCHAR,
+	setup_time_ms INTEGER, disconnect_cause SMALLINT, account_id VARCHAR, used_quantity INTEGER,
+	voice_record_exist BOOLEAN)[])'}`
+
+// BenchmarkAnchor is the honest anchor: in one run, over the same 1,000
+// generated 1000-row MTT pages (1M rows), it measures
+//
+//   - calletl: decode, validate and map every row, write calls and
+//     mtt_calls (what the extractor does with a page);
+//   - duckdb-1table: DuckDB, through the same driver, reading the pages
+//     with an explicitly typed read_json (no auto-detection) and COPYing
+//     one table of the rows to Parquet, zstd;
+//   - duckdb-2tables: DuckDB reading them the same way into a temporary
+//     table and COPYing the two tables calletl writes (calls with the
+//     canonical columns it can compute in SQL, mtt_calls with every
+//     column), zstd.
+//
+// Each reports rows/s, and each DuckDB case calletl's rate over its own
+// (calletl/this). With -count the three run interleaved, so each ratio
+// compares runs made under the same load.
+//
+//	go test -run '^$' -bench Anchor -benchtime 1x -count 3 -timeout 30m ./extract/mtt/
+func BenchmarkAnchor(b *testing.B) {
+	pages, day := benchPages(b, anchorPages*MaxPageSize*3/2) // the generator may make fewer than asked
+	if len(pages) < anchorPages {
+		b.Fatalf("only %d full pages, want %d", len(pages), anchorPages)
+	}
+	pages = pages[:anchorPages]
+	rows := len(pages) * MaxPageSize
+	dir := b.TempDir()
+	var size int
+	for i, p := range pages {
+		size += len(p)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("page-%04d.json", i)), p, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Logf("%d pages, %d rows, %.0f MB of JSON", len(pages), rows, float64(size)/1e6)
+	rate := map[string]float64{}
+	measure := func(name string, f func(b *testing.B)) {
+		b.Run(name, func(b *testing.B) {
+			f(b)
+			r := float64(b.N) * float64(rows) / b.Elapsed().Seconds()
+			b.ReportMetric(r, "rows/s")
+			rate[name] = r
+			if c := rate["calletl"]; name != "calletl" && c > 0 {
+				b.ReportMetric(c/r, "calletl/this")
+			}
+		})
+	}
+
+	measure("calletl", func(b *testing.B) {
+		lake, mc := benchLake(b)
+		b.ResetTimer()
+		for b.Loop() {
+			pagesToLake(b, lake, mc, pages, day)
+		}
+	})
+
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`SET TimeZone = 'UTC'`); err != nil {
+		b.Fatal(err)
+	}
+	src := fmt.Sprintf(`SELECT unnest(result.dialed, recursive := true)
+		FROM read_json('%s/page-*.json', columns = %s, format = 'auto')`, dir, duckdbHistoryColumns)
+	var got int64
+	if err := db.QueryRow(`SELECT count(*) FROM (` + src + `)`).Scan(&got); err != nil || got != int64(rows) {
+		b.Fatalf("duckdb sees %d rows (%v), want %d", got, err, rows)
+	}
+	out := b.TempDir()
+	measure("duckdb-1table", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := db.Exec(fmt.Sprintf(`COPY (%s) TO '%s/one.parquet' (FORMAT parquet, COMPRESSION zstd)`, src, out)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	measure("duckdb-2tables", func(b *testing.B) {
+		for b.Loop() {
+			for _, q := range duckdbTwoTables(src, out) {
+				if _, err := db.Exec(q); err != nil {
+					b.Fatalf("%v\n%s", err, q)
+				}
+			}
+		}
+	})
+}
+
+// duckdbTwoTables are the statements with which DuckDB writes what calletl
+// writes from the rows of src: a temporary table, then calls (the
+// canonical columns, phones reduced to digits with 8 → 7, the status
+// derived as Map does) and mtt_calls (every field, with the run columns).
+func duckdbTwoTables(src, out string) []string {
+	now := time.Now().UTC().Format("2006-01-02 15:04:05")
+	phone := func(col string) string {
+		return fmt.Sprintf(`CASE WHEN length(regexp_replace(%[1]s, '[^0-9]', '', 'g')) = 11 AND %[1]s LIKE '8%%'
+			THEN '7' || regexp_replace(%[1]s, '[^0-9]', '', 'g')[2:] ELSE regexp_replace(%[1]s, '[^0-9]', '', 'g') END`, col)
+	}
+	calls := fmt.Sprintf(`COPY (SELECT '110011256' AS account, coalesce(nullif(trim(h323_conf_id), ''), md5(cli || cld || connect_time::VARCHAR)) AS call_id,
+		'outgoing' AS direction, connect_time AS started_at, %s AS caller, cli AS caller_raw, %s AS callee, cld AS callee_raw,
+		used_quantity AS duration_s, used_quantity AS talk_s, charged_time AS billed_s, charged AS cost, curr AS currency,
+		CASE WHEN used_quantity > 0 THEN 'answered' ELSE 'not_answered' END AS status, disconnect_cause,
+		CASE disconnect_cause WHEN 16 THEN 'normal call clearing' WHEN 17 THEN 'user busy' WHEN 19 THEN 'no answer' ELSE '' END AS disconnect_label,
+		coalesce(voice_record_exist, false) AS has_recording,
+		CASE WHEN voice_record_exist THEN replace(trim(h323_conf_id), ' ', '_') ELSE '' END AS recording_ref,
+		'bench' AS run_id, TIMESTAMPTZ '%s' AS extracted_at, false AS duplicate
+		FROM rows) TO '%s/calls.parquet' (FORMAT parquet, COMPRESSION zstd)`, phone("cli"), phone("cld"), now, out)
+	details := fmt.Sprintf(`COPY (SELECT '110011256' AS customer_name, 'dialed' AS type,
+		coalesce(nullif(trim(h323_conf_id), ''), md5(cli || cld || connect_time::VARCHAR)) AS call_id,
+		cli, cld, customer_local_time, connect_time, charged_time, charged, curr, destination, disconnect_cause,
+		setup_time_ms, account_id, used_quantity, h323_conf_id, h323_incoming_conf_id, voice_record_exist,
+		'' AS extras, 'bench' AS run_id, TIMESTAMPTZ '%s' AS extracted_at
+		FROM rows) TO '%s/mtt_calls.parquet' (FORMAT parquet, COMPRESSION zstd)`, now, out)
+	return []string{
+		`CREATE OR REPLACE TEMP TABLE rows AS ` + strings.TrimSpace(src),
+		calls,
+		details,
+		`DROP TABLE rows`,
+	}
+}
