@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,7 +33,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 			var rss int64
 			var elapsed time.Duration
 			for b.Loop() {
-				r, m, d := endToEnd(b, days, 25_000)
+				r, _, m, d := endToEnd(b, days, 25_000, 0)
 				rows, rss, elapsed = rows+r, max(rss, m), elapsed+d
 			}
 			b.ReportMetric(float64(rows)/float64(b.N), "rows")
@@ -43,13 +45,49 @@ func BenchmarkEndToEnd(b *testing.B) {
 
 var summaryLine = regexp.MustCompile(`run \S+: (\d+) windows, (\d+) pages, (\d+) rows`)
 
-func endToEnd(b *testing.B, days, perDay int) (rows, maxRSSKB int64, elapsed time.Duration) {
+// BenchmarkAPIBound runs the real etl process as BenchmarkEndToEnd does,
+// against an emulator that answers every request after latency L, with
+// http concurrency C = 4 (4 history streams at once). Such a run is bound
+// by the API: its ideal wall time is requests × L ÷ C. It reports the
+// wall time over that ideal (measured/ideal); prefetching the next page
+// while the current one is processed is what brings it near 1.
+//
+//	go test -run '^$' -bench APIBound -benchtime 1x -count 3 ./cmd/etl/
+func BenchmarkAPIBound(b *testing.B) {
+	const concurrency = 4
+	for _, latency := range []time.Duration{50 * time.Millisecond, 100 * time.Millisecond} {
+		b.Run(fmt.Sprintf("latency=%s", latency), func(b *testing.B) {
+			var rows, pages int64
+			var elapsed time.Duration
+			for b.Loop() {
+				r, p, _, d := endToEnd(b, 3, 25_000, latency)
+				rows, pages, elapsed = rows+r, pages+p, elapsed+d
+			}
+			ideal := time.Duration(pages) * latency / concurrency
+			b.ReportMetric(float64(pages)/float64(b.N), "requests")
+			b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
+			b.ReportMetric(ideal.Seconds()/float64(b.N), "ideal-s")
+			b.ReportMetric(elapsed.Seconds()/ideal.Seconds(), "measured/ideal")
+		})
+	}
+}
+
+// endToEnd runs one etl process over days of about perDay calls per
+// history type, against an emulator answering after latency, and returns
+// the rows of the run's summary, the requests the emulator answered, the
+// process's peak RSS and its wall time.
+func endToEnd(b *testing.B, days, perDay int, latency time.Duration) (rows, requests, maxRSSKB int64, elapsed time.Duration) {
 	b.Helper()
 	now := time.Now()
 	today := now.UTC().Truncate(24 * time.Hour)
 	emu := sandbox.NewMTT(sandbox.MTTConfig{Seed: 5, Customers: []string{"110011256"},
 		From: today.AddDate(0, 0, -days), To: today.AddDate(0, 0, 1), CallsPerDay: perDay, Username: "u", Password: "benchmark-pw"})
-	srv := httptest.NewServer(emu)
+	emu.SetFaults(sandbox.Faults{Latency: latency})
+	var served atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		emu.ServeHTTP(w, r)
+	}))
 	defer srv.Close()
 	dir := b.TempDir()
 	os.WriteFile(filepath.Join(dir, "pw"), []byte("benchmark-pw"), 0o600)
@@ -73,7 +111,7 @@ sources:
 		b.Fatalf("no summary line in:\n%s", stderr)
 	}
 	rows, _ = strconv.ParseInt(m[3], 10, 64)
-	return rows, maxRSSKB, elapsed
+	return rows, served.Load(), maxRSSKB, elapsed
 }
 
 // runETLMeasured runs etl as a child process (the test binary re-executed
