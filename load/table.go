@@ -198,6 +198,9 @@ func (w *TableWriter[T]) Add(date string, row *T) error {
 		if err := w.tx.recordRepairs(w.state, p); err != nil {
 			return err
 		}
+		if err := w.tx.bound(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
