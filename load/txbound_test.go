@@ -90,7 +90,7 @@ func TestTxBufferBytesReadBack(t *testing.T) {
 	mem.AssertSize(t, 0)
 	db := openDuckDB(t)
 	var n, sum int64
-	if err := db.QueryRow(`SELECT count(*), sum(cost * 10000)::BIGINT FROM ` + scan(lake.Root(), "calls")).Scan(&n, &sum); err != nil {
+	if err := db.QueryRow(`SELECT count(*), sum(cost * 10000)::BIGINT FROM `+scan(lake.Root(), "calls")).Scan(&n, &sum); err != nil {
 		t.Fatal(err)
 	}
 	if n != 36000 || sum != want {
