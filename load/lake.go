@@ -71,10 +71,12 @@ const (
 	DefaultRowGroupBytes = 4 << 20
 	DefaultBatchBytes    = 1 << 20
 	// DefaultTxBufferBytes bounds what one transaction buffers across all
-	// its open partition files (see Options.TxBufferBytes): a day of one
-	// stream stays under it (two tables' row groups of ~10 MiB), while a
-	// transaction over 30 days would otherwise hold 30 days of row groups.
-	DefaultTxBufferBytes = 32 << 20
+	// its open partition files (see Options.TxBufferBytes). Four streams
+	// of ~250k rows a day at once, or one transaction over 30 days, then
+	// stay under 256 MB of RSS with the default 160 MiB memory limit
+	// (BENCHMARKS.md); row groups of such days hold ~20,000 rows per table
+	// (8 MiB of Arrow bytes over calls and mtt_calls), ~25,000-row days one.
+	DefaultTxBufferBytes = 8 << 20
 )
 
 // Hive partition column names. They are part of every table's path and of

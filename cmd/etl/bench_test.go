@@ -45,6 +45,34 @@ func BenchmarkEndToEnd(b *testing.B) {
 
 var summaryLine = regexp.MustCompile(`run \S+: (\d+) windows, (\d+) pages, (\d+) rows`)
 
+// BenchmarkBigDays runs the real etl process as BenchmarkEndToEnd does
+// over one day of ~250k calls per history type: four windows of a
+// quarter-million rows each in flight at once. It reports throughput and
+// peak RSS with the default memory_limit and with none (GOMEMLIMIT=off),
+// in the same run.
+//
+//	go test -run '^$' -bench BigDays -benchtime 1x -count 3 -timeout 30m ./cmd/etl/
+func BenchmarkBigDays(b *testing.B) {
+	for _, limit := range []string{"", "off"} {
+		name := "memory_limit=default"
+		if limit != "" {
+			name = "memory_limit=" + limit
+		}
+		b.Run(name, func(b *testing.B) {
+			b.Setenv("GOMEMLIMIT", limit) // the environment wins over the config; "" leaves it to the config
+			var rows, rss int64
+			var elapsed time.Duration
+			for b.Loop() {
+				r, _, m, d := endToEnd(b, 1, 250_000, 0)
+				rows, rss, elapsed = rows+r, max(rss, m), elapsed+d
+			}
+			b.ReportMetric(float64(rows)/float64(b.N), "rows")
+			b.ReportMetric(float64(rows)/elapsed.Seconds(), "rows/s")
+			b.ReportMetric(float64(rss)/1024, "peak-RSS-MB")
+		})
+	}
+}
+
 // BenchmarkAPIBound runs the real etl process as BenchmarkEndToEnd does,
 // against an emulator that answers every request after latency L, with
 // http concurrency C = 4 (4 history streams at once). Such a run is bound
