@@ -39,6 +39,8 @@ bench: tools ## the benchmarks behind BENCHMARKS.md (the report one generates a 
 	$(GO) test -run '^$$' -bench EndToEnd -benchtime 1x -count 3 -timeout 30m ./cmd/etl/
 	$(GO) test -run '^$$' -bench APIBound -benchtime 1x -count 3 -timeout 30m ./cmd/etl/
 	$(GO) test -run '^$$' -bench BigPages -benchtime 1x -count 3 -timeout 30m ./cmd/etl/
+	$(GO) test -run '^$$' -bench BigDays -benchtime 1x -count 3 -timeout 30m ./cmd/etl/
+	$(GO) test -run '^$$' -bench TxManyDays -benchtime 1x -count 3 ./load/
 	$(GO) test -run '^$$' -bench WriteCalls -benchmem ./load/
 	PATH="$(GOBIN):$$PATH" CALLETL_REQUIRE_S3=1 $(GO) test -run '^$$' -bench FetchToS3 -benchtime 1x -count 3 ./recordings/
 	$(GO) test -run '^$$' -bench Reports10M -benchtime 3x -timeout 20m ./report/
