@@ -362,7 +362,7 @@ func (c *Client) historyCursor(a historyAnswer, seen map[string]struct{}) ([]Row
 	// its first occurrence on, since the next page repeats them.
 	next, at := time.Time{}, -1
 	for i := len(rows) - 1; i >= 0; i-- {
-		t, err := time.ParseInLocation(timeLayout, rows[i].ConnectTime, c.cfg.Vendor)
+		t, err := parseTime(rows[i].ConnectTime, c.cfg.Vendor)
 		if err != nil {
 			continue
 		}
