@@ -47,9 +47,10 @@ const duckdbHistoryColumns = `{result: 'STRUCT(dialed STRUCT(cli VARCHAR, cld VA
 //     canonical columns it can compute in SQL, mtt_calls with every
 //     column), zstd.
 //
-// Each reports rows/s, and each DuckDB case calletl's rate over its own
-// (calletl/this). With -count the three run interleaved, so each ratio
-// compares runs made under the same load.
+// Each iteration runs the three back to back and the benchmark reports
+// each one's rows/s and calletl's rate over each DuckDB rate (x-1table,
+// x-2tables): on a shared machine a ratio compares runs made under the
+// same load. With -count each sample regenerates the pages.
 //
 //	go test -run '^$' -bench Anchor -benchtime 1x -count 3 -timeout 30m ./extract/mtt/
 func BenchmarkAnchor(b *testing.B) {
@@ -68,36 +69,7 @@ func BenchmarkAnchor(b *testing.B) {
 		}
 	}
 	b.Logf("%d pages, %d rows, %.0f MB of JSON", len(pages), rows, float64(size)/1e6)
-	rate := map[string]float64{}
-	// f returns the rows written per iteration.
-	measure := func(name string, f func(b *testing.B) int64) {
-		b.Run(name, func(b *testing.B) {
-			n := f(b)
-			r := float64(b.N) * float64(n) / b.Elapsed().Seconds()
-			b.ReportMetric(r, "rows/s")
-			rate[name] = r
-			if c := rate["calletl"]; name != "calletl" && c > 0 {
-				b.ReportMetric(c/r, "calletl/this")
-			}
-		})
-	}
-
-	// calletl's rate counts the rows it loads: each page after the first
-	// repeats the rows of the second it starts at, which History drops
-	// (~1% of the rows DuckDB writes).
-	measure("calletl", func(b *testing.B) int64 {
-		lake, _ := benchLake(b)
-		var n int64
-		b.ResetTimer()
-		for b.Loop() {
-			n = extractPages(b, lake, pages, day)
-		}
-		if n < int64(rows)*95/100 {
-			b.Fatalf("extracted %d rows of %d", n, rows)
-		}
-		return n
-	})
-
+	lake, _ := benchLake(b)
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		b.Fatal(err)
@@ -113,24 +85,44 @@ func BenchmarkAnchor(b *testing.B) {
 		b.Fatalf("duckdb sees %d rows (%v), want %d", got, err, rows)
 	}
 	out := b.TempDir()
-	measure("duckdb-1table", func(b *testing.B) int64 {
-		for b.Loop() {
+	timed := func(f func()) time.Duration {
+		start := time.Now()
+		f()
+		return time.Since(start)
+	}
+
+	// calletl's rate counts the rows it loads: each page after the first
+	// repeats the rows of the second it starts at, which History drops
+	// (~1% of the rows DuckDB writes).
+	var loaded int64
+	var tCalletl, tOne, tTwo time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		tCalletl += timed(func() { loaded = extractPages(b, lake, pages, day) })
+		tOne += timed(func() {
 			if _, err := db.Exec(fmt.Sprintf(`COPY (%s) TO '%s/one.parquet' (FORMAT parquet, COMPRESSION zstd)`, src, out)); err != nil {
 				b.Fatal(err)
 			}
-		}
-		return int64(rows)
-	})
-	measure("duckdb-2tables", func(b *testing.B) int64 {
-		for b.Loop() {
+		})
+		tTwo += timed(func() {
 			for _, q := range duckdbTwoTables(src, out) {
 				if _, err := db.Exec(q); err != nil {
 					b.Fatalf("%v\n%s", err, q)
 				}
 			}
-		}
-		return int64(rows)
-	})
+		})
+	}
+	b.StopTimer()
+	if loaded < int64(rows)*95/100 {
+		b.Fatalf("extracted %d rows of %d", loaded, rows)
+	}
+	n := float64(b.N)
+	calletl, one, two := n*float64(loaded)/tCalletl.Seconds(), n*float64(rows)/tOne.Seconds(), n*float64(rows)/tTwo.Seconds()
+	b.ReportMetric(calletl, "calletl-rows/s")
+	b.ReportMetric(one, "duckdb-1table-rows/s")
+	b.ReportMetric(two, "duckdb-2tables-rows/s")
+	b.ReportMetric(calletl/one, "x-1table")
+	b.ReportMetric(calletl/two, "x-2tables")
 }
 
 // pageTransport answers each request with the next of pages, and then
