@@ -40,8 +40,12 @@ test-browser: ## the HTML report rendered by Debian's headless chromium (a scree
 
 bench: tools ## the benchmarks behind BENCHMARKS.md (the report one generates a 10M-call lake: ~2 min, ~1 GB in TMPDIR)
 	$(GO) test -run '^$$' -bench PagesToParquet -benchtime 5x -count 3 ./extract/mtt/
+	$(GO) test -run '^$$' -bench Anchor -benchtime 1x -count 3 -timeout 30m ./extract/mtt/
 	$(GO) test -run '^$$' -bench EndToEnd -benchtime 1x -count 3 -timeout 30m ./cmd/etl/
+	$(GO) test -run '^$$' -bench APIBound -benchtime 1x -count 3 -timeout 30m ./cmd/etl/
 	$(GO) test -run '^$$' -bench BigPages -benchtime 1x -count 3 -timeout 30m ./cmd/etl/
+	$(GO) test -run '^$$' -bench BigDays -benchtime 1x -count 3 -timeout 30m ./cmd/etl/
+	$(GO) test -run '^$$' -bench TxManyDays -benchtime 1x -count 3 ./load/
 	$(GO) test -run '^$$' -bench WriteCalls -benchmem ./load/
 	PATH="$(GOBIN):$$PATH" CALLETL_REQUIRE_S3=1 $(GO) test -run '^$$' -bench FetchToS3 -benchtime 1x -count 3 ./recordings/
 	$(GO) test -run '^$$' -bench Reports10M -benchtime 3x -timeout 20m ./report/

@@ -2,9 +2,13 @@ package load_test
 
 import (
 	"bytes"
+	"math"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
@@ -66,4 +70,69 @@ func peakRSSKB() (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// BenchmarkTxManyDays writes 1M canonical calls spread over 30 days in
+// one transaction, day after day, as a whole-history read does (VoiceBox
+// items), commit included; every day's partition stays open until the
+// commit. It reports rows/s and the process's peak RSS during the
+// transaction (VmHWM, reset through /proc/self/clear_refs first), under
+// the default memory_limit (a 160 MiB Go soft limit) and without one.
+//
+//	go test -run '^$' -bench TxManyDays -benchtime 1x -count 3 ./load/
+func BenchmarkTxManyDays(b *testing.B) {
+	const days, rows = 30, 1_000_000
+	pool := make([]model.Call, 16384)
+	for i := range pool {
+		pool[i] = syntheticCall(i, day1)
+	}
+	for _, limit := range []int64{160 << 20, math.MaxInt64} {
+		name := "memory_limit=160MiB"
+		if limit == math.MaxInt64 {
+			name = "memory_limit=off"
+		}
+		b.Run(name, func(b *testing.B) {
+			defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit))
+			lake, err := load.Open(b.TempDir(), load.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			start, _ := time.Parse(model.DayLayout, day1)
+			var peak int64
+			for b.Loop() {
+				runtime.GC()
+				resetPeakRSS(b)
+				tx, err := lake.Begin("voicebox", "history")
+				if err != nil {
+					b.Fatal(err)
+				}
+				w := load.Writer(tx, load.Calls)
+				for d := range days {
+					date := start.AddDate(0, 0, d).Format(model.DayLayout)
+					for i := range rows / days {
+						c := &pool[i%len(pool)]
+						c.Date = date
+						if err := w.Add(date, c); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				if _, err := tx.Commit(); err != nil {
+					b.Fatal(err)
+				}
+				if kb, ok := peakRSSKB(); ok {
+					peak = max(peak, kb)
+				}
+			}
+			b.ReportMetric(float64(b.N)*rows/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(peak)/1024, "peak-RSS-MB")
+		})
+	}
+}
+
+// resetPeakRSS resets the process's VmHWM to its current RSS (Linux).
+func resetPeakRSS(b *testing.B) {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		b.Logf("peak RSS not reset: %v", err)
+	}
 }

@@ -15,7 +15,8 @@ import (
 // cut into row groups by bytes, so an open file holds about RowGroupBytes
 // (plus the page being filled, up to the 1 MiB data page size, and a batch
 // of BatchBytes), not RowGroupRows rows of them; without a byte bound the
-// same 8 MB make one row group, and no row is lost either way.
+// same 8 MB make one row group, and no row is lost either way. (The
+// transaction bound, TxBufferBytes, is lifted: this is the per-file cut.)
 func TestByteBoundedRowGroups(t *testing.T) {
 	const rows, fat = 400, 20 << 10
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -33,8 +34,8 @@ func TestByteBoundedRowGroups(t *testing.T) {
 		maxGroups  int
 		maxGroupKB int64 // compressed bytes per row group at most
 	}{
-		{load.Options{RowGroupBytes: 2 << 20, BatchBytes: 256 << 10}, 2, 3, 2<<10 + 1<<10 + 256},
-		{load.Options{RowGroupBytes: 1 << 30, BatchBytes: 1 << 30}, 1, 1, 16 << 10},
+		{load.Options{RowGroupBytes: 2 << 20, BatchBytes: 256 << 10, TxBufferBytes: 1 << 40}, 2, 3, 2<<10 + 1<<10 + 256},
+		{load.Options{RowGroupBytes: 1 << 30, BatchBytes: 1 << 30, TxBufferBytes: 1 << 40}, 1, 1, 16 << 10},
 	} {
 		t.Run(fmt.Sprintf("%d/%d", c.opts.RowGroupBytes, c.opts.BatchBytes), func(t *testing.T) {
 			lake := newLake(t, c.opts)

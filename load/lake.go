@@ -70,6 +70,13 @@ const (
 	// rows (48 B): one stream's busiest days.
 	DefaultRowGroupBytes = 4 << 20
 	DefaultBatchBytes    = 1 << 20
+	// DefaultTxBufferBytes bounds what one transaction buffers across all
+	// its open partition files (see Options.TxBufferBytes). Four streams
+	// of ~250k rows a day at once, or one transaction over 30 days, then
+	// stay under 256 MB of RSS with the default 160 MiB memory limit
+	// (BENCHMARKS.md); row groups of such days hold ~20,000 rows per table
+	// (8 MiB of Arrow bytes over calls and mtt_calls), ~25,000-row days one.
+	DefaultTxBufferBytes = 8 << 20
 )
 
 // Hive partition column names. They are part of every table's path and of
@@ -110,6 +117,15 @@ type Options struct {
 	// a batch to the writer once its string data reaches this many bytes
 	// (default DefaultBatchBytes).
 	RowGroupBytes, BatchBytes int64
+	// TxBufferBytes bounds the memory one transaction holds across all the
+	// partition files it has open (default DefaultTxBufferBytes): when the
+	// Arrow bytes handed to their open row groups, plus their builders'
+	// reserved batches, pass it, the partition holding the most hands over
+	// its pending rows and closes its row group (written to its file), so a
+	// transaction spanning many days holds about this much whatever its
+	// window. The estimate counts uncompressed bytes, an upper bound of
+	// what a row group holds before it is closed.
+	TxBufferBytes int64
 	// Allocator allocates Arrow and Parquet buffers
 	// (default memory.DefaultAllocator).
 	Allocator memory.Allocator
@@ -146,6 +162,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RowGroupBytes <= 0 {
 		o.RowGroupBytes = DefaultRowGroupBytes
+	}
+	if o.TxBufferBytes <= 0 {
+		o.TxBufferBytes = DefaultTxBufferBytes
 	}
 	if o.BatchBytes <= 0 {
 		o.BatchBytes = DefaultBatchBytes

@@ -49,6 +49,12 @@ type partition struct {
 	encErr     error
 	recsClosed bool
 
+	// held is what the transaction counts for this partition (tx.bound):
+	// the Arrow bytes of the batches handed to the encoder since its row
+	// group began (rgRows rows, mirroring the encoder's RowGroupRows cut),
+	// plus reserved, the batch the builder was sized for.
+	held, reserved, rgRows int64
+
 	dataLens []int // string bytes per column in the last batch
 	lastRows int   // rows in the last batch
 	pending  int   // rows in builder
@@ -140,6 +146,12 @@ func openPartition(l *Lake, st *tableState, source, unit, date string) (*partiti
 func (p *partition) encode() {
 	defer close(p.done)
 	for rec := range p.recs {
+		if rec == nil { // from cut: close the row group now
+			if p.encErr == nil {
+				p.encErr = p.closeRowGroup()
+			}
+			continue
+		}
 		if p.encErr == nil {
 			p.encErr = p.write(rec)
 		}
@@ -167,6 +179,53 @@ func (p *partition) write(rec arrow.RecordBatch) error {
 	}
 	p.rows += rec.NumRows()
 	return nil
+}
+
+// closeRowGroup writes the buffered row group to the file, if it has rows,
+// releasing its memory. The row group it starts in its place stays empty
+// if no rows follow: the file then ends with an empty row group, which
+// readers skip.
+func (p *partition) closeRowGroup() error {
+	n, err := p.fw.RowGroupNumRows()
+	if err != nil {
+		return p.errorf("count row group rows", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	if err := p.fw.NewBufferedRowGroupChecked(); err != nil {
+		return p.errorf("start row group", err)
+	}
+	return nil
+}
+
+// cut hands the pending rows to the encoder without sizing the builder for
+// more, and has the encoder close the row group: afterwards the partition
+// holds nothing until rows are added again.
+func (p *partition) cut() error {
+	if err := p.flush(false); err != nil {
+		return err
+	}
+	select {
+	case p.recs <- nil:
+	case <-p.done:
+		return p.encErr
+	}
+	p.held, p.reserved, p.rgRows = 0, 0, 0
+	return nil
+}
+
+// recordBytes is the size of a batch's Arrow buffers.
+func recordBytes(rec arrow.RecordBatch) int64 {
+	var n int64
+	for _, col := range rec.Columns() {
+		for _, buf := range col.Data().Buffers() {
+			if buf != nil {
+				n += int64(buf.Len())
+			}
+		}
+	}
+	return n
 }
 
 // stopEncoder closes recs and waits for the encoder; it returns the
@@ -218,11 +277,21 @@ func (p *partition) flush(more bool) error {
 	}
 	rec := p.builder.NewRecordBatch()
 	rec, p.repairs = repairStrings(p.lake.opts.Allocator, rec, p.flushed, p.repairs)
+	size := recordBytes(rec)
 	select {
 	case p.recs <- rec:
 	case <-p.done: // the encoder stopped on an error
 		rec.Release()
 		return p.encErr
+	}
+	if p.rgRows >= int64(p.lake.opts.RowGroupRows) { // the encoder starts a new row group with it
+		p.held, p.rgRows = 0, 0
+	}
+	p.held += size
+	p.rgRows += int64(p.pending)
+	p.reserved = 0
+	if more {
+		p.reserved = size
 	}
 	p.flushed += int64(p.pending)
 	p.pending = 0

@@ -181,11 +181,12 @@ func (w *TableWriter[T]) Add(date string, row *T) error {
 		w.h2.Reset()
 		w.table.Key(&w.h1, row)
 		w.table.Key(&w.h2, row)
-		k := [2]uint64{w.h1.Sum64(), w.h2.Sum64()}
-		if _, seen := w.lastKeys[k]; seen {
+		// One probe, not a lookup then an insert: the set is as large as
+		// the day and its probes miss the cache.
+		n := len(w.lastKeys)
+		w.lastKeys[[2]uint64{w.h1.Sum64(), w.h2.Sum64()}] = struct{}{}
+		if len(w.lastKeys) == n {
 			w.table.Repeat(row)
-		} else {
-			w.lastKeys[k] = struct{}{}
 		}
 	}
 	w.table.Append(p.builder, row)
@@ -196,6 +197,9 @@ func (w *TableWriter[T]) Add(date string, row *T) error {
 			return err
 		}
 		if err := w.tx.recordRepairs(w.state, p); err != nil {
+			return err
+		}
+		if err := w.tx.bound(); err != nil {
 			return err
 		}
 	}

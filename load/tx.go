@@ -45,8 +45,9 @@ type Tx struct {
 	// partitions repaired; registered by Begin, so always in scope.
 	invalid *TableWriter[InvalidString]
 
-	err  error // first failure; Commit returns it
-	done bool
+	err      error // first failure; Commit returns it
+	done     bool
+	bounding bool // in bound: the invalid_utf8 rows a cut records do not cut again
 }
 
 // tableState is what a transaction holds for one registered table.
@@ -324,4 +325,42 @@ func (tx *Tx) partition(st *tableState, date string) (*partition, error) {
 	}
 	st.parts[date] = p
 	return p, nil
+}
+
+// bound keeps the memory the transaction's open partitions hold under
+// Options.TxBufferBytes: while their total passes it, the partition
+// holding the most closes its row group (partition.cut).
+func (tx *Tx) bound() error {
+	if tx.bounding {
+		return nil
+	}
+	tx.bounding = true
+	defer func() { tx.bounding = false }()
+	for {
+		var (
+			total   int64
+			big     *partition
+			bigSt   *tableState
+			bigHeld int64
+		)
+		for _, st := range tx.tables {
+			for _, p := range st.parts {
+				h := p.held + p.reserved
+				total += h
+				if h > bigHeld {
+					big, bigSt, bigHeld = p, st, h
+				}
+			}
+		}
+		if total <= tx.lake.opts.TxBufferBytes || big == nil {
+			return nil
+		}
+		if err := big.cut(); err != nil {
+			tx.fail(err)
+			return err
+		}
+		if err := tx.recordRepairs(bigSt, big); err != nil {
+			return err
+		}
+	}
 }

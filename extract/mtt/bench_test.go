@@ -78,6 +78,54 @@ func benchPages(b *testing.B, rows int) (pages [][]byte, day model.Window) {
 	return pages, day
 }
 
+// benchLake opens a lake in a temporary directory, with the MapContext of
+// the bench pages.
+func benchLake(b *testing.B) (*load.Lake, *MapContext) {
+	b.Helper()
+	lake, err := load.Open(b.TempDir(), load.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return lake, &MapContext{Customer: "110011256", Type: "dialed", Vendor: time.UTC, Business: time.UTC, RunID: "bench", ExtractedAt: time.Now()}
+}
+
+// pagesToLake is what the extractor does with pages, in one transaction:
+// decode, validate and map every row, and write calls and mtt_calls.
+func pagesToLake(b *testing.B, lake *load.Lake, mc *MapContext, pages [][]byte, day model.Window) {
+	b.Helper()
+	tx, err := lake.Begin("mtt", "dialed-110011256")
+	if err != nil {
+		b.Fatal(err)
+	}
+	calls, details := load.Writer(tx, load.Calls), load.Writer(tx, CallsTable)
+	var (
+		rs []Row
+		c  model.Call
+		d  Detail
+	)
+	for _, p := range pages {
+		rs, _, err = DecodeHistory(p, "dialed", rs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range rs {
+			c, d, err = Map(mc, &rs[i])
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := calls.Add(day.Day, &c); err != nil {
+				b.Fatal(err)
+			}
+			if err := details.Add(day.Day, &d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if _, err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // BenchmarkPagesToParquet compares calletl's parse → normalise → Parquet
 // (canonical calls and mtt_calls, zstd) with DuckDB's own read_json → COPY
 // TO parquet over the same 1000-row MTT pages, in one process.
@@ -93,47 +141,12 @@ func BenchmarkPagesToParquet(b *testing.B) {
 	b.Logf("%d pages, %d rows, %.1f MB of JSON", len(pages), rows, float64(size)/1e6)
 
 	b.Run("calletl", func(b *testing.B) {
-		dir := b.TempDir()
-		lake, err := load.Open(dir, load.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		mc := &MapContext{Customer: "110011256", Type: "dialed", Vendor: time.UTC, Business: time.UTC, RunID: "bench", ExtractedAt: time.Now()}
+		lake, mc := benchLake(b)
 		var ms0, ms1 runtime.MemStats
 		runtime.ReadMemStats(&ms0)
 		b.ResetTimer()
 		for b.Loop() {
-			tx, err := lake.Begin("mtt", "dialed-110011256")
-			if err != nil {
-				b.Fatal(err)
-			}
-			calls, details := load.Writer(tx, load.Calls), load.Writer(tx, CallsTable)
-			var (
-				rs []Row
-				c  model.Call
-				d  Detail
-			)
-			for _, p := range pages {
-				rs, _, err = DecodeHistory(p, "dialed", rs)
-				if err != nil {
-					b.Fatal(err)
-				}
-				for i := range rs {
-					c, d, err = Map(mc, &rs[i])
-					if err != nil {
-						b.Fatal(err)
-					}
-					if err := calls.Add(day.Day, &c); err != nil {
-						b.Fatal(err)
-					}
-					if err := details.Add(day.Day, &d); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			if _, err := tx.Commit(); err != nil {
-				b.Fatal(err)
-			}
+			pagesToLake(b, lake, mc, pages, day)
 		}
 		b.StopTimer()
 		runtime.ReadMemStats(&ms1)

@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/sandbox"
+	"github.com/calletl/calletl/secret"
 )
 
 // History keeps each page's body counted in the HTTP budget while fn runs
@@ -49,6 +54,119 @@ func TestHistoryHoldsPageInBudgetDuringFn(t *testing.T) {
 		}
 		if budget.Held() != 0 {
 			t.Errorf("stop %v: %d bytes still held after History returned", stop, budget.Held())
+		}
+	}
+}
+
+// prefetchClient is a client of emu whose server reports on requests the
+// number of each history request as it arrives.
+func prefetchClient(t *testing.T, emu *sandbox.MTT, pageSize int, budget *httpx.Budget, customers ...string) (*Client, <-chan int) {
+	t.Helper()
+	requests := make(chan int, 1000)
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests <- int(n.Add(1))
+		emu.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(Config{BaseURL: srv.URL, Username: "u", Password: secret.New("p4ssw0rd"), Customers: customers, PageSize: pageSize,
+		HTTP: httpx.Config{Concurrency: 4, Budget: budget}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, requests
+}
+
+// pagedCalls adds n calls a minute apart on day to emu for customer 1,
+// incoming.
+func pagedCalls(emu *sandbox.MTT, day time.Time, n int) {
+	var calls []sandbox.MTTCall
+	for i := range n {
+		calls = append(calls, sandbox.MTTCall{Customer: "1", Type: "incoming", ConfID: fmt.Sprintf("%08X 00000000 00000000 00000000", i),
+			ConnectTime: day.Add(time.Duration(i) * time.Minute), CLI: "74951234567", CLD: "74957654321"})
+	}
+	emu.AddCalls(calls...)
+}
+
+// History asks for the next page while fn handles the current one: fn of
+// page 1 sees the request for page 2 arrive before it returns. (Before
+// prefetch, that request was sent only after fn returned: this test then
+// failed on its guard.)
+func TestHistoryPrefetchesNextPage(t *testing.T) {
+	emu := sandbox.NewMTT(sandbox.MTTConfig{Seed: 1, Customers: []string{"1"}})
+	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	pagedCalls(emu, day, 25)
+	c, requests := prefetchClient(t, emu, 10, nil, "1")
+	// The guard only ends a failing run; a passing one never waits for it.
+	guard, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var pages, rows int
+	err := c.History(context.Background(), "1", "incoming", day, day.Add(24*time.Hour), func(p Page) error {
+		pages++
+		rows += len(p.Rows)
+		if p.N != 1 {
+			return nil
+		}
+		for {
+			select {
+			case n := <-requests:
+				if n == 2 {
+					return nil
+				}
+			case <-guard.Done():
+				return errors.New("page 2 was not requested while fn handled page 1")
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pages != 3 || rows != 25 {
+		t.Errorf("%d pages, %d rows; want 3 pages, 25 rows", pages, rows)
+	}
+}
+
+// Prefetch under a budget smaller than one page: each body takes the whole
+// budget, so a stream's prefetch waits for the page its own fn holds, and
+// four streams compete for it. Every stream must finish with every row
+// (no holder waits for a holder), and nothing stays held, whether fn
+// returns normally or fails with a prefetch in flight.
+func TestHistoryPrefetchBudgetNoDeadlock(t *testing.T) {
+	emu := sandbox.NewMTT(sandbox.MTTConfig{Seed: 1, Customers: []string{"1"}})
+	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	pagedCalls(emu, day, 95)
+	for _, stop := range []int{0, 3} { // 0: read every page; 3: fail on page 3
+		budget := httpx.NewBudget(512) // less than one 10-row page
+		c, _ := prefetchClient(t, emu, 10, budget, "1")
+		errStop := errors.New("stop")
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		got := make([]int, 4)
+		for s := range 4 {
+			wg.Go(func() {
+				errs[s] = c.History(context.Background(), "1", "incoming", day, day.Add(24*time.Hour), func(p Page) error {
+					if budget.Held() == 0 {
+						return fmt.Errorf("page %d: body not held during fn", p.N)
+					}
+					got[s] += len(p.Rows)
+					if p.N == stop {
+						return errStop
+					}
+					return nil
+				})
+			})
+		}
+		wg.Wait()
+		for s := range 4 {
+			switch {
+			case stop == 0 && (errs[s] != nil || got[s] != 95):
+				t.Errorf("stream %d: %d rows, %v; want 95 rows", s, got[s], errs[s])
+			case stop != 0 && (!errors.Is(errs[s], errStop) || got[s] != 28): // pages repeat their first call: 10 + 9 + 9
+				t.Errorf("stop at page %d: stream %d: %d rows, %v; want 28 rows and the stop", stop, s, got[s], errs[s])
+			}
+		}
+		if budget.Held() != 0 {
+			t.Errorf("stop at page %d: %d bytes held after every History returned", stop, budget.Held())
 		}
 	}
 }

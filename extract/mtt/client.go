@@ -243,66 +243,112 @@ var ErrSameSecond = errors.New("a full page of calls within one second: cannot p
 // connect_time (inclusive), and rows already seen at that second are
 // dropped by natural key. Rows are valid only during fn: they share the
 // page body's memory, which counts against the HTTP budget until fn returns.
+//
+// The next page is fetched while fn handles the current one (one page
+// ahead, no more): its cursor is known once the current page is decoded,
+// so an API-bound stream spends one round trip per page, not a round trip
+// plus fn. The prefetch holds nothing while it waits for the budget or for
+// a connection, and the caller's goroutine gives its page back before it
+// waits for the prefetch, so no holder ever waits for a holder (DoHeld's
+// rule). When fn fails, the prefetch is cancelled and its body given back
+// before History returns.
 func (c *Client) History(ctx context.Context, customer, typ string, from, to time.Time, fn func(Page) error) error {
-	cursor := from
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	last := to.Add(-time.Second) // date_to is inclusive, at one-second resolution
 	seen := map[string]struct{}{}
-	var rows, broken []Row
-	for n := 1; ; n++ {
-		dateFrom := cursor.In(c.cfg.Vendor).Format(timeLayout)
-		dateTo := last.In(c.cfg.Vendor).Format(timeLayout)
-		op := fmt.Sprintf("getServiceHistoryByCustomer %s %s %s..%s page %d", customer, typ, dateFrom, dateTo, n)
-		params := map[string]any{
-			"type": typ, "customer_name": customer, "date_from": dateFrom, "date_to": dateTo,
-			"record_count": c.cfg.PageSize, "order": "asc",
-		}
-		release, err := c.callHeld(ctx, op, "getServiceHistoryByCustomer", params, func(s *jsonscan.Scanner) error {
-			var err error
-			rows, broken, err = scanHistory(s, typ, rows[:0], broken[:0])
-			return err
-		})
-		if err != nil {
-			release()
-			if errors.Is(err, ErrNoData) {
+	var spare historyAnswer // the slices of the page before last, reused
+	cur := c.historyRequest(ctx, customer, typ, from, last, 1, spare)
+	for {
+		if cur.err != nil {
+			cur.release()
+			if errors.Is(cur.err, ErrNoData) {
 				return nil // the API's answer for an empty selection
+			}
+			return cur.err
+		}
+		fresh, next, cursorErr := c.historyCursor(cur, seen)
+		var ahead chan historyAnswer
+		if cursorErr == nil && !next.IsZero() {
+			ahead = make(chan historyAnswer, 1)
+			go func(n int, reuse historyAnswer) {
+				ahead <- c.historyRequest(ctx, customer, typ, next, last, n, reuse)
+			}(cur.n+1, spare)
+		}
+		err := fn(Page{N: cur.n, Rows: fresh, Broken: cur.broken})
+		// The reused slices must not keep this body alive once released.
+		clear(cur.rows)
+		clear(cur.broken)
+		cur.release()
+		spare = historyAnswer{rows: cur.rows[:0], broken: cur.broken[:0]}
+		if err == nil {
+			err = cursorErr
+		}
+		if err != nil || ahead == nil {
+			if ahead != nil {
+				cancel()
+				a := <-ahead
+				a.release()
 			}
 			return err
 		}
-		next, err := c.historyPage(n, rows, broken, seen, cursor, op, fn)
-		// The reused slices must not keep this body alive once released.
-		clear(rows)
-		clear(broken)
-		release()
-		if err != nil || next.IsZero() {
-			return err
-		}
-		cursor = next
+		cur = <-ahead
 	}
 }
 
-// historyPage hands one page to fn and returns the cursor of the next
-// request, zero when this page was the last. seen holds the keys of the rows
-// at the previous cursor's second; it is refilled for the next one, with
-// keys copied out of the body.
-func (c *Client) historyPage(n int, rows, broken []Row, seen map[string]struct{}, cursor time.Time, op string, fn func(Page) error) (time.Time, error) {
-	full := len(rows)+len(broken) >= c.cfg.PageSize
+// historyAnswer is one requested page of history: its rows and broken
+// elements (sharing the body), the body's share of the HTTP budget, and
+// the request's cursor, op and error.
+type historyAnswer struct {
+	n            int // 1-based page number
+	cursor       time.Time
+	op           string
+	rows, broken []Row
+	release      func()
+	err          error
+}
+
+// historyRequest fetches and decodes page n, from cursor to last, into the
+// slices of reuse. The answer's release is never nil.
+func (c *Client) historyRequest(ctx context.Context, customer, typ string, cursor, last time.Time, n int, reuse historyAnswer) historyAnswer {
+	dateFrom := cursor.In(c.cfg.Vendor).Format(timeLayout)
+	dateTo := last.In(c.cfg.Vendor).Format(timeLayout)
+	a := historyAnswer{n: n, cursor: cursor, rows: reuse.rows, broken: reuse.broken}
+	a.op = fmt.Sprintf("getServiceHistoryByCustomer %s %s %s..%s page %d", customer, typ, dateFrom, dateTo, n)
+	params := map[string]any{
+		"type": typ, "customer_name": customer, "date_from": dateFrom, "date_to": dateTo,
+		"record_count": c.cfg.PageSize, "order": "asc",
+	}
+	a.release, a.err = c.callHeld(ctx, a.op, "getServiceHistoryByCustomer", params, func(s *jsonscan.Scanner) error {
+		var err error
+		a.rows, a.broken, err = scanHistory(s, typ, a.rows[:0], a.broken[:0])
+		return err
+	})
+	return a
+}
+
+// historyCursor returns the rows of a not seen on an earlier page and the
+// cursor of the next request, zero when a is the last page. seen holds the
+// keys of the rows at the previous cursor's second; it is refilled for the
+// next one, with keys copied out of the body. A page that cannot be paged
+// past still returns its fresh rows, with the error.
+func (c *Client) historyCursor(a historyAnswer, seen map[string]struct{}) ([]Row, time.Time, error) {
+	rows := a.rows
+	full := len(rows)+len(a.broken) >= c.cfg.PageSize
 	fresh := rows[:0:0]
 	for i := range rows {
 		if _, dup := seen[Key(&rows[i])]; !dup {
 			fresh = append(fresh, rows[i])
 		}
 	}
-	if err := fn(Page{N: n, Rows: fresh, Broken: broken}); err != nil {
-		return time.Time{}, err
-	}
 	if !full {
-		return time.Time{}, nil
+		return fresh, time.Time{}, nil
 	}
 	// Advance to the last parseable connect_time; remember every row from
 	// its first occurrence on, since the next page repeats them.
 	next, at := time.Time{}, -1
 	for i := len(rows) - 1; i >= 0; i-- {
-		t, err := time.ParseInLocation(timeLayout, rows[i].ConnectTime, c.cfg.Vendor)
+		t, err := parseTime(rows[i].ConnectTime, c.cfg.Vendor)
 		if err != nil {
 			continue
 		}
@@ -314,16 +360,16 @@ func (c *Client) historyPage(n int, rows, broken []Row, seen map[string]struct{}
 		at = i
 	}
 	if at == -1 {
-		return time.Time{}, fmt.Errorf("mtt: %s: a full page with no parseable connect_time: cannot page", op)
+		return fresh, time.Time{}, fmt.Errorf("mtt: %s: a full page with no parseable connect_time: cannot page", a.op)
 	}
-	if !next.After(cursor) {
-		return time.Time{}, fmt.Errorf("mtt: %s: %w (%d rows at %s)", op, ErrSameSecond, len(rows)-at, rows[at].ConnectTime)
+	if !next.After(a.cursor) {
+		return fresh, time.Time{}, fmt.Errorf("mtt: %s: %w (%d rows at %s)", a.op, ErrSameSecond, len(rows)-at, rows[at].ConnectTime)
 	}
 	clear(seen)
 	for i := at; i < len(rows); i++ {
 		seen[strings.Clone(Key(&rows[i]))] = struct{}{}
 	}
-	return next, nil
+	return fresh, next, nil
 }
 
 // Ping makes one cheap authenticated call (the balance of the first

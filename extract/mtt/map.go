@@ -63,6 +63,52 @@ type MapContext struct {
 	Business    *time.Location // zone of the date partition
 	RunID       string
 	ExtractedAt time.Time
+
+	// The business day of the last row Map saw, [dayFrom, dayTo): rows of
+	// a window share it, so most rows need no formatting.
+	dayFrom, dayTo time.Time
+	day            string
+}
+
+// businessDay returns model.Day(t, mc.Business), reusing the last answer
+// while t stays in that day.
+func (mc *MapContext) businessDay(t time.Time) string {
+	if mc.day != "" && !t.Before(mc.dayFrom) && t.Before(mc.dayTo) {
+		return mc.day
+	}
+	mc.day = model.Day(t, mc.Business)
+	y, m, d := t.In(mc.Business).Date()
+	mc.dayFrom = time.Date(y, m, d, 0, 0, 0, 0, mc.Business)
+	mc.dayTo = time.Date(y, m, d+1, 0, 0, 0, 0, mc.Business)
+	return mc.day
+}
+
+// parseTime is time.ParseInLocation(timeLayout, s, loc), faster for the
+// usual text: exactly "YYYY-MM-DD HH:MM:SS" in digits is built with
+// time.Date; anything else, and a value time.Date would normalise (month
+// 13, 30 February, hour 24), goes to time.ParseInLocation, which accepts
+// or rejects it as before.
+func parseTime(s string, loc *time.Location) (time.Time, error) {
+	if len(s) == len(timeLayout) && s[4] == '-' && s[7] == '-' && s[10] == ' ' && s[13] == ':' && s[16] == ':' {
+		num := func(i, n int) int {
+			v := 0
+			for _, c := range []byte(s[i : i+n]) {
+				if c < '0' || c > '9' {
+					return -1
+				}
+				v = v*10 + int(c-'0')
+			}
+			return v
+		}
+		y, mo, d, h, mi, sec := num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2)
+		if y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && h >= 0 && h < 24 && mi >= 0 && mi < 60 && sec >= 0 && sec < 60 {
+			t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, loc)
+			if ty, tm, td := t.Date(); ty == y && int(tm) == mo && td == d {
+				return t, nil
+			}
+		}
+	}
+	return time.ParseInLocation(timeLayout, s, loc)
 }
 
 // errNotObject marks a row element that is not a JSON object.
@@ -93,13 +139,13 @@ func Map(mc *MapContext, r *Row) (model.Call, Detail, error) {
 	if r.ConnectTime == "" {
 		return c, d, errors.New("connect_time is missing")
 	}
-	d.ConnectTime, err = time.ParseInLocation(timeLayout, r.ConnectTime, mc.Vendor)
+	d.ConnectTime, err = parseTime(r.ConnectTime, mc.Vendor)
 	if err != nil {
 		return c, d, fmt.Errorf("connect_time %q is not YYYY-MM-DD HH:MM:SS", r.ConnectTime)
 	}
 	d.ConnectTime = d.ConnectTime.UTC()
 	if r.CustomerLocalTime != "" {
-		t, err := time.ParseInLocation(timeLayout, r.CustomerLocalTime, mc.Vendor)
+		t, err := parseTime(r.CustomerLocalTime, mc.Vendor)
 		if err != nil {
 			return c, d, fmt.Errorf("customer_local_time %q is not YYYY-MM-DD HH:MM:SS", r.CustomerLocalTime)
 		}
@@ -141,7 +187,7 @@ func Map(mc *MapContext, r *Row) (model.Call, Detail, error) {
 		return c, d, fmt.Errorf("voice_record_exist %q is not a boolean", r.VoiceRecordExist)
 	}
 
-	d.Date = model.Day(d.ConnectTime, mc.Business)
+	d.Date = mc.businessDay(d.ConnectTime)
 	d.Customer, d.Type, d.CallID = mc.Customer, mc.Type, Key(r)
 	d.CLI, d.CLD = r.CLI, r.CLD
 	d.Curr, d.Destination, d.AccountID = r.Curr, r.Destination, r.AccountID
