@@ -51,6 +51,7 @@ bench: tools ## the benchmarks behind BENCHMARKS.md (the report one generates a 
 	$(GO) test -run '^$$' -bench Reports10M -benchtime 3x -timeout 20m ./report/
 	$(GO) test -run '^$$' -bench Compaction -benchtime 3x -timeout 30m -v ./report/
 	$(GO) test -run '^$$' -bench MTTHistoryPaging -benchtime 1x ./sandbox/
+	PATH="$(GOBIN):$$PATH" CALLETL_REQUIRE_S3=1 $(GO) test -run '^$$' -bench ShardsOnS3 -benchtime 1x -count 3 -timeout 30m ./cmd/etl/
 
 fuzz: ## a short run of every fuzz target
 	$(GO) test -run '^$$' -fuzz FuzzScanner -fuzztime 30s ./extract/jsonscan/
