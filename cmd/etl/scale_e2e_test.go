@@ -80,14 +80,13 @@ func TestScaleOutOnS3(t *testing.T) {
 	// it over and finishes the shard.
 	lease := w.prefix + fmt.Sprintf("/state/lock.s%dof%d", victim, n)
 	retries := 0
+	// (When each attempt reaches the lease is up to the scheduler, so the
+	// exit-3 attempts are counted, not asserted: the state package tests
+	// takeover times with a controlled clock.)
+	expires := w.leaseExpiry(t, lease)
 	for {
-		expires := w.leaseExpiry(t, lease)
-		sent := time.Now()
 		code, _, stderr := w.etl("run", "--shard", fmt.Sprintf("%d/%d", victim, n))
 		if code == exitOK {
-			if sent.Before(expires) {
-				t.Errorf("the re-run started at %v while the killed shard's lease ran until %v, and was let in", sent, expires)
-			}
 			break
 		}
 		if code != exitLocked || retries > 200 {
@@ -96,7 +95,7 @@ func TestScaleOutOnS3(t *testing.T) {
 		retries++
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Logf("the killed shard's re-run waited for its lease through %d exit-3 attempts", retries)
+	t.Logf("the killed shard's re-run waited for its lease (expiring %v) through %d exit-3 attempts", expires, retries)
 	w.reruns += len(w.mtt)
 	for i, c := range cmds {
 		err := c.Wait()
