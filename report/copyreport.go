@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -66,22 +67,6 @@ func (e *Engine) copyReport(ctx context.Context, r Report, vals map[string]duckd
 		body := strings.TrimRight(r.SQL, " \t\r\n;")
 		export := "COPY (\n" + body + "\n) TO " + quoteString(tmp) +
 			" (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)"
-		ds, err := c.Prepare(export)
-		if err != nil {
-			return err
-		}
-		cs := ds.(*duckdb.Stmt)
-		defer cs.Close()
-		if typ, err := cs.StatementType(); err != nil {
-			return err
-		} else if typ != duckdb.STATEMENT_TYPE_COPY {
-			return fmt.Errorf("internal: the export is a statement of type %d, not a COPY", typ)
-		}
-		nargs, err := bindArgs(cs, r, vals)
-		if err != nil {
-			return err
-		}
-		_, err = cs.ExecContext(ctx, nargs)
-		return err
+		return execCopy(ctx, c, export, func(cs *duckdb.Stmt) ([]driver.NamedValue, error) { return bindArgs(cs, r, vals) })
 	})
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -488,20 +489,32 @@ func (e *Engine) copyParquet(ctx context.Context, query, tmp string) error {
 		// parses it again and itself accepts only one SELECT statement.
 		export := "COPY (FROM query(" + quoteString(query) + ")) TO " + quoteString(tmp) +
 			" (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)"
-		ds, err := c.Prepare(export)
-		if err != nil {
-			return err
-		}
-		cs := ds.(*duckdb.Stmt)
-		defer cs.Close()
-		if typ, err := cs.StatementType(); err != nil {
-			return err
-		} else if typ != duckdb.STATEMENT_TYPE_COPY {
-			return fmt.Errorf("internal: the export is a statement of type %d, not a COPY", typ)
-		}
-		_, err = cs.ExecContext(ctx, nil)
-		return err
+		return execCopy(ctx, c, export, nil)
 	})
+}
+
+// execCopy prepares export, which must be a COPY statement, binds its
+// parameters with bind (nil: none) and runs it.
+func execCopy(ctx context.Context, c *duckdb.Conn, export string, bind func(*duckdb.Stmt) ([]driver.NamedValue, error)) error {
+	ds, err := c.Prepare(export)
+	if err != nil {
+		return err
+	}
+	cs := ds.(*duckdb.Stmt)
+	defer cs.Close()
+	if typ, err := cs.StatementType(); err != nil {
+		return err
+	} else if typ != duckdb.STATEMENT_TYPE_COPY {
+		return fmt.Errorf("internal: the export is a statement of type %d, not a COPY", typ)
+	}
+	var args []driver.NamedValue
+	if bind != nil {
+		if args, err = bind(cs); err != nil {
+			return err
+		}
+	}
+	_, err = cs.ExecContext(ctx, args)
+	return err
 }
 
 // commitFile syncs tmp, renames it to name and syncs the directory.
