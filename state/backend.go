@@ -3,11 +3,8 @@ package state
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -103,7 +100,7 @@ func (b *objectBackend) read(ctx context.Context) ([]byte, error) {
 
 // readVersion returns the document and its ETag ("" and nil when absent).
 func (b *objectBackend) readVersion(ctx context.Context) ([]byte, string, error) {
-	data, etag, err := readObject(ctx, b.st, objectKey)
+	data, etag, err := storage.ReadVersion(ctx, b.st, objectKey)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return nil, "", nil
@@ -111,42 +108,6 @@ func (b *objectBackend) readVersion(ctx context.Context) ([]byte, string, error)
 		return nil, "", fmt.Errorf("state: read %s: %w", b.where(), err)
 	}
 	return data, etag, nil
-}
-
-// readObject returns the object's content and the ETag of that content, or
-// an error wrapping storage.ErrNotFound. The ETag comes from a Stat before
-// the read; when the store knows the content's SHA-256 and the bytes read
-// do not match it, the object changed between the two and the read is
-// repeated, so the ETag is the version of the bytes returned (a stale ETag
-// would only make a conditional write fail and retry, but a newer one
-// could pair with older bytes).
-func readObject(ctx context.Context, st storage.Store, key string) ([]byte, string, error) {
-	for range 10 {
-		info, err := st.Stat(ctx, key)
-		if err != nil {
-			return nil, "", err
-		}
-		rc, err := st.Open(ctx, key)
-		if errors.Is(err, storage.ErrNotFound) {
-			continue // deleted meanwhile
-		}
-		if err != nil {
-			return nil, "", err
-		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			return nil, "", err
-		}
-		if info.SHA256 != "" {
-			sum := sha256.Sum256(data)
-			if hex.EncodeToString(sum[:]) != info.SHA256 {
-				continue // replaced between Stat and Open
-			}
-		}
-		return data, info.ETag, nil
-	}
-	return nil, "", fmt.Errorf("%s changed on every read; %s", key, errContentionAdvice)
 }
 
 func (b *objectBackend) modify(ctx context.Context, fn func([]byte) ([]byte, error)) error {

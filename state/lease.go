@@ -209,7 +209,7 @@ func (o *objectState) put(ctx context.Context, key string, d leaseDoc, cond stor
 // read returns the lease in key and its ETag, or an error wrapping
 // storage.ErrNotFound.
 func (o *objectState) read(ctx context.Context, key string) (leaseDoc, string, error) {
-	b, etag, err := readObject(ctx, o.st, key)
+	b, etag, err := storage.ReadVersion(ctx, o.st, key)
 	if err != nil {
 		return leaseDoc{}, "", fmt.Errorf("state: lease %s/%s: %w", o.name, key, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"sync"
@@ -52,27 +51,17 @@ type tokenObject struct {
 }
 
 func (o *tokenObject) read(ctx context.Context) ([]byte, error) {
-	rc, err := o.st.Open(ctx, o.key)
+	// The ETag of the bytes read, not of a later version: a write
+	// conditional on a newer version than was read would overwrite it.
+	b, etag, err := storage.ReadVersion(ctx, o.st, o.key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, fmt.Errorf("%s: %w", o.name, fs.ErrNotExist)
 	}
 	if err != nil {
 		return nil, err
 	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, err
-	}
-	// The ETag of what was read: a content-derived token, so Stat after
-	// Open names the same version unless another write came between, in
-	// which case the next write's If-Match fails and says so.
-	info, err := o.st.Stat(ctx, o.key)
-	if err != nil {
-		return nil, err
-	}
 	o.mu.Lock()
-	o.etag = info.ETag
+	o.etag = etag
 	o.mu.Unlock()
 	return b, nil
 }
