@@ -153,8 +153,7 @@ func (s *Store) Acquire(ctx context.Context, label string) (context.Context, fun
 		if err != nil {
 			return nil, nil, err
 		}
-		lctx, cancel := context.WithCancelCause(ctx)
-		return lctx, func() { cancel(nil); unlock() }, nil
+		return flockContext(ctx, unlock)
 	}
 	o := s.obj
 	key := "lock"
@@ -169,6 +168,21 @@ func (s *Store) Acquire(ctx context.Context, label string) (context.Context, fun
 		l.release()
 		return nil, nil, err
 	}
+	lctx, release := l.hold(ctx)
+	return lctx, release, nil
+}
+
+// flockContext is a lock held by flock as Acquire returns it: a context
+// never cancelled by the lock (a flock is not lost), and its release.
+func flockContext(ctx context.Context, unlock func()) (context.Context, func(), error) {
+	lctx, cancel := context.WithCancelCause(ctx)
+	return lctx, func() { cancel(nil); unlock() }, nil
+}
+
+// hold starts renewing l and returns a context derived from ctx that is
+// cancelled (cause ErrLeaseLost) if l is lost, and the function that
+// stops the renewal, releases l and cancels that context, once.
+func (l *lease) hold(ctx context.Context) (context.Context, func()) {
 	lctx, cancel := context.WithCancelCause(ctx)
 	l.start(cancel)
 	var once sync.Once
@@ -178,7 +192,7 @@ func (s *Store) Acquire(ctx context.Context, label string) (context.Context, fun
 			l.release()
 			cancel(nil)
 		})
-	}, nil
+	}
 }
 
 // leaseDoc is a lease object's content.
@@ -389,23 +403,14 @@ func (s *Store) ExclusiveContext(ctx context.Context, name string) (context.Cont
 		if err != nil {
 			return nil, nil, err
 		}
-		lctx, cancel := context.WithCancelCause(ctx)
-		return lctx, func() { cancel(nil); unlock() }, nil
+		return flockContext(ctx, unlock)
 	}
 	pause := min(max(s.obj.ttl/20, 10*time.Millisecond), time.Second)
 	for {
 		l, err := s.obj.take(ctx, name+".lock")
 		if err == nil {
-			lctx, cancel := context.WithCancelCause(ctx)
-			l.start(cancel)
-			var once sync.Once
-			return lctx, func() {
-				once.Do(func() {
-					l.stop()
-					l.release()
-					cancel(nil)
-				})
-			}, nil
+			lctx, release := l.hold(ctx)
+			return lctx, release, nil
 		}
 		if !errors.Is(err, ErrLocked) {
 			return nil, nil, err
