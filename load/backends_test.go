@@ -3,15 +3,10 @@ package load_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/secret"
@@ -112,39 +107,7 @@ var s3Prefixes sync.Map // *storage.S3 → string
 func downloadS3(t testing.TB, v *storagetest.Versity, st *storage.S3, sub string) string {
 	t.Helper()
 	dir := t.TempDir()
-	bucketPrefix := s3Prefix(t, st) + sub + "/"
-	c := v.Client()
-	ctx := context.Background()
-	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(storagetest.VersityBucket), Prefix: aws.String(bucketPrefix)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatalf("list s3 %s: %v", bucketPrefix, err)
-		}
-		for _, o := range page.Contents {
-			rel := aws.ToString(o.Key)[len(bucketPrefix):]
-			out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(storagetest.VersityBucket), Key: o.Key})
-			if err != nil {
-				t.Fatalf("get %s: %v", aws.ToString(o.Key), err)
-			}
-			path := filepath.Join(dir, filepath.FromSlash(rel))
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			f, err := os.Create(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = io.Copy(f, out.Body)
-			out.Body.Close()
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				t.Fatalf("download %s: %v", aws.ToString(o.Key), err)
-			}
-		}
-	}
+	v.Download(t, s3Prefix(t, st)+sub+"/", dir)
 	return dir
 }
 
