@@ -56,7 +56,10 @@ type Faults struct {
 	// sequence number. "Every N" alone is deterministic only for one
 	// client at a time: with concurrent clients, others can take every
 	// good number between one request's retries, and a test of "faults
-	// change nothing" would depend on the scheduler. 0: no cap.
+	// change nothing" would depend on the scheduler. A client that
+	// changed the body of each retry (a new JSON-RPC id) would not be
+	// capped: the knob recognises a retry only as the same request. 0: no
+	// cap.
 	MaxInARow int
 }
 
