@@ -54,18 +54,9 @@ import (
 //
 // Within a process, partition writes are serialised by a lock per
 // partition; across processes Compact relies on the lake's writer lock (the
-// ETL's state lock), like Sweep. On an object store, which has no atomic
-// exchange, the same steps would leave a window in which a listing sees the
-// unit files and the compacted file: that port needs a manifest or the
-// engines' table formats, and is not done here.
-
-// ErrCompactStore is returned by [Lake.Compact] on a lake in a store (S3):
-// an object store has no atomic directory swap, so compacting there would
-// let a listing see a unit's rows twice (in its file and in the compacted
-// one). It needs a manifest or a table format, which calletl does not
-// have yet. Because Compact refuses, a store lake never holds a compacted
-// file, and transactions there never look for one.
-var ErrCompactStore = errors.New("load: compaction of a lake in object storage (S3) is not supported: an object store has no atomic directory swap, a manifest would be needed; leave the partitions as they are or compact a local copy")
+// ETL's state lock), like Sweep. A lake in an object store (S3) has no
+// atomic exchange: compact_store.go says how it is compacted there, and
+// what a listing can see meanwhile.
 
 // CompactedFile is the name of a compacted partition's one file.
 const CompactedFile = compactedUnit + ".parquet"
@@ -107,11 +98,11 @@ type CompactStats struct {
 // partition commits and skips partitions with an open transaction.
 func (l *Lake) Compact(ctx context.Context, before string) (CompactStats, error) {
 	var st CompactStats
-	if l.store != nil {
-		return st, ErrCompactStore
-	}
 	if err := checkDate(before); err != nil {
 		return st, fmt.Errorf("load: compact: %w", err)
+	}
+	if l.store != nil {
+		return st, l.compactStore(ctx, before, &st)
 	}
 	if _, err := l.Sweep(); err != nil {
 		return st, fmt.Errorf("load: compact: clean up an interrupted run first: %w", err)

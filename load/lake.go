@@ -145,8 +145,7 @@ type Options struct {
 	// complete to the key Prefix/<table>/source=S/date=D/<unit>.parquet
 	// with an unconditional replace; a unit that no longer has rows loses
 	// its object. Nil means the local lake in the root directory.
-	// Compaction is refused on a store lake (an object store has no
-	// atomic directory swap).
+	// Compaction of a store lake is not atomic (see compact_store.go).
 	Store storage.Store
 	// Prefix is the key prefix of the lake in Store ("" for the store's
 	// top level; a trailing "/" is added). Only with Store.

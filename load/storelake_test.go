@@ -82,25 +82,12 @@ func TestStoreLakeOpen(t *testing.T) {
 	}
 }
 
-// Compaction is refused on a store lake, so no compacted file can exist
-// there (and transactions never look for one).
-func TestStoreLakeCompactRefused(t *testing.T) {
+func TestStoreLakeCompactedUnitReserved(t *testing.T) {
 	st, err := storage.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	lake := openStoreLake(t, st, t.TempDir(), load.Options{})
-	for u := range 3 {
-		writeCalls(t, lake, "mtt", fmt.Sprintf("u%d", u), callsOn(day1, u*100, 5))
-	}
-	before := storeKeys(t, st, "")
-	_, err = lake.Compact(context.Background(), "2030-01-01")
-	if !errors.Is(err, load.ErrCompactStore) || !strings.Contains(err.Error(), "manifest") {
-		t.Errorf("Compact on a store lake: %v, want ErrCompactStore", err)
-	}
-	if after := storeKeys(t, st, ""); !slices.Equal(after, before) {
-		t.Errorf("refused Compact changed the store: %v → %v", before, after)
-	}
 	if _, err := lake.Begin("mtt", "compacted"); !errors.Is(err, load.ErrInvalidName) {
 		t.Errorf("Begin of unit compacted: %v, want ErrInvalidName", err)
 	}

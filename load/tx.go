@@ -182,9 +182,9 @@ func (tx *Tx) commitPartition(ctx context.Context, st *tableState, date string, 
 	p, hasRows := st.parts[date]
 	dir := tx.lake.partitionDir(st.name, tx.source, date)
 	// The lock orders a local partition's renames against compaction. A
-	// store lake is never compacted and its units are distinct keys, so
-	// the uploads of different units into one partition (hundreds of
-	// accounts on one day) need not wait for each other.
+	// store lake's units are distinct keys, so the uploads of different
+	// units into one partition (hundreds of accounts on one day) need not
+	// wait for each other; only a rewrite of its compacted object does.
 	if tx.lake.store == nil {
 		unlock := tx.lake.lockPartition(dir)
 		defer unlock()
@@ -194,19 +194,23 @@ func (tx *Tx) commitPartition(ctx context.Context, st *tableState, date string, 
 			stats.Dates = append(stats.Dates, date)
 		}
 	}
-	// A store lake is never compacted (Compact refuses it), so its
-	// partitions have no compacted file to look for.
+	newRows := ""
+	if hasRows {
+		newRows = p.tmp
+	}
 	inCompacted, err := false, error(nil)
 	if tx.lake.store == nil {
 		inCompacted, err = compactedHas(dir, tx.unit)
-	}
-	if err == nil && inCompacted {
-		newRows := ""
-		if hasRows {
-			newRows = p.tmp
+		if err == nil && inCompacted {
+			var has bool
+			if has, err = tx.lake.replaceInCompacted(dir, tx.unit, newRows); err == nil && has {
+				addDate()
+			}
 		}
+	} else {
 		var has bool
-		if has, err = tx.lake.replaceInCompacted(dir, tx.unit, newRows); err == nil && has {
+		inCompacted, has, err = tx.lake.storeCommitCompactedLocked(ctx, dir, st.name, tx.source, date, tx.unit, newRows)
+		if err == nil && has {
 			addDate()
 		}
 	}

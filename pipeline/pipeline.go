@@ -375,6 +375,16 @@ func (p *Pipeline) execute(ctx context.Context, run model.Run, sources []Source,
 	} else if n > 0 {
 		p.cfg.Logger.Info("removed temp files left by an interrupted run", "files", n)
 	}
+	if p.cfg.Shard.Shard.Whole() {
+		// A compaction of a lake on S3 killed between its upload and its
+		// deletes left rows visible twice: a whole run (no other writer)
+		// finishes it before writing.
+		if n, err := p.cfg.Lake.FinishCompactions(ctx); err != nil {
+			return nil, fmt.Errorf("pipeline: finish an interrupted compaction: %w", err)
+		} else if n > 0 {
+			p.cfg.Logger.Info("finished compactions an earlier process left interrupted", "partitions", n)
+		}
+	}
 	total := 0
 	for _, sp := range plans {
 		for _, pl := range sp {

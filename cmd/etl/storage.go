@@ -40,9 +40,6 @@ func (c *Config) validateStorage(bad func(field, format string, args ...any)) {
 	case c.LeaseTTL < time.Second:
 		bad("lease_ttl", "%v: want at least 1s (the lease is renewed every third of it; default %v)", c.LeaseTTL, state.DefaultLeaseTTL)
 	}
-	if c.lakeLoc.IsS3() && c.CompactAfterRun {
-		bad("compact_after_run", "the lake %s is on S3, which has no atomic swap of a partition's files: compaction is for a local lake; set compact_after_run: false (engines over S3 read the unit files as they are)", c.Lake)
-	}
 	if s := c.S3; s != nil {
 		if s.Bucket != "" || s.Prefix != "" {
 			bad("s3.bucket", "the top-level s3 section is the connection only; the bucket and prefix belong to each location (recordings.s3.bucket and .prefix)")

@@ -31,7 +31,6 @@ func TestConfigStorageErrors(t *testing.T) {
 	tests := []struct {
 		name, yaml, field, want, notWant string
 	}{
-		{"S3 lake compacted after runs", "lake: s3://calletl/lake\nstate: s\ncompact_after_run: true\n", "compact_after_run", "no atomic swap", ""},
 		{"bad bucket in a location", "lake: s3://Calletl/lake\nstate: s\n", "lake", "lowercase", ""},
 		{"unsupported scheme", "lake: l\nstate: gs://calletl/state\n", "state", `scheme "gs" is not supported`, ""},
 		{"credentials in a location", "lake: s3://AKIAX:hunter2@calletl/lake\nstate: s\n", "lake", "must not carry user information", "hunter2"},
