@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/calletl/calletl/storage"
 )
 
 // CopyReport runs report r with args, checked and bound as Query does, and
@@ -38,7 +40,7 @@ func (e *Engine) CopyReport(ctx context.Context, r Report, args map[string]strin
 	if err := e.copyReport(ctx, r, vals, e.output+".tmp"); err != nil {
 		return errors.Join(fmt.Errorf("report %s: parquet to %s: %w", r.Name, out, e.explain(err)), removeIfExists(tmp))
 	}
-	if err := commitFile(tmp, out); err != nil {
+	if err := storage.CommitFile(tmp, out); err != nil {
 		return errors.Join(fmt.Errorf("report %s: parquet to %s: %w", r.Name, out, err), removeIfExists(tmp))
 	}
 	return nil

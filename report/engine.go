@@ -18,6 +18,7 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/storage"
 )
 
 // Options configures an [Engine].
@@ -409,8 +410,8 @@ func quoteIdent(s string) string {
 // lake table (over read_parquet of the lake's absolute path, hive
 // partitions typed, every column commented), for analysts to open with the
 // duckdb CLI, DBeaver or Python. The file is built next to out and renamed
-// over it, so a process that has the old file open (read-only) keeps
-// working; re-run it to pick up tables that had no files before.
+// over it (fsynced, as every file calletl writes), so a process that has
+// the old file open (read-only) keeps working; re-run it to pick up tables that had no files before.
 func WriteViews(ctx context.Context, out string, opt Options) error {
 	abs, err := filepath.Abs(out)
 	if err != nil {
@@ -433,7 +434,7 @@ func WriteViews(ctx context.Context, out string, opt Options) error {
 	if err := e.Close(); err != nil {
 		return fmt.Errorf("report: views: close: %w", err)
 	}
-	if err := os.Rename(tmp, abs); err != nil {
+	if err := storage.CommitFile(tmp, abs); err != nil {
 		return fmt.Errorf("report: views: %w", err)
 	}
 	return nil
@@ -456,7 +457,7 @@ func (e *Engine) CopyParquet(ctx context.Context, query string) error {
 	if err := e.copyParquet(ctx, query, e.output+".tmp"); err != nil {
 		return errors.Join(fmt.Errorf("report: copy to %s: %w", out, e.explain(err)), removeIfExists(tmp))
 	}
-	if err := commitFile(tmp, out); err != nil {
+	if err := storage.CommitFile(tmp, out); err != nil {
 		return errors.Join(fmt.Errorf("report: copy to %s: %w", out, err), removeIfExists(tmp))
 	}
 	return nil
@@ -515,28 +516,6 @@ func execCopy(ctx context.Context, c *duckdb.Conn, export string, bind func(*duc
 	}
 	_, err = cs.ExecContext(ctx, args)
 	return err
-}
-
-// commitFile syncs tmp, renames it to name and syncs the directory.
-func commitFile(tmp, name string) error {
-	f, err := os.OpenFile(tmp, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return errors.Join(err, f.Close())
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, name); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(name))
-	if err != nil {
-		return err
-	}
-	return errors.Join(d.Sync(), d.Close())
 }
 
 // removeIfExists removes name; a missing file is not an error.
