@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/calletl/calletl/lakeread"
 	"github.com/calletl/calletl/queries"
 )
 
@@ -26,7 +27,7 @@ func writeTable(t *testing.T, lake, table, source, date, unit string, rows []row
 			continue
 		}
 		for _, f := range info.Schema.Fields() {
-			typ, err := duckTypeOf(f.Type)
+			typ, err := lakeread.DuckType(f.Type)
 			if err != nil {
 				t.Fatal(err)
 			}
