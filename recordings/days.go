@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calletl/calletl/lakeread"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 )
@@ -279,7 +280,7 @@ func dataFiles(dir string) (files []string, newest time.Time, err error) {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".parquet") || !e.Type().IsRegular() {
+		if !lakeread.IsDataName(name) || !e.Type().IsRegular() {
 			continue
 		}
 		info, err := e.Info()
