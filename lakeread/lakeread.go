@@ -156,7 +156,7 @@ func CreateView(ctx context.Context, db DB, root string, t load.TableInfo) (map[
 			return nil, fmt.Errorf("lakeread: table %s: column %s: %w", t.Name, f.Name, err)
 		}
 		if cols[f.Name] == "VARCHAR" && typ != "VARCHAR" {
-			casts = append(casts, "CAST(nullif("+quoteIdent(f.Name)+", '') AS "+typ+") AS "+quoteIdent(f.Name))
+			casts = append(casts, "CAST(nullif("+QuoteIdent(f.Name)+", '') AS "+typ+") AS "+QuoteIdent(f.Name))
 		}
 	}
 	if len(casts) == 0 {
@@ -170,20 +170,20 @@ func CreateView(ctx context.Context, db DB, root string, t load.TableInfo) (map[
 // same columns whether the table has files or not; casts (column
 // expressions "CAST(…) AS name") replace file columns.
 func readSelect(glob string, casts []string) string {
-	src, date := quoteIdent(load.SourceColumn), quoteIdent(load.DateColumn)
+	src, date := QuoteIdent(load.SourceColumn), QuoteIdent(load.DateColumn)
 	star := "* EXCLUDE (" + src + ", " + date + ")"
 	if len(casts) > 0 {
 		star += " REPLACE (" + strings.Join(casts, ", ") + ")"
 	}
-	return "SELECT " + src + ", " + date + ", " + star + " FROM read_parquet(" + quoteString(glob) +
+	return "SELECT " + src + ", " + date + ", " + star + " FROM read_parquet(" + QuoteString(glob) +
 		", hive_partitioning = true, union_by_name = true, hive_types = {" +
-		quoteString(load.SourceColumn) + ": VARCHAR, " + quoteString(load.DateColumn) + ": DATE})"
+		QuoteString(load.SourceColumn) + ": VARCHAR, " + QuoteString(load.DateColumn) + ": DATE})"
 }
 
 // createView runs create (CREATE VIEW, CREATE OR REPLACE VIEW) of view name
 // as query and returns the view's columns.
 func createView(ctx context.Context, db DB, create, name, query string) (map[string]string, error) {
-	if _, err := db.ExecContext(ctx, create+" "+quoteIdent(name)+" AS "+query); err != nil {
+	if _, err := db.ExecContext(ctx, create+" "+QuoteIdent(name)+" AS "+query); err != nil {
 		return nil, fmt.Errorf("lakeread: create view %s: %w", name, err)
 	}
 	rows, err := db.QueryContext(ctx,
@@ -208,7 +208,7 @@ func createView(ctx context.Context, db DB, create, name, query string) (map[str
 }
 
 // checkRoot refuses a lake root that cannot stand in a DuckDB glob: quotes
-// are escaped by quoteString, but a control character, a backslash or a
+// are escaped by QuoteString, but a control character, a backslash or a
 // glob metacharacter would change what the glob matches.
 func checkRoot(root string) error {
 	r := filepath.ToSlash(root)
@@ -239,13 +239,13 @@ func checkTableName(s string) error {
 // emptySelect returns a SELECT of no rows with the partition columns and the
 // schema's columns, typed as reading the files would type them.
 func emptySelect(schema *arrow.Schema) (string, error) {
-	cols := []string{"CAST(NULL AS VARCHAR) AS " + quoteIdent(load.SourceColumn), "CAST(NULL AS DATE) AS " + quoteIdent(load.DateColumn)}
+	cols := []string{"CAST(NULL AS VARCHAR) AS " + QuoteIdent(load.SourceColumn), "CAST(NULL AS DATE) AS " + QuoteIdent(load.DateColumn)}
 	for _, f := range schema.Fields() {
 		typ, err := DuckType(f.Type)
 		if err != nil {
 			return "", fmt.Errorf("column %s: %w", f.Name, err)
 		}
-		cols = append(cols, "CAST(NULL AS "+typ+") AS "+quoteIdent(f.Name))
+		cols = append(cols, "CAST(NULL AS "+typ+") AS "+QuoteIdent(f.Name))
 	}
 	return "SELECT " + strings.Join(cols, ", ") + " WHERE false", nil
 }
@@ -287,14 +287,14 @@ func DuckType(t arrow.DataType) (string, error) {
 	return "", fmt.Errorf("no DuckDB type for Arrow type %s", t)
 }
 
-// quoteString returns s as a SQL string literal: quotes doubled, NUL
+// QuoteString returns s as a SQL string literal: quotes doubled, NUL
 // characters (which a literal cannot hold) dropped.
-func quoteString(s string) string {
+func QuoteString(s string) string {
 	s = strings.ReplaceAll(s, "\x00", "")
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
-// quoteIdent returns s as a quoted SQL identifier.
-func quoteIdent(s string) string {
+// QuoteIdent returns s as a quoted SQL identifier.
+func QuoteIdent(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }

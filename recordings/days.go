@@ -150,7 +150,7 @@ func computeDays(ctx context.Context, db *sql.DB, files []string) (map[string]Da
 	}
 	quoted := make([]string, len(files))
 	for i, f := range files {
-		quoted[i] = sqlString(f)
+		quoted[i] = lakeread.QuoteString(f)
 	}
 	src := "read_parquet([" + strings.Join(quoted, ",") + "], hive_partitioning=true, union_by_name=true, " +
 		"hive_types={'source':VARCHAR,'date':DATE})"

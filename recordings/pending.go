@@ -55,12 +55,6 @@ func openDuck(ctx context.Context) (*sql.DB, error) {
 	return db, nil
 }
 
-// sqlString quotes s as a SQL string literal (paths cannot be bound).
-func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-// quoteIdent quotes s as a SQL identifier.
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-
 // pending returns the calls of sources that still need fetching: has a
 // recording, and no latest attempt that is complete (ok or missing), nor a
 // failed one at maxAttempts; plus, for the transcripts sources (a subset of
@@ -82,7 +76,7 @@ func pending(ctx context.Context, lakeDir string, sources, transcripts []string,
 	// The lake's tables as the reports see them: views named after the
 	// tables (calls, and Manifest.Name), the manifest's empty while it has
 	// no file.
-	calls, man := quoteIdent(load.Calls.Name), quoteIdent(Manifest.Name)
+	calls, man := lakeread.QuoteIdent(load.Calls.Name), lakeread.QuoteIdent(Manifest.Name)
 	for _, t := range []load.TableInfo{load.Calls.Info(), Manifest.Info()} {
 		if _, err := lakeread.CreateView(ctx, db, lakeDir, t); err != nil {
 			return nil, fmt.Errorf("recordings: pending: %w", err)
@@ -95,7 +89,7 @@ func pending(ctx context.Context, lakeDir string, sources, transcripts []string,
 		}
 		quoted := make([]string, len(list))
 		for i, s := range list {
-			quoted[i] = sqlString(s)
+			quoted[i] = lakeread.QuoteString(s)
 		}
 		return strings.Join(quoted, ",")
 	}

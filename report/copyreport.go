@@ -12,6 +12,7 @@ import (
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/calletl/calletl/lakeread"
 	"github.com/calletl/calletl/storage"
 )
 
@@ -67,7 +68,7 @@ func (e *Engine) copyReport(ctx context.Context, r Report, vals map[string]duckd
 		// The SQL may end in a line comment or a semicolon: the closing
 		// parenthesis goes on a line of its own, after the semicolons.
 		body := strings.TrimRight(r.SQL, " \t\r\n;")
-		export := "COPY (\n" + body + "\n) TO " + quoteString(tmp) +
+		export := "COPY (\n" + body + "\n) TO " + lakeread.QuoteString(tmp) +
 			" (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)"
 		return execCopy(ctx, c, export, func(cs *duckdb.Stmt) ([]driver.NamedValue, error) { return bindArgs(cs, r, vals) })
 	})

@@ -124,15 +124,15 @@ func (e *Engine) sandbox(ctx context.Context, zone string) error {
 	setup := []string{
 		"SET GLOBAL autoinstall_known_extensions = false",
 		"SET GLOBAL autoload_known_extensions = false",
-		"SET GLOBAL TimeZone = " + quoteString(zone), // checkTimeZone allowed no quote anyway
+		"SET GLOBAL TimeZone = " + lakeread.QuoteString(zone), // checkTimeZone allowed no quote anyway
 		// The default, .tmp in the working directory, would become readable.
-		"SET GLOBAL temp_directory = " + quoteString(e.tmpDir),
+		"SET GLOBAL temp_directory = " + lakeread.QuoteString(e.tmpDir),
 		// DuckDB matches these as path prefixes after resolving "..", with a
 		// trailing slash, so LAKE/../x and LAKE2/x stay outside.
-		"SET GLOBAL allowed_directories = [" + quoteString(e.lake+"/") + "]",
+		"SET GLOBAL allowed_directories = [" + lakeread.QuoteString(e.lake+"/") + "]",
 	}
 	if e.output != "" {
-		setup = append(setup, "SET GLOBAL allowed_paths = ["+quoteString(e.output+".tmp")+"]")
+		setup = append(setup, "SET GLOBAL allowed_paths = ["+lakeread.QuoteString(e.output+".tmp")+"]")
 	}
 	setup = append(setup,
 		"SET GLOBAL enable_external_access = false",
@@ -192,7 +192,7 @@ func checkLake(dir string) (string, error) {
 	if !utf8.ValidString(abs) {
 		return "", fmt.Errorf("report: lake %q: path is not valid UTF-8", dir)
 	}
-	// Quotes are escaped by quoteString; what cannot be escaped is a control
+	// Quotes are escaped by lakeread.QuoteString; what cannot be escaped is a control
 	// character, a backslash, or a glob metacharacter that DuckDB would expand.
 	if i := strings.IndexFunc(abs, func(r rune) bool {
 		return unicode.IsControl(r) || strings.ContainsRune(`\*?[]{}`, r)
@@ -240,11 +240,11 @@ func (e *Engine) createViews(ctx context.Context, lake string, tables []load.Tab
 		}
 		var stmts []string
 		if t.Doc != "" {
-			stmts = append(stmts, "COMMENT ON VIEW "+quoteIdent(t.Name)+" IS "+quoteString(t.Doc))
+			stmts = append(stmts, "COMMENT ON VIEW "+lakeread.QuoteIdent(t.Name)+" IS "+lakeread.QuoteString(t.Doc))
 		}
 		for col, doc := range t.Comments {
 			if cols[col] != "" { // a column absent from every file has no comment to carry
-				stmts = append(stmts, "COMMENT ON COLUMN "+quoteIdent(t.Name)+"."+quoteIdent(col)+" IS "+quoteString(doc))
+				stmts = append(stmts, "COMMENT ON COLUMN "+lakeread.QuoteIdent(t.Name)+"."+lakeread.QuoteIdent(col)+" IS "+lakeread.QuoteString(doc))
 			}
 		}
 		for _, s := range stmts {
@@ -254,18 +254,6 @@ func (e *Engine) createViews(ctx context.Context, lake string, tables []load.Tab
 		}
 	}
 	return nil
-}
-
-// quoteString returns s as a SQL string literal: quotes doubled, NUL
-// characters (which a literal cannot hold) dropped.
-func quoteString(s string) string {
-	s = strings.ReplaceAll(s, "\x00", "")
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
-}
-
-// quoteIdent returns s as a quoted SQL identifier.
-func quoteIdent(s string) string {
-	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
 // WriteViews writes a DuckDB database file at out holding one view per
@@ -350,7 +338,7 @@ func (e *Engine) copyParquet(ctx context.Context, query, tmp string) error {
 		}
 		// The query goes in as a string literal, never spliced as SQL: query()
 		// parses it again and itself accepts only one SELECT statement.
-		export := "COPY (FROM query(" + quoteString(query) + ")) TO " + quoteString(tmp) +
+		export := "COPY (FROM query(" + lakeread.QuoteString(query) + ")) TO " + lakeread.QuoteString(tmp) +
 			" (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)"
 		return execCopy(ctx, c, export, nil)
 	})
