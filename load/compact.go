@@ -19,6 +19,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/calletl/calletl/storage"
 )
 
 // Compaction
@@ -183,7 +185,7 @@ func (l *Lake) compactPartition(table, source, date string, st *CompactStats) (e
 	if err != nil {
 		return fmt.Errorf("load: compact %s: %w", rel, err)
 	}
-	if err := syncDir(staging); err != nil {
+	if err := storage.SyncDir(staging); err != nil {
 		return fmt.Errorf("load: compact %s: fsync staging directory: %w", rel, err)
 	}
 	if err := l.step("compact-staged"); err != nil {
@@ -195,10 +197,10 @@ func (l *Lake) compactPartition(table, source, date string, st *CompactStats) (e
 	if err := exchange(staging, dir); err != nil {
 		return fmt.Errorf("load: compact %s: swap in the compacted partition (nothing changed): %w", rel, err)
 	}
-	if err := syncDir(filepath.Dir(dir)); err != nil {
+	if err := storage.SyncDir(filepath.Dir(dir)); err != nil {
 		return fmt.Errorf("load: compact %s: fsync: %w", rel, err)
 	}
-	if err := syncDir(l.root); err != nil {
+	if err := storage.SyncDir(l.root); err != nil {
 		return fmt.Errorf("load: compact %s: fsync: %w", rel, err)
 	}
 	if err := l.step("compact-exchanged"); err != nil {
@@ -540,7 +542,7 @@ func (l *Lake) replaceInCompacted(dir, unit, newRows string) (bool, error) {
 		if err := os.Rename(newRows, filepath.Join(dir, dataName(unit))); err != nil {
 			return false, err
 		}
-		return true, syncDir(dir)
+		return true, storage.SyncDir(dir)
 	}
 	if err != nil {
 		return false, err
@@ -560,7 +562,7 @@ func (l *Lake) replaceInCompacted(dir, unit, newRows string) (bool, error) {
 		os.Remove(tmp)
 		return false, err
 	}
-	if err := syncDir(dir); err != nil {
+	if err := storage.SyncDir(dir); err != nil {
 		return false, err
 	}
 	return slices.ContainsFunc(out, func(u UnitRows) bool { return u.Unit == unit }), nil

@@ -14,7 +14,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/calletl/calletl/state"
 	"github.com/calletl/calletl/storage"
 )
 
@@ -153,7 +152,7 @@ func Mirror(ctx context.Context, store storage.Store, prefix, dir string, tables
 	}
 	b, err := json.Marshal(index)
 	if err == nil {
-		err = state.WriteFileAtomic(filepath.Join(dir, mirrorIndex), b, 0o640)
+		err = storage.WriteFileAtomic(filepath.Join(dir, mirrorIndex), b, 0o640)
 	}
 	if err != nil {
 		return st, fmt.Errorf("load: mirror into %s: index: %w", dir, err)

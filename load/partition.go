@@ -15,6 +15,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/calletl/calletl/storage"
 )
 
 // writeBufferSize is the buffer between the Parquet writer and the
@@ -388,7 +390,7 @@ func (p *partition) commit() error {
 	}
 	p.committed = true
 	p.lake.untrackTemp(p.tmp)
-	if err := syncDir(p.dir); err != nil {
+	if err := storage.SyncDir(p.dir); err != nil {
 		return p.errorf("fsync directory", err)
 	}
 	return nil
@@ -444,7 +446,7 @@ func removeUnitFile(l *Lake, table, source, date, unit string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("load: %s: remove: %w", rel, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := storage.SyncDir(dir); err != nil {
 		return true, fmt.Errorf("load: %s: fsync directory after remove: %w", rel, err)
 	}
 	return true, nil
@@ -470,7 +472,7 @@ func mkdirAllSync(root, dir string, mode fs.FileMode) (created []string, err err
 			if err := setDirMode(cur, mode); err != nil {
 				return created, err
 			}
-			if err := syncDir(parent); err != nil {
+			if err := storage.SyncDir(parent); err != nil {
 				return created, err
 			}
 		case errors.Is(err, fs.ErrExist):
@@ -516,17 +518,4 @@ func MkdirRoot(root string, mode fs.FileMode) error {
 		return err
 	}
 	return setDirMode(root, mode)
-}
-
-// syncDir fsyncs a directory, making renames and removals in it durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	if err := d.Sync(); err != nil {
-		d.Close()
-		return err
-	}
-	return d.Close()
 }

@@ -27,11 +27,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -42,6 +42,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/calletl/calletl/storage"
 )
 
 // Metric names, exported so that tests (and the README's alert rules) can
@@ -333,35 +335,16 @@ func WriteFile(path string, b *Batch) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("metrics: write the textfile: %w (is the directory %s there and writable?)", err, dir)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
-	for _, mf := range mfs {
-		if _, err := expfmt.MetricFamilyToText(tmp, mf); err != nil {
-			tmp.Close()
-			return fmt.Errorf("metrics: write the textfile %s: %w", tmp.Name(), err)
+	err = storage.WriteFileAtomicFunc(path, textfileMode, func(w io.Writer) error {
+		for _, mf := range mfs {
+			if _, err := expfmt.MetricFamilyToText(w, mf); err != nil {
+				return err
+			}
 		}
-	}
-	if err := tmp.Chmod(textfileMode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("metrics: write the textfile: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("metrics: write the textfile: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("metrics: write the textfile: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("metrics: write the textfile: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil { // the rename is durable once the directory is synced
-		_ = d.Sync()
-		d.Close()
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("metrics: write the textfile %s: %w (is the directory there and writable?)", path, err)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calletl/calletl/lakeread"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 )
@@ -149,7 +150,7 @@ func computeDays(ctx context.Context, db *sql.DB, files []string) (map[string]Da
 	}
 	quoted := make([]string, len(files))
 	for i, f := range files {
-		quoted[i] = sqlString(f)
+		quoted[i] = lakeread.QuoteString(f)
 	}
 	src := "read_parquet([" + strings.Join(quoted, ",") + "], hive_partitioning=true, union_by_name=true, " +
 		"hive_types={'source':VARCHAR,'date':DATE})"
@@ -279,7 +280,7 @@ func dataFiles(dir string) (files []string, newest time.Time, err error) {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".parquet") || !e.Type().IsRegular() {
+		if !lakeread.IsDataName(name) || !e.Type().IsRegular() {
 			continue
 		}
 		info, err := e.Info()

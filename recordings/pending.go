@@ -4,12 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+
+	"github.com/calletl/calletl/lakeread"
+	"github.com/calletl/calletl/load"
 )
 
 // Call is one recording to fetch: a row of the calls table with
@@ -37,21 +38,6 @@ type Call struct {
 	Carried  []Entry
 }
 
-// parquetGlob returns the glob of a lake table's files, or "" when the
-// table has none yet (read_parquet fails on an empty glob).
-func parquetGlob(lakeDir, table string) (string, error) {
-	dir := filepath.Join(lakeDir, table)
-	if _, err := os.Stat(dir); os.IsNotExist(err) {
-		return "", nil
-	}
-	glob := filepath.Join(dir, "*", "*", "*.parquet")
-	m, err := filepath.Glob(glob)
-	if err != nil || len(m) == 0 {
-		return "", err
-	}
-	return glob, nil
-}
-
 // openDuck opens an in-memory DuckDB of one connection, in UTC, that
 // loads no extension. The caller closes it.
 func openDuck(ctx context.Context) (*sql.DB, error) {
@@ -69,14 +55,6 @@ func openDuck(ctx context.Context) (*sql.DB, error) {
 	return db, nil
 }
 
-// sqlString quotes s as a SQL string literal (paths cannot be bound).
-func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-func readParquet(glob string) string {
-	return "read_parquet(" + sqlString(glob) +
-		", hive_partitioning=true, union_by_name=true, hive_types={'source':VARCHAR,'date':DATE})"
-}
-
 // pending returns the calls of sources that still need fetching: has a
 // recording, and no latest attempt that is complete (ok or missing), nor a
 // failed one at maxAttempts; plus, for the transcripts sources (a subset of
@@ -84,12 +62,10 @@ func readParquet(glob string) string {
 // transcript row (Call.Backfill). Backoff is applied by the caller. Order:
 // date, source, call_id.
 func pending(ctx context.Context, lakeDir string, sources, transcripts []string, maxAttempts int) ([]Call, error) {
-	callsGlob, err := parquetGlob(lakeDir, "calls")
-	if err != nil || callsGlob == "" || len(sources) == 0 {
-		return nil, err
+	if len(sources) == 0 {
+		return nil, nil
 	}
-	manGlob, err := parquetGlob(lakeDir, Manifest.Name)
-	if err != nil {
+	if has, err := lakeread.HasData(lakeDir, load.Calls.Name); err != nil || !has {
 		return nil, err
 	}
 	db, err := openDuck(ctx)
@@ -97,6 +73,15 @@ func pending(ctx context.Context, lakeDir string, sources, transcripts []string,
 		return nil, err
 	}
 	defer db.Close()
+	// The lake's tables as the reports see them: views named after the
+	// tables (calls, and Manifest.Name), the manifest's empty while it has
+	// no file.
+	calls, man := lakeread.QuoteIdent(load.Calls.Name), lakeread.QuoteIdent(Manifest.Name)
+	for _, t := range []load.TableInfo{load.Calls.Info(), Manifest.Info()} {
+		if _, err := lakeread.CreateView(ctx, db, lakeDir, t); err != nil {
+			return nil, fmt.Errorf("recordings: pending: %w", err)
+		}
+	}
 
 	in := func(list []string) string {
 		if len(list) == 0 {
@@ -104,32 +89,27 @@ func pending(ctx context.Context, lakeDir string, sources, transcripts []string,
 		}
 		quoted := make([]string, len(list))
 		for i, s := range list {
-			quoted[i] = sqlString(s)
+			quoted[i] = lakeread.QuoteString(s)
 		}
 		return strings.Join(quoted, ",")
 	}
-	latest := `SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS call_id, NULL::TIMESTAMPTZ AS fetched_at,
-	        NULL::VARCHAR AS run_id, NULL::VARCHAR AS status, NULL::INTEGER AS attempts,
-	        NULL::BOOLEAN AS has_transcript, NULL::BOOLEAN AS transcript_ok WHERE false`
-	if manGlob != "" {
-		// The state of a call is its latest attempt; within it, failed
-		// beats missing beats ok. A failed transcript row makes the call
-		// failed (retried); has_transcript is whether the latest attempt
-		// has a transcript row at all; transcript_ok is over every attempt.
-		latest = `SELECT source, call_id, fetched_at, run_id,
-		        CASE WHEN bool_or(status = 'failed') THEN 'failed'
-		             WHEN bool_or(status = 'missing') THEN 'missing' ELSE 'ok' END AS status,
-		        max(attempts) AS attempts,
-		        bool_or(part = ` + fmt.Sprint(TranscriptPart) + `) AS has_transcript,
-		        bool_or(bool_or(part = ` + fmt.Sprint(TranscriptPart) + ` AND status = 'ok')) OVER (PARTITION BY source, call_id) AS transcript_ok
-		    FROM ` + readParquet(manGlob) + `
-		    WHERE source IN (` + in(sources) + `)
-		    GROUP BY source, call_id, fetched_at, run_id
-		    QUALIFY row_number() OVER (PARTITION BY source, call_id ORDER BY fetched_at DESC, run_id DESC) = 1`
-	}
+	// The state of a call is its latest attempt; within it, failed beats
+	// missing beats ok. A failed transcript row makes the call failed
+	// (retried); has_transcript is whether the latest attempt has a
+	// transcript row at all; transcript_ok is over every attempt.
+	latest := `SELECT source, call_id, fetched_at, run_id,
+	        CASE WHEN bool_or(status = 'failed') THEN 'failed'
+	             WHEN bool_or(status = 'missing') THEN 'missing' ELSE 'ok' END AS status,
+	        max(attempts) AS attempts,
+	        bool_or(part = ` + fmt.Sprint(TranscriptPart) + `) AS has_transcript,
+	        bool_or(bool_or(part = ` + fmt.Sprint(TranscriptPart) + ` AND status = 'ok')) OVER (PARTITION BY source, call_id) AS transcript_ok
+	    FROM ` + man + `
+	    WHERE source IN (` + in(sources) + `)
+	    GROUP BY source, call_id, fetched_at, run_id
+	    QUALIFY row_number() OVER (PARTITION BY source, call_id ORDER BY fetched_at DESC, run_id DESC) = 1`
 	q := `WITH c AS (
 		SELECT source, strftime(date, '%Y-%m-%d') AS date, call_id, min(recording_ref) AS ref
-		FROM ` + readParquet(callsGlob) + `
+		FROM ` + calls + `
 		WHERE has_recording AND recording_ref <> '' AND source IN (` + in(sources) + `)
 		GROUP BY source, date, call_id
 	), m AS (` + latest + `)
@@ -166,18 +146,18 @@ func pending(ctx context.Context, lakeDir string, sources, transcripts []string,
 	if len(backfill) == 0 {
 		return out, nil
 	}
-	if err := carried(ctx, db, manGlob, latest, in(transcripts), out, backfill); err != nil {
+	if err := carried(ctx, db, man, latest, in(transcripts), out, backfill); err != nil {
 		return nil, fmt.Errorf("recordings: pending: transcript backfill: %w", err)
 	}
 	return out, nil
 }
 
 // carried fills Call.Carried of the backfill calls (out[backfill[k]]) with
-// the recording rows of their latest attempt.
-func carried(ctx context.Context, db *sql.DB, manGlob, latest, transcripts string, out []Call, backfill map[[2]string]int) error {
+// the recording rows of their latest attempt; man is the manifest's view.
+func carried(ctx context.Context, db *sql.DB, man, latest, transcripts string, out []Call, backfill map[[2]string]int) error {
 	q := `WITH m AS (` + latest + `)
 	SELECT r.source, r.call_id, r.recording_ref, r.part, r.key, r.bytes, r.sha256, r.content_type, r.status, r.error
-	FROM ` + readParquet(manGlob) + ` r
+	FROM ` + man + ` r
 	JOIN m ON m.source = r.source AND m.call_id = r.call_id AND m.fetched_at = r.fetched_at AND m.run_id = r.run_id
 	WHERE r.part >= 0 AND m.status IN ('ok', 'missing') AND NOT m.has_transcript AND r.source IN (` + transcripts + `)
 	ORDER BY r.source, r.call_id, r.part`

@@ -11,6 +11,9 @@ import (
 	"strings"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/calletl/calletl/lakeread"
+	"github.com/calletl/calletl/storage"
 )
 
 // CopyReport runs report r with args, checked and bound as Query does, and
@@ -38,7 +41,7 @@ func (e *Engine) CopyReport(ctx context.Context, r Report, args map[string]strin
 	if err := e.copyReport(ctx, r, vals, e.output+".tmp"); err != nil {
 		return errors.Join(fmt.Errorf("report %s: parquet to %s: %w", r.Name, out, e.explain(err)), removeIfExists(tmp))
 	}
-	if err := commitFile(tmp, out); err != nil {
+	if err := storage.CommitFile(tmp, out); err != nil {
 		return errors.Join(fmt.Errorf("report %s: parquet to %s: %w", r.Name, out, err), removeIfExists(tmp))
 	}
 	return nil
@@ -65,7 +68,7 @@ func (e *Engine) copyReport(ctx context.Context, r Report, vals map[string]duckd
 		// The SQL may end in a line comment or a semicolon: the closing
 		// parenthesis goes on a line of its own, after the semicolons.
 		body := strings.TrimRight(r.SQL, " \t\r\n;")
-		export := "COPY (\n" + body + "\n) TO " + quoteString(tmp) +
+		export := "COPY (\n" + body + "\n) TO " + lakeread.QuoteString(tmp) +
 			" (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)"
 		return execCopy(ctx, c, export, func(cs *duckdb.Stmt) ([]driver.NamedValue, error) { return bindArgs(cs, r, vals) })
 	})

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/calletl/calletl/lakeread"
 	"github.com/calletl/calletl/queries"
 )
 
@@ -38,7 +39,7 @@ func TestCopyReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query("SELECT date::VARCHAR, source, direction, calls::VARCHAR FROM read_parquet(" + quoteString(out) + ")")
+	rows, err := db.Query("SELECT date::VARCHAR, source, direction, calls::VARCHAR FROM read_parquet(" + lakeread.QuoteString(out) + ")")
 	if err != nil {
 		t.Fatal(err)
 	}

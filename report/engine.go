@@ -14,10 +14,11 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/calletl/calletl/lakeread"
 	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/storage"
 )
 
 // Options configures an [Engine].
@@ -56,11 +57,13 @@ type Engine struct {
 // statement: several statements, DDL, COPY, ATTACH, SET, PRAGMA, CALL, ….
 var ErrNotSelect = errors.New("the SQL must be exactly one SELECT statement")
 
-// Open creates the database and its views. A table with at least one
-// *.parquet file under LAKE/<name>/ becomes a view reading all its files
-// with the Hive partition columns source (VARCHAR) and date (DATE); a table
-// with no file yet becomes an empty view with the same columns, typed from
-// its schema, so reports run and return no rows. Either way the columns are
+// Open creates the database and its views, one per table, as
+// [lakeread.CreateView] creates them (the recordings backlog reads the lake
+// the same way): a table's data files are
+// LAKE/<name>/source=…/date=…/*.parquet but hidden ones, read with the Hive
+// partition columns source (VARCHAR) and date (DATE); a table with no data
+// file yet becomes an empty view with the same columns, typed from its
+// schema, so reports run and return no rows. Either way the columns are
 // source, date, then the file columns. A column the schema types (DATE, a
 // number, …) but some files hold as text, as files written before the
 // column got its type do, is cast to the schema's type, an empty string becoming NULL.
@@ -121,15 +124,15 @@ func (e *Engine) sandbox(ctx context.Context, zone string) error {
 	setup := []string{
 		"SET GLOBAL autoinstall_known_extensions = false",
 		"SET GLOBAL autoload_known_extensions = false",
-		"SET GLOBAL TimeZone = " + quoteString(zone), // checkTimeZone allowed no quote anyway
+		"SET GLOBAL TimeZone = " + lakeread.QuoteString(zone), // checkTimeZone allowed no quote anyway
 		// The default, .tmp in the working directory, would become readable.
-		"SET GLOBAL temp_directory = " + quoteString(e.tmpDir),
+		"SET GLOBAL temp_directory = " + lakeread.QuoteString(e.tmpDir),
 		// DuckDB matches these as path prefixes after resolving "..", with a
 		// trailing slash, so LAKE/../x and LAKE2/x stay outside.
-		"SET GLOBAL allowed_directories = [" + quoteString(e.lake+"/") + "]",
+		"SET GLOBAL allowed_directories = [" + lakeread.QuoteString(e.lake+"/") + "]",
 	}
 	if e.output != "" {
-		setup = append(setup, "SET GLOBAL allowed_paths = ["+quoteString(e.output+".tmp")+"]")
+		setup = append(setup, "SET GLOBAL allowed_paths = ["+lakeread.QuoteString(e.output+".tmp")+"]")
 	}
 	setup = append(setup,
 		"SET GLOBAL enable_external_access = false",
@@ -189,7 +192,7 @@ func checkLake(dir string) (string, error) {
 	if !utf8.ValidString(abs) {
 		return "", fmt.Errorf("report: lake %q: path is not valid UTF-8", dir)
 	}
-	// Quotes are escaped by quoteString; what cannot be escaped is a control
+	// Quotes are escaped by lakeread.QuoteString; what cannot be escaped is a control
 	// character, a backslash, or a glob metacharacter that DuckDB would expand.
 	if i := strings.IndexFunc(abs, func(r rune) bool {
 		return unicode.IsControl(r) || strings.ContainsRune(`\*?[]{}`, r)
@@ -224,69 +227,27 @@ func checkOutput(out, lake string) (string, error) {
 	return abs, nil
 }
 
-// createViews creates one view per table, with the tables' and columns' docs
-// as DuckDB comments.
+// createViews creates one view per table (see [lakeread.CreateView]), with
+// the tables' and columns' docs as DuckDB comments.
 func (e *Engine) createViews(ctx context.Context, lake string, tables []load.TableInfo) error {
 	for _, t := range tables {
 		if !isName(t.Name) {
 			return fmt.Errorf("report: bad table name %q: want %s", t.Name, namePattern)
 		}
-		if t.Schema == nil {
-			return fmt.Errorf("report: table %s: no schema", t.Name)
-		}
-		dir := lake + "/" + t.Name
-		has, err := HasParquet(dir)
+		cols, err := lakeread.CreateView(ctx, e.db, lake, t)
 		if err != nil {
 			return fmt.Errorf("report: table %s: %w", t.Name, err)
 		}
-		var query string
-		if has {
-			// The partition columns go first, as in the empty view, so that
-			// SELECT * has the same columns whether the table has files or not.
-			query = "SELECT source, date, * EXCLUDE (source, date) FROM read_parquet(" +
-				quoteString(dir+"/**/*.parquet") + ", hive_partitioning = true, union_by_name = true, " +
-				"hive_types = {'source': VARCHAR, 'date': DATE})"
-		} else if query, err = emptySelect(t.Schema); err != nil {
-			return fmt.Errorf("report: table %s: %w", t.Name, err)
-		}
-		stmts := []string{"CREATE VIEW " + quoteIdent(t.Name) + " AS " + query}
+		var stmts []string
 		if t.Doc != "" {
-			stmts = append(stmts, "COMMENT ON VIEW "+quoteIdent(t.Name)+" IS "+quoteString(t.Doc))
-		}
-		cols, err := e.columns(ctx, stmts[0], t.Name)
-		if err != nil {
-			return err
-		}
-		if has {
-			// A column that older files hold as text and the schema now
-			// types (runs.first_day became a DATE): union_by_name reads the
-			// mix as VARCHAR, so the view casts it back, '' (the old "none")
-			// becoming NULL.
-			var casts []string
-			for _, f := range t.Schema.Fields() {
-				typ, err := duckTypeOf(f.Type)
-				if err != nil {
-					return fmt.Errorf("report: table %s: column %s: %w", t.Name, f.Name, err)
-				}
-				if cols[f.Name] == "VARCHAR" && typ != "VARCHAR" {
-					casts = append(casts, "CAST(nullif("+quoteIdent(f.Name)+", '') AS "+typ+") AS "+quoteIdent(f.Name))
-				}
-			}
-			if len(casts) > 0 {
-				query = strings.Replace(query, "* EXCLUDE (source, date)",
-					"* EXCLUDE (source, date) REPLACE ("+strings.Join(casts, ", ")+")", 1)
-				stmts[0] = "CREATE OR REPLACE VIEW " + quoteIdent(t.Name) + " AS " + query
-				if cols, err = e.columns(ctx, stmts[0], t.Name); err != nil {
-					return err
-				}
-			}
+			stmts = append(stmts, "COMMENT ON VIEW "+lakeread.QuoteIdent(t.Name)+" IS "+lakeread.QuoteString(t.Doc))
 		}
 		for col, doc := range t.Comments {
 			if cols[col] != "" { // a column absent from every file has no comment to carry
-				stmts = append(stmts, "COMMENT ON COLUMN "+quoteIdent(t.Name)+"."+quoteIdent(col)+" IS "+quoteString(doc))
+				stmts = append(stmts, "COMMENT ON COLUMN "+lakeread.QuoteIdent(t.Name)+"."+lakeread.QuoteIdent(col)+" IS "+lakeread.QuoteString(doc))
 			}
 		}
-		for _, s := range stmts[1:] {
+		for _, s := range stmts {
 			if _, err := e.db.ExecContext(ctx, s); err != nil {
 				return fmt.Errorf("report: table %s: %s: %w", t.Name, s, err)
 			}
@@ -295,122 +256,12 @@ func (e *Engine) createViews(ctx context.Context, lake string, tables []load.Tab
 	return nil
 }
 
-// columns executes create, the CREATE VIEW of table, and returns the view's
-// column names with their DuckDB types (data_type: "VARCHAR", "DATE", …).
-func (e *Engine) columns(ctx context.Context, create, table string) (map[string]string, error) {
-	if _, err := e.db.ExecContext(ctx, create); err != nil {
-		return nil, fmt.Errorf("report: create view %s: %w", table, err)
-	}
-	rows, err := e.db.QueryContext(ctx,
-		"SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = $t AND schema_name = current_schema()",
-		sql.Named("t", table))
-	if err != nil {
-		return nil, fmt.Errorf("report: columns of %s: %w", table, err)
-	}
-	defer rows.Close()
-	cols := make(map[string]string)
-	for rows.Next() {
-		var c, typ string
-		if err := rows.Scan(&c, &typ); err != nil {
-			return nil, fmt.Errorf("report: columns of %s: %w", table, err)
-		}
-		cols[c] = typ
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("report: columns of %s: %w", table, err)
-	}
-	return cols, nil
-}
-
-// HasParquet reports whether the directory tree under dir holds a *.parquet
-// file. A missing dir holds none.
-func HasParquet(dir string) (bool, error) {
-	found := false
-	err := filepath.WalkDir(filepath.FromSlash(dir), func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && strings.HasSuffix(d.Name(), ".parquet") {
-			found = true
-			return fs.SkipAll
-		}
-		return nil
-	})
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	return found, err
-}
-
-// emptySelect returns a SELECT of no rows with the partition columns and the
-// schema's columns, typed as reading the files would type them.
-func emptySelect(schema *arrow.Schema) (string, error) {
-	cols := []string{"CAST(NULL AS VARCHAR) AS source", "CAST(NULL AS DATE) AS date"}
-	for _, f := range schema.Fields() {
-		typ, err := duckTypeOf(f.Type)
-		if err != nil {
-			return "", fmt.Errorf("column %s: %w", f.Name, err)
-		}
-		cols = append(cols, "CAST(NULL AS "+typ+") AS "+quoteIdent(f.Name))
-	}
-	return "SELECT " + strings.Join(cols, ", ") + " WHERE false", nil
-}
-
-// duckTypeOf returns the DuckDB type that DuckDB gives a Parquet column
-// written from an Arrow column of type t.
-func duckTypeOf(t arrow.DataType) (string, error) {
-	switch t := t.(type) {
-	case *arrow.StringType, *arrow.LargeStringType:
-		return "VARCHAR", nil
-	case *arrow.BinaryType, *arrow.LargeBinaryType:
-		return "BLOB", nil
-	case *arrow.BooleanType:
-		return "BOOLEAN", nil
-	case *arrow.Int8Type:
-		return "TINYINT", nil
-	case *arrow.Int16Type:
-		return "SMALLINT", nil
-	case *arrow.Int32Type:
-		return "INTEGER", nil
-	case *arrow.Int64Type:
-		return "BIGINT", nil
-	case *arrow.Float32Type:
-		return "FLOAT", nil
-	case *arrow.Float64Type:
-		return "DOUBLE", nil
-	case *arrow.Decimal128Type:
-		return fmt.Sprintf("DECIMAL(%d,%d)", t.Precision, t.Scale), nil
-	case *arrow.Date32Type:
-		return "DATE", nil
-	case *arrow.TimestampType:
-		if t.TimeZone != "" {
-			return "TIMESTAMPTZ", nil
-		}
-		return "TIMESTAMP", nil
-	case *arrow.DictionaryType:
-		return duckTypeOf(t.ValueType)
-	}
-	return "", fmt.Errorf("no DuckDB type for Arrow type %s", t)
-}
-
-// quoteString returns s as a SQL string literal: quotes doubled, NUL
-// characters (which a literal cannot hold) dropped.
-func quoteString(s string) string {
-	s = strings.ReplaceAll(s, "\x00", "")
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
-}
-
-// quoteIdent returns s as a quoted SQL identifier.
-func quoteIdent(s string) string {
-	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
-}
-
 // WriteViews writes a DuckDB database file at out holding one view per
 // lake table (over read_parquet of the lake's absolute path, hive
 // partitions typed, every column commented), for analysts to open with the
 // duckdb CLI, DBeaver or Python. The file is built next to out and renamed
-// over it, so a process that has the old file open (read-only) keeps
-// working; re-run it to pick up tables that had no files before.
+// over it (fsynced, as every file calletl writes), so a process that has
+// the old file open (read-only) keeps working; re-run it to pick up tables that had no files before.
 func WriteViews(ctx context.Context, out string, opt Options) error {
 	abs, err := filepath.Abs(out)
 	if err != nil {
@@ -433,7 +284,7 @@ func WriteViews(ctx context.Context, out string, opt Options) error {
 	if err := e.Close(); err != nil {
 		return fmt.Errorf("report: views: close: %w", err)
 	}
-	if err := os.Rename(tmp, abs); err != nil {
+	if err := storage.CommitFile(tmp, abs); err != nil {
 		return fmt.Errorf("report: views: %w", err)
 	}
 	return nil
@@ -456,7 +307,7 @@ func (e *Engine) CopyParquet(ctx context.Context, query string) error {
 	if err := e.copyParquet(ctx, query, e.output+".tmp"); err != nil {
 		return errors.Join(fmt.Errorf("report: copy to %s: %w", out, e.explain(err)), removeIfExists(tmp))
 	}
-	if err := commitFile(tmp, out); err != nil {
+	if err := storage.CommitFile(tmp, out); err != nil {
 		return errors.Join(fmt.Errorf("report: copy to %s: %w", out, err), removeIfExists(tmp))
 	}
 	return nil
@@ -487,7 +338,7 @@ func (e *Engine) copyParquet(ctx context.Context, query, tmp string) error {
 		}
 		// The query goes in as a string literal, never spliced as SQL: query()
 		// parses it again and itself accepts only one SELECT statement.
-		export := "COPY (FROM query(" + quoteString(query) + ")) TO " + quoteString(tmp) +
+		export := "COPY (FROM query(" + lakeread.QuoteString(query) + ")) TO " + lakeread.QuoteString(tmp) +
 			" (FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)"
 		return execCopy(ctx, c, export, nil)
 	})
@@ -515,28 +366,6 @@ func execCopy(ctx context.Context, c *duckdb.Conn, export string, bind func(*duc
 	}
 	_, err = cs.ExecContext(ctx, args)
 	return err
-}
-
-// commitFile syncs tmp, renames it to name and syncs the directory.
-func commitFile(tmp, name string) error {
-	f, err := os.OpenFile(tmp, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return errors.Join(err, f.Close())
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, name); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(name))
-	if err != nil {
-		return err
-	}
-	return errors.Join(d.Sync(), d.Close())
 }
 
 // removeIfExists removes name; a missing file is not an error.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/calletl/calletl/lakeread"
 )
 
 // openExport opens an engine over w's lake that may write out.
@@ -34,7 +36,7 @@ func TestSelectOnly(t *testing.T) {
 	out := filepath.Join(w.root, "out.parquet")
 	e := openExport(t, w, out)
 	ctx := context.Background()
-	q := quoteString
+	q := lakeread.QuoteString
 	inLake := w.lake + "/calls/source=mtt/date=2026-11-20/evil.parquet"
 	for _, tc := range []struct {
 		name, sql string
@@ -95,7 +97,7 @@ func TestCopyParquet(t *testing.T) {
 		t.Error("the temp file is left")
 	}
 	var n, minID, typ string
-	if err := duckDB(t, "").QueryRow("SELECT count(*), min(call_id), typeof(min(cost)) FROM read_parquet("+quoteString(out)+")").Scan(&n, &minID, &typ); err != nil {
+	if err := duckDB(t, "").QueryRow("SELECT count(*), min(call_id), typeof(min(cost)) FROM read_parquet("+lakeread.QuoteString(out)+")").Scan(&n, &minID, &typ); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := n+" "+minID+" "+typ, "7 1 DECIMAL(18,4)"; got != want {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/calletl/calletl/lakeread"
 	"github.com/calletl/calletl/queries"
 )
 
@@ -26,7 +27,7 @@ func writeTable(t *testing.T, lake, table, source, date, unit string, rows []row
 			continue
 		}
 		for _, f := range info.Schema.Fields() {
-			typ, err := duckTypeOf(f.Type)
+			typ, err := lakeread.DuckType(f.Type)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,7 +55,7 @@ func writeTable(t *testing.T, lake, table, source, date, unit string, rows []row
 		t.Fatal(err)
 	}
 	q := fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet)",
-		strings.Join(selects, " UNION ALL "), quoteString(filepath.Join(dir, unit+".parquet")))
+		strings.Join(selects, " UNION ALL "), lakeread.QuoteString(filepath.Join(dir, unit+".parquet")))
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		t.Fatal(err)

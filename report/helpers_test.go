@@ -16,6 +16,7 @@ import (
 	"github.com/calletl/calletl/extract/mtt"
 	"github.com/calletl/calletl/extract/t2"
 	"github.com/calletl/calletl/extract/votbox"
+	"github.com/calletl/calletl/lakeread"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/recordings"
 )
@@ -64,7 +65,7 @@ func writeCalls(t *testing.T, lake, source, date, unit string, calls []call) {
 	casts = append(casts, "row_number() OVER (PARTITION BY account, direction, call_id ORDER BY ordinal) > 1 AS duplicate")
 	q := fmt.Sprintf("COPY (SELECT %s FROM (VALUES %s) t(%s, ordinal) ORDER BY ordinal) TO %s (FORMAT parquet)",
 		strings.Join(casts, ", "), strings.Join(rows, ", "), strings.Join(cols, ", "),
-		quoteString(filepath.Join(dir, unit+".parquet")))
+		lakeread.QuoteString(filepath.Join(dir, unit+".parquet")))
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		t.Fatal(err)

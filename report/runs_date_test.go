@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/calletl/calletl/lakeread"
 	"github.com/calletl/calletl/load"
 )
 
@@ -29,13 +30,13 @@ func writeRuns(t *testing.T, lake, date, typ string, days [][2]string) {
 		if i > 0 {
 			vals += ", "
 		}
-		vals += "(" + quoteString("run"+string(rune('a'+i))) + ", " + d[0] + ", " + d[1] + ")"
+		vals += "(" + lakeread.QuoteString("run"+string(rune('a'+i))) + ", " + d[0] + ", " + d[1] + ")"
 	}
 	q := "COPY (SELECT run_id, 'run' AS mode, 'dialed' AS stream, 'acc' AS account, " +
 		"CAST(NULL AS TIMESTAMPTZ) AS started_at, CAST(NULL AS TIMESTAMPTZ) AS finished_at, CAST(NULL AS BIGINT) AS duration_ms, " +
 		"CAST(f AS " + typ + ") AS first_day, CAST(l AS " + typ + ") AS last_day, " +
 		"0::BIGINT AS windows, 0::BIGINT AS pages, 0::BIGINT AS rows, 0::BIGINT AS rejects, 'ok' AS status, '' AS error " +
-		"FROM (VALUES " + vals + ") v(run_id, f, l)) TO " + quoteString(filepath.Join(dir, "u.parquet")) + " (FORMAT parquet)"
+		"FROM (VALUES " + vals + ") v(run_id, f, l)) TO " + lakeread.QuoteString(filepath.Join(dir, "u.parquet")) + " (FORMAT parquet)"
 	if _, err := db.Exec(q); err != nil {
 		t.Fatalf("write runs: %v", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/calletl/calletl/lakeread"
 )
 
 // sandboxWorld is a lake beside a state directory holding secrets, as a
@@ -52,7 +54,7 @@ func TestSandbox(t *testing.T) {
 	w := newSandboxWorld(t)
 	e := openEngine(t, w.lake, "UTC")
 	ctx := context.Background()
-	q := quoteString
+	q := lakeread.QuoteString
 	for _, tc := range []struct {
 		name, sql string
 		absent    string // a file the attack would create

@@ -13,6 +13,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/calletl/calletl/lakeread"
 	"github.com/calletl/calletl/queries"
 )
 
@@ -101,7 +102,7 @@ func TestServe(t *testing.T) {
 	db, _ := sql.Open("duckdb", "")
 	defer db.Close()
 	var n int
-	if err := db.QueryRow("SELECT count(*) FROM read_parquet(" + quoteString(file) + ")").Scan(&n); err != nil || n != 5 {
+	if err := db.QueryRow("SELECT count(*) FROM read_parquet(" + lakeread.QuoteString(file) + ")").Scan(&n); err != nil || n != 5 {
 		t.Errorf("parquet download: %d rows, %v; want 5", n, err)
 	}
 	if _, err := os.Stat(pq); !os.IsNotExist(err) {

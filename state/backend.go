@@ -63,7 +63,7 @@ func (b fileBackend) modify(ctx context.Context, fn func([]byte) ([]byte, error)
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(b.where(), next, 0o600); err != nil {
+	if err := storage.WriteFileAtomic(b.where(), next, 0o600); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
 	return nil

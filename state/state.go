@@ -602,38 +602,10 @@ func (s *Store) write(group []*pendingUpdate) {
 	s.f = next
 }
 
-// WriteFileAtomic writes data to path so that a reader or a crash sees
-// either the old file or the new one: temp file in the same directory,
-// fsync, rename, fsync of the directory.
+// WriteFileAtomic is [storage.WriteFileAtomic].
+//
+// Deprecated: call storage.WriteFileAtomic; this forwarder stays only until
+// extract/t2's token file, its last caller, is switched.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return storage.WriteFileAtomic(path, data, perm)
 }

@@ -140,7 +140,7 @@ func (l *Local) write(ctx context.Context, key string, r io.Reader, contentType 
 	if err := mkdirAllSync(parent); err != nil {
 		return Info{}, err
 	}
-	tmp, err := os.CreateTemp(parent, "."+filepath.Base(final)+".*.tmp")
+	tmp, err := os.CreateTemp(parent, tempPattern(final))
 	if err != nil {
 		return Info{}, err
 	}
@@ -217,7 +217,7 @@ func (l *Local) write(ctx context.Context, key string, r io.Reader, contentType 
 		return Info{}, err
 	}
 	done = true
-	if err := syncDir(parent); err != nil {
+	if err := SyncDir(parent); err != nil {
 		return Info{}, err
 	}
 	return info, nil
@@ -462,7 +462,7 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 		if unlock, _, err = l.lock(key); err == nil {
 			err = os.Remove(p)
 			if err == nil {
-				err = syncDir(filepath.Dir(p))
+				err = SyncDir(filepath.Dir(p))
 			}
 			unlock()
 		}
@@ -565,16 +565,7 @@ func mkdirAllSync(dir string) error {
 	if err := os.Mkdir(dir, localDirMode); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
-	return syncDir(parent)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return SyncDir(parent)
 }
 
 // linkNoReplace moves oldpath to newpath, failing with fs.ErrExist if

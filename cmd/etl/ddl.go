@@ -14,8 +14,8 @@ import (
 	"github.com/calletl/calletl/extract/t2"
 	"github.com/calletl/calletl/extract/voicebox"
 	"github.com/calletl/calletl/extract/votbox"
+	"github.com/calletl/calletl/lakeread"
 	"github.com/calletl/calletl/model"
-	"github.com/calletl/calletl/report"
 )
 
 // allSourceNames are the values the lake's source partition can take: every
@@ -65,7 +65,7 @@ func (a *app) cmdDDL(ctx context.Context, args []string) error {
 	if *dialect == "duckdb" && !strings.Contains(loc, "://") {
 		// A local lake can be looked at: tables without files get empty
 		// views rather than a CREATE that DuckDB refuses.
-		opt.HasFiles = func(table string) (bool, error) { return report.HasParquet(filepath.Join(loc, table)) }
+		opt.HasFiles = func(table string) (bool, error) { return lakeread.HasData(loc, table) }
 	}
 	err := ddl.Write(a.stdout, allTables(), opt)
 	if err != nil {
