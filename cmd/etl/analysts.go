@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -11,6 +13,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/calletl/calletl/load"
@@ -152,13 +155,20 @@ func withTimeout(ctx context.Context, d time.Duration, fn func(context.Context) 
 // every secret the config names with the redactor, so that no error can
 // print one whatever a query did, and refuses a secret file inside the
 // lake, the one directory DuckDB's sandbox lets queries read.
-func (a *app) sqlLake(ctx context.Context, cfg *Config) (string, error) {
+//
+// A lake on S3 is queried in a local mirror of the tables named (every
+// table when none is), brought up to date first (see mirrorS3Lake);
+// --lake DIR queries DIR as it is instead.
+func (a *app) sqlLake(ctx context.Context, cfg *Config, tables ...string) (string, error) {
 	dir := cfg.path(cfg.Lake)
 	switch {
 	case a.lakeDir != "":
 		dir = a.lakeDir
 	case cfg.lakeLoc.IsS3():
-		return "", s3LakeSQL(ctx, a.configPath, cfg)
+		var err error
+		if dir, err = a.mirrorS3Lake(ctx, cfg, tables); err != nil {
+			return "", err
+		}
 	}
 	lake, err := filepath.Abs(dir)
 	if err != nil {
@@ -190,20 +200,75 @@ func (a *app) sqlLake(ctx context.Context, cfg *Config) (string, error) {
 	return lake, nil
 }
 
-// s3LakeSQL is the error of a SQL command on a lake on S3, which DuckDB
-// reads through its httpfs extension: it says whether httpfs can be loaded
-// here and what to do instead.
-func s3LakeSQL(ctx context.Context, configPath string, cfg *Config) error {
-	msg := fmt.Sprintf("the lake %s is on S3. ", cfg.lakeName())
-	if err := report.LoadExtension(ctx, "httpfs"); err != nil {
-		msg += fmt.Sprintf("DuckDB reads S3 through its httpfs extension, which is not available here (%v); "+
-			"install it where DuckDB can reach the network (duckdb -c 'INSTALL httpfs'), or ", err)
-	} else {
-		msg += "DuckDB's httpfs extension loads here, but calletl's SQL sandbox (external access off) does not open S3 yet; "
+// mirrorS3Lake brings the local mirror of a lake on S3 up to date and
+// returns its directory: DuckDB reads S3 through its httpfs extension,
+// which is not installed with calletl (and cannot be installed offline),
+// so the SQL commands read a copy instead. The mirror lives in the user's
+// cache directory, one per lake URL; only objects new or changed since
+// the last mirror (by ETag) are downloaded, and files whose object is gone
+// are removed. Processes mirroring the same lake take turns (a flock).
+func (a *app) mirrorS3Lake(ctx context.Context, cfg *Config, tables []string) (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir() // no HOME (a container): the mirror is per run
 	}
-	msg += "query a local copy: aws s3 sync " + cfg.lakeName() + " DIR, then etl --lake DIR " +
-		"report|sql|views …; Trino, Athena and Spark read the S3 lake directly: etl ddl --dialect trino|athena|spark"
-	return &FieldError{File: configPath, Field: "lake", Msg: msg}
+	sum := sha256.Sum256([]byte(cfg.lakeName()))
+	dir := filepath.Join(base, "calletl", "lake-"+hex.EncodeToString(sum[:8]))
+	fail := func(err error) error {
+		return fmt.Errorf("the lake %s is on S3; SQL commands query a local mirror of it in %s, which could not be brought up to date: %w "+
+			"(or query a copy you made: aws s3 sync %s DIR, then etl --lake DIR …; Trino, Athena and Spark read the S3 lake directly: etl ddl)",
+			cfg.lakeName(), dir, err, cfg.lakeName())
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", fail(err)
+	}
+	unlock, err := lockFile(ctx, dir+".lock")
+	if err != nil {
+		return "", fail(err)
+	}
+	defer unlock()
+	st, err := cfg.openS3(ctx, "lake", cfg.lakeLoc.Bucket, cfg.lakeLoc.Prefix, nil)
+	if err != nil {
+		return "", err
+	}
+	if len(tables) == 0 {
+		for _, t := range allTables() {
+			tables = append(tables, t.Name)
+		}
+	}
+	began := time.Now()
+	ms, err := load.Mirror(ctx, st, "", dir, tables...)
+	if err != nil {
+		return "", fail(err)
+	}
+	a.log.Info("lake on S3: querying a local mirror", "lake", cfg.lakeName(), "dir", dir, "objects", ms.Objects,
+		"downloaded", ms.Downloaded, "removed", ms.Removed, "bytes", ms.Bytes, "took_s", time.Since(began).Seconds())
+	return dir, nil
+}
+
+// lockFile waits, until ctx ends, for an exclusive flock on path (created
+// if missing) and returns its release.
+func lockFile(ctx context.Context, path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("waiting for %s (another etl is mirroring the lake): %w", path, context.Cause(ctx))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // within reports whether path is dir or lies under it.

@@ -12,10 +12,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/metrics"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/queries"
+	"github.com/calletl/calletl/recordings"
 	"github.com/calletl/calletl/report"
 )
 
@@ -213,7 +215,9 @@ func (a *app) checkDataQuality(ctx context.Context, cfg *Config, from, to string
 	if err != nil {
 		return nil, err
 	}
-	lake, err := a.sqlLake(ctx, cfg)
+	// The tables queries/data_quality.sql reads: only they are mirrored
+	// from a lake on S3 (the others are empty views).
+	lake, err := a.sqlLake(ctx, cfg, load.Calls.Name, load.Rejects.Name, load.Runs.Name, recordings.Days.Name)
 	if err != nil {
 		return nil, err
 	}

@@ -75,8 +75,9 @@ Global flags:
   --log-format F      auto, text or json (auto: text on a terminal, json otherwise)
   --log-level L       debug, info, warn or error (default info)
   --no-progress       no progress bars even on a terminal
-  --lake DIR          report, sql and views: query this local copy of the lake instead
-                      of the configured one (e.g. an S3 lake copied with aws s3 sync)
+  --lake DIR          report, sql, views and serve: query this local copy of the lake as
+                      it is (an S3 lake is otherwise queried in a mirror in ~/.cache/calletl
+                      that each command brings up to date)
 
 Exit codes:
   0    every stream succeeded

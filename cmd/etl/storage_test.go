@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -110,5 +111,70 @@ func TestRecordingsStoreFromTopLevelS3(t *testing.T) {
 				t.Errorf("store %T; want *storage.S3", st)
 			}
 		})
+	}
+}
+
+// On a lake on S3 the SQL commands query a mirror of it in the user's
+// cache directory: the same rows as a plain S3 download, only changed
+// objects fetched again, objects gone removed; --lake DIR still queries
+// DIR as it is. The data-quality checks of a whole run read the same
+// mirror, so they run on an S3 lake too.
+func TestSQLOnS3LakeMirror(t *testing.T) {
+	v := storagetest.StartVersity(t)
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	w := newShardWorldWith(t, shardWorldOptions{customers: 3, callsPerDay: 5, s3: v})
+	if code, _, stderr := w.etl("run"); code != exitOK {
+		t.Fatalf("etl run: exit %d\n%s", code, stderr)
+	}
+	w.pull(t)
+	_, copied, _ := w.etl("report", "daily_summary", "--format", "csv")
+	args := w.world.args
+	w.world.args = nil // no --lake: the configured lake on S3
+	defer func() { w.world.args = args }()
+
+	logged := func(stderr string) map[string]any {
+		t.Helper()
+		for line := range strings.Lines(stderr) {
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "lake on S3: querying a local mirror" {
+				return rec
+			}
+		}
+		t.Fatalf("no mirror log line in\n%s", stderr)
+		return nil
+	}
+	code, mirrored, stderr := w.etl("report", "daily_summary", "--format", "csv")
+	if code != exitOK || mirrored != copied || strings.Count(copied, "\n") < 2 {
+		t.Fatalf("etl report on the S3 lake: exit %d\n%s\nwant the rows of a plain download:\n%s\n%s", code, mirrored, copied, stderr)
+	}
+	first := logged(stderr)
+	if first["downloaded"].(float64) == 0 || !strings.HasPrefix(first["dir"].(string), cache) {
+		t.Errorf("first mirror: %v; want objects downloaded into %s", first, cache)
+	}
+	// Again: nothing changed, nothing downloaded.
+	code, again, stderr := w.etl("sql", "SELECT count(*) AS n FROM calls", "--format", "csv")
+	if rec := logged(stderr); code != exitOK || rec["downloaded"].(float64) != 0 || rec["objects"] != first["objects"] {
+		t.Errorf("second mirror: exit %d, %v; want nothing downloaded\n%s", code, rec, stderr)
+	}
+	if !strings.HasPrefix(again, "n\n") {
+		t.Errorf("etl sql: %q", again)
+	}
+	// An object removed from S3 is removed from the mirror.
+	dir := first["dir"].(string)
+	files, _ := filepath.Glob(filepath.Join(dir, "calls", "source=t2", "date=*", "*.parquet"))
+	if len(files) == 0 {
+		t.Fatalf("no t2 calls in the mirror %s", dir)
+	}
+	rel, _ := filepath.Rel(dir, files[0])
+	if _, err := v.Client().DeleteObject(t.Context(), &s3.DeleteObjectInput{Bucket: aws.String(storagetest.VersityBucket),
+		Key: aws.String(w.prefix + "/lake/" + filepath.ToSlash(rel))}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := w.etl("report", "daily_summary"); code != exitOK || logged(stderr)["removed"].(float64) != 1 {
+		t.Errorf("after deleting %s on S3: exit %d, want it removed from the mirror\n%s", rel, code, stderr)
+	}
+	if _, err := os.Stat(files[0]); !os.IsNotExist(err) {
+		t.Errorf("%s still in the mirror: %v", files[0], err)
 	}
 }
