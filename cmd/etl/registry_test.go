@@ -194,7 +194,7 @@ func TestAddVendorThroughRegistry(t *testing.T) {
 		t.Fatalf("the emulator was asked for days %v, want at least today and yesterday", days)
 	}
 	var n, sum int
-	err := duck(t).QueryRow(`SELECT count(*), CAST(sum(duration_s) AS INTEGER) FROM read_parquet('` + filepath.ToSlash(filepath.Join(dir, "lake")) +
+	err := duck(t).QueryRow(`SELECT count(*), CAST(sum(duration_s) AS INTEGER) FROM read_parquet('`+filepath.ToSlash(filepath.Join(dir, "lake"))+
 		`/calls/**/*.parquet', hive_partitioning=true, hive_types={'source':VARCHAR,'date':DATE}) WHERE source = 'tinyvoip' AND account = 'acme'`).Scan(&n, &sum)
 	if err != nil || n != 2*len(days) || sum != 125*len(days) {
 		t.Errorf("lake: %d tinyvoip calls, %d seconds (%v); want %d and %d", n, sum, err, 2*len(days), 125*len(days))
