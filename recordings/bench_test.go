@@ -91,7 +91,7 @@ func BenchmarkFetchToS3(b *testing.B) {
 		for b.Loop() {
 			var parts []recordings.Part
 			for _, id := range ids {
-				err := env.fetcher.Parts(context.Background(), recordings.Call{Source: "mtt", Date: day, CallID: id, Ref: id},
+				err := env.fetcher.Parts(context.Background(), id,
 					func(p recordings.Part) error { parts = append(parts, p); return nil })
 				if err != nil {
 					b.Fatal(err)

@@ -10,15 +10,17 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/duckdb/duckdb-go/v2"
-
+	"github.com/calletl/calletl/extract/httpx"
+	"github.com/calletl/calletl/extract/mtt"
+	"github.com/calletl/calletl/extract/t2"
+	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
-	"github.com/calletl/calletl/recordings"
 	"github.com/calletl/calletl/sandbox"
 	"github.com/calletl/calletl/secret"
 	"github.com/calletl/calletl/storage"
 	"github.com/calletl/calletl/storage/storagetest"
+	_ "github.com/duckdb/duckdb-go/v2"
 )
 
 const (
@@ -33,7 +35,7 @@ type mttEnv struct {
 	emu     *sandbox.MTTRecords
 	api     *httptest.Server
 	files   *httptest.Server
-	fetcher *recordings.MTTFetcher
+	fetcher *mtt.Recordings
 }
 
 func newMTTEnv(t testing.TB, partSize int, missingEvery int) *mttEnv {
@@ -47,9 +49,35 @@ func newMTTEnv(t testing.TB, partSize int, missingEvery int) *mttEnv {
 	return &mttEnv{emu: emu, api: api, files: files, fetcher: newMTT(t, api.URL)}
 }
 
-func newMTT(t testing.TB, base string) *recordings.MTTFetcher {
+func newMTT(t testing.TB, base string) *mtt.Recordings {
 	t.Helper()
-	f, err := recordings.NewMTT(recordings.MTTConfig{RecordsBase: base, Username: mttUser, Password: secret.New(mttPass)})
+	return mttRecordings(t, base, httpx.Config{})
+}
+
+// mttRecordings is the MTT client's recordings fetcher for the emulator at
+// base, h tuning its HTTP client.
+func mttRecordings(t testing.TB, base string, h httpx.Config) *mtt.Recordings {
+	t.Helper()
+	c, err := mtt.New(mtt.Config{Username: mttUser, Password: secret.New(mttPass)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.Recordings(base, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// votboxRecordings is the VotBox client's recordings fetcher for the
+// emulator at base (user vb, password vb-pass), h tuning its HTTP client.
+func votboxRecordings(t testing.TB, base string, h httpx.Config) *votbox.Recordings {
+	t.Helper()
+	c, err := votbox.New(votbox.Config{BaseURL: base, Username: "vb", Password: secret.New("vb-pass")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.Recordings(h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,9 +245,9 @@ func localStore(t testing.TB) *storage.Local {
 
 // t2Fetcher is a T2 recordings fetcher for the emulator at base, sending
 // access as its bearer token.
-func t2Fetcher(t testing.TB, base, access string) *recordings.T2Fetcher {
+func t2Fetcher(t testing.TB, base, access string) *t2.Recordings {
 	t.Helper()
-	f, err := recordings.NewT2(recordings.T2Config{BaseURL: base, Transport: tokenTransport{access}})
+	f, err := t2.NewRecordings(base, tokenTransport{access}, httpx.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,12 +29,7 @@ func TestRecordingsRedirects(t *testing.T) {
 		fetcher func(t *testing.T, tr *sandbox.RedirectTrial) recordings.Fetcher
 	}{
 		{"mtt", true, []string{mttPass}, func(t *testing.T, tr *sandbox.RedirectTrial) recordings.Fetcher {
-			f, err := recordings.NewMTT(recordings.MTTConfig{RecordsBase: tr.API, Username: mttUser, Password: secret.New(mttPass),
-				HTTP: httpx.Config{Transport: tr.Transport, MaxAttempts: 1}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return f
+			return mttRecordings(t, tr.API, httpx.Config{Transport: tr.Transport, MaxAttempts: 1})
 		}},
 		{"t2", true, []string{access, refresh}, func(t *testing.T, tr *sandbox.RedirectTrial) recordings.Fetcher {
 			c, err := t2.New(t2.Config{BaseURL: tr.API, Access: secret.New(access), Refresh: secret.New(refresh),
@@ -42,19 +37,14 @@ func TestRecordingsRedirects(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := recordings.NewT2(recordings.T2Config{BaseURL: tr.API, Transport: c.Transport(), HTTP: httpx.Config{MaxAttempts: 1}})
+			f, err := c.Recordings(httpx.Config{MaxAttempts: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return f
 		}},
 		{"votbox", false, []string{"vb-pass", md5hex("vb-pass")}, func(t *testing.T, tr *sandbox.RedirectTrial) recordings.Fetcher {
-			f, err := recordings.NewVotBox(recordings.VotBoxConfig{BaseURL: tr.API, Username: "vb", Password: secret.New("vb-pass"),
-				HTTP: httpx.Config{Transport: tr.Transport, MaxAttempts: 1}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return f
+			return votboxRecordings(t, tr.API, httpx.Config{Transport: tr.Transport, MaxAttempts: 1})
 		}},
 	}
 	for _, fc := range fetchers {
@@ -66,7 +56,7 @@ func TestRecordingsRedirects(t *testing.T) {
 				}
 				defer tr.Close()
 				f := fc.fetcher(t, tr)
-				err = f.Parts(context.Background(), recordings.Call{Ref: "rec-1"}, func(p recordings.Part) error {
+				err = f.Parts(context.Background(), "rec-1", func(p recordings.Part) error {
 					body, _, err := p.Open(context.Background())
 					if err == nil {
 						_, _ = io.Copy(io.Discard, body)

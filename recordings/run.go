@@ -432,7 +432,7 @@ func (r *runner) call(ctx context.Context, f Fetcher, c Call) error {
 // does not hold yet. A failure of the store stops the run (ctx is then
 // done and the rows are to be dropped).
 func (r *runner) parts(ctx context.Context, f Fetcher, c Call, base Entry, have map[int]string) (rows []Entry, stored, reused int, err error) {
-	err = f.Parts(ctx, c, func(p Part) error {
+	err = f.Parts(ctx, c.Ref, func(p Part) error {
 		e := base
 		e.Part = int32(p.N)
 		if key, ok := have[p.N]; ok {

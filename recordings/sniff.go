@@ -9,16 +9,6 @@ import (
 	"strconv"
 )
 
-// Kinds of content the fetcher accepts.
-const (
-	KindAudio = "audio" // WAV or MP3
-	KindJSON  = "json"  // a transcript
-)
-
-// ErrContent marks a body whose first bytes are not what was expected (an
-// HTML or JSON error page served with status 200): it is never stored.
-var ErrContent = errors.New("recordings: unexpected content")
-
 // sniffLen is how many bytes are peeked to recognise the content.
 const sniffLen = 12
 

@@ -15,7 +15,6 @@ import (
 	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/recordings"
 	"github.com/calletl/calletl/sandbox"
-	"github.com/calletl/calletl/secret"
 	"github.com/calletl/calletl/storage"
 )
 
@@ -62,11 +61,7 @@ func TestMTTRecordingStalls(t *testing.T) {
 	t.Cleanup(api.Close)
 	t.Cleanup(files.Close)
 	emu.SetDownloadBase(files.URL)
-	fetcher, err := recordings.NewMTT(recordings.MTTConfig{RecordsBase: api.URL, Username: mttUser, Password: secret.New(mttPass),
-		HTTP: httpx.Config{IdleTimeout: 50 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fetcher := mttRecordings(t, api.URL, httpx.Config{IdleTimeout: 50 * time.Millisecond})
 	lake := lakeWithCalls(t, "mtt", ids...)
 	storeDir := filepath.Join(t.TempDir(), "store")
 	store, err := storage.NewLocal(storeDir)

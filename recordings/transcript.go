@@ -14,21 +14,9 @@ import (
 	"github.com/calletl/calletl/storage"
 )
 
-// TranscriptPart is the manifest part number of a call's transcript row.
-const TranscriptPart = -1
-
 // MaxTranscriptBytes bounds a transcript body: it is read whole (to be
 // validated before anything is stored), unlike recordings.
 const MaxTranscriptBytes = 32 << 20
-
-// TranscriptFetcher is implemented by fetchers whose vendor also serves a
-// speech transcript of a call ([T2Fetcher]).
-type TranscriptFetcher interface {
-	// Transcript returns call's transcript as a part (N is TranscriptPart,
-	// Kind KindJSON), not downloaded yet. Its Open error wraps ErrMissing
-	// when the vendor has no transcript of the call.
-	Transcript(call Call) Part
-}
 
 // TranscriptKey returns the key of a call's raw transcript JSON.
 func TranscriptKey(source, date, callID string) string {
@@ -106,7 +94,7 @@ func (r *runner) transcript(ctx context.Context, tf TranscriptFetcher, c Call, b
 		}
 		return okEntry(e, info), words
 	}
-	p := tf.Transcript(c)
+	p := tf.Transcript(c.Ref)
 	release, err := r.hostSlot(ctx, p.Host)
 	if err != nil {
 		return failed(e, TranscriptPart, err), nil

@@ -276,10 +276,7 @@ func TestT2TranscriptMalformed(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	f, err := recordings.NewT2(recordings.T2Config{BaseURL: srv.URL, Transport: tokenTransport{"tok"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := t2Fetcher(t, srv.URL, "tok")
 	var refs []string
 	for ref := range bodies {
 		refs = append(refs, ref)

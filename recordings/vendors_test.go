@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/recordings"
 	"github.com/calletl/calletl/sandbox"
-	"github.com/calletl/calletl/secret"
 )
 
 // tokenTransport stands in for t2's token transport.
@@ -74,10 +74,7 @@ func TestVotBoxFetch(t *testing.T) {
 		t.Fatal("no recorded items in the emulator")
 	}
 	refs = append(refs, "no-such-file.wav")
-	f, err := recordings.NewVotBox(recordings.VotBoxConfig{BaseURL: srv.URL, Username: "vb", Password: secret.New("vb-pass")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := votboxRecordings(t, srv.URL, httpx.Config{})
 	lake := lakeWithCalls(t, "votbox", refs...)
 	st := localStore(t)
 	sum, err := recordings.Run(context.Background(), recordings.Config{Store: st, Lake: lake}, testRun("r1", time.Now()), f)

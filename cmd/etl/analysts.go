@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/calletl/calletl/extract/registry"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/report"
 	"github.com/calletl/calletl/secret"
@@ -27,7 +28,7 @@ func (a *app) cmdViews(ctx context.Context, args []string) error {
 	if err := a.parseFlags(fs, args, "etl views [--out FILE.duckdb]: write a DuckDB database with one view per lake table (every column described), for the duckdb CLI, DBeaver or Python: duckdb -readonly calletl.duckdb. Re-run it to refresh; readers that have the old file open keep working."); err != nil {
 		return err
 	}
-	cfg, err := LoadConfig(a.configPath)
+	cfg, err := readConfig(a.registry(), a.configPath)
 	if err != nil {
 		return err
 	}
@@ -35,7 +36,7 @@ func (a *app) cmdViews(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := report.WriteViews(ctx, *out, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables()}); err != nil {
+	if err := report.WriteViews(ctx, *out, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables(cfg.Sources.vendors)}); err != nil {
 		return err
 	}
 	// The database holds only view definitions, but it is written by us
@@ -43,7 +44,7 @@ func (a *app) cmdViews(ctx context.Context, args []string) error {
 	if err := os.Chmod(*out, cfg.lakeModes[0]); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "wrote %s: %d views over %s\n  duckdb -readonly %s -c \"SELECT * FROM calls LIMIT 5\"\n", *out, len(allTables()), lake, *out)
+	fmt.Fprintf(a.stdout, "wrote %s: %d views over %s\n  duckdb -readonly %s -c \"SELECT * FROM calls LIMIT 5\"\n", *out, len(allTables(cfg.Sources.vendors)), lake, *out)
 	return nil
 }
 
@@ -90,7 +91,7 @@ func (a *app) cmdSQL(ctx context.Context, args []string) error {
 	if *timeout < 0 {
 		return &usageError{fmt.Sprintf("--timeout %s: want a duration ≥ 0 (0: no limit)", *timeout)}
 	}
-	cfg, err := LoadConfig(a.configPath)
+	cfg, err := readConfig(a.registry(), a.configPath)
 	if err != nil {
 		return err
 	}
@@ -104,7 +105,7 @@ func (a *app) cmdSQL(ctx context.Context, args []string) error {
 	if *format != "parquet" {
 		pqOut = "" // an xlsx file is written by etl, not by DuckDB
 	}
-	eng, err := report.Open(ctx, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables(), Output: pqOut})
+	eng, err := report.Open(ctx, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables(cfg.Sources.vendors), Output: pqOut})
 	if err != nil {
 		return err
 	}
@@ -232,7 +233,7 @@ func (a *app) mirrorS3Lake(ctx context.Context, cfg *Config, tables []string) (s
 		return "", err
 	}
 	if len(tables) == 0 {
-		for _, t := range allTables() {
+		for _, t := range allTables(cfg.Sources.vendors) {
 			tables = append(tables, t.Name)
 		}
 	}
@@ -287,14 +288,15 @@ type secretSource struct {
 }
 
 // secretFiles lists every SecretRef in the config (found by reflection, so
-// a section added later is covered without a change here) and the T2 token
-// file, configured or at its default place in the state directory.
+// a section added later is covered without a change here) and the JSON
+// token files vendors write: those their sections name (T2's token_file)
+// and those they keep in a local state directory, configured or not.
 func secretFiles(cfg *Config) []secretSource {
 	var out []secretSource
 	var walk func(v reflect.Value, field string)
 	walk = func(v reflect.Value, field string) {
 		switch v.Kind() {
-		case reflect.Pointer:
+		case reflect.Pointer, reflect.Interface:
 			if !v.IsNil() {
 				walk(v.Elem(), field)
 			}
@@ -303,26 +305,41 @@ func secretFiles(cfg *Config) []secretSource {
 				out = append(out, secretSource{field: field, env: ref.Env, path: cfg.path(ref.File)})
 				return
 			}
+			if sc, ok := v.Interface().(SourcesConfig); ok {
+				for _, sec := range sc.sections {
+					walk(reflect.ValueOf(sec.cfg), field+"."+sec.vendor.Name())
+				}
+				return
+			}
 			for i := range v.NumField() {
 				sf := v.Type().Field(i)
-				name, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
-				if !sf.IsExported() || name == "" || name == "-" {
-					continue
+				name, opts, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
+				switch {
+				case !sf.IsExported() || name == "-":
+				case strings.Contains(opts, "inline"):
+					walk(v.Field(i), field)
+				case name != "":
+					walk(v.Field(i), strings.TrimPrefix(field+"."+name, "."))
 				}
-				walk(v.Field(i), strings.TrimPrefix(field+"."+name, "."))
 			}
 		}
 	}
 	walk(reflect.ValueOf(cfg).Elem(), "")
-	var tokenFiles []string
+	for _, sec := range cfg.Sources.sections {
+		if tf, ok := sec.cfg.(registry.TokenFiles); ok {
+			for field, path := range tf.TokenFiles() {
+				out = append(out, secretSource{field: "sources." + sec.vendor.Name() + "." + field, path: cfg.path(path), tokens: true})
+			}
+		}
+	}
 	if !cfg.stateLoc.IsS3() {
-		tokenFiles = append(tokenFiles, cfg.path(filepath.Join(cfg.State, "t2-tokens.json")))
-	}
-	if t := cfg.Sources.T2; t != nil && t.TokenFile != "" {
-		tokenFiles = append(tokenFiles, cfg.path(t.TokenFile))
-	}
-	for _, f := range tokenFiles {
-		out = append(out, secretSource{field: "sources.t2.token_file", path: f, tokens: true})
+		for _, v := range cfg.Sources.vendors.Vendors() {
+			if ss, ok := v.(registry.StateSecrets); ok {
+				for field, name := range ss.StateSecrets() {
+					out = append(out, secretSource{field: "sources." + v.Name() + "." + field, path: cfg.path(filepath.Join(cfg.State, name)), tokens: true})
+				}
+			}
+		}
 	}
 	return out
 }

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/calletl/calletl/extract/httpx"
+	"github.com/calletl/calletl/extract/registry"
 	"github.com/calletl/calletl/secret"
 )
 
@@ -48,7 +51,8 @@ func TestBodyBytesInFlight(t *testing.T) {
 }
 
 // Every source's HTTP client gets the same budget: bodies of all sources
-// count against one bound.
+// count against one bound. Each vendor is wrapped to record the budget of
+// the HTTP config its env gives it.
 func TestSourcesShareOneBodyBudget(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "c.yaml")
@@ -61,23 +65,36 @@ sources:
   votbox: {username: u, password: {file: pw}}
   mobilgroup: {api_key: {file: pw}, account: a, broadcast_ids: ["1"]}
 `), 0o644)
-	c, err := LoadConfig(p)
+	var budgets []*httpx.Budget
+	reg := registry.New()
+	for _, v := range vendors().Vendors() {
+		reg.Register(budgetSpy{Vendor: v, seen: &budgets})
+	}
+	c, err := readConfig(reg, p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := buildSources(c, nil, secret.NewRedactor(), nil); err != nil {
 		t.Fatal(err)
 	}
-	hs := c.httpSections()
-	if len(hs) != 3 {
-		t.Fatalf("%d http sections, want 3", len(hs))
+	if len(budgets) != 3 {
+		t.Fatalf("%d sources built, want 3", len(budgets))
 	}
-	for i, h := range hs {
-		if h.budget == nil || h.budget != hs[0].budget || h.budget.Size() != 48<<20 {
-			t.Errorf("section %d: budget %p (size %v), want the shared 48MiB one %p", i, h.budget, h.budget, hs[0].budget)
-		}
-		if got := httpConfig("x", *h, nil).Budget; got != h.budget {
-			t.Errorf("section %d: httpConfig drops the budget", i)
+	for i, b := range budgets {
+		if b == nil || b != budgets[0] || b.Size() != 48<<20 {
+			t.Errorf("source %d: budget %p (size %v), want the shared 48MiB one %p", i, b, b, budgets[0])
 		}
 	}
+}
+
+// budgetSpy records the body budget of the HTTP config a vendor's env
+// gives it.
+type budgetSpy struct {
+	registry.Vendor
+	seen *[]*httpx.Budget
+}
+
+func (s budgetSpy) Build(ctx context.Context, cfg registry.Config, env registry.Env) (registry.Parts, error) {
+	*s.seen = append(*s.seen, env.HTTP("spy", *cfg.HTTPSection()).Budget)
+	return s.Vendor.Build(ctx, cfg, env)
 }

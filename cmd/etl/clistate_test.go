@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calletl/calletl/extract/registry"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/sandbox"
 )
@@ -240,7 +241,7 @@ sources:
 // hangingSource is a source whose Ping ignores its context until released:
 // the worst vendor client, for the check's total bound.
 type hangingSource struct {
-	failedSource
+	registry.Failed
 	release chan struct{}
 }
 
@@ -249,9 +250,9 @@ func (h *hangingSource) Ping(context.Context) error { <-h.release; return nil }
 // A probe that does not return by the total bound is reported unanswered,
 // and check returns anyway.
 func TestRunProbesTotalBound(t *testing.T) {
-	h := &hangingSource{failedSource: failedSource{name: "slow"}, release: make(chan struct{})}
+	h := &hangingSource{Failed: registry.Failed{Source: "slow"}, release: make(chan struct{})}
 	defer close(h.release)
-	quick := &failedSource{name: "quick", err: errors.New("refused")}
+	quick := &registry.Failed{Source: "quick", Err: errors.New("refused")}
 	probes := []*probe{{src: h, label: "source slow"}, {src: quick, label: "source quick"}}
 	res := runProbes(context.Background(), probes, 50*time.Millisecond, time.Hour)
 	if res[0].done {

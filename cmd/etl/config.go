@@ -10,12 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/calletl/calletl/extract/httpx"
-	"github.com/calletl/calletl/extract/mobilgroup"
-	"github.com/calletl/calletl/extract/mtt"
-	"github.com/calletl/calletl/extract/t2"
-	"github.com/calletl/calletl/extract/voicebox"
-	"github.com/calletl/calletl/extract/votbox"
+	"github.com/calletl/calletl/extract/registry"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/storage"
@@ -68,231 +63,9 @@ func (c *Config) warn(field, format string, args ...any) {
 	c.warnings = append(c.warnings, &FieldError{Line: c.lines[field], Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
-// SourcesConfig has one section per vendor; a missing section is off.
-type SourcesConfig struct {
-	MTT        *MTTConfig        `yaml:"mtt"`
-	T2         *T2Config         `yaml:"t2"`
-	VotBox     *VotBoxConfig     `yaml:"votbox"`
-	VoiceBox   *VoiceBoxConfig   `yaml:"voicebox"`
-	Mobilgroup *MobilgroupConfig `yaml:"mobilgroup"`
-}
-
-// MobilgroupConfig is sources.mobilgroup.
-type MobilgroupConfig struct {
-	Enabled      *bool      `yaml:"enabled"`
-	BaseURL      string     `yaml:"base_url"`
-	APIKey       SecretRef  `yaml:"api_key"`
-	Account      string     `yaml:"account"`
-	BroadcastIDs []string   `yaml:"broadcast_ids"`
-	IDsFile      string     `yaml:"broadcast_ids_file"`
-	HTTP         HTTPConfig `yaml:"http"`
-}
-
-func (m *MobilgroupConfig) on() bool { return m != nil && (m.Enabled == nil || *m.Enabled) }
-
-func (m *MobilgroupConfig) validate(bad func(field, format string, args ...any)) {
-	const p = "sources.mobilgroup."
-	if m.BaseURL == "" {
-		m.BaseURL = mobilgroup.DefaultBaseURL
-	}
-	if !strings.HasPrefix(m.BaseURL, "https://") && !strings.HasPrefix(m.BaseURL, "http://") {
-		bad(p+"base_url", "%q: want an http(s) URL; requests go to base_url + /api/get/", m.BaseURL)
-	}
-	validateSecret(bad, p+"api_key", m.APIKey)
-	for i, id := range m.BroadcastIDs {
-		if !mobilgroup.ValidKey(id) {
-			bad(fmt.Sprintf("%sbroadcast_ids[%d]", p, i), "%q: want the broadcast id /api/send/ returned (letters, digits, . _ -)", id)
-		}
-	}
-	noDuplicates(bad, p+"broadcast_ids", m.BroadcastIDs)
-	if len(m.BroadcastIDs) == 0 && m.IDsFile == "" {
-		bad(p+"broadcast_ids", "Mobilgroup has no endpoint that lists broadcasts: give broadcast_ids, broadcast_ids_file (one id per line, appended by whoever sends broadcasts), or both")
-	}
-	m.HTTP.validate(bad, p+"http.")
-}
-
-// VoiceBoxConfig is sources.voicebox.
-type VoiceBoxConfig struct {
-	Enabled      *bool      `yaml:"enabled"`
-	BaseURL      string     `yaml:"base_url"`
-	TokenURL     string     `yaml:"token_url"`
-	ClientID     string     `yaml:"client_id"`
-	ClientSecret SecretRef  `yaml:"client_secret"`
-	Username     string     `yaml:"username"`
-	Password     SecretRef  `yaml:"password"`
-	Customers    []string   `yaml:"customers"`
-	PageSize     int        `yaml:"page_size"`
-	HTTP         HTTPConfig `yaml:"http"`
-}
-
-func (v *VoiceBoxConfig) on() bool { return v != nil && (v.Enabled == nil || *v.Enabled) }
-
-func (v *VoiceBoxConfig) validate(bad func(field, format string, args ...any)) {
-	const p = "sources.voicebox."
-	if !strings.HasPrefix(v.BaseURL, "https://") && !strings.HasPrefix(v.BaseURL, "http://") {
-		bad(p+"base_url", "%q: want the http(s) URL of the VoiceBox API (the part before /customers/…); the vendor's document names no host, so it is required", v.BaseURL)
-	}
-	if v.TokenURL != "" && !strings.HasPrefix(v.TokenURL, "https://") && !strings.HasPrefix(v.TokenURL, "http://") {
-		bad(p+"token_url", "%q: want the http(s) URL of the OAuth 2.0 token endpoint (default base_url + /oauth/token)", v.TokenURL)
-	}
-	if v.ClientID == "" {
-		bad(p+"client_id", "required: the OAuth 2.0 client id MTT issued for VoiceBox")
-	}
-	validateSecret(bad, p+"client_secret", v.ClientSecret)
-	if v.Username == "" {
-		bad(p+"username", "required: the VoiceBox user for the OAuth 2.0 password flow")
-	}
-	validateSecret(bad, p+"password", v.Password)
-	if len(v.Customers) == 0 {
-		bad(p+"customers", "required: at least one customer id (the {customer_id} of /customers/{customer_id}/callhistory)")
-	}
-	for i, id := range v.Customers {
-		if id == "" || strings.Trim(id, "0123456789") != "" {
-			bad(fmt.Sprintf("%scustomers[%d]", p, i), "%q: want a numeric customer id", id)
-		}
-	}
-	noDuplicates(bad, p+"customers", v.Customers)
-	if v.PageSize < 0 || v.PageSize > voicebox.MaxPageSize {
-		bad(p+"page_size", "%d: must be 1..%d (rows per Range page; default %d)", v.PageSize, voicebox.MaxPageSize, voicebox.DefaultPageSize)
-	}
-	v.HTTP.validate(bad, p+"http.")
-}
-
-// VotBoxConfig is sources.votbox.
-type VotBoxConfig struct {
-	Enabled           *bool      `yaml:"enabled"`
-	BaseURL           string     `yaml:"base_url"`
-	Username          string     `yaml:"username"`
-	Password          SecretRef  `yaml:"password"`
-	TaskIDs           []string   `yaml:"task_ids"`
-	Detail            bool       `yaml:"detail"`
-	DetailConcurrency int        `yaml:"detail_concurrency"`
-	HTTP              HTTPConfig `yaml:"http"`
-}
-
-func (v *VotBoxConfig) on() bool { return v != nil && (v.Enabled == nil || *v.Enabled) }
-
-func (v *VotBoxConfig) validate(bad func(field, format string, args ...any)) {
-	const p = "sources.votbox."
-	if v.BaseURL == "" {
-		v.BaseURL = votbox.DefaultBaseURL
-	}
-	if !strings.HasPrefix(v.BaseURL, "https://") && !strings.HasPrefix(v.BaseURL, "http://") {
-		bad(p+"base_url", "%q: want an http(s) URL of the directory holding the *.api.php scripts", v.BaseURL)
-	}
-	if v.Username == "" {
-		bad(p+"username", "required: the VotBox user name")
-	}
-	validateSecret(bad, p+"password", v.Password)
-	for i, id := range v.TaskIDs {
-		if id == "" || strings.Trim(id, "0123456789") != "" {
-			bad(fmt.Sprintf("%stask_ids[%d]", p, i), "%q: want a numeric task id", id)
-		}
-	}
-	noDuplicates(bad, p+"task_ids", v.TaskIDs)
-	if v.DetailConcurrency < 0 || v.DetailConcurrency > 32 {
-		bad(p+"detail_concurrency", "%d: must be 1..32", v.DetailConcurrency)
-	}
-	v.HTTP.validate(bad, p+"http.")
-}
-
 // SecretRef says where a secret is: an environment variable or a file.
 // Secrets are never written in the config itself.
-type SecretRef struct {
-	Env  string `yaml:"env"`
-	File string `yaml:"file"`
-}
-
-// httpSections returns the http section of every configured source.
-func (c *Config) httpSections() []*HTTPConfig {
-	var out []*HTTPConfig
-	if m := c.Sources.MTT; m != nil {
-		out = append(out, &m.HTTP)
-	}
-	if t := c.Sources.T2; t != nil {
-		out = append(out, &t.HTTP)
-	}
-	if v := c.Sources.VotBox; v != nil {
-		out = append(out, &v.HTTP)
-	}
-	if v := c.Sources.VoiceBox; v != nil {
-		out = append(out, &v.HTTP)
-	}
-	if m := c.Sources.Mobilgroup; m != nil {
-		out = append(out, &m.HTTP)
-	}
-	return out
-}
-
-// HTTPConfig tunes the HTTP core of one source.
-type HTTPConfig struct {
-	Concurrency           int           `yaml:"concurrency"`
-	RatePerSec            float64       `yaml:"rate_per_sec"`
-	MaxAttempts           int           `yaml:"max_attempts"`
-	BaseBackoff           time.Duration `yaml:"base_backoff"`
-	MaxBackoff            time.Duration `yaml:"max_backoff"`
-	MaxRetryAfter         time.Duration `yaml:"max_retry_after"`
-	MaxBodyBytes          int64         `yaml:"max_body_bytes"`
-	ResponseHeaderTimeout time.Duration `yaml:"response_header_timeout"`
-	AttemptTimeout        time.Duration `yaml:"attempt_timeout"`
-	IdleTimeout           time.Duration `yaml:"idle_timeout"`
-
-	budget *httpx.Budget // the run's one body budget, shared by every source (buildSources)
-}
-
-// MTTConfig is sources.mtt.
-type MTTConfig struct {
-	Enabled        *bool      `yaml:"enabled"`
-	BaseURL        string     `yaml:"base_url"`
-	Username       string     `yaml:"username"`
-	Password       SecretRef  `yaml:"password"`
-	Customers      []string   `yaml:"customers"`
-	Types          []string   `yaml:"types"`
-	PageSize       int        `yaml:"page_size"`
-	VendorTimezone string     `yaml:"vendor_timezone"`
-	HTTP           HTTPConfig `yaml:"http"`
-
-	vendor *time.Location
-}
-
-// T2Config is sources.t2.
-type T2Config struct {
-	Enabled      *bool      `yaml:"enabled"`
-	BaseURL      string     `yaml:"base_url"`
-	AccessToken  SecretRef  `yaml:"access_token"`
-	RefreshToken SecretRef  `yaml:"refresh_token"`
-	TokenFile    string     `yaml:"token_file"`
-	PageSize     int        `yaml:"page_size"`
-	MCNNumbers   []string   `yaml:"mcn_numbers"`
-	HTTP         HTTPConfig `yaml:"http"`
-}
-
-func (t *T2Config) on() bool { return t != nil && (t.Enabled == nil || *t.Enabled) }
-
-func (t *T2Config) validate(c *Config, bad func(field, format string, args ...any)) {
-	const p = "sources.t2."
-	if t.BaseURL == "" {
-		t.BaseURL = t2.DefaultBaseURL
-	}
-	if !strings.HasPrefix(t.BaseURL, "https://") && !strings.HasPrefix(t.BaseURL, "http://") {
-		bad(p+"base_url", "%q: want an http(s) URL ending in /crm/openapi", t.BaseURL)
-	}
-	validateSecret(bad, p+"access_token", t.AccessToken)
-	validateSecret(bad, p+"refresh_token", t.RefreshToken)
-	if loc, err := storage.ParseURL(c.State); t.TokenFile == "" && err == nil && !loc.IsS3() {
-		// With the state on S3 the pair is an object beside state.json
-		// (see buildSources); token_file, when set, is a local file.
-		t.TokenFile = filepath.Join(c.State, "t2-tokens.json")
-	}
-	if t.PageSize == 0 {
-		t.PageSize = 500
-	}
-	if t.PageSize < 1 || t.PageSize > t2.MaxPageSize {
-		bad(p+"page_size", "%d: must be 1..%d", t.PageSize, t2.MaxPageSize)
-	}
-	noDuplicates(bad, p+"mcn_numbers", t.MCNNumbers)
-	t.HTTP.validate(bad, p+"http.")
-}
+type SecretRef = registry.SecretRef
 
 // RecordingsConfig is the recordings section: where recordings go and how
 // hard to fetch them.
@@ -383,7 +156,11 @@ const (
 
 // LoadConfig reads, defaults and validates a config file. Unknown fields
 // are errors, so a typo does not silently turn a setting off.
-func LoadConfig(path string) (*Config, error) {
+func LoadConfig(path string) (*Config, error) { return readConfig(vendors(), path) }
+
+// readConfig is LoadConfig with the vendors of reg: the sections under
+// sources: are theirs.
+func readConfig(reg *registry.Registry, path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -391,7 +168,7 @@ func LoadConfig(path string) (*Config, error) {
 		}
 		return nil, &FieldError{File: path, Msg: fmt.Sprintf("cannot be read: %v", err)}
 	}
-	var c Config
+	c := Config{Sources: SourcesConfig{vendors: reg}}
 	c.lines = map[string]int{}
 	if err := decodeConfig(path, b, &c, c.lines); err != nil {
 		return nil, err
@@ -477,110 +254,16 @@ func (c *Config) validate(file string) error {
 	if c.Recordings.on() {
 		c.Recordings.validate(bad)
 	}
-	enabled := 0
-	if m := c.Sources.MTT; m != nil && (m.Enabled == nil || *m.Enabled) {
-		enabled++
-		m.validate(bad)
+	stateDir := ""
+	if loc, err := storage.ParseURL(c.State); err == nil && !loc.IsS3() {
+		stateDir = c.State
 	}
-	if c.Sources.T2.on() {
-		enabled++
-		c.Sources.T2.validate(c, bad)
-	}
-	if c.Sources.VotBox.on() {
-		enabled++
-		c.Sources.VotBox.validate(bad)
-	}
-	if c.Sources.VoiceBox.on() {
-		enabled++
-		c.Sources.VoiceBox.validate(bad)
-	}
-	if c.Sources.Mobilgroup.on() {
-		enabled++
-		c.Sources.Mobilgroup.validate(bad)
-	}
+	enabled := c.Sources.validate(stateDir, bad)
 	c.validateObservability(bad)
 	if enabled == 0 {
-		bad("sources", "no source is enabled: configure sources.mtt, sources.t2, sources.votbox, sources.mobilgroup or sources.voicebox (see configs/etl.example.yaml)")
+		bad("sources", "no source is enabled: configure %s (see configs/etl.example.yaml)", c.Sources.choices())
 	}
 	return errors.Join(errs...)
-}
-
-func (m *MTTConfig) validate(bad func(field, format string, args ...any)) {
-	const p = "sources.mtt."
-	if m.BaseURL == "" {
-		m.BaseURL = mtt.DefaultBaseURL
-	}
-	if !strings.HasPrefix(m.BaseURL, "https://") && !strings.HasPrefix(m.BaseURL, "http://") {
-		bad(p+"base_url", "%q: want an http(s) URL", m.BaseURL)
-	}
-	if m.Username == "" {
-		bad(p+"username", "required: the Basic auth user")
-	}
-	validateSecret(bad, p+"password", m.Password)
-	if len(m.Customers) == 0 {
-		bad(p+"customers", "at least one customer (personal account, customer_name) is required")
-	}
-	for i, cu := range m.Customers {
-		if cu == "" || strings.ContainsAny(cu, "/\\ .") {
-			bad(fmt.Sprintf("%scustomers[%d]", p, i), "%q is not a customer name", cu)
-		}
-	}
-	noDuplicates(bad, p+"customers", m.Customers)
-	noDuplicates(bad, p+"types", m.Types)
-	for i, t := range m.Types {
-		if !contains(mtt.Types, t) {
-			bad(fmt.Sprintf("%stypes[%d]", p, i), "%q: want one of %s", t, strings.Join(mtt.Types, ", "))
-		}
-	}
-	if m.PageSize == 0 {
-		m.PageSize = mtt.MaxPageSize
-	}
-	if m.PageSize < 1 || m.PageSize > mtt.MaxPageSize {
-		bad(p+"page_size", "%d: must be 1..%d (the API caps record_count at 1000)", m.PageSize, mtt.MaxPageSize)
-	}
-	if m.VendorTimezone == "" {
-		m.VendorTimezone = "UTC"
-	}
-	loc, err := time.LoadLocation(m.VendorTimezone)
-	if err != nil {
-		bad(p+"vendor_timezone", "unknown time zone %q", m.VendorTimezone)
-	}
-	m.vendor = loc
-	m.HTTP.validate(bad, p+"http.")
-}
-
-func (h *HTTPConfig) validate(bad func(field, format string, args ...any), p string) {
-	if h.Concurrency < 0 || h.Concurrency > 64 {
-		bad(p+"concurrency", "%d: must be 1..64", h.Concurrency)
-	}
-	if h.RatePerSec < 0 {
-		bad(p+"rate_per_sec", "%v: must be ≥ 0 (0 = unlimited)", h.RatePerSec)
-	}
-	if h.MaxAttempts < 0 || h.MaxAttempts > 20 {
-		bad(p+"max_attempts", "%d: must be 1..20", h.MaxAttempts)
-	}
-	if h.BaseBackoff < 0 || h.MaxBackoff < 0 || h.MaxRetryAfter < 0 {
-		bad(p+"max_backoff", "backoff durations must be ≥ 0")
-	}
-	if h.MaxBodyBytes < 0 {
-		bad(p+"max_body_bytes", "must be ≥ 0")
-	}
-	if h.IdleTimeout < 0 {
-		bad(p+"idle_timeout", "%v: must be ≥ 0 (0 = default 60s)", h.IdleTimeout)
-	}
-}
-
-// noDuplicates reports each entry of list that repeats an earlier one, once:
-// a customer listed twice would run its streams twice, side by side.
-func noDuplicates(bad func(field, format string, args ...any), field string, list []string) {
-	first := map[string]int{}
-	for i, v := range list {
-		if j, dup := first[v]; dup {
-			bad(fmt.Sprintf("%s[%d]", field, i), "%q is listed twice (also %s[%d]): list it once", v, field[strings.LastIndexByte(field, '.')+1:], j)
-			continue
-		}
-		first[v] = i
-	}
 }
 
 func validateSecret(bad func(field, format string, args ...any), field string, s SecretRef) {
@@ -635,15 +318,6 @@ func (c *Config) path(p string) string {
 		return p
 	}
 	return filepath.Join(c.dir, p)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // parseBytes parses a size: a number with an optional KiB, MiB or GiB

@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/calletl/calletl/extract/mtt"
+	"github.com/calletl/calletl/extract/registry"
+	"github.com/calletl/calletl/extract/t2"
 )
 
 // The example config documents every field: it must load and mean what it
@@ -17,10 +21,10 @@ func TestExampleConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := c.Sources.MTT
+	m, t2c := section[*mtt.Settings](t, c, mtt.Name), section[*t2.Settings](t, c, t2.Name)
 	if c.Timezone != "Europe/Moscow" || *c.LookbackDays != 2 || c.memoryLimit != 160<<20 ||
 		m.PageSize != 1000 || m.HTTP.MaxRetryAfter != time.Minute || m.Password.Env != "MTT_PASSWORD" ||
-		c.Sources.T2 == nil || c.Sources.T2.PageSize != 500 || c.Sources.T2.RefreshToken.Env != "T2_REFRESH_TOKEN" {
+		t2c.PageSize != 500 || t2c.RefreshToken.Env != "T2_REFRESH_TOKEN" {
 		t.Errorf("example config: %+v %+v", c, m)
 	}
 }
@@ -139,4 +143,14 @@ func TestConfigMistakesExit2(t *testing.T) {
 			}
 		})
 	}
+}
+
+// section returns a vendor's section of c as its own config type.
+func section[T registry.Config](t testing.TB, c *Config, name string) T {
+	t.Helper()
+	s, ok := c.Sources.Get(name).(T)
+	if !ok {
+		t.Fatalf("sources.%s is %T, want %T", name, c.Sources.Get(name), s)
+	}
+	return s
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/calletl/calletl/extract/registry"
 )
 
 // decodeConfig decodes a config file strictly into c. Every mistake is a
@@ -56,7 +58,7 @@ func decodeConfig(file string, b []byte, c *Config, lines map[string]int) error 
 	if root.Kind != yaml.MappingNode {
 		return fail(root.Line, "", "want a mapping of settings (lake:, state:, sources: …) at the top level, not %s", kindName(root))
 	}
-	w := &nodeWalker{lines: lines}
+	w := &nodeWalker{lines: lines, vendors: c.Sources.vendors}
 	w.walk(root, reflect.TypeFor[Config](), "", 0)
 	if len(w.errs) > 0 {
 		errs := make([]error, len(w.errs))
@@ -131,8 +133,9 @@ func keyOnLine(line string) string {
 // nodeWalker checks a YAML node tree against the Go type it will be
 // decoded into, collecting one FieldError per fault.
 type nodeWalker struct {
-	errs  []*FieldError
-	lines map[string]int
+	errs    []*FieldError
+	lines   map[string]int
+	vendors *registry.Registry // the sections sources: can have
 }
 
 func (w *nodeWalker) bad(n *yaml.Node, field, format string, args ...any) {
@@ -143,6 +146,7 @@ var (
 	durationType        = reflect.TypeFor[time.Duration]()
 	unmarshalerType     = reflect.TypeFor[yaml.Unmarshaler]()
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+	sourcesType         = reflect.TypeFor[SourcesConfig]()
 )
 
 func (w *nodeWalker) walk(n *yaml.Node, t reflect.Type, path string, depth int) {
@@ -160,6 +164,15 @@ func (w *nodeWalker) walk(n *yaml.Node, t reflect.Type, path string, depth int) 
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return // leaves the field unset, whatever its type
 	}
+	if t == sourcesType {
+		// One section per registered vendor, each of its config type.
+		fields := map[string]reflect.Type{}
+		for _, v := range w.vendors.Vendors() {
+			fields[v.Name()] = reflect.TypeOf(v.NewConfig())
+		}
+		w.mapping(n, t, fields, path, depth)
+		return
+	}
 	if pt := reflect.PointerTo(t); pt.Implements(unmarshalerType) || pt.Implements(textUnmarshalerType) || t.Kind() == reflect.Interface {
 		return // decodes itself: the strict decode below reports its errors
 	}
@@ -171,7 +184,7 @@ func (w *nodeWalker) walk(n *yaml.Node, t reflect.Type, path string, depth int) 
 			w.bad(n, path, "%q: want a duration such as 500ms, 30s or 2m", n.Value)
 		}
 	case t.Kind() == reflect.Struct:
-		w.mapping(n, t, path, depth)
+		w.mapping(n, t, yamlFields(t), path, depth)
 	case t.Kind() == reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			w.bad(n, path, "%s: want a list ([a, b] or one \"- item\" per line)", shown(n))
@@ -205,13 +218,13 @@ func (w *nodeWalker) walk(n *yaml.Node, t reflect.Type, path string, depth int) 
 	}
 }
 
-// mapping checks a struct's keys: each known, none twice.
-func (w *nodeWalker) mapping(n *yaml.Node, t reflect.Type, path string, depth int) {
+// mapping checks a struct's keys (fields: the type of each key t has):
+// each known, none twice.
+func (w *nodeWalker) mapping(n *yaml.Node, t reflect.Type, fields map[string]reflect.Type, path string, depth int) {
 	if n.Kind != yaml.MappingNode {
 		w.bad(n, path, "%s: want a mapping (key: value lines)", shown(n))
 		return
 	}
-	fields := yamlFields(t)
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]

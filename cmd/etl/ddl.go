@@ -9,20 +9,9 @@ import (
 	"time"
 
 	"github.com/calletl/calletl/ddl"
-	"github.com/calletl/calletl/extract/mobilgroup"
-	"github.com/calletl/calletl/extract/mtt"
-	"github.com/calletl/calletl/extract/t2"
-	"github.com/calletl/calletl/extract/voicebox"
-	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/lakeread"
 	"github.com/calletl/calletl/model"
 )
-
-// allSourceNames are the values the lake's source partition can take: every
-// vendor calletl knows, configured or not.
-func allSourceNames() []string {
-	return []string{mtt.Name, t2.Name, votbox.Name, voicebox.Name, mobilgroup.Name}
-}
 
 func (a *app) cmdDDL(ctx context.Context, args []string) error {
 	fset := flag.NewFlagSet("ddl", flag.ContinueOnError)
@@ -42,7 +31,7 @@ func (a *app) cmdDDL(ctx context.Context, args []string) error {
 	}
 	loc := *location
 	if loc == "" {
-		cfg, err := LoadConfig(a.configPath)
+		cfg, err := readConfig(a.registry(), a.configPath)
 		if err != nil {
 			return err
 		}
@@ -60,14 +49,14 @@ func (a *app) cmdDDL(ctx context.Context, args []string) error {
 	}
 	opt := ddl.Options{
 		Dialect: *dialect, Location: loc, Schema: *schema,
-		Sources: allSourceNames(), FirstDate: *first, TimestampPrecision: *precision,
+		Sources: a.registry().Names(), FirstDate: *first, TimestampPrecision: *precision,
 	}
 	if *dialect == "duckdb" && !strings.Contains(loc, "://") {
 		// A local lake can be looked at: tables without files get empty
 		// views rather than a CREATE that DuckDB refuses.
 		opt.HasFiles = func(table string) (bool, error) { return lakeread.HasData(loc, table) }
 	}
-	err := ddl.Write(a.stdout, allTables(), opt)
+	err := ddl.Write(a.stdout, allTables(a.registry()), opt)
 	if err != nil {
 		return &usageError{err.Error()}
 	}

@@ -47,7 +47,7 @@ func TestDDLGolden(t *testing.T) {
 			if out.String() != string(want) {
 				t.Errorf("etl ddl --dialect %s changed; review and run with -update.\n--- got\n%s", d, out.String())
 			}
-			for _, table := range allTables() {
+			for _, table := range allTables(vendors()) {
 				if !strings.Contains(out.String(), table.Name) {
 					t.Errorf("no statement for table %s", table.Name)
 				}
@@ -103,7 +103,7 @@ func TestDDLMatchesLakeSchema(t *testing.T) {
 		}
 	}
 	checked := 0
-	for _, ti := range allTables() {
+	for _, ti := range allTables(vendors()) {
 		got, ok := files[ti.Name]
 		if !ok {
 			continue // no files in the golden run
@@ -169,7 +169,7 @@ func TestDDLDuckDBRuns(t *testing.T) {
 	if _, err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	for _, ti := range allTables() {
+	for _, ti := range allTables(vendors()) {
 		schema := ti.Schema
 		if ti.Name == load.Rejects.Name {
 			continue // a table without files: an empty view
@@ -191,7 +191,7 @@ func TestDDLDuckDBRuns(t *testing.T) {
 		t.Fatalf("DuckDB refused etl ddl's output: %v", err)
 	}
 
-	for _, ti := range allTables() {
+	for _, ti := range allTables(vendors()) {
 		rows, err := db.QueryContext(ctx, "SELECT column_name, data_type, coalesce(comment, '') FROM duckdb_columns() WHERE table_name = $1 ORDER BY column_index", ti.Name)
 		if err != nil {
 			t.Fatal(err)

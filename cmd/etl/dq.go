@@ -221,7 +221,7 @@ func (a *app) checkDataQuality(ctx context.Context, cfg *Config, from, to string
 	if err != nil {
 		return nil, err
 	}
-	eng, err := report.Open(ctx, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables()})
+	eng, err := report.Open(ctx, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables(cfg.Sources.vendors)})
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/calletl/calletl/extract/registry"
 	"github.com/calletl/calletl/secret"
 	"github.com/calletl/calletl/state"
 )
@@ -120,6 +121,7 @@ type app struct {
 	log        *slog.Logger
 	level      slog.LevelVar // lowered to warn while a progress bar is shown
 	levelSet   bool          // --log-level given explicitly
+	vendors    *registry.Registry
 }
 
 // usageError is a bad command line: exit 2 with the message.
@@ -137,7 +139,12 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func runMain(args []string, stdout, stderr io.Writer) int {
-	a := &app{stdout: stdout, stderr: stderr, redactor: secret.NewRedactor()}
+	return runWith(vendors(), args, stdout, stderr)
+}
+
+// runWith is runMain with the vendors of reg.
+func runWith(reg *registry.Registry, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr, redactor: secret.NewRedactor(), vendors: reg}
 	global := flag.NewFlagSet("etl", flag.ContinueOnError)
 	global.SetOutput(io.Discard)
 	def := os.Getenv("CALLETL_CONFIG")

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calletl/calletl/extract/mtt"
+	"github.com/calletl/calletl/extract/registry"
 	"github.com/calletl/calletl/sandbox"
 	"github.com/calletl/calletl/state"
 )
@@ -129,10 +131,11 @@ func TestMaxRunTimeConfig(t *testing.T) {
 			t.Errorf("%q %q: %v", tc.extra, tc.http, err)
 			continue
 		}
-		if time.Duration(*c.MaxRunTime) != tc.want || c.Sources.MTT.HTTP.IdleTimeout != tc.wantIdle ||
-			httpConfig("mtt", c.Sources.MTT.HTTP, nil).IdleTimeout != tc.wantIdle {
+		m := section[*mtt.Settings](t, c, mtt.Name)
+		if time.Duration(*c.MaxRunTime) != tc.want || m.HTTP.IdleTimeout != tc.wantIdle ||
+			(registry.Env{}).HTTP("mtt", m.HTTP).IdleTimeout != tc.wantIdle {
 			t.Errorf("%q %q: max_run_time %v, idle_timeout %v; want %v, %v", tc.extra, tc.http, time.Duration(*c.MaxRunTime),
-				c.Sources.MTT.HTTP.IdleTimeout, tc.want, tc.wantIdle)
+				m.HTTP.IdleTimeout, tc.want, tc.wantIdle)
 		}
 	}
 	var fe *FieldError

@@ -68,7 +68,7 @@ func (a *app) cmdReport(ctx context.Context, args []string) error {
 	if *timeout < 0 {
 		return &usageError{fmt.Sprintf("--timeout %s: want a duration ≥ 0 (0: no limit)", *timeout)}
 	}
-	cfg, err := LoadConfig(a.configPath)
+	cfg, err := readConfig(a.registry(), a.configPath)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (a *app) printReport(ctx context.Context, cfg *Config, qfs fs.FS, name stri
 	if err != nil {
 		return err
 	}
-	opt := report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables()}
+	opt := report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables(cfg.Sources.vendors)}
 	if format == "parquet" {
 		opt.Output = out // part of the sandbox: DuckDB may write out.tmp and nothing else outside the lake
 	}

@@ -100,7 +100,7 @@ func (a *app) openShard(ctx context.Context, lock bool, sh shard.Shard) (*env, e
 // loadConfig loads the config and logs its warnings (valid but suspicious
 // settings, each naming the field).
 func (a *app) loadConfig() (*Config, error) {
-	cfg, err := LoadConfig(a.configPath)
+	cfg, err := readConfig(a.registry(), a.configPath)
 	if err != nil {
 		return nil, err
 	}

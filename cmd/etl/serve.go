@@ -33,7 +33,7 @@ func (a *app) cmdServe(ctx context.Context, args []string) error {
 	if _, err := report.Catalogue(queryFS(*qdir)); err != nil {
 		return &usageError{err.Error()}
 	}
-	cfg, err := LoadConfig(a.configPath)
+	cfg, err := readConfig(a.registry(), a.configPath)
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (a *app) cmdServe(ctx context.Context, args []string) error {
 	}
 	defer os.RemoveAll(tmp)
 	pq := filepath.Join(tmp, "download.parquet")
-	eng, err := report.Open(ctx, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables(), Output: pq})
+	eng, err := report.Open(ctx, report.Options{Lake: lake, TimeZone: cfg.Timezone, Tables: allTables(cfg.Sources.vendors), Output: pq})
 	if err != nil {
 		return err
 	}

@@ -117,7 +117,7 @@ func (c *Client) callHeld(ctx context.Context, op, method string, params any, on
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json")
-		req.SetBasicAuth(c.cfg.Username, c.cfg.Password.Reveal())
+		c.authorize(req)
 		return req, nil
 	}
 	check := func(resp *http.Response, body []byte) error {
@@ -134,6 +134,12 @@ func (c *Client) callHeld(ctx context.Context, op, method string, params any, on
 	}
 	_, release, err = c.http.DoHeld(ctx, op, newReq, check)
 	return release, err
+}
+
+// authorize adds the client's credentials (Basic auth) to a request: the
+// API's and the recordings fetcher's.
+func (c *Client) authorize(req *http.Request) {
+	req.SetBasicAuth(c.cfg.Username, c.cfg.Password.Reveal())
 }
 
 // Account is one row of getPersonalAccountList.

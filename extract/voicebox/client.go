@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -80,7 +79,12 @@ var Moscow = func() *time.Location {
 	return time.FixedZone("MSK", 3*3600)
 }()
 
-var customerRE = regexp.MustCompile(`^[0-9]{1,18}$`)
+// ValidCustomer reports whether id is a customer id: 1 to 18 decimal
+// digits (it fits the API's int64 {customer_id}). The one rule for
+// sources.voicebox.customers and the client.
+func ValidCustomer(id string) bool {
+	return len(id) >= 1 && len(id) <= 18 && strings.Trim(id, "0123456789") == ""
+}
 
 // Client talks to the VoiceBox API. It is safe for concurrent use.
 type Client struct {
@@ -119,7 +123,7 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	}
 	seen := map[string]bool{}
 	for _, c := range cfg.Customers {
-		if !customerRE.MatchString(c) {
+		if !ValidCustomer(c) {
 			return nil, configError("Customers", "customer id %q: want decimal digits", c)
 		}
 		if seen[c] {

@@ -10,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -23,6 +22,9 @@ const DefaultBaseURL = "https://www.votbox.ru/api"
 
 // PageSize is the number of items autocall.check returns per page.
 const PageSize = 10000
+
+// TaskIDRule says what ValidTaskID accepts, for messages.
+const TaskIDRule = "want a task id of letters, digits, '.', '_' or '-' (task.id of autocall.get.task)"
 
 // DefaultDetailConcurrency is Config.DetailConcurrency when 0.
 const DefaultDetailConcurrency = 4
@@ -42,16 +44,58 @@ type Config struct {
 	HTTP              httpx.Config
 }
 
-// keyRE is what a task id must look like to be a pipeline item key.
-var keyRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+// ValidTaskID reports whether id can be a task id: what the pipeline can
+// keep as an item key (letters, digits, '.', '_', '-'). The vendor document
+// types taskid as Text, so ids are not assumed numeric. The one rule for
+// configured ids (sources.votbox.task_ids), the client and the ids
+// autocall.get.task answers.
+func ValidTaskID(id string) bool {
+	if id == "" {
+		return false
+	}
+	for _, r := range id {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// login is the VotBox credentials as the API takes them: the user name
+// and the lowercase hex MD5 hash of the password (a credential itself),
+// sent in the form body of every request, the API's and the recordings'.
+type login struct {
+	username string
+	hash     secret.Value
+}
+
+// newLogin hashes the password once and registers both the password and
+// the hash with red.
+func newLogin(username string, password secret.Value, red *secret.Redactor) login {
+	sum := md5.Sum([]byte(password.Reveal()))
+	hash := hex.EncodeToString(sum[:])
+	red.Add(password.Reveal(), hash)
+	return login{username: username, hash: secret.New(hash)}
+}
+
+// form returns the credentials' form fields with extra's added.
+func (l login) form(extra url.Values) url.Values {
+	f := url.Values{}
+	for k, v := range extra {
+		f[k] = v
+	}
+	f.Set("username", l.username)
+	f.Set("password", l.hash.Reveal())
+	return f
+}
 
 // Client talks to the VotBox autocall API. It is safe for concurrent use.
 type Client struct {
-	cfg  Config
-	hash secret.Value // lowercase hex MD5 of the password: a credential
-	http *httpx.Client
-	red  *secret.Redactor
-	log  *slog.Logger
+	cfg   Config
+	login login // user name and password hash, for every request
+	http  *httpx.Client
+	red   *secret.Redactor
+	log   *slog.Logger
 }
 
 // New returns a client. It computes the password's MD5 hash once and
@@ -72,8 +116,8 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 		return nil, errors.New("votbox: password not configured")
 	}
 	for _, id := range cfg.TaskIDs {
-		if !keyRE.MatchString(id) {
-			return nil, fmt.Errorf("votbox: task id %q: want letters, digits, '.', '_' or '-'", id)
+		if !ValidTaskID(id) {
+			return nil, fmt.Errorf("votbox: task id %q: %s", id, TaskIDRule)
 		}
 	}
 	if cfg.DetailConcurrency <= 0 {
@@ -91,16 +135,14 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	if cfg.HTTP.Redactor == nil {
 		cfg.HTTP.Redactor = secret.NewRedactor()
 	}
-	sum := md5.Sum([]byte(cfg.Password.Reveal()))
-	hash := hex.EncodeToString(sum[:])
-	cfg.HTTP.Redactor.Add(cfg.Password.Reveal(), hash)
+	login := newLogin(cfg.Username, cfg.Password, cfg.HTTP.Redactor)
 	cfg.HTTP.Logger = log
 	return &Client{
-		cfg:  cfg,
-		hash: secret.New(hash),
-		http: httpx.New(cfg.HTTP),
-		red:  cfg.HTTP.Redactor,
-		log:  slog.New(secret.NewHandler(log.Handler(), cfg.HTTP.Redactor)).With("source", Name),
+		cfg:   cfg,
+		login: login,
+		http:  httpx.New(cfg.HTTP),
+		red:   cfg.HTTP.Redactor,
+		log:   slog.New(secret.NewHandler(log.Handler(), cfg.HTTP.Redactor)).With("source", Name),
 	}, nil
 }
 
@@ -115,13 +157,7 @@ func (c *Client) Username() string { return c.cfg.Username }
 func (c *Client) call(ctx context.Context, op, script string, form url.Values) (*Answer, error) {
 	u := c.cfg.BaseURL + "/" + script
 	newReq := func(ctx context.Context) (*http.Request, error) {
-		f := url.Values{}
-		for k, v := range form {
-			f[k] = v
-		}
-		f.Set("username", c.cfg.Username)
-		f.Set("password", c.hash.Reveal())
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(f.Encode()))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(c.login.form(form).Encode()))
 		if err != nil {
 			return nil, err
 		}
@@ -167,7 +203,7 @@ func (c *Client) ActiveTasks(ctx context.Context) ([]string, error) {
 		if id == "" {
 			return nil, fmt.Errorf("votbox: autocall.get.task: a task without id: %s", t.XML())
 		}
-		if !keyRE.MatchString(id) {
+		if !ValidTaskID(id) {
 			return nil, fmt.Errorf("votbox: autocall.get.task: task id %q is not a usable key", id)
 		}
 		if !seen[id] {

@@ -50,7 +50,7 @@ func (s *Source) Items(ctx context.Context, pending []string) ([]string, error) 
 	}
 	keys := slices.Concat(active, s.c.cfg.TaskIDs)
 	for _, k := range pending {
-		if !keyRE.MatchString(k) {
+		if !ValidTaskID(k) {
 			s.c.log.Warn("ignoring a pending task id that is not a valid key", "task", k)
 			continue
 		}
