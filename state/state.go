@@ -602,10 +602,3 @@ func (s *Store) write(group []*pendingUpdate) {
 	s.f = next
 }
 
-// WriteFileAtomic is [storage.WriteFileAtomic].
-//
-// Deprecated: call storage.WriteFileAtomic; this forwarder stays only until
-// extract/t2's token file, its last caller, is switched.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	return storage.WriteFileAtomic(path, data, perm)
-}

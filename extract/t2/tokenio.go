@@ -9,7 +9,6 @@ import (
 	"os"
 	"sync"
 
-	"github.com/calletl/calletl/state"
 	"github.com/calletl/calletl/storage"
 )
 
@@ -31,7 +30,7 @@ type tokenPath string
 func (p tokenPath) read(context.Context) ([]byte, error) { return os.ReadFile(string(p)) }
 
 func (p tokenPath) write(_ context.Context, b []byte) error {
-	return state.WriteFileAtomic(string(p), b, 0o600)
+	return storage.WriteFileAtomic(string(p), b, 0o600)
 }
 
 func (p tokenPath) String() string { return string(p) }
