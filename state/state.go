@@ -601,4 +601,3 @@ func (s *Store) write(group []*pendingUpdate) {
 	}
 	s.f = next
 }
-
