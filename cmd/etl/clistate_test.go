@@ -104,7 +104,7 @@ func TestCorruptT2TokenFileStopsOnlyT2(t *testing.T) {
 			t.Errorf("stderr does not name the failed stream %s:\n%s", stream, stderr)
 		}
 	}
-	if !strings.Contains(stderr, "3 of ") || !strings.Contains(stderr, "token file "+tokenFile) {
+	if rec := logRecord(t, stderr, "run summary"); rec == nil || rec["failed_streams"] != 3.0 || !strings.Contains(stderr, "token file "+tokenFile) {
 		t.Errorf("want exactly the 3 T2 streams failed, naming the token file:\n%s", stderr)
 	}
 	if strings.Contains(stderr, "mtt/dialed/110011256 failed") {

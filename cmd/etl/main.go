@@ -72,7 +72,11 @@ Commands:
 
 Global flags:
   --config FILE       config file (default $CALLETL_CONFIG or ./etl.yaml)
-  --log-format F      auto, text or json (auto: text on a terminal, json otherwise)
+  --log-format F      auto, text or json (auto: text on a terminal, json otherwise).
+                      json: stderr carries only JSON lines, one record each, the
+                      summaries included (msg "run summary", "recordings summary",
+                      "etl exiting" …); durations are float seconds in keys
+                      ending _s (took_s). No progress bar with json.
   --log-level L       debug, info, warn or error (default info)
   --no-progress       no progress bars even on a terminal
   --lake DIR          report, sql and views: query this local copy of the lake instead
@@ -119,6 +123,11 @@ type app struct {
 	log        *slog.Logger
 	level      slog.LevelVar // lowered to warn while a progress bar is shown
 	levelSet   bool          // --log-level given explicitly
+	format     string        // the log format in use: "text" or "json" (--log-format auto resolved)
+	tty        bool          // stderr is a terminal
+	// term is stderr shared by the log and the progress bars: set when
+	// bars can be shown (text logs on a terminal), nil otherwise.
+	term *termOut
 }
 
 // usageError is a bad command line: exit 2 with the message.
@@ -208,20 +217,31 @@ func (a *app) exitCode(ctx context.Context, err error) int {
 	var ee *exitError
 	switch {
 	case errors.As(err, &ue), errors.As(err, &fe), errors.As(err, &se):
-		fmt.Fprintf(a.stderr, "etl: %s\n", msg)
-		return exitUsage
+		return a.exitWith(exitUsage, msg, "")
 	case errors.Is(err, state.ErrLocked):
-		fmt.Fprintf(a.stderr, "etl: %s\n  wait for it to finish, or check that no etl process is running and retry\n", msg)
-		return exitLocked
+		return a.exitWith(exitLocked, msg, "wait for it to finish, or check that no etl process is running and retry")
 	case ctx.Err() != nil:
-		fmt.Fprintf(a.stderr, "etl: interrupted: %s\n  committed windows are kept; run again to resume\n", msg)
-		return exitInterrupted
+		return a.exitWith(exitInterrupted, "interrupted: "+msg, "committed windows are kept; run again to resume")
 	case errors.As(err, &ee):
-		fmt.Fprintf(a.stderr, "etl: %s\n", msg)
-		return ee.code
+		return a.exitWith(ee.code, msg, "")
 	}
-	fmt.Fprintf(a.stderr, "etl: %s\n", msg)
-	return exitFailed
+	return a.exitWith(exitFailed, msg, "")
+}
+
+// exitWith reports why etl exits with code: "etl: msg" and the hint on
+// its own line on a text log; one error record (msg "etl exiting", with
+// err, exit_code and hint) on a JSON log.
+func (a *app) exitWith(code int, msg, hint string) int {
+	text := "etl: " + msg
+	if hint != "" {
+		text += "\n  " + hint
+	}
+	attrs := []slog.Attr{slog.String("err", msg), slog.Int("exit_code", code)}
+	if hint != "" {
+		attrs = append(attrs, slog.String("hint", hint))
+	}
+	a.note(slog.LevelError, "etl exiting", text, attrs...)
+	return code
 }
 
 // newLogger builds the slog logger: text on a terminal, JSON otherwise,
@@ -232,27 +252,39 @@ func (a *app) newLogger() (*slog.Logger, error) {
 		return nil, &usageError{fmt.Sprintf("--log-level %q: want debug, info, warn or error", a.logLevel)}
 	}
 	a.level.Set(level)
-	opts := &slog.HandlerOptions{Level: &a.level}
+	opts := &slog.HandlerOptions{Level: &a.level, ReplaceAttr: secondsAttr}
+	a.tty = isTerminal(a.stderr)
 	format := a.logFormat
 	if format == "auto" {
 		format = "json"
-		if isTerminal(a.stderr) {
+		if a.tty {
 			format = "text"
 		}
 	}
 	var h slog.Handler
 	switch format {
 	case "text":
-		h = slog.NewTextHandler(a.stderr, opts)
+		w := a.stderr
+		if a.tty && !a.noProgress {
+			a.term = newTermOut(a.stderr)
+			w = a.term
+		}
+		h = slog.NewTextHandler(w, opts)
 	case "json":
 		h = slog.NewJSONHandler(a.stderr, opts)
 	default:
 		return nil, &usageError{fmt.Sprintf("--log-format %q: want auto, text or json", a.logFormat)}
 	}
+	a.format = format
 	return slog.New(secret.NewHandler(h, a.redactor)), nil
 }
 
+// isTerminal reports whether w is a terminal: a terminal *os.File, or a
+// writer that says it is one (a test's fake terminal).
 func isTerminal(w io.Writer) bool {
+	if t, ok := w.(interface{ Terminal() bool }); ok {
+		return t.Terminal()
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"maps"
 	"os"
 	"runtime/debug"
@@ -144,6 +145,7 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 		return err
 	}
 	ctx, limit := a.limitRun(ctx, fs, *maxRun, e.cfg)
+	began := time.Now()
 	bar := a.newProgress("extracting")
 	windowed, items := split(srcs)
 	sum, err := a.pipeline(e, bar).Run(ctx, windowed, items...)
@@ -151,7 +153,7 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return e.leaseLost(limit.end(ctx, obs.end(ctx, e, nil, err)))
 	}
-	runErr := a.summarize(ctx, sum)
+	runErr := a.summarize(ctx, sum, began)
 	// Recordings come after the call rows are committed: the calls table
 	// is what says which recordings exist.
 	if recErr := a.fetchRecordings(ctx, e); recErr != nil && runErr == nil {
@@ -228,12 +230,18 @@ func (a *app) fetchRecordings(ctx context.Context, e *env) error {
 	}, run, e.fetchers...)
 	bar.finish()
 	e.recSum = &sum
-	fmt.Fprintf(a.stderr, "recordings: %d calls: %d stored (%d already there), %d missing at the vendor, %d failed (retried later), %d deferred by backoff, %.1f MB\n",
+	text := fmt.Sprintf("recordings: %d calls: %d stored (%d already there), %d missing at the vendor, %d failed (retried later), %d deferred by backoff, %.1f MB",
 		sum.Calls, sum.Stored, sum.Reused, sum.Missing, sum.Failed, sum.Deferred, float64(sum.Bytes)/1e6)
+	attrs := []slog.Attr{slog.Int("calls", sum.Calls), slog.Int("stored", sum.Stored), slog.Int("reused", sum.Reused),
+		slog.Int("missing", sum.Missing), slog.Int("failed", sum.Failed), slog.Int("deferred", sum.Deferred),
+		slog.Int64("bytes", sum.Bytes), slog.Float64("took_s", time.Since(run.StartedAt).Seconds())}
 	if sum.Transcripts+sum.TranscriptsMissing+sum.TranscriptsFailed+sum.Backfilled > 0 {
-		fmt.Fprintf(a.stderr, "transcripts: %d stored, %d missing at the vendor, %d failed; %d of them for calls fetched before (backfill)\n",
+		text += fmt.Sprintf("\ntranscripts: %d stored, %d missing at the vendor, %d failed; %d of them for calls fetched before (backfill)",
 			sum.Transcripts, sum.TranscriptsMissing, sum.TranscriptsFailed, sum.Backfilled)
+		attrs = append(attrs, slog.Int("transcripts", sum.Transcripts), slog.Int("transcripts_missing", sum.TranscriptsMissing),
+			slog.Int("transcripts_failed", sum.TranscriptsFailed), slog.Int("transcripts_backfilled", sum.Backfilled))
 	}
+	a.note(slog.LevelInfo, "recordings summary", text, attrs...)
 	if err != nil {
 		return fmt.Errorf("recordings: %w", err)
 	}
@@ -302,6 +310,7 @@ func (a *app) cmdBackfill(ctx context.Context, args []string) error {
 		return &usageError{fmt.Sprintf("source %s has no day windows to backfill: its items are polled by every etl run until final", *src)}
 	}
 	ctx, limit := a.limitRun(ctx, fs, *maxRun, e.cfg)
+	began := time.Now()
 	bar := a.newProgress("backfilling")
 	sum, err := a.pipeline(e, bar).Backfill(ctx, windowed, *from, *to)
 	bar.finish()
@@ -311,23 +320,38 @@ func (a *app) cmdBackfill(ctx context.Context, args []string) error {
 	if err != nil {
 		return e.leaseLost(limit.end(ctx, obs.end(ctx, e, nil, err)))
 	}
-	return e.leaseLost(limit.end(ctx, obs.end(ctx, e, sum, a.summarize(ctx, sum))))
+	return e.leaseLost(limit.end(ctx, obs.end(ctx, e, sum, a.summarize(ctx, sum, began))))
 }
 
-// summarize prints what the run did and turns failed streams into exit 1.
-func (a *app) summarize(ctx context.Context, sum *pipeline.Summary) error {
+// summarize prints what the run did (started at began) and turns failed
+// streams into exit 1. On a JSON log the summary is one record, msg "run
+// summary", and each failed stream one error record, msg "stream did not
+// finish".
+func (a *app) summarize(ctx context.Context, sum *pipeline.Summary, began time.Time) error {
 	windows, c := sum.Totals()
-	fmt.Fprintf(a.stderr, "run %s: %d windows, %d pages, %d rows, %d rejects\n", sum.RunID, windows, c.Pages, c.Rows, c.Rejects)
-	if c.Rejects > 0 {
-		fmt.Fprintf(a.stderr, "  %d rows failed validation and are kept in the rejects table: etl report rejects --from <day>\n", c.Rejects)
-	}
 	failed := sum.Failed()
+	text := fmt.Sprintf("run %s: %d windows, %d pages, %d rows, %d rejects", sum.RunID, windows, c.Pages, c.Rows, c.Rejects)
+	if c.Rejects > 0 {
+		text += fmt.Sprintf("\n  %d rows failed validation and are kept in the rejects table: etl report rejects --from <day>", c.Rejects)
+	}
+	level := slog.LevelInfo
+	if len(failed) > 0 {
+		level = slog.LevelWarn
+	}
+	a.note(level, "run summary", text, slog.String("run_id", sum.RunID), slog.Int64("windows", windows),
+		slog.Int64("pages", c.Pages), slog.Int64("rows", c.Rows), slog.Int64("rejects", c.Rejects),
+		slog.Int("streams", len(sum.Streams)), slog.Int("failed_streams", len(failed)),
+		slog.Float64("took_s", time.Since(began).Seconds()))
 	if len(failed) == 0 {
 		return nil
 	}
-	fmt.Fprintf(a.stderr, "%d of %d streams did not finish:\n", len(failed), len(sum.Streams))
+	if a.format != "json" {
+		fmt.Fprintf(a.errOut(), "%d of %d streams did not finish:\n", len(failed), len(sum.Streams))
+	}
 	for _, err := range sum.Errors() { // a source stopped by a dead credential is one line
-		fmt.Fprintf(a.stderr, "  %s\n", a.redactor.Redact(err.Error()))
+		msg := a.redactor.Redact(err.Error())
+		a.note(slog.LevelError, "stream did not finish", "  "+msg, slog.String("err", msg),
+			slog.Int("failed_streams", len(failed)), slog.Int("streams", len(sum.Streams)))
 	}
 	err := fmt.Errorf("%d streams failed; committed windows are kept and the next run resumes at each failed day", len(failed))
 	if ctx.Err() != nil {
