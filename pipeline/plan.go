@@ -3,8 +3,10 @@ package pipeline
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/state"
 )
 
 // ItemPlanner is an ItemSource that can say, without asking its vendor,
@@ -109,6 +111,25 @@ func (p *Pipeline) Plan(sources []Source, items ...ItemSource) (*Plan, error) {
 			}
 		}
 		out.Items = append(out.Items, ip)
+	}
+	return out, nil
+}
+
+// ItemState is what the pipeline remembers of one item: Final (not
+// polled again), Gone (why it was given up, when it was), FirstSeen,
+// the last run and when it saved the item.
+type ItemState = itemState
+
+// RememberedItems returns the items every item source's runs saved in st,
+// by source and key. It only reads.
+func RememberedItems(st *state.Store) (map[string]map[string]ItemState, error) {
+	out := map[string]map[string]ItemState{}
+	for _, key := range st.Keys("items/") {
+		book := map[string]ItemState{}
+		if _, err := st.Get(key, &book); err != nil {
+			return nil, err
+		}
+		out[strings.TrimPrefix(key, "items/")] = book
 	}
 	return out, nil
 }

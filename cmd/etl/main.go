@@ -43,12 +43,16 @@ Commands:
              cursor (or the last lookback_days, whichever is earlier) to today.
              --shard i/n (or --shards n with $JOB_COMPLETION_INDEX, or $CALLETL_SHARD):
              this process does shard i of n; the shards share one lake and state.
+             --dry-run [--format table|json]: print what it would extract (streams ×
+             day windows, items) without calling a vendor, locking or writing.
   backfill   Load history: etl backfill --source mtt --from 2026-01-01 --to 2026-03-31
              Re-running the same command resumes after the last committed day.
   recordings Fetch the recordings backlog alone (etl run fetches them too, after
              the call rows are committed, when a recordings section is configured).
-  state      Show the cursors: the last committed day of every stream, and the
-             items still polled (--shards n: which shard owns each).
+  state      What the state holds: cursors (the last committed day of every stream),
+             backfill progress, items (final or not, first seen, given up), the
+             recordings backlog and the T2 token pair's age and expiry
+             (--format table|json; --shards n: which shard owns each).
   report     Run a SQL report over the lake: etl report daily_summary --from 2026-11-01
   reports    List the reports with their descriptions and parameters.
   views      Write a DuckDB database of views over the lake for analysts:
@@ -79,8 +83,9 @@ Global flags:
                       ending _s (took_s). No progress bar with json.
   --log-level L       debug, info, warn or error (default info)
   --no-progress       no progress bars even on a terminal
-  --lake DIR          report, sql and views: query this local copy of the lake instead
-                      of the configured one (e.g. an S3 lake copied with aws s3 sync)
+  --lake DIR          report, sql, views and state (its recordings backlog): read this
+                      local copy of the lake instead of the configured one (e.g. an
+                      S3 lake copied with aws s3 sync)
 
 Exit codes:
   0    every stream succeeded

@@ -6,18 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"maps"
 	"os"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
-	"github.com/calletl/calletl/extract/mobilgroup"
 	"github.com/calletl/calletl/extract/mtt"
-	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/pipeline"
@@ -124,15 +119,28 @@ func (a *app) pipeline(e *env, p pipeline.Progress) *pipeline.Pipeline {
 func (a *app) cmdRun(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	only := fs.String("source", "", "run only these sources (comma-separated names, e.g. mtt)")
+	dry := fs.Bool("dry-run", false, "print what the run would extract (streams × day windows, items) and stop: no vendor is called, nothing is locked or written")
+	format := fs.String("format", "table", "with --dry-run: table (for people) or json (for scripts)")
 	maxRun := maxRunTimeFlag(fs)
 	sf := addShardFlags(fs)
 	obs := a.observe(fs, "run")
-	if err := a.parseFlags(fs, args, "etl run [--source S] [--shard i/n | --shards n]: the nightly job. Every stream runs from its cursor (or today − lookback_days, whichever is earlier) through today; each day window is committed to the lake before its cursor moves. With --shard i/n (or --shards n and $JOB_COMPLETION_INDEX, or $CALLETL_SHARD) this process does its 1/n of the work; the n shards share one lake and one state."); err != nil {
+	if err := a.parseFlags(fs, args, "etl run [--source S] [--shard i/n | --shards n] [--dry-run [--format table|json]]: the nightly job. Every stream runs from its cursor (or today − lookback_days, whichever is earlier) through today; each day window is committed to the lake before its cursor moves. With --shard i/n (or --shards n and $JOB_COMPLETION_INDEX, or $CALLETL_SHARD) this process does its 1/n of the work; the n shards share one lake and one state. --dry-run prints that plan (computed as the run computes it) without calling a vendor or writing anything."); err != nil {
 		return err
 	}
 	sh, err := sf.resolve(fs)
 	if err != nil {
 		return err
+	}
+	if *format != "table" && *format != "json" {
+		return &usageError{fmt.Sprintf("run --format %q: want table or json", *format)}
+	}
+	if *dry {
+		return a.dryRun(ctx, sh, splitComma(*only), *format)
+	}
+	formatSet := false
+	fs.Visit(func(f *flag.Flag) { formatSet = formatSet || f.Name == "format" })
+	if formatSet {
+		return &usageError{"run --format is for --dry-run: a run reports on stderr (see --log-format)"}
 	}
 	e, err := a.openShard(ctx, true, sh)
 	if err != nil {
@@ -358,105 +366,6 @@ func (a *app) summarize(ctx context.Context, sum *pipeline.Summary, began time.T
 		return fmt.Errorf("run interrupted: %w", ctx.Err())
 	}
 	return &exitError{code: exitFailed, err: err}
-}
-
-func (a *app) cmdState(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("state", flag.ContinueOnError)
-	shards := fs.Int("shards", 0, "also show which of n shards owns each stream and item")
-	if err := a.parseFlags(fs, args, "etl state [--shards n]: show every stream's cursor (the last day committed to the lake) and every item (VotBox task, Mobilgroup broadcast) still polled. The shards of a sharded run share one state, so this is the whole picture."); err != nil {
-		return err
-	}
-	if *shards < 0 {
-		return &usageError{fmt.Sprintf("--shards %d: the number of shards must be >= 1", *shards)}
-	}
-	cfg, err := a.loadConfig()
-	if err != nil {
-		return err
-	}
-	st, err := cfg.openState(ctx, a.log)
-	if err != nil {
-		return err
-	}
-	as := assigner(shard.Shard{Count: *shards})
-	owner := func(source string, parts ...string) string {
-		if *shards <= 1 {
-			return ""
-		}
-		return fmt.Sprintf("\t%d/%d", shard.Of(as.Key(source, parts...), *shards), *shards)
-	}
-	col := ""
-	if *shards > 1 {
-		col = "\tSHARD"
-	}
-	keys, cursors := st.Cursors()
-	if len(keys) == 0 {
-		fmt.Fprintln(a.stdout, "no cursors yet: `etl run` has not committed a window")
-	} else {
-		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "STREAM\tLAST DAY\tRUN\tUPDATED"+col)
-		for _, k := range keys {
-			c := cursors[k]
-			parts := strings.SplitN(k, "/", 3)
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\n", k, c.Day, c.RunID, c.UpdatedAt.Format(time.RFC3339), owner(parts[0], parts[1:]...))
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-	}
-	return a.showItems(st, col, owner)
-}
-
-// showItems lists the items of every item source that are still polled
-// (not final), from the state's "items/<source>" values.
-func (a *app) showItems(st *state.Store, col string, owner func(string, ...string) string) error {
-	type item struct {
-		Final     bool      `json:"final"`
-		RunID     string    `json:"run_id"`
-		UpdatedAt time.Time `json:"updated_at"`
-	}
-	var tw *tabwriter.Writer
-	final := 0
-	for _, key := range st.Keys("items/") {
-		source := strings.TrimPrefix(key, "items/")
-		var book map[string]item
-		if _, err := st.Get(key, &book); err != nil {
-			return err
-		}
-		ids := slices.Sorted(maps.Keys(book))
-		for _, id := range ids {
-			it := book[id]
-			if it.Final {
-				final++
-				continue
-			}
-			if tw == nil {
-				tw = tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "\nITEM (still polled)\tRUN\tUPDATED"+col)
-			}
-			fmt.Fprintf(tw, "%s/%s\t%s\t%s%s\n", source, id, it.RunID, it.UpdatedAt.Format(time.RFC3339), owner(source, itemKind(source), id))
-		}
-	}
-	if tw != nil {
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-	}
-	if final > 0 {
-		fmt.Fprintf(a.stdout, "%d items final (not polled any more)\n", final)
-	}
-	return nil
-}
-
-// itemKind is the item kind of an item source (the pipeline's
-// ItemSource.Kind), for the shard of an item in `etl state`.
-func itemKind(source string) string {
-	switch source {
-	case votbox.Name:
-		return votbox.Kind
-	case mobilgroup.Name:
-		return mobilgroup.Kind
-	}
-	return ""
 }
 
 // Bounds of `etl check`: every probe starts at once (each source's HTTP
