@@ -70,7 +70,11 @@ func TestBadStateFileExit2(t *testing.T) {
 				}
 				var out, errb strings.Builder
 				code := runMain(args, &out, &errb)
-				if code != exitUsage || !strings.Contains(errb.String(), stateFile) || !strings.Contains(errb.String(), tt.want) {
+				msg := ""
+				if rec := logRecord(t, errb.String(), "etl exiting"); rec != nil {
+					msg, _ = rec["err"].(string)
+				}
+				if code != exitUsage || !strings.Contains(msg, stateFile) || !strings.Contains(msg, tt.want) {
 					t.Errorf("etl %s: exit %d, want 2 naming %s and %q:\n%s", cmd, code, stateFile, tt.want, errb.String())
 				}
 				if strings.Contains(errb.String(), "run starting") {
