@@ -364,6 +364,8 @@ func (r *stateReport) table(w io.Writer, shardCol bool) error {
 			fmt.Fprintf(tw, "  error\t%s\n", tok.Error)
 		case !tok.Saved:
 			fmt.Fprintln(tw, "  saved\tno: the configured pair is used until the first refresh saves it")
+		case tok.AgeS == nil:
+			fmt.Fprintln(tw, "  saved\tyes (when: unknown)")
 		default:
 			fmt.Fprintf(tw, "  saved\t%s (%s ago)\n", ts(tok.SavedAt), days(time.Duration(*tok.AgeS*float64(time.Second))))
 		}
