@@ -140,11 +140,11 @@ func (p *Pipeline) runItems(ctx context.Context, src ItemSource, run model.Run, 
 	var todo []string
 	now := p.cfg.Now().UTC()
 	for _, k := range keys {
-		if !p.cfg.Shard.Owns(src.Name(), src.Kind(), k) {
-			continue // another shard's item, keyed "source/kind/key"
-		}
 		st, ok := book.get(k)
-		if ok && !st.Final && p.cfg.ItemMaxAge > 0 && !st.FirstSeen.IsZero() && now.Sub(st.FirstSeen) > p.cfg.ItemMaxAge {
+		switch p.itemAction(src, k, st, ok, now) {
+		case itemOtherShard:
+			continue // another shard's item, keyed "source/kind/key"
+		case itemGiveUp:
 			st.Final = true
 			st.Gone = fmt.Sprintf("still not final %s after it was first seen (%s): given up; its rows stay as last extracted (raise item_max_age_days to poll longer)",
 				p.cfg.ItemMaxAge, st.FirstSeen.Format(time.RFC3339))
@@ -153,8 +153,7 @@ func (p *Pipeline) runItems(ctx context.Context, src ItemSource, run model.Run, 
 				p.cfg.Logger.Error("could not save a given-up item's state; it is polled again next run", "source", src.Name(), src.Kind(), k, "err", err)
 			}
 			continue
-		}
-		if ok && st.Final {
+		case itemFinal:
 			if st.Gone != "" {
 				p.cfg.Logger.Warn("skipping an item the vendor did not know on an earlier run; remove it from the config or ids file",
 					"source", src.Name(), src.Kind(), k, "run_id", st.RunID, "err", st.Gone)
@@ -175,6 +174,30 @@ func (p *Pipeline) runItems(ctx context.Context, src ItemSource, run model.Run, 
 		})
 	}
 	_ = g.Wait()
+}
+
+// itemAction is what a run does with an item its source listed.
+type itemAction int
+
+const (
+	itemExtract    itemAction = iota
+	itemOtherShard            // another shard's: skipped
+	itemGiveUp                // polled longer than ItemMaxAge: given up, remembered final
+	itemFinal                 // final on an earlier run (or given up): skipped
+)
+
+// itemAction decides what a run at now does with item key of src, whose
+// remembered state is st (ok: there is one). runItems and Plan both use it.
+func (p *Pipeline) itemAction(src ItemSource, key string, st itemState, ok bool, now time.Time) itemAction {
+	switch {
+	case !p.cfg.Shard.Owns(src.Name(), src.Kind(), key):
+		return itemOtherShard
+	case ok && !st.Final && p.cfg.ItemMaxAge > 0 && !st.FirstSeen.IsZero() && now.Sub(st.FirstSeen) > p.cfg.ItemMaxAge:
+		return itemGiveUp
+	case ok && st.Final:
+		return itemFinal
+	}
+	return itemExtract
 }
 
 // item extracts one item and records its new state after the commit. It

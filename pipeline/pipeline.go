@@ -212,7 +212,19 @@ type plan struct {
 // item of every item source that is not final yet.
 func (p *Pipeline) Run(ctx context.Context, sources []Source, items ...ItemSource) (*Summary, error) {
 	run := p.newRun("run")
-	today := run.Day()
+	plans, err := p.planStreams(run.Day(), sources)
+	if err != nil {
+		return nil, err
+	}
+	return p.execute(ctx, run, sources, plans, items, true)
+}
+
+// planStreams is the days every stream of sources (this shard's) extracts
+// in a run on today: from its cursor's next day, or the lookback start
+// (today − LookbackDays) when that is earlier; from StartDay, or the
+// lookback start, for a stream without a cursor; through today. Run and
+// Plan both use it.
+func (p *Pipeline) planStreams(today string, sources []Source) ([][]plan, error) {
 	lookbackStart, err := addDays(today, -p.cfg.LookbackDays)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: today: %w", err)
@@ -240,7 +252,7 @@ func (p *Pipeline) Run(ctx context.Context, sources []Source, items ...ItemSourc
 		}
 		plans = append(plans, sp)
 	}
-	return p.execute(ctx, run, sources, plans, items, true)
+	return plans, nil
 }
 
 // ArgError is an error about the arguments of a call (Backfill's from and

@@ -114,7 +114,7 @@ func (a *app) cmdSQL(ctx context.Context, args []string) error {
 		if err := withTimeout(ctx, *timeout, func(ctx context.Context) error { return eng.CopyParquet(ctx, query) }); err != nil {
 			return fmt.Errorf("sql: %w", err)
 		}
-		fmt.Fprintf(a.stderr, "wrote %s\n", *out)
+		a.noteWrote(*out)
 		return nil
 	}
 	var res *report.Result

@@ -44,7 +44,8 @@ func BenchmarkEndToEnd(b *testing.B) {
 	}
 }
 
-var summaryLine = regexp.MustCompile(`run \S+: (\d+) windows, (\d+) pages, (\d+) rows`)
+// summaryLine is the run summary in a JSON log (a piped stderr).
+var summaryLine = regexp.MustCompile(`"msg":"run summary","run_id":"[^"]+","windows":(\d+),"pages":(\d+),"rows":(\d+)`)
 
 // BenchmarkBigDays runs the real etl process as BenchmarkEndToEnd does
 // over one day of ~250k calls per history type: four windows of a

@@ -71,7 +71,11 @@ func TestBadStateFileExit2(t *testing.T) {
 				}
 				var out, errb strings.Builder
 				code := runMain(args, &out, &errb)
-				if code != exitUsage || !strings.Contains(errb.String(), stateFile) || !strings.Contains(errb.String(), tt.want) {
+				msg := ""
+				if rec := logRecord(t, errb.String(), "etl exiting"); rec != nil {
+					msg, _ = rec["err"].(string)
+				}
+				if code != exitUsage || !strings.Contains(msg, stateFile) || !strings.Contains(msg, tt.want) {
 					t.Errorf("etl %s: exit %d, want 2 naming %s and %q:\n%s", cmd, code, stateFile, tt.want, errb.String())
 				}
 				if strings.Contains(errb.String(), "run starting") {
@@ -105,7 +109,7 @@ func TestCorruptT2TokenFileStopsOnlyT2(t *testing.T) {
 			t.Errorf("stderr does not name the failed stream %s:\n%s", stream, stderr)
 		}
 	}
-	if !strings.Contains(stderr, "3 of ") || !strings.Contains(stderr, "token file "+tokenFile) {
+	if rec := logRecord(t, stderr, "run summary"); rec == nil || rec["failed_streams"] != 3.0 || !strings.Contains(stderr, "token file "+tokenFile) {
 		t.Errorf("want exactly the 3 T2 streams failed, naming the token file:\n%s", stderr)
 	}
 	if strings.Contains(stderr, "mtt/dialed/110011256 failed") {

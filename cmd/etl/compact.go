@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/calletl/calletl/model"
@@ -44,10 +45,11 @@ func (a *app) compact(ctx context.Context, e *env, before string, now time.Time)
 	for _, s := range st.Skipped {
 		a.log.Warn("compact: partition skipped", "partition", s)
 	}
-	a.log.Info("compact finished", "before", before, "partitions", st.Partitions, "files_before", st.FilesBefore,
-		"rows", st.Rows, "bytes", st.Bytes, "skipped", len(st.Skipped), "duration", time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(a.stderr, "compact: days before %s: %d partitions, %d files → %d, %d rows, %.1f MB\n",
-		before, st.Partitions, st.FilesBefore, st.Partitions, st.Rows, float64(st.Bytes)/1e6)
+	a.note(slog.LevelInfo, "compact summary", fmt.Sprintf("compact: days before %s: %d partitions, %d files → %d, %d rows, %.1f MB",
+		before, st.Partitions, st.FilesBefore, st.Partitions, st.Rows, float64(st.Bytes)/1e6),
+		slog.String("before", before), slog.Int("partitions", st.Partitions), slog.Int("files_before", st.FilesBefore),
+		slog.Int64("rows", st.Rows), slog.Int64("bytes", st.Bytes), slog.Int("skipped", len(st.Skipped)),
+		slog.Float64("took_s", time.Since(start).Seconds()))
 	if err != nil {
 		return fmt.Errorf("compact: %w (the lake is readable; run etl compact again to finish)", err)
 	}

@@ -58,7 +58,7 @@ func TestCompactAfterRunAndBackfill(t *testing.T) {
 	}
 	if code, _, stderr := w.etl("run"); code != exitOK {
 		t.Fatalf("run: exit %d\n%s", code, stderr)
-	} else if !strings.Contains(stderr, "compact: days before") {
+	} else if logRecord(t, stderr, "compact summary") == nil {
 		t.Errorf("run did not compact:\n%s", stderr)
 	}
 	check("after the run")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -141,12 +142,14 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	a.configPath = cfgPath
-	fmt.Fprintf(a.stderr, "demo: emulators at %s (MTT /mtt/, T2 %s, VotBox /votbox/api, VoiceBox /voicebox, Mobilgroup /mobilgroup), config %s\n", base, t2Path, cfgPath)
+	a.note(slog.LevelInfo, "demo: emulators started", fmt.Sprintf("demo: emulators at %s (MTT /mtt/, T2 %s, VotBox /votbox/api, VoiceBox /voicebox, Mobilgroup /mobilgroup), config %s", base, t2Path, cfgPath),
+		slog.String("base_url", base), slog.String("t2_path", t2Path), slog.String("config", cfgPath))
 
 	e, err := a.open(ctx, true)
 	if err != nil {
 		return err
 	}
+	began := time.Now()
 	bar := a.newProgress("demo")
 	windowed, items := split(e.sources)
 	sum, err := a.pipeline(e, bar).Run(ctx, windowed, items...)
@@ -155,7 +158,7 @@ func (a *app) cmdDemo(ctx context.Context, args []string) error {
 		e.close()
 		return err
 	}
-	runErr := a.summarize(ctx, sum)
+	runErr := a.summarize(ctx, sum, began)
 	if err := a.fetchRecordings(ctx, e); err != nil && runErr == nil {
 		runErr = err
 	}

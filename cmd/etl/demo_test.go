@@ -20,7 +20,7 @@ func TestDemoRunsTwice(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, out1.String())
 		}
 	}
-	if !strings.Contains(errb.String(), "recordings: ") || strings.Contains(errb.String(), " 0 stored") {
+	if rec := logRecord(t, errb.String(), "recordings summary"); rec == nil || rec["stored"] == 0.0 {
 		t.Errorf("demo stored no recordings:\n%s", errb.String())
 	}
 	errb.Reset()
@@ -39,7 +39,7 @@ func TestDemoRunsTwice(t *testing.T) {
 	if strip(out1.String()) != strip(out2.String()) {
 		t.Errorf("a second demo changed the reports:\n--- first\n%s\n--- second\n%s", out1.String(), out2.String())
 	}
-	if !strings.Contains(errb.String(), "recordings: 0 calls") {
+	if rec := logRecord(t, errb.String(), "recordings summary"); rec == nil || rec["calls"] != 0.0 {
 		t.Errorf("the second demo fetched recordings again:\n%s", errb.String())
 	}
 }

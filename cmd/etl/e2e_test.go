@@ -396,7 +396,7 @@ func TestBackfillResumes(t *testing.T) {
 	}
 	w.checkLake(t)
 	code, _, stderr = w.etl("backfill", "--source", "mtt", "--from", w.from, "--to", w.to)
-	if code != exitOK || !strings.Contains(stderr, ": 0 windows") {
+	if rec := logRecord(t, stderr, "run summary"); code != exitOK || rec == nil || rec["windows"] != 0.0 {
 		t.Fatalf("backfill again: exit %d, want 0 windows\n%s", code, stderr)
 	}
 	if code, _, _ := w.etl("backfill", "--source", "nope", "--from", w.from, "--to", w.to); code != exitUsage {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,10 +55,10 @@ func TestDeadCredentialIsOneError(t *testing.T) {
 	if code != exitFailed {
 		t.Fatalf("exit %d, want 1\n%s", code, stderr)
 	}
-	var lines []string
-	for l := range strings.Lines(stderr) {
-		if strings.HasPrefix(l, "  mtt") {
-			lines = append(lines, l)
+	var lines []string // the failed-stream records (the text log's "  mtt…" lines)
+	for _, rec := range logRecords(t, stderr) {
+		if rec["msg"] == "stream did not finish" {
+			lines = append(lines, fmt.Sprint(rec["err"]))
 		}
 	}
 	if len(lines) != 1 || !strings.Contains(lines[0], "sources.mtt.username") || !strings.Contains(lines[0], "9 streams failed on one error") {

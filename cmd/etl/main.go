@@ -44,12 +44,16 @@ Commands:
              cursor (or the last lookback_days, whichever is earlier) to today.
              --shard i/n (or --shards n with $JOB_COMPLETION_INDEX, or $CALLETL_SHARD):
              this process does shard i of n; the shards share one lake and state.
+             --dry-run [--format table|json]: print what it would extract (streams ×
+             day windows, items) without calling a vendor, locking or writing.
   backfill   Load history: etl backfill --source mtt --from 2026-01-01 --to 2026-03-31
              Re-running the same command resumes after the last committed day.
   recordings Fetch the recordings backlog alone (etl run fetches them too, after
              the call rows are committed, when a recordings section is configured).
-  state      Show the cursors: the last committed day of every stream, and the
-             items still polled (--shards n: which shard owns each).
+  state      What the state holds: cursors (the last committed day of every stream),
+             backfill progress, items (final or not, first seen, given up), the
+             recordings backlog and the T2 token pair's age and expiry
+             (--format table|json; --shards n: which shard owns each).
   report     Run a SQL report over the lake: etl report daily_summary --from 2026-11-01
   reports    List the reports with their descriptions and parameters.
   views      Write a DuckDB database of views over the lake for analysts:
@@ -73,12 +77,16 @@ Commands:
 
 Global flags:
   --config FILE       config file (default $CALLETL_CONFIG or ./etl.yaml)
-  --log-format F      auto, text or json (auto: text on a terminal, json otherwise)
+  --log-format F      auto, text or json (auto: text on a terminal, json otherwise).
+                      json: stderr carries only JSON lines, one record each, the
+                      summaries included (msg "run summary", "recordings summary",
+                      "etl exiting" …); durations are float seconds in keys
+                      ending _s (took_s). No progress bar with json.
   --log-level L       debug, info, warn or error (default info)
   --no-progress       no progress bars even on a terminal
-  --lake DIR          report, sql, views and serve: query this local copy of the lake as
-                      it is (an S3 lake is otherwise queried in a mirror in ~/.cache/calletl
-                      that each command brings up to date)
+  --lake DIR          report, sql, views, serve and state (its recordings backlog): read
+                      this local copy of the lake as it is (an S3 lake is otherwise read
+                      in a mirror in ~/.cache/calletl that each command brings up to date)
 
 Exit codes:
   0    every stream succeeded
@@ -122,6 +130,11 @@ type app struct {
 	level      slog.LevelVar // lowered to warn while a progress bar is shown
 	levelSet   bool          // --log-level given explicitly
 	vendors    *registry.Registry
+	format     string // the log format in use: "text" or "json" (--log-format auto resolved)
+	tty        bool   // stderr is a terminal
+	// term is stderr shared by the log and the progress bars: set when
+	// bars can be shown (text logs on a terminal), nil otherwise.
+	term *termOut
 }
 
 // usageError is a bad command line: exit 2 with the message.
@@ -216,20 +229,31 @@ func (a *app) exitCode(ctx context.Context, err error) int {
 	var ee *exitError
 	switch {
 	case errors.As(err, &ue), errors.As(err, &fe), errors.As(err, &se):
-		fmt.Fprintf(a.stderr, "etl: %s\n", msg)
-		return exitUsage
+		return a.exitWith(exitUsage, msg, "")
 	case errors.Is(err, state.ErrLocked):
-		fmt.Fprintf(a.stderr, "etl: %s\n  wait for it to finish, or check that no etl process is running and retry\n", msg)
-		return exitLocked
+		return a.exitWith(exitLocked, msg, "wait for it to finish, or check that no etl process is running and retry")
 	case ctx.Err() != nil:
-		fmt.Fprintf(a.stderr, "etl: interrupted: %s\n  committed windows are kept; run again to resume\n", msg)
-		return exitInterrupted
+		return a.exitWith(exitInterrupted, "interrupted: "+msg, "committed windows are kept; run again to resume")
 	case errors.As(err, &ee):
-		fmt.Fprintf(a.stderr, "etl: %s\n", msg)
-		return ee.code
+		return a.exitWith(ee.code, msg, "")
 	}
-	fmt.Fprintf(a.stderr, "etl: %s\n", msg)
-	return exitFailed
+	return a.exitWith(exitFailed, msg, "")
+}
+
+// exitWith reports why etl exits with code: "etl: msg" and the hint on
+// its own line on a text log; one error record (msg "etl exiting", with
+// err, exit_code and hint) on a JSON log.
+func (a *app) exitWith(code int, msg, hint string) int {
+	text := "etl: " + msg
+	if hint != "" {
+		text += "\n  " + hint
+	}
+	attrs := []slog.Attr{slog.String("err", msg), slog.Int("exit_code", code)}
+	if hint != "" {
+		attrs = append(attrs, slog.String("hint", hint))
+	}
+	a.note(slog.LevelError, "etl exiting", text, attrs...)
+	return code
 }
 
 // newLogger builds the slog logger: text on a terminal, JSON otherwise,
@@ -240,27 +264,39 @@ func (a *app) newLogger() (*slog.Logger, error) {
 		return nil, &usageError{fmt.Sprintf("--log-level %q: want debug, info, warn or error", a.logLevel)}
 	}
 	a.level.Set(level)
-	opts := &slog.HandlerOptions{Level: &a.level}
+	opts := &slog.HandlerOptions{Level: &a.level, ReplaceAttr: secondsAttr}
+	a.tty = isTerminal(a.stderr)
 	format := a.logFormat
 	if format == "auto" {
 		format = "json"
-		if isTerminal(a.stderr) {
+		if a.tty {
 			format = "text"
 		}
 	}
 	var h slog.Handler
 	switch format {
 	case "text":
-		h = slog.NewTextHandler(a.stderr, opts)
+		w := a.stderr
+		if a.tty && !a.noProgress {
+			a.term = newTermOut(a.stderr)
+			w = a.term
+		}
+		h = slog.NewTextHandler(w, opts)
 	case "json":
 		h = slog.NewJSONHandler(a.stderr, opts)
 	default:
 		return nil, &usageError{fmt.Sprintf("--log-format %q: want auto, text or json", a.logFormat)}
 	}
+	a.format = format
 	return slog.New(secret.NewHandler(h, a.redactor)), nil
 }
 
+// isTerminal reports whether w is a terminal: a terminal *os.File, or a
+// writer that says it is one (a test's fake terminal).
 func isTerminal(w io.Writer) bool {
+	if t, ok := w.(interface{ Terminal() bool }); ok {
+		return t.Terminal()
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -64,9 +64,8 @@ func (a *app) limitRun(ctx context.Context, fs *flag.FlagSet, flagValue time.Dur
 	}
 	ctx, l.stop = context.WithTimeoutCause(ctx, l.d, errMaxRunTime)
 	l.hard = time.AfterFunc(l.d+maxRunGrace, func() {
-		fmt.Fprintf(a.stderr, "etl: max_run_time %v reached and the run has not stopped %v later: exiting now; "+
-			"committed windows are kept and the next run cleans up and resumes\n", l.d, maxRunGrace)
-		os.Exit(exitMaxRunTime)
+		os.Exit(a.exitWith(exitMaxRunTime, fmt.Sprintf("max_run_time %v reached and the run has not stopped %v later: exiting now", l.d, maxRunGrace),
+			"committed windows are kept and the next run cleans up and resumes"))
 	})
 	return ctx, l
 }

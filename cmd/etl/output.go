@@ -2,12 +2,55 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
+
+// note reports one outcome of a command on stderr (a run's summary, a file
+// written, why etl exits): on a text log the human line text; on a JSON
+// log one record, msg with attrs (the same facts as fields), so stderr
+// carries nothing but JSON lines. A note is the command's output, like
+// stdout, so --log-level does not hide it.
+func (a *app) note(level slog.Level, msg, text string, attrs ...slog.Attr) {
+	if a.format == "json" && a.log != nil {
+		r := slog.NewRecord(time.Now(), level, msg, 0)
+		r.AddAttrs(attrs...)
+		_ = a.log.Handler().Handle(context.Background(), r)
+		return
+	}
+	fmt.Fprintln(a.errOut(), a.redactor.Redact(text))
+}
+
+// errOut is where plain lines for stderr go: through the progress bar's
+// coordinator when bars can show, so a line never lands on the bar's line.
+func (a *app) errOut() io.Writer {
+	if a.term != nil {
+		return a.term
+	}
+	return a.stderr
+}
+
+// secondsAttr is the log handlers' ReplaceAttr: a duration becomes float
+// seconds under its key with "_s" appended (took → took_s), so no log
+// record carries nanoseconds (slog's JSON form of a time.Duration) or a Go
+// duration string, and every duration says its unit in its key.
+func secondsAttr(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() != slog.KindDuration {
+		return a
+	}
+	key := a.Key
+	if !strings.HasSuffix(key, "_s") {
+		key += "_s"
+	}
+	return slog.Float64(key, a.Value.Duration().Seconds())
+}
 
 // writeOutput writes a command's result: to the file out when it is named
 // (written next to it as out.tmp, synced, then renamed over it, so a reader
@@ -49,8 +92,13 @@ func (a *app) writeOutput(out, format string, binary bool, write func(io.Writer)
 			return fmt.Errorf("write %s: sync directory: %w", out, err)
 		}
 	}
-	fmt.Fprintf(a.stderr, "wrote %s\n", out)
+	a.noteWrote(out)
 	return nil
+}
+
+// noteWrote reports a file a command wrote.
+func (a *app) noteWrote(file string) {
+	a.note(slog.LevelInfo, "wrote file", "wrote "+file, slog.String("file", file))
 }
 
 // removeQuietly removes name; a missing file is not an error.

@@ -114,7 +114,7 @@ func (a *app) printReport(ctx context.Context, cfg *Config, qfs fs.FS, name stri
 		if err := eng.CopyReport(ctx, r, args); err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stderr, "wrote %s\n", out)
+		a.noteWrote(out)
 		return nil
 	}
 	res, err := eng.Query(ctx, r, args)

@@ -5,18 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"maps"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
-	"github.com/calletl/calletl/extract/mobilgroup"
 	"github.com/calletl/calletl/extract/mtt"
-	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/pipeline"
@@ -123,15 +119,28 @@ func (a *app) pipeline(e *env, p pipeline.Progress) *pipeline.Pipeline {
 func (a *app) cmdRun(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	only := fs.String("source", "", "run only these sources (comma-separated names, e.g. mtt)")
+	dry := fs.Bool("dry-run", false, "print what the run would extract (streams × day windows, items) and stop: no vendor is called, nothing is locked or written")
+	format := fs.String("format", "table", "with --dry-run: table (for people) or json (for scripts)")
 	maxRun := maxRunTimeFlag(fs)
 	sf := addShardFlags(fs)
 	obs := a.observe(fs, "run")
-	if err := a.parseFlags(fs, args, "etl run [--source S] [--shard i/n | --shards n]: the nightly job. Every stream runs from its cursor (or today − lookback_days, whichever is earlier) through today; each day window is committed to the lake before its cursor moves. With --shard i/n (or --shards n and $JOB_COMPLETION_INDEX, or $CALLETL_SHARD) this process does its 1/n of the work; the n shards share one lake and one state."); err != nil {
+	if err := a.parseFlags(fs, args, "etl run [--source S] [--shard i/n | --shards n] [--dry-run [--format table|json]]: the nightly job. Every stream runs from its cursor (or today − lookback_days, whichever is earlier) through today; each day window is committed to the lake before its cursor moves. With --shard i/n (or --shards n and $JOB_COMPLETION_INDEX, or $CALLETL_SHARD) this process does its 1/n of the work; the n shards share one lake and one state. --dry-run prints that plan (computed as the run computes it) without calling a vendor or writing anything."); err != nil {
 		return err
 	}
 	sh, err := sf.resolve(fs)
 	if err != nil {
 		return err
+	}
+	if *format != "table" && *format != "json" {
+		return &usageError{fmt.Sprintf("run --format %q: want table or json", *format)}
+	}
+	if *dry {
+		return a.dryRun(ctx, sh, splitComma(*only), *format)
+	}
+	formatSet := false
+	fs.Visit(func(f *flag.Flag) { formatSet = formatSet || f.Name == "format" })
+	if formatSet {
+		return &usageError{"run --format is for --dry-run: a run reports on stderr (see --log-format)"}
 	}
 	e, err := a.openShard(ctx, true, sh)
 	if err != nil {
@@ -144,6 +153,7 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 		return err
 	}
 	ctx, limit := a.limitRun(ctx, fs, *maxRun, e.cfg)
+	began := time.Now()
 	bar := a.newProgress("extracting")
 	windowed, items := split(srcs)
 	sum, err := a.pipeline(e, bar).Run(ctx, windowed, items...)
@@ -151,7 +161,7 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return e.leaseLost(limit.end(ctx, obs.end(ctx, e, nil, err)))
 	}
-	runErr := a.summarize(ctx, sum)
+	runErr := a.summarize(ctx, sum, began)
 	// Recordings come after the call rows are committed: the calls table
 	// is what says which recordings exist.
 	if recErr := a.fetchRecordings(ctx, e); recErr != nil && runErr == nil {
@@ -228,12 +238,18 @@ func (a *app) fetchRecordings(ctx context.Context, e *env) error {
 	}, run, e.fetchers...)
 	bar.finish()
 	e.recSum = &sum
-	fmt.Fprintf(a.stderr, "recordings: %d calls: %d stored (%d already there), %d missing at the vendor, %d failed (retried later), %d deferred by backoff, %.1f MB\n",
+	text := fmt.Sprintf("recordings: %d calls: %d stored (%d already there), %d missing at the vendor, %d failed (retried later), %d deferred by backoff, %.1f MB",
 		sum.Calls, sum.Stored, sum.Reused, sum.Missing, sum.Failed, sum.Deferred, float64(sum.Bytes)/1e6)
+	attrs := []slog.Attr{slog.Int("calls", sum.Calls), slog.Int("stored", sum.Stored), slog.Int("reused", sum.Reused),
+		slog.Int("missing", sum.Missing), slog.Int("failed", sum.Failed), slog.Int("deferred", sum.Deferred),
+		slog.Int64("bytes", sum.Bytes), slog.Float64("took_s", time.Since(run.StartedAt).Seconds())}
 	if sum.Transcripts+sum.TranscriptsMissing+sum.TranscriptsFailed+sum.Backfilled > 0 {
-		fmt.Fprintf(a.stderr, "transcripts: %d stored, %d missing at the vendor, %d failed; %d of them for calls fetched before (backfill)\n",
+		text += fmt.Sprintf("\ntranscripts: %d stored, %d missing at the vendor, %d failed; %d of them for calls fetched before (backfill)",
 			sum.Transcripts, sum.TranscriptsMissing, sum.TranscriptsFailed, sum.Backfilled)
+		attrs = append(attrs, slog.Int("transcripts", sum.Transcripts), slog.Int("transcripts_missing", sum.TranscriptsMissing),
+			slog.Int("transcripts_failed", sum.TranscriptsFailed), slog.Int("transcripts_backfilled", sum.Backfilled))
 	}
+	a.note(slog.LevelInfo, "recordings summary", text, attrs...)
 	if err != nil {
 		return fmt.Errorf("recordings: %w", err)
 	}
@@ -302,6 +318,7 @@ func (a *app) cmdBackfill(ctx context.Context, args []string) error {
 		return &usageError{fmt.Sprintf("source %s has no day windows to backfill: its items are polled by every etl run until final", *src)}
 	}
 	ctx, limit := a.limitRun(ctx, fs, *maxRun, e.cfg)
+	began := time.Now()
 	bar := a.newProgress("backfilling")
 	sum, err := a.pipeline(e, bar).Backfill(ctx, windowed, *from, *to)
 	bar.finish()
@@ -311,128 +328,44 @@ func (a *app) cmdBackfill(ctx context.Context, args []string) error {
 	if err != nil {
 		return e.leaseLost(limit.end(ctx, obs.end(ctx, e, nil, err)))
 	}
-	return e.leaseLost(limit.end(ctx, obs.end(ctx, e, sum, a.summarize(ctx, sum))))
+	return e.leaseLost(limit.end(ctx, obs.end(ctx, e, sum, a.summarize(ctx, sum, began))))
 }
 
-// summarize prints what the run did and turns failed streams into exit 1.
-func (a *app) summarize(ctx context.Context, sum *pipeline.Summary) error {
+// summarize prints what the run did (started at began) and turns failed
+// streams into exit 1. On a JSON log the summary is one record, msg "run
+// summary", and each failed stream one error record, msg "stream did not
+// finish".
+func (a *app) summarize(ctx context.Context, sum *pipeline.Summary, began time.Time) error {
 	windows, c := sum.Totals()
-	fmt.Fprintf(a.stderr, "run %s: %d windows, %d pages, %d rows, %d rejects\n", sum.RunID, windows, c.Pages, c.Rows, c.Rejects)
-	if c.Rejects > 0 {
-		fmt.Fprintf(a.stderr, "  %d rows failed validation and are kept in the rejects table: etl report rejects --from <day>\n", c.Rejects)
-	}
 	failed := sum.Failed()
+	text := fmt.Sprintf("run %s: %d windows, %d pages, %d rows, %d rejects", sum.RunID, windows, c.Pages, c.Rows, c.Rejects)
+	if c.Rejects > 0 {
+		text += fmt.Sprintf("\n  %d rows failed validation and are kept in the rejects table: etl report rejects --from <day>", c.Rejects)
+	}
+	level := slog.LevelInfo
+	if len(failed) > 0 {
+		level = slog.LevelWarn
+	}
+	a.note(level, "run summary", text, slog.String("run_id", sum.RunID), slog.Int64("windows", windows),
+		slog.Int64("pages", c.Pages), slog.Int64("rows", c.Rows), slog.Int64("rejects", c.Rejects),
+		slog.Int("streams", len(sum.Streams)), slog.Int("failed_streams", len(failed)),
+		slog.Float64("took_s", time.Since(began).Seconds()))
 	if len(failed) == 0 {
 		return nil
 	}
-	fmt.Fprintf(a.stderr, "%d of %d streams did not finish:\n", len(failed), len(sum.Streams))
+	if a.format != "json" {
+		fmt.Fprintf(a.errOut(), "%d of %d streams did not finish:\n", len(failed), len(sum.Streams))
+	}
 	for _, err := range sum.Errors() { // a source stopped by a dead credential is one line
-		fmt.Fprintf(a.stderr, "  %s\n", a.redactor.Redact(err.Error()))
+		msg := a.redactor.Redact(err.Error())
+		a.note(slog.LevelError, "stream did not finish", "  "+msg, slog.String("err", msg),
+			slog.Int("failed_streams", len(failed)), slog.Int("streams", len(sum.Streams)))
 	}
 	err := fmt.Errorf("%d streams failed; committed windows are kept and the next run resumes at each failed day", len(failed))
 	if ctx.Err() != nil {
 		return fmt.Errorf("run interrupted: %w", ctx.Err())
 	}
 	return &exitError{code: exitFailed, err: err}
-}
-
-func (a *app) cmdState(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("state", flag.ContinueOnError)
-	shards := fs.Int("shards", 0, "also show which of n shards owns each stream and item")
-	if err := a.parseFlags(fs, args, "etl state [--shards n]: show every stream's cursor (the last day committed to the lake) and every item (VotBox task, Mobilgroup broadcast) still polled. The shards of a sharded run share one state, so this is the whole picture."); err != nil {
-		return err
-	}
-	if *shards < 0 {
-		return &usageError{fmt.Sprintf("--shards %d: the number of shards must be >= 1", *shards)}
-	}
-	cfg, err := a.loadConfig()
-	if err != nil {
-		return err
-	}
-	st, err := cfg.openState(ctx, a.log)
-	if err != nil {
-		return err
-	}
-	as := assigner(shard.Shard{Count: *shards})
-	owner := func(source string, parts ...string) string {
-		if *shards <= 1 {
-			return ""
-		}
-		return fmt.Sprintf("\t%d/%d", shard.Of(as.Key(source, parts...), *shards), *shards)
-	}
-	col := ""
-	if *shards > 1 {
-		col = "\tSHARD"
-	}
-	keys, cursors := st.Cursors()
-	if len(keys) == 0 {
-		fmt.Fprintln(a.stdout, "no cursors yet: `etl run` has not committed a window")
-	} else {
-		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "STREAM\tLAST DAY\tRUN\tUPDATED"+col)
-		for _, k := range keys {
-			c := cursors[k]
-			parts := strings.SplitN(k, "/", 3)
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\n", k, c.Day, c.RunID, c.UpdatedAt.Format(time.RFC3339), owner(parts[0], parts[1:]...))
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-	}
-	return a.showItems(st, col, owner)
-}
-
-// showItems lists the items of every item source that are still polled
-// (not final), from the state's "items/<source>" values.
-func (a *app) showItems(st *state.Store, col string, owner func(string, ...string) string) error {
-	type item struct {
-		Final     bool      `json:"final"`
-		RunID     string    `json:"run_id"`
-		UpdatedAt time.Time `json:"updated_at"`
-	}
-	var tw *tabwriter.Writer
-	final := 0
-	for _, key := range st.Keys("items/") {
-		source := strings.TrimPrefix(key, "items/")
-		var book map[string]item
-		if _, err := st.Get(key, &book); err != nil {
-			return err
-		}
-		ids := slices.Sorted(maps.Keys(book))
-		for _, id := range ids {
-			it := book[id]
-			if it.Final {
-				final++
-				continue
-			}
-			if tw == nil {
-				tw = tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "\nITEM (still polled)\tRUN\tUPDATED"+col)
-			}
-			fmt.Fprintf(tw, "%s/%s\t%s\t%s%s\n", source, id, it.RunID, it.UpdatedAt.Format(time.RFC3339), owner(source, itemKind(source), id))
-		}
-	}
-	if tw != nil {
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-	}
-	if final > 0 {
-		fmt.Fprintf(a.stdout, "%d items final (not polled any more)\n", final)
-	}
-	return nil
-}
-
-// itemKind is the item kind of an item source (the pipeline's
-// ItemSource.Kind), for the shard of an item in `etl state`.
-func itemKind(source string) string {
-	switch source {
-	case votbox.Name:
-		return votbox.Kind
-	case mobilgroup.Name:
-		return mobilgroup.Kind
-	}
-	return ""
 }
 
 // Bounds of `etl check`: every probe starts at once (each source's HTTP

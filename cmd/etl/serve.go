@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -68,7 +69,8 @@ func (a *app) cmdServe(ctx context.Context, args []string) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
-	fmt.Fprintf(a.stderr, "serving the reports of %s on http://%s/ (Ctrl-C to stop)\n", lake, ln.Addr())
+	a.note(slog.LevelInfo, "serving", fmt.Sprintf("serving the reports of %s on http://%s/ (Ctrl-C to stop)", lake, ln.Addr()),
+		slog.String("lake", lake), slog.String("url", "http://"+ln.Addr().String()+"/"))
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {

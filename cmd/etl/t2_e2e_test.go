@@ -9,8 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -303,19 +301,18 @@ func TestT2TokensUnderConcurrencyEndToEnd(t *testing.T) {
 	if strings.Contains(stderr, "did not finish") || strings.Contains(stderr, "authorization failed") {
 		t.Errorf("streams failed:\n%s", stderr)
 	}
-	m := regexp.MustCompile(`recordings: (\d+) calls: (\d+) stored \((\d+) already there\), (\d+) missing at the vendor, (\d+) failed`).FindStringSubmatch(stderr)
+	m := logRecord(t, stderr, "recordings summary")
 	if m == nil {
 		t.Fatalf("no recordings summary:\n%s", stderr)
 	}
-	n := func(i int) int { v, _ := strconv.Atoi(m[i]); return v }
-	if n(1) != wantRecorded || n(2) != wantRecorded || n(4) != 0 || n(5) != 0 {
-		t.Errorf("recordings: %s; want %d calls, all stored, none missing or failed", m[0], wantRecorded)
+	n := func(k string) int { v, _ := m[k].(float64); return int(v) }
+	if n("calls") != wantRecorded || n("stored") != wantRecorded || n("missing") != 0 || n("failed") != 0 {
+		t.Errorf("recordings: %v; want %d calls, all stored, none missing or failed", m, wantRecorded)
 	}
-	tm := regexp.MustCompile(`transcripts: (\d+) stored, (\d+) missing at the vendor, (\d+) failed`).FindStringSubmatch(stderr)
-	if tm == nil || tm[3] != "0" {
-		t.Errorf("transcripts: %v, want none failed\n%s", tm, stderr)
-	} else if s, _ := strconv.Atoi(tm[1]); s == 0 {
-		t.Errorf("no transcript stored: %s", tm[0])
+	if _, ok := m["transcripts_failed"]; !ok || n("transcripts_failed") != 0 {
+		t.Errorf("transcripts: %v, want none failed\n%s", m, stderr)
+	} else if n("transcripts") == 0 {
+		t.Errorf("no transcript stored: %v", m)
 	}
 	mp3 := 0
 	filepath.WalkDir(filepath.Join(w.dir, "blobs"), func(path string, d fs.DirEntry, err error) error {

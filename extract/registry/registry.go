@@ -155,3 +155,11 @@ type StateSecrets interface {
 type TokenFiles interface {
 	TokenFiles() map[string]string
 }
+
+// Recorded is implemented by the config of a vendor whose calls have
+// recordings that its Build returns a fetcher for when recordings are on
+// (and transcripts, when that fetcher also gives them): what `etl state`
+// lists in the recordings backlog without building any client.
+type Recorded interface {
+	RecordingKinds() (recordings, transcripts bool)
+}

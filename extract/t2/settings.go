@@ -113,3 +113,6 @@ func build(ctx context.Context, s *Settings, env registry.Env) (registry.Parts, 
 	}
 	return parts, nil
 }
+
+// RecordingKinds implements registry.Recorded: recordings and transcripts.
+func (s *Settings) RecordingKinds() (recordings, transcripts bool) { return true, true }

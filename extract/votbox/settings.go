@@ -61,3 +61,6 @@ func build(_ context.Context, s *Settings, env registry.Env) (registry.Parts, er
 	}
 	return parts, nil
 }
+
+// RecordingKinds implements registry.Recorded: recordings, no transcripts.
+func (s *Settings) RecordingKinds() (recordings, transcripts bool) { return true, false }
