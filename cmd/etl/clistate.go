@@ -12,10 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/calletl/calletl/extract/mobilgroup"
 	"github.com/calletl/calletl/extract/registry"
 	"github.com/calletl/calletl/extract/t2"
-	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/recordings"
@@ -142,7 +140,7 @@ func (a *app) cmdState(ctx context.Context, args []string) error {
 // inspectState gathers the report; it reads the state, the token file and
 // (for the recordings backlog) a local lake, and writes nothing.
 func (a *app) inspectState(ctx context.Context, cfg *Config, st *state.Store, shards int, now time.Time) (*stateReport, error) {
-	as := assigner(shard.Shard{Count: shards})
+	as := assigner(a.vendors, shard.Shard{Count: shards})
 	owner := func(source string, parts ...string) string {
 		if shards <= 1 {
 			return ""
@@ -175,9 +173,9 @@ func (a *app) inspectState(ctx context.Context, cfg *Config, st *state.Store, sh
 		book := books[source]
 		for _, id := range slices.Sorted(maps.Keys(book)) {
 			it := book[id]
-			rep.Items = append(rep.Items, itemRow{Source: source, Kind: itemKind(source), Key: id, Final: it.Final,
+			rep.Items = append(rep.Items, itemRow{Source: source, Kind: a.vendors.ItemKind(source), Key: id, Final: it.Final,
 				GivenUp: it.Gone != "", Reason: it.Gone, FirstSeen: it.FirstSeen.UTC(), UpdatedAt: it.UpdatedAt.UTC(),
-				RunID: it.RunID, Shard: owner(source, itemKind(source), id)})
+				RunID: it.RunID, Shard: owner(source, a.vendors.ItemKind(source), id)})
 		}
 	}
 	rep.Recordings = a.recordingsBacklog(ctx, cfg, now)
@@ -394,16 +392,4 @@ func (r *stateReport) table(w io.Writer, shardCol bool) error {
 		}
 	}
 	return tw.Flush()
-}
-
-// itemKind is the item kind of an item source (the pipeline's
-// ItemSource.Kind), for the shard of an item in `etl state`.
-func itemKind(source string) string {
-	switch source {
-	case votbox.Name:
-		return votbox.Kind
-	case mobilgroup.Name:
-		return mobilgroup.Kind
-	}
-	return ""
 }

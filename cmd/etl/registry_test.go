@@ -158,7 +158,8 @@ func TestAddVendorThroughRegistry(t *testing.T) {
 	reg.Register(tinyVendor()) // the one line
 	etl := func(reg *registry.Registry, cfg string, args ...string) (int, string) {
 		var out, errb strings.Builder
-		code := runWith(reg, append([]string{"--config", cfg, "--log-format", "json", "--no-progress"}, args...), &out, &errb)
+		// Text logs: the messages as a person reads them, quotes unescaped.
+		code := runWith(reg, append([]string{"--config", cfg, "--log-format", "text", "--no-progress"}, args...), &out, &errb)
 		return code, out.String() + errb.String()
 	}
 
@@ -198,5 +199,19 @@ func TestAddVendorThroughRegistry(t *testing.T) {
 		`/calls/**/*.parquet', hive_partitioning=true, hive_types={'source':VARCHAR,'date':DATE}) WHERE source = 'tinyvoip' AND account = 'acme'`).Scan(&n, &sum)
 	if err != nil || n != 2*len(days) || sum != 125*len(days) {
 		t.Errorf("lake: %d tinyvoip calls, %d seconds (%v); want %d and %d", n, sum, err, 2*len(days), 125*len(days))
+	}
+}
+
+// The vendor traits cmd/etl once switched on by name come from the
+// registry: T2 is pinned to one shard, VotBox and Mobilgroup have items.
+func TestVendorTraits(t *testing.T) {
+	reg := vendors()
+	if got := reg.Pinned(); len(got) != 1 || !got["t2"] {
+		t.Errorf("pinned %v, want only t2", got)
+	}
+	for source, want := range map[string]string{"votbox": "task", "mobilgroup": "broadcast", "mtt": "", "t2": "", "nope": ""} {
+		if got := reg.ItemKind(source); got != want {
+			t.Errorf("ItemKind(%s) = %q, want %q", source, got, want)
+		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/calletl/calletl/extract/mtt"
+	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/pipeline"
@@ -111,7 +111,7 @@ func (a *app) pipeline(e *env, p pipeline.Progress) *pipeline.Pipeline {
 		Lake: e.lake, State: e.state, Location: e.cfg.location,
 		LookbackDays: *e.cfg.LookbackDays, StartDay: e.cfg.StartDate,
 		ItemMaxAge: time.Duration(*e.cfg.ItemMaxAge) * 24 * time.Hour,
-		Shard:      assigner(e.shard),
+		Shard:      assigner(a.vendors, e.shard),
 		Logger:     a.log, Progress: p,
 	})
 }
@@ -210,7 +210,7 @@ func (a *app) fetchRecordings(ctx context.Context, e *env) error {
 		id += "-" + l // the shard's manifest unit, manifest-<run id>, is its own
 	}
 	run := model.Run{ID: id, Mode: "recordings", StartedAt: time.Now().UTC(), Location: e.cfg.location}
-	as := assigner(e.shard)
+	as := assigner(a.vendors, e.shard)
 	bar := a.newByteProgress()
 	lakeDir, sync := e.lake.Root(), func(context.Context) error { return nil }
 	if ls := e.lake.Store(); ls != nil {
@@ -436,9 +436,10 @@ func (a *app) cmdCheck(ctx context.Context, args []string) error {
 		switch {
 		case !r.done:
 			r.err = fmt.Errorf("no answer within the check's %s bound (a vendor that is down or very slow)", *total)
-		case p.account != "" && errors.Is(r.err, mtt.ErrNoData):
+		case p.account != "" && errors.Is(r.err, httpx.ErrNoData):
 			warned++
-			fmt.Fprintf(a.stdout, "%s: WARNING: no data (-32001 Data not found): the credentials work; the customer has no data yet, or MTT does not know this name (check sources.%s.customers)\n", p.label, p.src.Name())
+			fmt.Fprintf(a.stdout, "%s: WARNING: no data (%s): the credentials work; the account has no data yet, or the vendor does not know this name (check its entry in sources.%s)\n",
+				p.label, a.redactor.Redact(r.err.Error()), p.src.Name())
 			continue
 		}
 		if r.err != nil {

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/calletl/calletl/extract/t2"
+	"github.com/calletl/calletl/extract/registry"
 	"github.com/calletl/calletl/shard"
 )
 
@@ -73,14 +73,8 @@ func (f *shardFlags) resolve(fs *flag.FlagSet) (shard.Shard, error) {
 	return s, nil
 }
 
-// pinnedSources are the sources whose every unit of work lands on one
-// shard: T2's token pair is one per PBX, and only the process that holds
-// it may refresh it (each refresh kills the previous pair).
-func pinnedSources() map[string]bool {
-	return map[string]bool{t2.Name: true}
-}
-
-// assigner is the shard assignment of s.
-func assigner(s shard.Shard) shard.Assigner {
-	return shard.Assigner{Shard: s, Pinned: pinnedSources()}
+// assigner is the shard assignment of s: the vendors pinned to one shard
+// (registry.Pinned: T2) keep all their work there.
+func assigner(reg *registry.Registry, s shard.Shard) shard.Assigner {
+	return shard.Assigner{Shard: s, Pinned: reg.Pinned()}
 }

@@ -65,6 +65,11 @@ func Permanent(err error) error {
 	return &permanentError{err: err}
 }
 
+// ErrNoData is wrapped by a vendor's answer that the credentials were
+// accepted but the account has no data to give (MTT's -32001 "Data not
+// found"): `etl check` reports it as a warning, not a failure.
+var ErrNoData = errors.New("the vendor has no data for the account")
+
 // ErrAuth is wrapped by every error that is fatal for the source, not just
 // for the request: the vendor refused the credentials (a wrong password, a
 // dead or revoked token) or the account (disabled, blocked). No request of

@@ -50,3 +50,6 @@ func build(_ context.Context, s *Settings, env registry.Env) (registry.Parts, er
 	}
 	return registry.Parts{Source: NewSource(client)}, nil
 }
+
+// ItemKind implements registry.ItemKinded.
+func (s *Settings) ItemKind() string { return Kind }

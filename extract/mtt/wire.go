@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/extract/jsonscan"
 )
 
@@ -23,7 +24,7 @@ const (
 var (
 	// ErrNoData is -32001 "Data not found". The API answers it both for an
 	// empty selection and for an account that does not exist.
-	ErrNoData = errors.New("data not found (-32001)")
+	ErrNoData = fmt.Errorf("data not found (-32001): %w", httpx.ErrNoData)
 	// ErrPermission is -32002: the agent has no access to the account.
 	ErrPermission = errors.New("permission denied (-32002)")
 	// ErrInvalidParams is -32602: bad dates or an unknown parameter.

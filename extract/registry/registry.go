@@ -163,3 +163,40 @@ type TokenFiles interface {
 type Recorded interface {
 	RecordingKinds() (recordings, transcripts bool)
 }
+
+// Pinned is implemented by the config of a vendor whose every unit of work
+// must run on one shard of a sharded run (T2: its token pair is one per
+// PBX, and each refresh kills the previous pair). Asked of a zero config
+// (NewConfig), so it is a trait of the vendor, configured or not.
+type Pinned interface {
+	PinnedToOneShard()
+}
+
+// ItemKinded is implemented by the config of a vendor whose source is a
+// pipeline.ItemSource: the Kind of its items, for the shard of an item in
+// `etl state`. Asked of a zero config, like Pinned.
+type ItemKinded interface {
+	ItemKind() string
+}
+
+// Pinned returns the names of the vendors whose work runs on one shard.
+func (r *Registry) Pinned() map[string]bool {
+	out := map[string]bool{}
+	for _, v := range r.vendors {
+		if _, ok := v.NewConfig().(Pinned); ok {
+			out[v.Name()] = true
+		}
+	}
+	return out
+}
+
+// ItemKind returns the item kind of the vendor named source, "" when it
+// is unknown or not an item source.
+func (r *Registry) ItemKind(source string) string {
+	if v, ok := r.byName[source]; ok {
+		if k, ok := v.NewConfig().(ItemKinded); ok {
+			return k.ItemKind()
+		}
+	}
+	return ""
+}

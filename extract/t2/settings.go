@@ -116,3 +116,8 @@ func build(ctx context.Context, s *Settings, env registry.Env) (registry.Parts, 
 
 // RecordingKinds implements registry.Recorded: recordings and transcripts.
 func (s *Settings) RecordingKinds() (recordings, transcripts bool) { return true, true }
+
+// PinnedToOneShard implements registry.Pinned: the token pair is one per
+// PBX, and only the process that holds it may refresh it (each refresh
+// kills the previous pair), so every unit of T2's work is on one shard.
+func (s *Settings) PinnedToOneShard() {}

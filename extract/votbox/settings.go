@@ -64,3 +64,6 @@ func build(_ context.Context, s *Settings, env registry.Env) (registry.Parts, er
 
 // RecordingKinds implements registry.Recorded: recordings, no transcripts.
 func (s *Settings) RecordingKinds() (recordings, transcripts bool) { return true, false }
+
+// ItemKind implements registry.ItemKinded.
+func (s *Settings) ItemKind() string { return Kind }
