@@ -173,6 +173,7 @@ type VotBox struct {
 	mu       sync.Mutex
 	step     int
 	requests map[string]int
+	revoked  bool // Revoke
 }
 
 // NewVotBox returns an emulator for cfg with its tasks generated, every
@@ -235,6 +236,14 @@ func (v *VotBox) Advance() {
 	if v.step < v.maxSteps {
 		v.step++
 	}
+	v.mu.Unlock()
+}
+
+// Revoke refuses the user's login from now on (the user was blocked or
+// the password changed): every request answers error 1.
+func (v *VotBox) Revoke() {
+	v.mu.Lock()
+	v.revoked = true
 	v.mu.Unlock()
 }
 
