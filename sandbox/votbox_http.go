@@ -252,12 +252,16 @@ func (v *VotBox) itemFields(it *VotBoxItem, detail bool) []votboxField {
 		}
 		return vbInt(name, n)
 	}
+	attempts := vbInt("attempts", it.Attempts)
+	if it.Bad {
+		attempts.value = "—"
+	}
 	f := []votboxField{
 		vbInt("id", it.ID),
 		{name: "phonenumber", value: it.Phone},
 		vbInt("jobstatus", it.JobStatus),
 		{name: "jobstatusstr", value: it.JobStatusStr},
-		vbInt("attempts", it.Attempts),
+		attempts,
 		date("calldate", it.CallTime),
 		num("callduration", int64(it.CallDuration)),
 		num("opercallduration", int64(it.OperCallDuration)),

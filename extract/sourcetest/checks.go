@@ -26,7 +26,7 @@ import (
 // faults are the faults of the truth check's second run: every kind a
 // retry must absorb, capped so five attempts always suffice with two
 // requests in flight.
-var faults = sandbox.Faults{Error5xxEvery: 4, TruncateEvery: 7, MalformedEvery: 9, MaxInARow: 2}
+var faults = sandbox.Faults{Error5xxEvery: 3, TruncateEvery: 5, MalformedEvery: 7, MaxInARow: 2}
 
 // equalsTruth compares the lake with tr.
 func (w *world) equalsTruth(t testing.TB, tr Truth) {
@@ -379,36 +379,35 @@ func checkUTF8(t *testing.T, h *Harness) {
 	w := newWorld(t, h)
 	var mu sync.Mutex
 	replaced := 0
-	w.mu.Lock()
-	w.wrap = func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-			rec := httptest.NewRecorder()
-			next.ServeHTTP(rec, r)
-			body := rec.Body.Bytes()
-			if !strings.Contains(strings.ToLower(rec.Header().Get("Content-Type")), "1251") {
-				n := bytes.Count(body, []byte("о"))
-				body = bytes.ReplaceAll(body, []byte("о"), []byte{0xee})
-				mu.Lock()
-				replaced += n
-				mu.Unlock()
-			}
-			for k, v := range rec.Header() {
-				rw.Header()[k] = v
-			}
-			rw.Header().Set("Content-Length", strconv.Itoa(len(body)))
-			rw.WriteHeader(rec.Code)
-			_, _ = rw.Write(body)
+	if h.NoInvalidText != "" {
+		t.Logf("answers not corrupted: %s", h.NoInvalidText)
+	} else {
+		w.setWrap(func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+				rec := httptest.NewRecorder()
+				next.ServeHTTP(rec, r)
+				body := rec.Body.Bytes()
+				if !strings.Contains(strings.ToLower(rec.Header().Get("Content-Type")), "1251") {
+					n := bytes.Count(body, []byte("о"))
+					body = bytes.ReplaceAll(body, []byte("о"), []byte{0xee})
+					mu.Lock()
+					replaced += n
+					mu.Unlock()
+				}
+				for k, v := range rec.Header() {
+					rw.Header()[k] = v
+				}
+				rw.Header().Set("Content-Length", strconv.Itoa(len(body)))
+				rw.WriteHeader(rec.Code)
+				_, _ = rw.Write(body)
+			})
 		})
 	}
-	w.mu.Unlock()
-	r := w.run(t, t.Context(), Options{})
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
+	w.run(t, t.Context(), Options{}).mustOK(t)
 	mu.Lock()
 	n := replaced
 	mu.Unlock()
-	if n == 0 {
+	if n == 0 && h.NoInvalidText == "" {
 		t.Fatal("the emulator served no Cyrillic о to corrupt: give the harness's ground truth some Cyrillic text")
 	}
 	for _, row := range readLake(t, w.lake.Root()) {
@@ -416,11 +415,6 @@ func checkUTF8(t *testing.T, h *Harness) {
 			if s, ok := v.(string); ok && !utf8.ValidString(s) {
 				t.Errorf("%s.%s (source %s, date %s): invalid UTF-8 %q", row.table, k, row.source, row.date, s)
 			}
-		}
-	}
-	for _, e := range r.sum.Errors() {
-		if !utf8.ValidString(e.Error()) {
-			t.Errorf("error text is not valid UTF-8: %q", e.Error())
 		}
 	}
 }

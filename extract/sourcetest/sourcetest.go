@@ -59,6 +59,9 @@ type Harness struct {
 	// UnknownItem is an item key the emulator does not know (item sources
 	// only; "" for window sources).
 	UnknownItem string
+	// NoInvalidText, when set, says why the utf8 check must not corrupt
+	// the emulator's answers (the check then only reads the lake back).
+	NoInvalidText string
 	// Skip lists the checks (subtest names) the vendor cannot satisfy,
 	// each with the reason. Use sparingly: a failing check is a bug to fix
 	// in the vendor.
@@ -223,6 +226,12 @@ func (w *world) Requests() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.requests
+}
+
+func (w *world) setWrap(fn func(http.Handler) http.Handler) {
+	w.mu.Lock()
+	w.wrap = fn
+	w.mu.Unlock()
 }
 
 func (w *world) setHook(fn func(n int, r *http.Request) bool) {
