@@ -226,6 +226,7 @@ type MTT struct {
 	faults           *FaultInjector
 	handler          http.Handler
 	requests         atomic.Int64
+	revoked          atomic.Bool       // Revoke
 	builds           atomic.Int64      // days generated or merged (tests)
 	buffers          sync.Pool         // of *[]byte: answer buffers
 	generatedOwnerOf map[string]string // account number → customer, fixed
@@ -306,6 +307,10 @@ func NewMTT(cfg MTTConfig) *MTT {
 func (m *MTT) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.handler.ServeHTTP(w, r)
 }
+
+// Revoke refuses the configured credentials from now on, as MTT does for a
+// blocked API user: every request is answered 401.
+func (m *MTT) Revoke() { m.revoked.Store(true) }
 
 // SetFaults replaces the faults injected from now on.
 func (m *MTT) SetFaults(f Faults) { m.faults.SetFaults(f) }

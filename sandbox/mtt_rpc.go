@@ -84,6 +84,9 @@ func (m *MTT) serveRPC(w http.ResponseWriter, r *http.Request) {
 
 // authorized checks Basic Auth; with no credentials configured all pass.
 func (m *MTT) authorized(r *http.Request) bool {
+	if m.revoked.Load() {
+		return false
+	}
 	if m.cfg.Username == "" && m.cfg.Password == "" {
 		return true
 	}

@@ -39,6 +39,11 @@ type T2Config struct {
 	// Zone is the zone of the ISO offset date-times in answers; default
 	// Europe/Moscow (a fixed +03:00 where the zone database is missing).
 	Zone *time.Location
+	// BadEvery, when positive, serves every BadEvery-th call record (in
+	// ground truth order) with a callTimestamp that is not an ISO
+	// date-time ("2006-01-02 15:04:05"), marked Bad in the ground truth:
+	// an extractor must reject it, raw payload and all.
+	BadEvery int
 }
 
 // Documented callType values of /call-records/info. The emulator also
@@ -138,6 +143,9 @@ type T2Call struct {
 	// MissedID is the T2Missed.ID of the statistics/missing row this record
 	// duplicates, 0 for none (see T2Missed.AlsoInCallRecords).
 	MissedID int64
+	// Bad records are served with a malformed callTimestamp (BadEvery);
+	// the API still selects and orders them by Timestamp.
+	Bad bool
 }
 
 // Answered reports whether the call was answered (conversationDuration
@@ -321,6 +329,15 @@ func (t *T2) ExpireAccessTokens() {
 			tok.exp = now
 		}
 	}
+}
+
+// RevokeTokens forgets every token issued so far, as an administrator who
+// revokes the API access in the PBX web UI: every request with one of them,
+// the refresh too, gets 403 "Bad token".
+func (t *T2) RevokeTokens() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	clear(t.tokens)
 }
 
 // issueLocked creates a pair; t.mu is held.

@@ -101,6 +101,9 @@ func (t *T2) generate() {
 		t.calls = append(t.calls, t.genCallsDay(d, missed)...)
 	}
 	for i := range t.calls {
+		if t.cfg.BadEvery > 0 && (i+1)%t.cfg.BadEvery == 0 {
+			t.calls[i].Bad = true
+		}
 		if f := t.calls[i].RecordFileName; f != "" {
 			t.files[f] = i
 		}

@@ -247,6 +247,9 @@ func (t *T2) callRecordsIn(w http.ResponseWriter, q url.Values, start, end time.
 		if c.Answered() {
 			row.ConversationDuration = &c.ConversationDuration
 		}
+		if c.Bad {
+			row.CallTimestamp = c.Timestamp.In(t.cfg.Zone).Format(time.DateTime)
+		}
 		rows = append(rows, row)
 	}
 	t2JSON(w, http.StatusOK, rows)

@@ -167,6 +167,7 @@ type VoiceBox struct {
 	tokens       map[string]*vbToken
 	seq          int
 	passGrants   int
+	userRevoked  bool // Revoke: the password grant is refused
 	refreshGrant int
 	unauthorized int
 	requests     map[string]int
@@ -260,6 +261,16 @@ func (v *VoiceBox) RevokeTokens() {
 	for _, t := range v.tokens {
 		t.revoked = true
 	}
+}
+
+// Revoke revokes every token issued so far and refuses the user's
+// password from now on (the user was blocked): the password grant answers
+// invalid_grant.
+func (v *VoiceBox) Revoke() {
+	v.RevokeTokens()
+	v.mu.Lock()
+	v.userRevoked = true
+	v.mu.Unlock()
 }
 
 // SetIgnoreRange makes the API ignore the Range header: every list is

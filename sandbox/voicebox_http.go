@@ -113,7 +113,7 @@ func (v *VoiceBox) token(w http.ResponseWriter, r *http.Request) {
 	var access, refresh string
 	switch r.PostForm.Get("grant_type") {
 	case "password":
-		if r.PostForm.Get("username") != v.cfg.Username || r.PostForm.Get("password") != v.cfg.Password {
+		if v.userRevoked || r.PostForm.Get("username") != v.cfg.Username || r.PostForm.Get("password") != v.cfg.Password {
 			v.mu.Unlock()
 			vbError(w, http.StatusBadRequest, "invalid_grant", "bad user credentials")
 			return

@@ -34,6 +34,10 @@ type VotBoxConfig struct {
 	// Charset is "utf-8" (default) or "windows-1251": the body is encoded in
 	// it and the XML declaration names it.
 	Charset string
+	// BadEvery, when positive, serves every BadEvery-th item of a task
+	// with attempts "—", marked Bad in the ground truth: an extractor must
+	// reject it (and so never see its task final).
+	BadEvery int
 }
 
 // Answer forms and charsets of VotBoxConfig.
@@ -140,6 +144,8 @@ type VotBoxItem struct {
 	// RecFileName is "" unless the item is final, connected to an operator
 	// (4) and recorded.
 	RecFileName string
+	// Bad items are served with the malformed attempts "—" (BadEvery).
+	Bad bool
 	// DialStart, DialEnd and HangupCause are served by autocall.detail
 	// only: DialStart = CallTime, DialEnd and HangupCause once final.
 	DialStart, DialEnd time.Time
@@ -173,6 +179,7 @@ type VotBox struct {
 	mu       sync.Mutex
 	step     int
 	requests map[string]int
+	revoked  bool // Revoke
 }
 
 // NewVotBox returns an emulator for cfg with its tasks generated, every
@@ -235,6 +242,14 @@ func (v *VotBox) Advance() {
 	if v.step < v.maxSteps {
 		v.step++
 	}
+	v.mu.Unlock()
+}
+
+// Revoke refuses the user's login from now on (the user was blocked or
+// the password changed): every request answers error 1.
+func (v *VotBox) Revoke() {
+	v.mu.Lock()
+	v.revoked = true
 	v.mu.Unlock()
 }
 

@@ -182,7 +182,9 @@ func (v *VotBox) taskAt(i, step int, withItems bool) VotBoxTask {
 			final = false
 		}
 		if withItems {
-			out.Items = append(out.Items, p.at(step))
+			it := p.at(step)
+			it.Bad = v.cfg.BadEvery > 0 && (j+1)%v.cfg.BadEvery == 0
+			out.Items = append(out.Items, it)
 		}
 	}
 	switch {

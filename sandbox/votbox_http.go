@@ -64,7 +64,7 @@ func (v *VotBox) serve(w http.ResponseWriter, r *http.Request) {
 	script := strings.TrimSuffix(path.Base(r.URL.Path), ".php")
 	v.mu.Lock()
 	v.requests[script]++
-	step := v.step
+	step, revoked := v.step, v.revoked
 	v.mu.Unlock()
 	var h func(http.ResponseWriter, *http.Request, int)
 	switch script {
@@ -87,7 +87,7 @@ func (v *VotBox) serve(w http.ResponseWriter, r *http.Request) {
 		v.writeError(w, votboxErrMissing, "Не указан обязательный параметр username")
 	case pass == "":
 		v.writeError(w, votboxErrMissing, "Не указан обязательный параметр password")
-	case user != v.cfg.Username || pass != v.md5:
+	case revoked || user != v.cfg.Username || pass != v.md5:
 		v.writeError(w, votboxErrAuth, "Неверный логин или пароль")
 	default:
 		h(w, r, step)
@@ -252,12 +252,16 @@ func (v *VotBox) itemFields(it *VotBoxItem, detail bool) []votboxField {
 		}
 		return vbInt(name, n)
 	}
+	attempts := vbInt("attempts", it.Attempts)
+	if it.Bad {
+		attempts.value = "—"
+	}
 	f := []votboxField{
 		vbInt("id", it.ID),
 		{name: "phonenumber", value: it.Phone},
 		vbInt("jobstatus", it.JobStatus),
 		{name: "jobstatusstr", value: it.JobStatusStr},
-		vbInt("attempts", it.Attempts),
+		attempts,
 		date("calldate", it.CallTime),
 		num("callduration", int64(it.CallDuration)),
 		num("opercallduration", int64(it.OperCallDuration)),

@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -18,7 +16,6 @@ import (
 
 	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/model"
-	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/sandbox"
 	"github.com/calletl/calletl/secret"
 )
@@ -323,74 +320,6 @@ func TestSnapshotBalance(t *testing.T) {
 	if _, err := s.Snapshot(context.Background(), lake, testRun); !errors.Is(err, ErrAuth) ||
 		!strings.HasPrefix(err.Error(), "mobilgroup: api/get balance: Mobilgroup error Error_User_Disabled") {
 		t.Errorf("disabled: %v", err)
-	}
-}
-
-func TestUnknownIDAndWrongKey(t *testing.T) {
-	m, s := emulator(t, sandbox.MobilgroupConfig{Seed: 1}, nil, nil)
-	if _, _, err := extract(t, s, openLake(t), "777"); !errors.Is(err, ErrNotFound) || !errors.Is(err, pipeline.ErrItemGone) {
-		t.Errorf("unknown id: %v, want ErrNotFound and pipeline.ErrItemGone (not polled again)", err)
-	}
-	srv := sandboxServer(t, m)
-	bad := NewSource(testClient(t, srv, func(c *Config) { c.APIKey = secret.New("another-key-123") }, nil))
-	if _, _, err := extract(t, bad, openLake(t), m.IDs()[0]); !errors.Is(err, ErrAuth) {
-		t.Errorf("wrong key: %v", err)
-	}
-}
-
-// rowsWithout returns rows sorted by their printed form, without the
-// columns that change on every extraction.
-func rowsWithout(rows []map[string]any, drop ...string) []string {
-	var out []string
-	for _, r := range rows {
-		r = maps.Clone(r)
-		for _, d := range drop {
-			delete(r, d)
-		}
-		out = append(out, fmt.Sprint(r))
-	}
-	slices.Sort(out)
-	return out
-}
-
-func TestIdempotentRerun(t *testing.T) {
-	m, s := emulator(t, sandbox.MobilgroupConfig{Seed: 9, Broadcasts: 2, SubscribersPerBroadcast: 25, Start: emuStart, BadEvery: 11}, nil, nil)
-	m.Advance()
-	lake := openLake(t)
-	tables := []string{"mobilgroup_broadcasts", "mobilgroup_calls", "calls", "rejects"}
-	snapshot := func() map[string][]string {
-		out := map[string][]string{}
-		for _, tb := range tables {
-			out[tb] = rowsWithout(readRows(t, lake, tb), "run_id", "extracted_at", "rejected_at")
-		}
-		return out
-	}
-	var first map[string][]string
-	for i := range 2 {
-		run := testRun
-		run.ID = fmt.Sprintf("run-%d", i+1)
-		for _, id := range m.IDs() {
-			if _, _, err := extractRun(t, s, lake, id, run); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if i == 0 {
-			first = snapshot()
-			for _, tb := range tables {
-				if len(first[tb]) == 0 {
-					t.Fatalf("%s is empty", tb)
-				}
-			}
-			continue
-		}
-		if again := snapshot(); !reflect.DeepEqual(first, again) {
-			t.Errorf("re-run changed the lake:\n%v\n%v", first, again)
-		}
-	}
-	for _, r := range readRows(t, lake, "calls") {
-		if r["run_id"] != "run-2" {
-			t.Fatalf("a row of the first run survived: %v", r)
-		}
 	}
 }
 

@@ -285,21 +285,6 @@ func TestHistoryRetriesFaults(t *testing.T) {
 	}
 }
 
-func TestWrongPasswordIsPermanent(t *testing.T) {
-	emu, from := newEmu(1, 10)
-	srv := httptest.NewServer(emu)
-	defer srv.Close()
-	c, _ := New(Config{BaseURL: srv.URL, Username: "u", Password: secret.New("wrong-password"), Customers: []string{"110011256"},
-		HTTP: httpx.Config{Sleep: func(ctx context.Context, d time.Duration) error { return nil }}}, nil)
-	err := c.History(context.Background(), "110011256", "dialed", from, from.Add(time.Hour), func(Page) error { return nil })
-	if err == nil || !contains(err.Error(), "username") || contains(err.Error(), "wrong-password") {
-		t.Fatalf("err = %v", err)
-	}
-	if emu.Requests() != 1 {
-		t.Errorf("%d requests: a 401 must not be retried", emu.Requests())
-	}
-}
-
 func TestAccountsAndBalance(t *testing.T) {
 	emu, _ := newEmu(1, 10)
 	c := testClient(t, emu, 1000, "110011256")

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"net/http/httptest"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -301,69 +300,6 @@ func (e *e2e) engine(t *testing.T) *report.Engine {
 	return eng
 }
 
-func query(t *testing.T, eng *report.Engine, sql string) string {
-	t.Helper()
-	res, err := eng.Query(context.Background(), report.Report{Name: "t", SQL: sql}, nil)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	var b bytes.Buffer
-	if err := res.Write(&b, "csv"); err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(b.String())
-}
-
-// TestMissedCountedOnce: a missed MCN call that call-records also returned
-// is one calls row (the call record's); one that only statistics/missing
-// returned is added as call_id missed:<id>. Every call of the emulator is
-// in calls exactly once.
-func TestMissedCountedOnce(t *testing.T) {
-	days := []string{"2026-03-02", "2026-03-03"}
-	e := newE2E(t, days, nil)
-	e.extract(t, days)
-	var both, only int
-	for _, m := range e.emu.Missed() {
-		if m.AlsoInCallRecords {
-			both++
-		} else {
-			only++
-		}
-	}
-	if both == 0 || only == 0 {
-		t.Fatalf("emulator gave %d shared and %d missing-only rows: the test needs both", both, only)
-	}
-	eng := e.engine(t)
-	want := strings.Join([]string{
-		"calls,missed_only,distinct_ids",
-		itoa(len(e.emu.Calls())+only) + "," + itoa(only) + "," + itoa(len(e.emu.Calls())+only),
-	}, "\n")
-	got := query(t, eng, `SELECT count(*) AS calls, count(*) FILTER (WHERE call_id LIKE 'missed:%') AS missed_only,
-		count(DISTINCT call_id) AS distinct_ids FROM calls`)
-	if got != want {
-		t.Fatalf("got\n%s\nwant\n%s", got, want)
-	}
-	got = query(t, eng, `SELECT count(*) FROM t2_missed_calls`)
-	if got != "count_star()\n"+itoa(len(e.emu.Missed())) {
-		t.Fatalf("t2_missed_calls: %s, want %d", got, len(e.emu.Missed()))
-	}
-	got = query(t, eng, `SELECT count(*) FROM t2_calls`)
-	if got != "count_star()\n"+itoa(len(e.emu.Calls())) {
-		t.Fatalf("t2_calls: %s, want %d", got, len(e.emu.Calls()))
-	}
-	got = query(t, eng, `SELECT count(*) FROM t2_employees`)
-	if got != "count_star()\n"+itoa(len(e.emu.EmployeeList())) {
-		t.Fatalf("t2_employees: %s", got)
-	}
-	got = query(t, eng, `SELECT count(*) FROM t2_daily_stats WHERE all_call_count IS NOT NULL`)
-	if got != "count_star()\n"+itoa(len(days)) {
-		t.Fatalf("t2_daily_stats: %s", got)
-	}
-	if r := query(t, eng, `SELECT count(*) FROM rejects`); r != "count_star()\n0" {
-		t.Fatalf("rejects: %s", r)
-	}
-}
-
 // TestE2ETokenExpiresMidRun: the emulator expires every access token after
 // the first window; the run refreshes once and finishes, and a fresh source
 // on the same token file goes on without refreshing.
@@ -425,5 +361,3 @@ func TestQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -9,6 +9,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/calletl/calletl/extract/httpx"
 )
 
 // Element is one XML element of a VotBox answer, decoded to UTF-8. Names
@@ -124,6 +126,25 @@ type Answer struct {
 type APIError struct {
 	Code string
 	Text string
+}
+
+// ErrAuth is wrapped by error 1 (wrong login or password): fatal for the
+// source, so the pipeline stops it at the first refusal (httpx.IsFatal).
+var ErrAuth = httpx.ErrAuth
+
+// ErrNotFound is wrapped by errors 4, 5 and 6 (task, call or record not
+// found).
+var ErrNotFound = errors.New("not found")
+
+// Unwrap returns the sentinel of the code's class, or nil.
+func (e *APIError) Unwrap() error {
+	switch e.Code {
+	case "1":
+		return ErrAuth
+	case "4", "5", "6":
+		return ErrNotFound
+	}
+	return nil
 }
 
 func (e *APIError) Error() string {

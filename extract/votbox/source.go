@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/pipeline"
@@ -94,6 +95,10 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 		items = append(items, p.Items...)
 		return nil
 	})
+	if errors.Is(err, ErrNotFound) {
+		// A mistyped task id stays wrong: say so once, then stop polling it.
+		return n, false, fmt.Errorf("%w (%w)", err, pipeline.ErrItemGone)
+	}
 	if err != nil {
 		return n, false, err // already "votbox: autocall.check taskid …: …"
 	}
@@ -189,7 +194,7 @@ func (s *Source) details(ctx context.Context, items []*Element) ([]*Element, err
 		g.Go(func() error {
 			d, err := s.c.Detail(ctx, id)
 			var apiErr *APIError
-			if errors.As(err, &apiErr) {
+			if errors.As(err, &apiErr) && !httpx.IsFatal(err) {
 				s.c.log.Warn("autocall.detail failed; the item's detail stays NULL", "item", id, "err", err)
 				return nil
 			}

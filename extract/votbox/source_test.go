@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/secret"
 )
 
@@ -111,8 +112,8 @@ func TestAPIErrorText(t *testing.T) {
 	}
 	s := NewSource(testClient(t, srv.URL, nil, nil))
 	_, final, err := extract(t, s, openLake(t), "123")
-	want := `votbox: autocall.check taskid 123: VotBox error 4 "Задача не найдена"`
-	if err == nil || err.Error() != want || final {
+	want := `votbox: autocall.check taskid 123: VotBox error 4 "Задача не найдена" (the vendor does not know this item: it is not polled again)`
+	if err == nil || err.Error() != want || final || !errors.Is(err, pipeline.ErrItemGone) {
 		t.Fatalf("got %v, want %s", err, want)
 	}
 	var apiErr *APIError
