@@ -177,7 +177,6 @@ func (a *app) rootCommand() *cobra.Command {
 		PersistentPreRunE: func(c *cobra.Command, _ []string) error { return a.setup(c) },
 		SilenceErrors:     true, // exitCode prints them
 		SilenceUsage:      true,
-		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
 	}
 	root.SetUsageTemplate(root.UsageTemplate() + rootTrailer)
 	root.SetFlagErrorFunc(flagError)
@@ -337,4 +336,29 @@ func completeReports(c *cobra.Command, args []string, _ string) ([]string, cobra
 		out = append(out, r.Name+"\t"+r.Title)
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeParams completes --param with NAME= for each parameter of the
+// report named on the line (from and to have their own flags).
+func completeParams(c *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+	if len(args) == 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	qdir, _ := c.Flags().GetString("queries")
+	cat, err := report.Catalogue(queryFS(qdir))
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	var out []string
+	for _, r := range cat {
+		if r.Name != args[0] {
+			continue
+		}
+		for _, p := range r.Params {
+			if p.Name != "from" && p.Name != "to" {
+				out = append(out, p.Name+"=\t"+p.Doc)
+			}
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 }

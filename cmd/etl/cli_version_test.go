@@ -103,6 +103,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"run", "--log-level", ""}, []string{"debug", "info", "warn", "error"}},
 		{[]string{"rep"}, []string{"report", "reports"}},
 		{[]string{"report", "--fr"}, []string{"--from"}},
+		{[]string{"report", "top_destinations", "--param", ""}, []string{"limit="}},
 	} {
 		code, out, stderr := runCLI(append([]string{"__complete"}, tc.args...)...)
 		var got []string

@@ -62,6 +62,7 @@ nothing else. etl reports lists the reports and their parameters.`,
 	ps := params{}
 	fs.Var(ps, "param", "a report parameter, name=value (repeatable); see etl reports")
 	completeValues(c, "format", "table", "csv", "json", "html", "xlsx", "parquet")
+	_ = c.RegisterFlagCompletionFunc("param", completeParams)
 	_ = c.MarkFlagDirname("queries")
 	c.RunE = a.runs(func(ctx context.Context, _ *cobra.Command, args []string) error {
 		var name string
