@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -111,9 +112,28 @@ func (a *app) execute(ctx context.Context, args []string) error {
 	root.SetErr(a.stderr)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err != nil && !a.started {
+		a.lateSetup(root, args)
 		return &cliError{err: err, cmdPath: cmd.CommandPath()}
 	}
 	return err
+}
+
+// lateSetup builds the logger when the command line failed before setup
+// could: the global flags are read from args, everything else ignored, so
+// that the error is reported as --log-format says (one JSON record with
+// --log-format json). Without a logger, errors are plain lines.
+func (a *app) lateSetup(root *cobra.Command, args []string) {
+	if a.log != nil {
+		return
+	}
+	fs := pflag.NewFlagSet("etl", pflag.ContinueOnError)
+	fs.ParseErrorsAllowlist.UnknownFlags = true
+	fs.SetOutput(io.Discard)
+	fs.AddFlagSet(root.PersistentFlags())
+	_ = fs.Parse(args) // best effort: the error being reported is cobra's
+	if log, err := a.newLogger(); err == nil {
+		a.log = log
+	}
 }
 
 // Command groups, in the order etl --help lists them.

@@ -108,6 +108,24 @@ func TestCommandLineErrors(t *testing.T) {
 	}
 }
 
+// A bad command line is reported as --log-format says, wherever that flag
+// is: with json, one JSON record (msg "etl exiting", exit_code 2, the hint).
+func TestCommandLineErrorAsJSON(t *testing.T) {
+	for _, args := range [][]string{
+		{"run", "--bogus", "--log-format", "json"},
+		{"--log-format", "json", "run", "--bogus"},
+		{"sql", "SELECT 1", "SELECT 2", "--log-format=json"},
+		{"rn", "--log-format", "json"},
+	} {
+		code, _, stderr := runCLI(args...)
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if code != exitUsage || len(lines) != 1 || !strings.HasPrefix(lines[0], `{"time":`) ||
+			!strings.Contains(stderr, `"msg":"etl exiting"`) || !strings.Contains(stderr, `"exit_code":2`) || !strings.Contains(stderr, `--help'"`) {
+			t.Errorf("%q: exit %d, want 2 and one JSON record with the hint:\n%s", args, code, stderr)
+		}
+	}
+}
+
 // A repeated single-value flag: the last one wins, as in most CLIs (and
 // pflag), and the output is what that last flag says. The old parser
 // stopped at the query and printed CSV.
