@@ -48,7 +48,7 @@ nothing else. etl reports lists the reports and their parameters.`,
   etl report cost_reconciliation --from 2026-11-01 --format xlsx --out november.xlsx
   etl report daily_summary --format parquet --out daily.parquet
   etl report daily_summary --format html --out daily.html   # a page with the chart
-  etl report agent_activity --param account=110011256 --format csv`,
+  etl report top_destinations --param limit=20 --format csv`,
 		Args:              atMostOneArg("one report NAME"),
 		ValidArgsFunction: completeReports,
 	}
