@@ -7,8 +7,13 @@ VERSITYGW := $(GOBIN)/versitygw
 
 .PHONY: build demo test test-race test-scale test-browser tools vet fmt-check bench fuzz clean
 
-build: ## build bin/etl
-	$(GO) build -o bin/etl ./cmd/etl
+# What etl --version prints: set with -ldflags -X (a plain go build says "(devel)").
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -X main.buildVersion=$(VERSION) -X main.buildCommit=$(COMMIT)
+
+build: ## build bin/etl, stamped with the version (git describe) and commit
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/etl ./cmd/etl
 
 demo: build ## run the nightly job on the built-in emulators and print daily_summary
 	./bin/etl demo --dir demo

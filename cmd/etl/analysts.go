@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,18 +15,33 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/calletl/calletl/extract/registry"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/report"
 	"github.com/calletl/calletl/secret"
 )
 
-func (a *app) cmdViews(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("views", flag.ContinueOnError)
-	out := fs.String("out", "calletl.duckdb", "the DuckDB database file to write")
-	if err := a.parseFlags(fs, args, "etl views [--out FILE.duckdb]: write a DuckDB database with one view per lake table (every column described), for the duckdb CLI, DBeaver or Python: duckdb -readonly calletl.duckdb. Re-run it to refresh; readers that have the old file open keep working."); err != nil {
-		return err
+func (a *app) viewsCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "views",
+		Short: "Write a DuckDB database of views over the lake, for analysts",
+		Long: `Write a DuckDB database with one view per lake table (every column described),
+for the duckdb CLI, DBeaver or Python. Re-run it to refresh; readers that have
+the old file open keep working.`,
+		Example: `  etl views --out calletl.duckdb
+  duckdb -readonly calletl.duckdb -c "SELECT * FROM calls LIMIT 5"`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
 	}
+	out := c.Flags().String("out", "calletl.duckdb", "the DuckDB database file to write")
+	_ = c.MarkFlagFilename("out", "duckdb")
+	c.RunE = a.runs(func(ctx context.Context, _ *cobra.Command, _ []string) error { return a.cmdViews(ctx, out) })
+	return c
+}
+
+func (a *app) cmdViews(ctx context.Context, out *string) error {
 	cfg, err := readConfig(a.registry(), a.configPath)
 	if err != nil {
 		return err
@@ -48,23 +62,44 @@ func (a *app) cmdViews(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (a *app) cmdSQL(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("sql", flag.ContinueOnError)
-	file := fs.String("f", "", "read the query from this file")
+func (a *app) sqlCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   `sql "SELECT …" [flags]`,
+		Short: "Run one ad hoc SELECT over the lake",
+		Long: `Run one SELECT over the lake's views (calls, mtt_calls, t2_calls, votbox_calls,
+recordings, runs, rejects, …), in the config's time zone. DuckDB is sandboxed to
+the lake: queries can read the lake and nothing else. A query that starts with
+"-" (a comment) goes after --.`,
+		Example: `  etl sql "SELECT count(*) FROM calls"
+  etl sql "SELECT * FROM calls WHERE date >= '2026-11-01'" --format csv > calls.csv
+  etl sql -f monthly.sql --format xlsx --out monthly.xlsx
+  etl sql --format json -- "-- who called most
+  SELECT caller, count(*) AS n FROM calls GROUP BY 1 ORDER BY n DESC LIMIT 10"`,
+		Args:              atMostOneArg("one query (or -f FILE)"),
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	fs := c.Flags()
+	file := fs.StringP("file", "f", "", "read the query from this file")
 	format := fs.String("format", "table", "output: table, csv, json, xlsx or parquet (parquet needs --out; xlsx needs --out or a stdout that is not a terminal)")
 	out := fs.String("out", "", "with --format parquet or xlsx: the file to write (outside the lake)")
 	timeout := fs.Duration("timeout", defaultQueryTimeout, "cancel the query after this long (0: no limit)")
-	// Accept the query before or after the flags.
-	var query string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		query, args = args[0], args[1:]
-	}
-	if err := a.parseFlags(fs, args, `etl sql "SELECT …" | etl sql -f FILE.sql [--format table|csv|json|xlsx|parquet --out FILE] [--timeout 5m]: one SELECT over the lake's views (calls, mtt_calls, t2_calls, votbox_calls, recordings, runs, rejects, …), in the config's time zone. Queries can read the lake and nothing else.`); err != nil {
-		return err
-	}
-	if query == "" && fs.NArg() > 0 {
-		query = fs.Arg(0)
-	}
+	_ = c.MarkFlagFilename("file", "sql")
+	_ = c.MarkFlagFilename("out", "parquet", "xlsx")
+	completeValues(c, "format", "table", "csv", "json", "xlsx", "parquet")
+	c.RunE = a.runs(func(ctx context.Context, _ *cobra.Command, args []string) error {
+		var query string
+		if len(args) > 0 {
+			query = args[0]
+			if *file != "" {
+				return &usageError{"sql: give the query as an argument or with -f FILE, not both"}
+			}
+		}
+		return a.cmdSQL(ctx, query, file, format, out, timeout)
+	})
+	return c
+}
+
+func (a *app) cmdSQL(ctx context.Context, query string, file, format, out *string, timeout *time.Duration) error {
 	if *file != "" {
 		b, err := os.ReadFile(*file)
 		if err != nil {

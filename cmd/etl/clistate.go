@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/calletl/calletl/extract/registry"
 	"github.com/calletl/calletl/extract/t2"
@@ -91,26 +92,30 @@ type tokenInfo struct {
 	Error             string    `json:"error,omitempty"`
 }
 
-const stateSynopsis = `etl state [--format table|json] [--shards n]: what the state holds, for an operator:
-every stream's cursor (the last day committed to the lake), backfill progress, the
-items runs poll (VotBox tasks, Mobilgroup broadcasts: final or not, first seen, given
-up), the recordings backlog (new, retry due, waiting for backoff, given up; read from a
-local lake) and the T2 token pair's age and expiry (never the tokens). The shards of a
-sharded run share one state, so this is the whole picture. Nothing is locked or written.
-
-  etl state                  tables for a human
-  etl state --format json    one JSON object for scripts (see README "Inspecting the state")`
-
-func (a *app) cmdState(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("state", flag.ContinueOnError)
-	shards := fs.Int("shards", 0, "also show which of n shards owns each stream and item")
-	format := fs.String("format", "table", "table (for people) or json (for scripts)")
-	if err := a.parseFlags(fs, args, stateSynopsis); err != nil {
-		return err
+func (a *app) stateCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "state",
+		Short: "Show what the state holds: cursors, backfills, items, recordings backlog, T2 token",
+		Long: `What the state holds, for an operator: every stream's cursor (the last day
+committed to the lake), backfill progress, the items runs poll (VotBox tasks,
+Mobilgroup broadcasts: final or not, first seen, given up), the recordings backlog
+(new, retry due, waiting for backoff, given up; read from a local lake) and the T2
+token pair's age and expiry (never the tokens). The shards of a sharded run share
+one state, so this is the whole picture. Nothing is locked or written.`,
+		Example: `  etl state                  # tables for a human
+  etl state --format json    # one JSON object for scripts (see README "Inspecting the state")
+  etl state --shards 4       # which of 4 shards owns each stream and item`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
 	}
-	if fs.NArg() > 0 {
-		return &usageError{fmt.Sprintf("state: unexpected argument %q (see --help)", fs.Arg(0))}
-	}
+	shards := c.Flags().Int("shards", 0, "also show which of n shards owns each stream and item")
+	format := c.Flags().String("format", "table", "table (for people) or json (for scripts)")
+	completeValues(c, "format", "table", "json")
+	c.RunE = a.runs(func(ctx context.Context, _ *cobra.Command, _ []string) error { return a.cmdState(ctx, shards, format) })
+	return c
+}
+
+func (a *app) cmdState(ctx context.Context, shards *int, format *string) error {
 	if *shards < 0 {
 		return &usageError{fmt.Sprintf("--shards %d: the number of shards must be >= 1", *shards)}
 	}

@@ -2,20 +2,39 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/calletl/calletl/model"
 )
 
-func (a *app) cmdCompact(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("compact", flag.ContinueOnError)
-	before := fs.String("before", "", "compact only days before this one, YYYY-MM-DD (default and latest allowed: the first day the next run writes, today − lookback_days or a lagging stream's next day)")
-	if err := a.parseFlags(fs, args, "etl compact [--before YYYY-MM-DD]: rewrite each (table, source, date) partition older than the lookback window as one file, compacted.parquet, so that engines read a few large files instead of many small ones. Rows are unchanged; a later backfill of a stream still replaces exactly that stream's rows. Set compact_after_run: true to run it at the end of every etl run. It takes the whole run's lock (no shard may run meanwhile). On an S3 lake each partition's compacted object is uploaded before its unit objects are deleted: a query listing that partition during those deletes sees its rows twice, never misses one; a compaction killed there is finished by the next etl compact or unsharded etl run."); err != nil {
-		return err
+func (a *app) compactCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "compact",
+		Short: "Rewrite each partition older than the lookback as one file",
+		Long: `Rewrite each (table, source, date) partition older than the lookback window as one
+file, compacted.parquet, so that engines read a few large files instead of many
+small ones. Rows are unchanged; a later backfill of a stream still replaces exactly
+that stream's rows. Set compact_after_run: true to run it at the end of every etl
+run. It takes the whole run's lock (no shard may run meanwhile). On an S3 lake each
+partition's compacted object is uploaded before its unit objects are deleted: a
+query listing that partition during those deletes sees its rows twice, never misses
+one; a compaction killed there is finished by the next etl compact or unsharded
+etl run.`,
+		Example: `  etl compact
+  etl compact --before 2026-10-01`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
 	}
+	before := c.Flags().String("before", "", "compact only days before this one, YYYY-MM-DD (default and latest allowed: the first day the next run writes, today − lookback_days or a lagging stream's next day)")
+	c.RunE = a.runs(func(ctx context.Context, _ *cobra.Command, _ []string) error { return a.cmdCompact(ctx, before) })
+	return c
+}
+
+func (a *app) cmdCompact(ctx context.Context, before *string) error {
 	e, err := a.open(ctx, true)
 	if err != nil {
 		return err

@@ -2,27 +2,44 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/calletl/calletl/ddl"
 	"github.com/calletl/calletl/lakeread"
 	"github.com/calletl/calletl/model"
 )
 
-func (a *app) cmdDDL(ctx context.Context, args []string) error {
-	fset := flag.NewFlagSet("ddl", flag.ContinueOnError)
+func (a *app) ddlCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "ddl",
+		Short: "Print CREATE statements for every lake table, for other engines",
+		Long: `Print the CREATE statements for every lake table (partitions typed, columns
+described) so that Trino, Athena, Spark or DuckDB query the lake where it lies.`,
+		Example: `  etl ddl --dialect trino --location s3://calletl-data/lake
+  etl ddl --dialect athena --location s3://calletl-data/lake --first-date 2024-01-01
+  etl ddl --dialect duckdb`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	fset := c.Flags()
 	dialect := fset.String("dialect", "", "the engine: "+strings.Join(ddl.Dialects, ", "))
 	location := fset.String("location", "", "the lake's root, e.g. s3://bucket/prefix (default: the config's lake)")
 	schema := fset.String("schema", "calletl", "the database/schema the tables go to (trino, athena, spark)")
 	first := fset.String("first-date", "2020-01-01", "athena: the first day of the projected date partitions")
 	precision := fset.Int("timestamp-precision", 3, "trino: 3 or 6, the Hive catalog's hive.timestamp-precision (MILLISECONDS or MICROSECONDS)")
-	if err := a.parseFlags(fset, args, "etl ddl --dialect trino|athena|spark|duckdb [--location s3://bucket/prefix] [--schema calletl]: print the CREATE statements for every lake table (partitions typed, columns described) so that Trino, Athena, Spark or DuckDB query the lake where it lies."); err != nil {
-		return err
-	}
+	completeValues(c, "dialect", ddl.Dialects...)
+	c.RunE = a.runs(func(ctx context.Context, _ *cobra.Command, _ []string) error {
+		return a.cmdDDL(ctx, dialect, location, schema, first, precision)
+	})
+	return c
+}
+
+func (a *app) cmdDDL(ctx context.Context, dialect, location, schema, first *string, precision *int) error {
 	if *dialect == "" {
 		return &usageError{"ddl needs --dialect " + strings.Join(ddl.Dialects, "|")}
 	}

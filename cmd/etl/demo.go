@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/pipeline"
@@ -108,13 +109,27 @@ func newEmulators(now time.Time, days, callsPerDay int, faults bool) *emulators 
 	return &emulators{mux: mux, mtt: m, t2: t, votbox: v, voicebox: vb, mobilgroup: mg, mttRec: rec}
 }
 
-func (a *app) cmdDemo(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	dir := fs.String("dir", "demo", "directory for the demo's config, secrets, state and lake")
-	calls := fs.Int("calls", 120, "mean emulated calls per customer, per history type, per day")
-	if err := a.parseFlags(fs, args, "etl demo [--dir DIR]: start the built-in vendor emulators on loopback, write DIR/etl.yaml, run the nightly job into DIR/lake, and print daily_summary. Running it again re-extracts only the lookback days: the lake ends the same."); err != nil {
-		return err
+func (a *app) demoCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the nightly job on the built-in emulators and print daily_summary",
+		Long: `Start the built-in vendor emulators on loopback, write DIR/etl.yaml, run the
+nightly job into DIR/lake, and print daily_summary. Running it again re-extracts
+only the lookback days: the lake ends the same.`,
+		Example: `  etl demo
+  etl demo --dir /tmp/calletl-demo
+  etl --config demo/etl.yaml report daily_summary   # then query the demo's lake`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
 	}
+	dir := c.Flags().String("dir", "demo", "directory for the demo's config, secrets, state and lake")
+	calls := c.Flags().Int("calls", 120, "mean emulated calls per customer, per history type, per day")
+	_ = c.MarkFlagDirname("dir")
+	c.RunE = a.runs(func(ctx context.Context, _ *cobra.Command, _ []string) error { return a.cmdDemo(ctx, dir, calls) })
+	return c
+}
+
+func (a *app) cmdDemo(ctx context.Context, dir *string, calls *int) error {
 	now := time.Now()
 	emu := newEmulators(now, demoDays+1, *calls, true)
 	base, stop, err := sandbox.Start(ctx, "127.0.0.1:0", emu.mux)
@@ -251,15 +266,29 @@ sources:
 	return path, os.WriteFile(path, []byte(cfg), 0o644)
 }
 
-func (a *app) cmdSandbox(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+func (a *app) sandboxCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Serve the vendor emulators on loopback to try a config against",
+		Long: `Serve the vendor emulators until Ctrl-C, to try a config or the real binary
+against. It prints each vendor's base URL and credentials.`,
+		Example: `  etl sandbox
+  etl sandbox --addr 127.0.0.1:9090 --days 60 --faults`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	fs := c.Flags()
 	addr := fs.String("addr", "127.0.0.1:8089", "address to listen on (loopback recommended)")
 	days := fs.Int("days", 30, "days of emulated traffic, ending today")
 	calls := fs.Int("calls", 120, "mean calls per customer, per history type, per day")
 	faults := fs.Bool("faults", false, "inject occasional 503s and 429s with Retry-After")
-	if err := a.parseFlags(fs, args, "etl sandbox [--addr HOST:PORT]: serve the vendor emulators until Ctrl-C, to try a config or the real binary against."); err != nil {
-		return err
-	}
+	c.RunE = a.runs(func(ctx context.Context, _ *cobra.Command, _ []string) error {
+		return a.cmdSandbox(ctx, addr, days, calls, faults)
+	})
+	return c
+}
+
+func (a *app) cmdSandbox(ctx context.Context, addr *string, days, calls *int, faults *bool) error {
 	emu := newEmulators(time.Now(), *days, *calls, *faults)
 	base, stop, err := sandbox.Start(ctx, *addr, emu.mux)
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"flag"
 	"fmt"
 	"math"
 	"net/http"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/metrics"
@@ -139,7 +140,7 @@ type observer struct {
 }
 
 // observe registers the observer's flags on fs.
-func (a *app) observe(fs *flag.FlagSet, command string) *observer {
+func (a *app) observe(fs *pflag.FlagSet, command string) *observer {
 	o := &observer{a: a, command: command, started: time.Now()}
 	o.textfile = fs.String("metrics-file", "", "write the run's metrics to this node_exporter textfile (NAME.prom, replaced atomically; overrides metrics.textfile)")
 	o.push = fs.String("pushgateway", "", "push the run's metrics to this Prometheus Pushgateway URL (overrides metrics.pushgateway)")

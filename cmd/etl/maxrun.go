@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/spf13/pflag"
 )
 
 // maxRunTime is the max_run_time key: a duration such as "20h" or "90m",
@@ -39,7 +40,7 @@ var errMaxRunTime = errors.New("max_run_time reached")
 const maxRunGrace = 5 * time.Minute
 
 // maxRunTimeFlag adds --max-run-time to a command's flags.
-func maxRunTimeFlag(fs *flag.FlagSet) *time.Duration {
+func maxRunTimeFlag(fs *pflag.FlagSet) *time.Duration {
 	return fs.Duration("max-run-time", 0, "stop after this long with exit 4, like an interrupt (committed work is kept); overrides max_run_time (default 20h), 0 = no limit")
 }
 
@@ -52,9 +53,9 @@ type runLimit struct {
 
 // limitRun bounds ctx by --max-run-time when the flag was given, else by
 // the config's max_run_time. Call end with the command's error when done.
-func (a *app) limitRun(ctx context.Context, fs *flag.FlagSet, flagValue time.Duration, cfg *Config) (context.Context, *runLimit) {
+func (a *app) limitRun(ctx context.Context, fs *pflag.FlagSet, flagValue time.Duration, cfg *Config) (context.Context, *runLimit) {
 	l := &runLimit{d: time.Duration(*cfg.MaxRunTime), stop: func() {}}
-	fs.Visit(func(f *flag.Flag) {
+	fs.Visit(func(f *pflag.Flag) {
 		if f.Name == "max-run-time" {
 			l.d = flagValue
 		}

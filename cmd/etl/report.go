@@ -3,13 +3,15 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/calletl/calletl/queries"
 	"github.com/calletl/calletl/report"
@@ -19,6 +21,7 @@ import (
 type params map[string]string
 
 func (p params) String() string { return "" }
+func (p params) Type() string   { return "name=value" }
 func (p params) Set(s string) error {
 	k, v, ok := strings.Cut(s, "=")
 	if !ok || k == "" {
@@ -35,8 +38,21 @@ func queryFS(dir string) fs.FS {
 	return queries.FS()
 }
 
-func (a *app) cmdReport(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+func (a *app) reportCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "report NAME",
+		Short: "Run a SQL report over the lake",
+		Long: `Run queries/NAME.sql over the lake with DuckDB, which can read the lake and
+nothing else. etl reports lists the reports and their parameters.`,
+		Example: `  etl report daily_summary --from 2026-11-01 --to 2026-11-30
+  etl report cost_reconciliation --from 2026-11-01 --format xlsx --out november.xlsx
+  etl report daily_summary --format parquet --out daily.parquet
+  etl report daily_summary --format html --out daily.html   # a page with the chart
+  etl report top_destinations --param limit=20 --format csv`,
+		Args:              atMostOneArg("one report NAME"),
+		ValidArgsFunction: completeReports,
+	}
+	fs := c.Flags()
 	from := fs.String("from", "", "first day, YYYY-MM-DD (the report's $from parameter)")
 	to := fs.String("to", "", "last day, YYYY-MM-DD, inclusive (the report's $to parameter)")
 	format := fs.String("format", "table", "output: table, csv, json, html (one self-contained page with a chart, for reports that declare one), xlsx (a typed Excel sheet) or parquet (needs --out)")
@@ -45,17 +61,20 @@ func (a *app) cmdReport(ctx context.Context, args []string) error {
 	timeout := fs.Duration("timeout", defaultQueryTimeout, "cancel the report's query after this long (0: no limit)")
 	ps := params{}
 	fs.Var(ps, "param", "a report parameter, name=value (repeatable); see etl reports")
-	// Accept the report name before or after the flags.
-	var name string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		name, args = args[0], args[1:]
-	}
-	if err := a.parseFlags(fs, args, "etl report NAME [--from D] [--to D] [--param k=v] [--format table|csv|json|html|xlsx|parquet] [--out FILE] [--timeout 5m]: run queries/NAME.sql over the lake with DuckDB, which can read the lake and nothing else. `etl reports` lists the reports.\n\nExamples:\n  etl report daily_summary --from 2026-11-01 --to 2026-11-30\n  etl report cost_reconciliation --from 2026-11-01 --format xlsx --out november.xlsx\n  etl report daily_summary --format parquet --out daily.parquet"); err != nil {
-		return err
-	}
-	if name == "" && fs.NArg() > 0 {
-		name = fs.Arg(0)
-	}
+	completeValues(c, "format", "table", "csv", "json", "html", "xlsx", "parquet")
+	_ = c.RegisterFlagCompletionFunc("param", completeParams)
+	_ = c.MarkFlagDirname("queries")
+	c.RunE = a.runs(func(ctx context.Context, _ *cobra.Command, args []string) error {
+		var name string
+		if len(args) > 0 {
+			name = args[0]
+		}
+		return a.cmdReport(ctx, name, from, to, format, out, qdir, timeout, ps)
+	})
+	return c
+}
+
+func (a *app) cmdReport(ctx context.Context, name string, from, to, format, out, qdir *string, timeout *time.Duration, ps params) error {
 	if name == "" {
 		return &usageError{"report needs a NAME: etl reports lists them"}
 	}
@@ -132,12 +151,22 @@ func (a *app) printReport(ctx context.Context, cfg *Config, qfs fs.FS, name stri
 	})
 }
 
-func (a *app) cmdReports(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("reports", flag.ContinueOnError)
-	qdir := fs.String("queries", "", "read reports from this directory instead of the built-in queries/")
-	if err := a.parseFlags(fs, args, "etl reports: list the SQL reports with their descriptions and parameters."); err != nil {
-		return err
+func (a *app) reportsCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:               "reports",
+		Short:             "List the reports with their descriptions and parameters",
+		Long:              "List the SQL reports with their descriptions and parameters (for etl report NAME --param name=value).",
+		Example:           "  etl reports\n  etl reports --queries ./queries",
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
 	}
+	qdir := c.Flags().String("queries", "", "read reports from this directory instead of the built-in queries/")
+	_ = c.MarkFlagDirname("queries")
+	c.RunE = a.runs(func(ctx context.Context, _ *cobra.Command, _ []string) error { return a.cmdReports(ctx, qdir) })
+	return c
+}
+
+func (a *app) cmdReports(_ context.Context, qdir *string) error {
 	cat, err := report.Catalogue(queryFS(*qdir))
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -11,6 +10,9 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/load"
@@ -116,17 +118,42 @@ func (a *app) pipeline(e *env, p pipeline.Progress) *pipeline.Pipeline {
 	})
 }
 
-func (a *app) cmdRun(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+func (a *app) runCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "run",
+		Short: "The nightly job: every source, every stream, from its cursor to today",
+		Long: `The nightly job. Every configured source's every stream runs from its cursor
+(or today − lookback_days, whichever is earlier) through today; each day window is
+committed to the lake before its cursor moves, so an interrupted run resumes.
+
+With --shard i/n (or --shards n and $JOB_COMPLETION_INDEX, or $CALLETL_SHARD) this
+process does its 1/n of the work; the n shards share one lake and one state.
+--dry-run prints that plan (streams × day windows, items; computed as the run
+computes it) without calling a vendor, locking or writing anything.`,
+		Example: `  etl run
+  etl run --source mtt,t2 --config /etc/calletl/etl.yaml
+  etl run --dry-run --format json
+  etl run --shard 0/4                   # or --shards 4 with $JOB_COMPLETION_INDEX set
+  etl run --metrics-file /var/lib/node_exporter/textfile/calletl.prom --fail-on-data-quality`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	fs := c.Flags()
 	only := fs.String("source", "", "run only these sources (comma-separated names, e.g. mtt)")
 	dry := fs.Bool("dry-run", false, "print what the run would extract (streams × day windows, items) and stop: no vendor is called, nothing is locked or written")
 	format := fs.String("format", "table", "with --dry-run: table (for people) or json (for scripts)")
 	maxRun := maxRunTimeFlag(fs)
 	sf := addShardFlags(fs)
 	obs := a.observe(fs, "run")
-	if err := a.parseFlags(fs, args, "etl run [--source S] [--shard i/n | --shards n] [--dry-run [--format table|json]]: the nightly job. Every stream runs from its cursor (or today − lookback_days, whichever is earlier) through today; each day window is committed to the lake before its cursor moves. With --shard i/n (or --shards n and $JOB_COMPLETION_INDEX, or $CALLETL_SHARD) this process does its 1/n of the work; the n shards share one lake and one state. --dry-run prints that plan (computed as the run computes it) without calling a vendor or writing anything."); err != nil {
-		return err
-	}
+	completeValues(c, "format", "table", "json")
+	a.completeSources(c, true)
+	c.RunE = a.runs(func(ctx context.Context, c *cobra.Command, _ []string) error {
+		return a.cmdRun(ctx, c.Flags(), only, dry, format, maxRun, sf, obs)
+	})
+	return c
+}
+
+func (a *app) cmdRun(ctx context.Context, fs *pflag.FlagSet, only *string, dry *bool, format *string, maxRun *time.Duration, sf *shardFlags, obs *observer) error {
 	sh, err := sf.resolve(fs)
 	if err != nil {
 		return err
@@ -138,7 +165,7 @@ func (a *app) cmdRun(ctx context.Context, args []string) error {
 		return a.dryRun(ctx, sh, splitComma(*only), *format)
 	}
 	formatSet := false
-	fs.Visit(func(f *flag.Flag) { formatSet = formatSet || f.Name == "format" })
+	fs.Visit(func(f *pflag.Flag) { formatSet = formatSet || f.Name == "format" })
 	if formatSet {
 		return &usageError{"run --format is for --dry-run: a run reports on stderr (see --log-format)"}
 	}
@@ -265,14 +292,30 @@ func openStore(ctx context.Context, c *Config) (storage.Store, error) {
 	return c.openS3(ctx, "recordings.s3", r.S3.Bucket, r.S3.Prefix, r.S3)
 }
 
-func (a *app) cmdRecordings(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("recordings", flag.ContinueOnError)
+func (a *app) recordingsCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "recordings",
+		Short: "Fetch the recordings backlog alone",
+		Long: `Fetch the recordings backlog alone (calls the lake says were recorded that are
+not stored yet), without extracting calls. etl run fetches them too, after the
+call rows are committed, when a recordings section is configured.`,
+		Example: `  etl recordings
+  etl recordings --max-run-time 2h
+  etl recordings --shard 1/4`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	fs := c.Flags()
 	maxRun := maxRunTimeFlag(fs)
 	sf := addShardFlags(fs)
 	obs := a.observe(fs, "recordings")
-	if err := a.parseFlags(fs, args, "etl recordings [--shard i/n | --shards n]: fetch the recordings backlog alone (calls the lake says were recorded that are not stored yet), without extracting calls."); err != nil {
-		return err
-	}
+	c.RunE = a.runs(func(ctx context.Context, c *cobra.Command, _ []string) error {
+		return a.cmdRecordings(ctx, c.Flags(), maxRun, sf, obs)
+	})
+	return c
+}
+
+func (a *app) cmdRecordings(ctx context.Context, fs *pflag.FlagSet, maxRun *time.Duration, sf *shardFlags, obs *observer) error {
 	sh, err := sf.resolve(fs)
 	if err != nil {
 		return err
@@ -290,16 +333,32 @@ func (a *app) cmdRecordings(ctx context.Context, args []string) error {
 	return e.leaseLost(limit.end(ctx, obs.end(ctx, e, nil, a.fetchRecordings(ctx, e))))
 }
 
-func (a *app) cmdBackfill(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("backfill", flag.ContinueOnError)
+func (a *app) backfillCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "backfill",
+		Short: "Load history for every stream of a source",
+		Long: `Load history for every stream of a source, from --from through --to. Progress is
+saved per day: re-running the same command resumes after the last committed day.
+Run cursors are not moved.`,
+		Example: `  etl backfill --source mtt --from 2026-01-01 --to 2026-03-31
+  etl backfill --source t2 --from 2025-12-01 --to 2025-12-31 --max-run-time 6h`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	fs := c.Flags()
 	src := fs.String("source", "", "source to backfill (required), e.g. mtt")
 	from := fs.String("from", "", "first day, YYYY-MM-DD (required)")
 	to := fs.String("to", "", "last day, YYYY-MM-DD, inclusive (required)")
 	maxRun := maxRunTimeFlag(fs)
 	obs := a.observe(fs, "backfill")
-	if err := a.parseFlags(fs, args, "etl backfill --source S --from YYYY-MM-DD --to YYYY-MM-DD: load history for every stream of a source. Progress is saved per day: the same command resumes where it stopped. Run cursors are not moved."); err != nil {
-		return err
-	}
+	a.completeSources(c, false)
+	c.RunE = a.runs(func(ctx context.Context, c *cobra.Command, _ []string) error {
+		return a.cmdBackfill(ctx, c.Flags(), src, from, to, maxRun, obs)
+	})
+	return c
+}
+
+func (a *app) cmdBackfill(ctx context.Context, fs *pflag.FlagSet, src, from, to *string, maxRun *time.Duration, obs *observer) error {
 	if *src == "" || *from == "" || *to == "" {
 		return &usageError{"backfill needs --source, --from and --to (see etl backfill --help)"}
 	}
@@ -398,13 +457,25 @@ type probeResult struct {
 	done bool
 }
 
-func (a *app) cmdCheck(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	total := fs.Duration("timeout", defaultCheckTimeout, "bound on the whole check: probes without an answer by then are reported failed")
-	each := fs.Duration("probe-timeout", defaultProbeTimeout, "bound on one probe (one source, or one of its customers), retries included")
-	if err := a.parseFlags(fs, args, "etl check: validate the config (errors name the field) and test the credentials of every source with one cheap call per configured customer/account, all at once, within --timeout."); err != nil {
-		return err
+func (a *app) checkCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "check",
+		Short: "Validate the config and test every source's credentials",
+		Long: `Validate the config (errors name the field) and test the credentials of every
+source with one cheap call per configured customer/account, all at once, within
+--timeout (each call within --probe-timeout).`,
+		Example: `  etl check
+  etl check --config /etc/calletl/etl.yaml --timeout 30s`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
 	}
+	total := c.Flags().Duration("timeout", defaultCheckTimeout, "bound on the whole check: probes without an answer by then are reported failed")
+	each := c.Flags().Duration("probe-timeout", defaultProbeTimeout, "bound on one probe (one source, or one of its customers), retries included")
+	c.RunE = a.runs(func(ctx context.Context, _ *cobra.Command, _ []string) error { return a.cmdCheck(ctx, total, each) })
+	return c
+}
+
+func (a *app) cmdCheck(ctx context.Context, total, each *time.Duration) error {
 	if *total <= 0 || *each <= 0 {
 		return &usageError{"check: --timeout and --probe-timeout must be positive durations such as 10s"}
 	}
@@ -528,11 +599,4 @@ func pick(all []source, names []string) ([]source, error) {
 		}
 	}
 	return out, nil
-}
-
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
 }

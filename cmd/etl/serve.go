@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,22 +11,39 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/calletl/calletl/report"
 )
 
-// cmdServe serves the read-only report page (report.Server) until
-// interrupted.
-func (a *app) cmdServe(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+func (a *app) serveCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve a read-only report page on loopback",
+		Long: `A read-only web page over the lake: the report catalogue, each report's
+parameters, its chart and table, and CSV, XLSX and Parquet downloads. Reports run
+as with etl report, in the same DuckDB sandbox. The page has no login: it listens
+on loopback unless --addr says otherwise.`,
+		Example: `  etl serve                      # then open http://127.0.0.1:8080/
+  etl serve --addr 127.0.0.1:9000
+  etl serve --queries ./queries  # serve your own reports`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+	}
+	fs := c.Flags()
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on; loopback by default (the page has no login: expose it only behind one)")
 	qdir := fs.String("queries", "", "read reports from this directory instead of the built-in queries/")
 	timeout := fs.Duration("timeout", defaultQueryTimeout, "cancel one report's query after this long (0: no limit)")
-	if err := a.parseFlags(fs, args, "etl serve [--addr 127.0.0.1:8080] [--queries DIR] [--timeout 5m]: a read-only web page over the lake: the report catalogue, each report's parameters, its chart and table, and CSV, XLSX and Parquet downloads. Reports run as with etl report, in the same DuckDB sandbox.\n\nExamples:\n  etl serve                      # then open http://127.0.0.1:8080/\n  etl serve --addr 127.0.0.1:9000"); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return &usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
-	}
+	_ = c.MarkFlagDirname("queries")
+	c.RunE = a.runs(func(ctx context.Context, _ *cobra.Command, _ []string) error {
+		return a.cmdServe(ctx, addr, qdir, timeout)
+	})
+	return c
+}
+
+// cmdServe serves the read-only report page (report.Server) until
+// interrupted.
+func (a *app) cmdServe(ctx context.Context, addr, qdir *string, timeout *time.Duration) error {
 	if *timeout < 0 {
 		return &usageError{fmt.Sprintf("--timeout %s: want a duration ≥ 0 (0: no limit)", *timeout)}
 	}

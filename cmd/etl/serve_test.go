@@ -46,16 +46,13 @@ func TestServeCommand(t *testing.T) {
 	}
 
 	var stderr lockedBuffer
-	a := &app{configPath: w.cfg, logFormat: "json", logLevel: "info", stdout: io.Discard, stderr: &stderr, redactor: secret.NewRedactor()}
-	log, err := a.newLogger()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.log = log
+	a := &app{stdout: io.Discard, stderr: &stderr, redactor: secret.NewRedactor()}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- a.cmdServe(ctx, []string{"--addr", "127.0.0.1:0"}) }()
+	go func() {
+		done <- a.execute(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--config", w.cfg, "--log-format", "json"})
+	}()
 	addr := regexp.MustCompile(`http://(127\.0\.0\.1:[0-9]+)/`)
 	var base string
 	for base == "" { // wait for the listening line (or an early exit)

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/calletl/calletl/extract/registry"
 	"github.com/calletl/calletl/shard"
@@ -25,7 +26,7 @@ type shardFlags struct {
 	shards int
 }
 
-func addShardFlags(fs *flag.FlagSet) *shardFlags {
+func addShardFlags(fs *pflag.FlagSet) *shardFlags {
 	f := &shardFlags{}
 	fs.StringVar(&f.shard, "shard", "", shardFlagHelp)
 	fs.IntVar(&f.shards, "shards", 0, "the number of shards n, this one's index taken from $"+envJobIndex+" (as a Kubernetes Indexed Job sets it)")
@@ -36,9 +37,9 @@ func addShardFlags(fs *flag.FlagSet) *shardFlags {
 // $JOB_COMPLETION_INDEX, else $CALLETL_SHARD, else the whole run. Flags win
 // over the environment; a bad value is a usage error naming its flag or
 // variable.
-func (f *shardFlags) resolve(fs *flag.FlagSet) (shard.Shard, error) {
+func (f *shardFlags) resolve(fs *pflag.FlagSet) (shard.Shard, error) {
 	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	fs.Visit(func(fl *pflag.Flag) { set[fl.Name] = true })
 	switch {
 	case set["shard"] && set["shards"]:
 		return shard.Shard{}, &usageError{"--shard and --shards: give one (--shard i/n, or --shards n with $" + envJobIndex + " set)"}
