@@ -185,11 +185,8 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 			n.Rejects++
 			row.Rejected++
 			final = false
-			if err := rejects.Add(day, &model.Reject{
-				Source: Name, Date: day, Stream: Kind, Account: mc.Account,
-				Endpoint: "api/get state", Window: "broadcast " + key,
-				Reason: m.err.Error(), Raw: st.Subscribers[i].Raw, RunID: run.ID, RejectedAt: mc.ExtractedAt,
-			}); err != nil {
+			o := model.Origin{Key: model.StreamKey{Source: Name, Stream: Kind, Account: mc.Account}, Window: "broadcast " + key, Endpoint: "api/get state"}
+			if err := rejects.Add(day, model.NewReject(run, o, day, m.err.Error(), st.Subscribers[i].Raw)); err != nil {
 				return fail(err)
 			}
 			continue

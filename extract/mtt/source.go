@@ -75,12 +75,9 @@ func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Windo
 		Vendor: s.c.cfg.Vendor, Business: run.Location,
 		RunID: run.ID, ExtractedAt: time.Now().UTC(),
 	}
+	origin := model.Origin{Key: key, Window: w.String(), Endpoint: "getServiceHistoryByCustomer"}
 	reject := func(raw []byte, reason string) error {
-		return rejects.Add(w.Day, &model.Reject{
-			Source: Name, Date: w.Day, Stream: key.Stream, Account: key.Account,
-			Endpoint: "getServiceHistoryByCustomer", Window: w.String(),
-			Reason: reason, Raw: string(raw), RunID: run.ID, RejectedAt: mc.ExtractedAt,
-		})
+		return rejects.Add(w.Day, model.NewReject(run, origin, w.Day, reason, string(raw)))
 	}
 	var (
 		n   model.Counts

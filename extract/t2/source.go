@@ -76,11 +76,8 @@ func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Windo
 	}
 	rejects := load.Writer(tx, load.Rejects)
 	reject := func(endpoint string, raw []byte, reason string) error {
-		return rejects.Add(w.Day, &model.Reject{
-			Source: Name, Date: w.Day, Stream: key.Stream, Account: key.Account,
-			Endpoint: endpoint, Window: w.String(),
-			Reason: reason, Raw: string(raw), RunID: run.ID, RejectedAt: mc.ExtractedAt,
-		})
+		o := model.Origin{Key: key, Window: w.String(), Endpoint: endpoint}
+		return rejects.Add(w.Day, model.NewReject(run, o, w.Day, reason, string(raw)))
 	}
 	var (
 		n   model.Counts
@@ -270,14 +267,12 @@ func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (
 		return n, err
 	}
 	out := load.Writer(tx, EmployeesTable)
+	origin := model.Origin{Key: model.StreamKey{Source: Name, Stream: "employees", Account: Account}, Endpoint: "employees"}
 	for _, raw := range rows {
 		e, err := mapEmployee(raw)
 		if err != nil {
 			n.Rejects++
-			if err := load.Writer(tx, load.Rejects).Add(day, &model.Reject{
-				Source: Name, Date: day, Stream: "employees", Account: Account, Endpoint: "employees",
-				Reason: err.Error(), Raw: string(raw), RunID: run.ID, RejectedAt: now,
-			}); err != nil {
+			if err := load.Writer(tx, load.Rejects).Add(day, model.NewReject(run, origin, day, err.Error(), string(raw))); err != nil {
 				return n, err
 			}
 			continue

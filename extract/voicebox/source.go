@@ -151,13 +151,10 @@ func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Windo
 	h.taken[w.Day] = true
 
 	mc := MapContext{Customer: key.Account, Business: run.Location, RunID: run.ID, ExtractedAt: h.extractedAt}
+	origin := model.Origin{Key: key, Window: w.String(), Endpoint: HistoryEndpoint}
 	reject := func(p pending) error {
 		n.Rejects++
-		return rejects.Add(w.Day, &model.Reject{
-			Source: Name, Date: w.Day, Stream: Stream, Account: key.Account,
-			Endpoint: HistoryEndpoint, Window: w.String(), Reason: p.reason, Raw: string(p.raw),
-			RunID: run.ID, RejectedAt: h.extractedAt,
-		})
+		return rejects.Add(w.Day, model.NewReject(run, origin, w.Day, p.reason, string(p.raw)))
 	}
 	if b != nil {
 		for i := range b.rows {
