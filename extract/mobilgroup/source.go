@@ -116,7 +116,7 @@ func ReadIDs(r io.Reader) ([]string, error) {
 func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run model.Run) (model.Counts, bool, error) {
 	var n model.Counts
 	mc := MapContext{Vendor: s.c.cfg.Vendor, Business: run.Location, Account: s.c.cfg.Account,
-		RunID: run.ID, ExtractedAt: s.c.cfg.Now().UTC(), Now: run.StartedAt, RedialWindow: s.c.cfg.RedialWindow}
+		RunID: run.ID, ExtractedAt: run.StartedAt.UTC(), Now: run.StartedAt, RedialWindow: s.c.cfg.RedialWindow}
 	if mc.Business == nil {
 		mc.Business = time.UTC
 	}
@@ -255,7 +255,7 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 // run's day.
 func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
 	var n model.Counts
-	now := s.c.cfg.Now().UTC()
+	now := run.StartedAt.UTC()
 	if run.Location == nil {
 		run.Location = time.UTC
 	}

@@ -73,7 +73,7 @@ func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Windo
 	mc := MapContext{
 		Customer: key.Account, Type: key.Stream,
 		Vendor: s.c.cfg.Vendor, Business: run.Location,
-		RunID: run.ID, ExtractedAt: time.Now().UTC(),
+		RunID: run.ID, ExtractedAt: run.StartedAt.UTC(),
 	}
 	origin := model.Origin{Key: key, Window: w.String(), Endpoint: "getServiceHistoryByCustomer"}
 	reject := func(raw []byte, reason string) error {
@@ -150,7 +150,7 @@ func (s *Source) SnapshotAccounts() []string { return s.c.cfg.Customers }
 // Snapshot does for each.
 func (s *Source) SnapshotAccount(ctx context.Context, lake *load.Lake, run model.Run, cust string) (model.Counts, error) {
 	var n model.Counts
-	now := time.Now().UTC()
+	now := run.StartedAt.UTC()
 	day := run.Day()
 	err1 := s.snapshotAccounts(ctx, lake, run, cust, day, now, &n)
 	if httpx.IsFatal(err1) {

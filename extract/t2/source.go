@@ -70,7 +70,7 @@ func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Windo
 	if err := tx.Cover(w.Day); err != nil {
 		return model.Counts{}, err
 	}
-	mc := MapContext{Business: run.Location, RunID: run.ID, ExtractedAt: time.Now().UTC()}
+	mc := MapContext{Business: run.Location, RunID: run.ID, ExtractedAt: run.StartedAt.UTC()}
 	if mc.Business == nil {
 		mc.Business = time.UTC
 	}
@@ -257,7 +257,7 @@ func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (
 	}
 	n.Pages++
 	day := run.Day()
-	now := time.Now().UTC()
+	now := run.StartedAt.UTC()
 	tx, err := lake.Begin(Name, "employees")
 	if err != nil {
 		return n, err

@@ -85,7 +85,6 @@ type history struct {
 	undatedDay  string // the window that gets the rows without a day; "" = none
 	undatedDone bool
 	pages       int64
-	extractedAt time.Time
 	days        map[string]*bucket
 	taken       map[string]bool
 	undated     []pending
@@ -150,7 +149,7 @@ func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Windo
 	delete(h.days, w.Day)
 	h.taken[w.Day] = true
 
-	mc := MapContext{Customer: key.Account, Business: run.Location, RunID: run.ID, ExtractedAt: h.extractedAt}
+	mc := MapContext{Customer: key.Account, Business: run.Location, RunID: run.ID, ExtractedAt: run.StartedAt.UTC()}
 	origin := model.Origin{Key: key, Window: w.String(), Endpoint: HistoryEndpoint}
 	reject := func(p pending) error {
 		n.Rejects++
@@ -196,7 +195,6 @@ func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Windo
 func (h *history) load(ctx context.Context, c *Client, customer, first string, run model.Run) error {
 	h.loaded, h.first, h.pages = false, first, 0
 	h.days, h.taken, h.undated, h.undatedDone = make(map[string]*bucket), make(map[string]bool), nil, false
-	h.extractedAt = time.Now().UTC()
 	h.undatedDay = "" // a backfill leaves them to the nightly run
 	if run.Mode == "run" {
 		h.undatedDay = run.Day()
@@ -261,7 +259,7 @@ func (h *history) load(ctx context.Context, c *Client, customer, first string, r
 func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
 	var n model.Counts
 	var errs []error
-	now := time.Now().UTC()
+	now := run.StartedAt.UTC()
 	day := run.Day()
 	for _, cust := range s.c.cfg.Customers {
 		if err := ctx.Err(); err != nil {

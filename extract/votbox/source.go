@@ -69,7 +69,7 @@ func (s *Source) Items(ctx context.Context, pending []string) ([]string, error) 
 // item was rejected.
 func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run model.Run) (model.Counts, bool, error) {
 	var n model.Counts
-	mc := MapContext{Business: run.Location, Account: s.c.cfg.Username, RunID: run.ID, ExtractedAt: time.Now().UTC()}
+	mc := MapContext{Business: run.Location, Account: s.c.cfg.Username, RunID: run.ID, ExtractedAt: run.StartedAt.UTC()}
 	if mc.Business == nil {
 		mc.Business = time.UTC
 	}
