@@ -44,8 +44,19 @@ type Source interface {
 }
 
 // Snapshotter is a source with per-run snapshots (accounts, balances).
+// Snapshot writes through transactions it opens with begin and commits or
+// aborts itself; it sees no more of the lake than its own source.
 type Snapshotter interface {
-	Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error)
+	Snapshot(ctx context.Context, begin BeginFunc, run model.Run) (model.Counts, error)
+}
+
+// BeginFunc opens a lake transaction on one unit of a snapshot's source
+// (load.Lake.Begin with the source bound): the caller commits or aborts it.
+type BeginFunc func(unit string) (*load.Tx, error)
+
+// LakeBegin returns the BeginFunc of source's units in lake.
+func LakeBegin(lake *load.Lake, source string) BeginFunc {
+	return func(unit string) (*load.Tx, error) { return lake.Begin(source, unit) }
 }
 
 // AccountSnapshotter is a Snapshotter whose snapshot is one per account
@@ -54,7 +65,7 @@ type Snapshotter interface {
 // spread over the shards; a whole run calls Snapshot.
 type AccountSnapshotter interface {
 	SnapshotAccounts() []string
-	SnapshotAccount(ctx context.Context, lake *load.Lake, run model.Run, account string) (model.Counts, error)
+	SnapshotAccount(ctx context.Context, begin BeginFunc, run model.Run, account string) (model.Counts, error)
 }
 
 // Progress hears about planned and finished windows (and items, as windows
@@ -329,11 +340,11 @@ func (p *Pipeline) snapshotOwned(ctx context.Context, source string, sn Snapshot
 	if len(mine) == 0 {
 		return rs, nil, false
 	}
-	rs, err = p.snapshot(ctx, source, snapshotFunc(func(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
+	rs, err = p.snapshot(ctx, source, snapshotFunc(func(ctx context.Context, begin BeginFunc, run model.Run) (model.Counts, error) {
 		var n model.Counts
 		var errs []error
 		for _, a := range mine {
-			c, err := as.SnapshotAccount(ctx, lake, run, a)
+			c, err := as.SnapshotAccount(ctx, begin, run, a)
 			n.Add(c)
 			if err != nil {
 				errs = append(errs, err)
@@ -348,10 +359,10 @@ func (p *Pipeline) snapshotOwned(ctx context.Context, source string, sn Snapshot
 }
 
 // snapshotFunc is a function as a Snapshotter.
-type snapshotFunc func(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error)
+type snapshotFunc func(ctx context.Context, begin BeginFunc, run model.Run) (model.Counts, error)
 
-func (f snapshotFunc) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
-	return f(ctx, lake, run)
+func (f snapshotFunc) Snapshot(ctx context.Context, begin BeginFunc, run model.Run) (model.Counts, error) {
+	return f(ctx, begin, run)
 }
 
 // advanceCursor moves key's cursor forward to day (never back: lookback
@@ -466,7 +477,7 @@ func (p *Pipeline) snapshot(ctx context.Context, source string, sn Snapshotter, 
 	if err := h.stopped(); err != nil {
 		return p.skipped(rs, err), err
 	}
-	c, err := sn.Snapshot(ctx, p.cfg.Lake, run)
+	c, err := sn.Snapshot(ctx, LakeBegin(p.cfg.Lake, source), run)
 	rs.Pages, rs.Rows, rs.FinishedAt = c.Pages, c.Rows, p.cfg.Now().UTC()
 	if err != nil {
 		rs.Status, rs.Error = failStatus(ctx), err.Error()

@@ -253,7 +253,7 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 // Snapshot requests the balance and writes one canonical balances row for
 // the run, in its own lake transaction (unit "balance-<run id>"), on the
 // run's day.
-func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
+func (s *Source) Snapshot(ctx context.Context, begin pipeline.BeginFunc, run model.Run) (model.Counts, error) {
 	var n model.Counts
 	now := run.StartedAt.UTC()
 	if run.Location == nil {
@@ -272,7 +272,7 @@ func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (
 	if err != nil {
 		return n, fmt.Errorf("%s: balance %q: %w", Name, b.Balance, err)
 	}
-	tx, err := lake.Begin(Name, "balance-"+run.ID)
+	tx, err := begin("balance-" + run.ID)
 	if err != nil {
 		return n, err
 	}

@@ -27,6 +27,11 @@ var (
 	_ pipeline.Snapshotter = (*Source)(nil)
 )
 
+var (
+	_ pipeline.Source      = (*Source)(nil)
+	_ pipeline.Snapshotter = (*Source)(nil)
+)
+
 // Source adapts the client to the pipeline: streams call_records, missed
 // and daily_stats (account "company"), extracted by business-day windows,
 // and a per-run snapshot of the employees.
@@ -249,7 +254,7 @@ func (s *Source) dailyStats(ctx context.Context, w model.Window, tx *load.Tx, mc
 }
 
 // Snapshot records the employees, replaced per run day.
-func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
+func (s *Source) Snapshot(ctx context.Context, begin pipeline.BeginFunc, run model.Run) (model.Counts, error) {
 	var n model.Counts
 	rows, err := s.c.Employees(ctx)
 	if err != nil {
@@ -258,7 +263,7 @@ func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (
 	n.Pages++
 	day := run.Day()
 	now := run.StartedAt.UTC()
-	tx, err := lake.Begin(Name, "employees")
+	tx, err := begin("employees")
 	if err != nil {
 		return n, err
 	}

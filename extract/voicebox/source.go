@@ -28,6 +28,11 @@ var (
 	_ pipeline.Snapshotter = (*Source)(nil)
 )
 
+var (
+	_ pipeline.Source      = (*Source)(nil)
+	_ pipeline.Snapshotter = (*Source)(nil)
+)
+
 // Source adapts the client to the pipeline: one stream per customer
 // ("callhistory"), extracted by business-day windows from one read of the
 // customer's whole history per run, and a per-run snapshot of campaigns
@@ -256,7 +261,7 @@ func (h *history) load(ctx context.Context, c *Client, customer, first string, r
 // Snapshot records every customer's campaigns (replaced per run day) and
 // balance (one canonical balances row per run). Errors of one customer do
 // not stop the others.
-func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
+func (s *Source) Snapshot(ctx context.Context, begin pipeline.BeginFunc, run model.Run) (model.Counts, error) {
 	var n model.Counts
 	var errs []error
 	now := run.StartedAt.UTC()
@@ -266,13 +271,13 @@ func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (
 			errs = append(errs, err)
 			break
 		}
-		if err := s.snapshotCampaigns(ctx, lake, run, cust, day, now, &n); err != nil {
+		if err := s.snapshotCampaigns(ctx, begin, run, cust, day, now, &n); err != nil {
 			errs = append(errs, err)
 			if errors.Is(err, ErrAuth) {
 				break // refused credentials: every request would be
 			}
 		}
-		if err := s.snapshotBalance(ctx, lake, run, cust, day, now, &n); err != nil {
+		if err := s.snapshotBalance(ctx, begin, run, cust, day, now, &n); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -281,7 +286,7 @@ func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (
 
 // snapshotCampaigns reads both campaign lists, then replaces the
 // customer's campaigns file of the run's day.
-func (s *Source) snapshotCampaigns(ctx context.Context, lake *load.Lake, run model.Run, cust, day string, now time.Time, n *model.Counts) error {
+func (s *Source) snapshotCampaigns(ctx context.Context, begin pipeline.BeginFunc, run model.Run, cust, day string, now time.Time, n *model.Counts) error {
 	var rows []CampaignRow
 	var pages int64
 	for _, l := range []struct{ list, listedIn string }{{ListCampaigns, "campaigns"}, {ListHistoryCamp, "callhistory"}} {
@@ -307,7 +312,7 @@ func (s *Source) snapshotCampaigns(ctx context.Context, lake *load.Lake, run mod
 			return fmt.Errorf("voicebox: %s of %s: %w", l.list, cust, err)
 		}
 	}
-	tx, err := lake.Begin(Name, "campaigns-"+cust)
+	tx, err := begin("campaigns-" + cust)
 	if err != nil {
 		return err
 	}
@@ -331,7 +336,7 @@ func (s *Source) snapshotCampaigns(ctx context.Context, lake *load.Lake, run mod
 
 // snapshotBalance writes the customer's balance as one canonical balances
 // row in its own unit, so every run keeps its reading.
-func (s *Source) snapshotBalance(ctx context.Context, lake *load.Lake, run model.Run, cust, day string, now time.Time, n *model.Counts) error {
+func (s *Source) snapshotBalance(ctx context.Context, begin pipeline.BeginFunc, run model.Run, cust, day string, now time.Time, n *model.Counts) error {
 	body, err := s.c.Balance(ctx, cust)
 	if err != nil {
 		return fmt.Errorf("voicebox: balance of %s: %w", cust, err)
@@ -340,7 +345,7 @@ func (s *Source) snapshotBalance(ctx context.Context, lake *load.Lake, run model
 	if err != nil {
 		return fmt.Errorf("voicebox: balance of %s: %w", cust, err)
 	}
-	tx, err := lake.Begin(Name, "balance-"+cust+"-"+run.ID)
+	tx, err := begin("balance-" + cust + "-" + run.ID)
 	if err != nil {
 		return err
 	}
