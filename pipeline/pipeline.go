@@ -37,9 +37,11 @@ type Source interface {
 	Concurrency() int
 	// Streams lists the incremental streams; each has its own cursor.
 	Streams() []model.StreamKey
-	// Extract writes one window of one stream into tx and must cover the
-	// window's day (tx.Cover) so re-extraction replaces it. It runs in the
-	// calling goroutine; the pipeline commits or aborts tx.
+	// Extract writes one window of one stream into tx. The pipeline has
+	// covered the window's day and registered the canonical tables (calls,
+	// rejects), so re-extraction replaces them; a detail table the source
+	// registers (load.Writer) is replaced too. It runs in the calling
+	// goroutine; the pipeline commits or aborts tx.
 	Extract(ctx context.Context, key model.StreamKey, w model.Window, tx *load.Tx, run model.Run) (model.Counts, error)
 }
 
@@ -542,6 +544,10 @@ func (p *Pipeline) window(ctx context.Context, src Source, key model.StreamKey, 
 		return model.Counts{}, err
 	}
 	defer tx.Abort()
+	canonical(tx)
+	if err := tx.Cover(w.Day); err != nil {
+		return model.Counts{}, err
+	}
 	c, err := src.Extract(ctx, key, w, tx, run)
 	if err != nil {
 		return c, err
@@ -553,6 +559,15 @@ func (p *Pipeline) window(ctx context.Context, src Source, key model.StreamKey, 
 		return c, fmt.Errorf("%s window %s: committed, but the cursor could not be saved (the window will be re-extracted next run): %w", key, day, err)
 	}
 	return c, nil
+}
+
+// canonical registers in tx the canonical tables every extraction may
+// write (calls, rejects): the pipeline owns them, so a window or item
+// whose rows are all gone (the vendor now answers empty, a reject fixed)
+// has its old rows removed, whatever tables the source registers.
+func canonical(tx *load.Tx) {
+	load.Writer(tx, load.Calls)
+	load.Writer(tx, load.Rejects)
 }
 
 // writeRuns appends the run's rows to the runs table, one file per source,
