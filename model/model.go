@@ -140,3 +140,25 @@ const DayLayout = "2006-01-02"
 
 // Day returns the YYYY-MM-DD date of t in loc.
 func Day(t time.Time, loc *time.Location) string { return t.In(loc).Format(DayLayout) }
+
+// Origin says where a row came from: the stream (or item kind) and account
+// it was extracted for, what was asked ("2026-11-20 [...)" for a window,
+// "task 123" for an item, "" for a snapshot) and the vendor endpoint that
+// answered.
+type Origin struct {
+	Key      StreamKey
+	Window   string
+	Endpoint string
+}
+
+// NewReject returns the reject of one row from o that failed validation:
+// raw exactly as the vendor sent it, reason why, in the date partition day,
+// stamped with the run's id and its start time (the run's clock, never the
+// wall clock, so one run's rows carry one time).
+func NewReject(run Run, o Origin, day, reason, raw string) *Reject {
+	return &Reject{
+		Source: o.Key.Source, Date: day, Stream: o.Key.Stream, Account: o.Key.Account,
+		Endpoint: o.Endpoint, Window: o.Window, Reason: reason, Raw: raw,
+		RunID: run.ID, RejectedAt: run.StartedAt.UTC(),
+	}
+}

@@ -29,8 +29,9 @@ type ItemSource interface {
 	// pipeline remembers as not yet final. Keys match [A-Za-z0-9._-]+.
 	Items(ctx context.Context, pending []string) ([]string, error)
 	// ExtractItem writes one item into tx. The pipeline has already
-	// covered every date an earlier extraction of the item wrote, so the
-	// new rows replace the old wherever they land. final reports that the
+	// registered the canonical tables (calls, rejects) and covered every
+	// date an earlier extraction of the item wrote, so the new rows replace
+	// the old wherever they land. final reports that the
 	// item will not change any more: later runs skip it.
 	ExtractItem(ctx context.Context, key string, tx *load.Tx, run model.Run) (c model.Counts, final bool, err error)
 }
@@ -253,6 +254,7 @@ func (p *Pipeline) extractItem(ctx context.Context, src ItemSource, book *itemBo
 		return model.Counts{}, false, err
 	}
 	defer tx.Abort()
+	canonical(tx)
 	prev, _ := book.get(sk.Account)
 	for _, d := range prev.Dates {
 		if err := tx.Cover(d); err != nil {

@@ -37,15 +37,28 @@ type Source interface {
 	Concurrency() int
 	// Streams lists the incremental streams; each has its own cursor.
 	Streams() []model.StreamKey
-	// Extract writes one window of one stream into tx and must cover the
-	// window's day (tx.Cover) so re-extraction replaces it. It runs in the
-	// calling goroutine; the pipeline commits or aborts tx.
+	// Extract writes one window of one stream into tx. The pipeline has
+	// covered the window's day and registered the canonical tables (calls,
+	// rejects), so re-extraction replaces them; a detail table the source
+	// registers (load.Writer) is replaced too. It runs in the calling
+	// goroutine; the pipeline commits or aborts tx.
 	Extract(ctx context.Context, key model.StreamKey, w model.Window, tx *load.Tx, run model.Run) (model.Counts, error)
 }
 
 // Snapshotter is a source with per-run snapshots (accounts, balances).
+// Snapshot writes through transactions it opens with begin and commits or
+// aborts itself; it sees no more of the lake than its own source.
 type Snapshotter interface {
-	Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error)
+	Snapshot(ctx context.Context, begin BeginFunc, run model.Run) (model.Counts, error)
+}
+
+// BeginFunc opens a lake transaction on one unit of a snapshot's source
+// (load.Lake.Begin with the source bound): the caller commits or aborts it.
+type BeginFunc func(unit string) (*load.Tx, error)
+
+// LakeBegin returns the BeginFunc of source's units in lake.
+func LakeBegin(lake *load.Lake, source string) BeginFunc {
+	return func(unit string) (*load.Tx, error) { return lake.Begin(source, unit) }
 }
 
 // AccountSnapshotter is a Snapshotter whose snapshot is one per account
@@ -54,7 +67,7 @@ type Snapshotter interface {
 // spread over the shards; a whole run calls Snapshot.
 type AccountSnapshotter interface {
 	SnapshotAccounts() []string
-	SnapshotAccount(ctx context.Context, lake *load.Lake, run model.Run, account string) (model.Counts, error)
+	SnapshotAccount(ctx context.Context, begin BeginFunc, run model.Run, account string) (model.Counts, error)
 }
 
 // Progress hears about planned and finished windows (and items, as windows
@@ -341,11 +354,11 @@ func (p *Pipeline) snapshotOwned(ctx context.Context, source string, sn Snapshot
 	if len(mine) == 0 {
 		return rs, nil, false
 	}
-	rs, err = p.snapshot(ctx, source, snapshotFunc(func(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
+	rs, err = p.snapshot(ctx, source, snapshotFunc(func(ctx context.Context, begin BeginFunc, run model.Run) (model.Counts, error) {
 		var n model.Counts
 		var errs []error
 		for _, a := range mine {
-			c, err := as.SnapshotAccount(ctx, lake, run, a)
+			c, err := as.SnapshotAccount(ctx, begin, run, a)
 			n.Add(c)
 			if err != nil {
 				errs = append(errs, err)
@@ -360,10 +373,10 @@ func (p *Pipeline) snapshotOwned(ctx context.Context, source string, sn Snapshot
 }
 
 // snapshotFunc is a function as a Snapshotter.
-type snapshotFunc func(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error)
+type snapshotFunc func(ctx context.Context, begin BeginFunc, run model.Run) (model.Counts, error)
 
-func (f snapshotFunc) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
-	return f(ctx, lake, run)
+func (f snapshotFunc) Snapshot(ctx context.Context, begin BeginFunc, run model.Run) (model.Counts, error) {
+	return f(ctx, begin, run)
 }
 
 // advanceCursor moves key's cursor forward to day (never back: lookback
@@ -478,7 +491,7 @@ func (p *Pipeline) snapshot(ctx context.Context, source string, sn Snapshotter, 
 	if err := h.stopped(); err != nil {
 		return p.skipped(rs, err), err
 	}
-	c, err := sn.Snapshot(ctx, p.cfg.Lake, run)
+	c, err := sn.Snapshot(ctx, LakeBegin(p.cfg.Lake, source), run)
 	rs.Pages, rs.Rows, rs.FinishedAt = c.Pages, c.Rows, p.cfg.Now().UTC()
 	if err != nil {
 		rs.Status, rs.Error = failStatus(ctx), err.Error()
@@ -543,6 +556,10 @@ func (p *Pipeline) window(ctx context.Context, src Source, key model.StreamKey, 
 		return model.Counts{}, err
 	}
 	defer tx.Abort()
+	canonical(tx)
+	if err := tx.Cover(w.Day); err != nil {
+		return model.Counts{}, err
+	}
 	c, err := src.Extract(ctx, key, w, tx, run)
 	if err != nil {
 		return c, err
@@ -554,6 +571,15 @@ func (p *Pipeline) window(ctx context.Context, src Source, key model.StreamKey, 
 		return c, fmt.Errorf("%s window %s: committed, but the cursor could not be saved (the window will be re-extracted next run): %w", key, day, err)
 	}
 	return c, nil
+}
+
+// canonical registers in tx the canonical tables every extraction may
+// write (calls, rejects): the pipeline owns them, so a window or item
+// whose rows are all gone (the vendor now answers empty, a reject fixed)
+// has its old rows removed, whatever tables the source registers.
+func canonical(tx *load.Tx) {
+	load.Writer(tx, load.Calls)
+	load.Writer(tx, load.Rejects)
 }
 
 // writeRuns appends the run's rows to the runs table, one file per source,

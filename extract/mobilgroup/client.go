@@ -63,9 +63,7 @@ type Config struct {
 	// subscriber, and its broadcast, are not final unless it has used
 	// MaxAttempts attempts. Measured against the run's clock.
 	RedialWindow time.Duration
-	// Now stamps extracted_at and taken_at; time.Now when nil.
-	Now  func() time.Time
-	HTTP httpx.Config
+	HTTP         httpx.Config
 }
 
 // Redials as the document describes them (settings of /api/send/):
@@ -137,9 +135,6 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	}
 	if cfg.RedialWindow < 0 {
 		return nil, &ConfigError{Field: "RedialWindow", Err: fmt.Errorf("%s: must not be negative", cfg.RedialWindow)}
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

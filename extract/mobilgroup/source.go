@@ -116,7 +116,7 @@ func ReadIDs(r io.Reader) ([]string, error) {
 func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run model.Run) (model.Counts, bool, error) {
 	var n model.Counts
 	mc := MapContext{Vendor: s.c.cfg.Vendor, Business: run.Location, Account: s.c.cfg.Account,
-		RunID: run.ID, ExtractedAt: s.c.cfg.Now().UTC(), Now: run.StartedAt, RedialWindow: s.c.cfg.RedialWindow}
+		RunID: run.ID, ExtractedAt: run.StartedAt.UTC(), Now: run.StartedAt, RedialWindow: s.c.cfg.RedialWindow}
 	if mc.Business == nil {
 		mc.Business = time.UTC
 	}
@@ -185,11 +185,8 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 			n.Rejects++
 			row.Rejected++
 			final = false
-			if err := rejects.Add(day, &model.Reject{
-				Source: Name, Date: day, Stream: Kind, Account: mc.Account,
-				Endpoint: "api/get state", Window: "broadcast " + key,
-				Reason: m.err.Error(), Raw: st.Subscribers[i].Raw, RunID: run.ID, RejectedAt: mc.ExtractedAt,
-			}); err != nil {
+			o := model.Origin{Key: model.StreamKey{Source: Name, Stream: Kind, Account: mc.Account}, Window: "broadcast " + key, Endpoint: "api/get state"}
+			if err := rejects.Add(day, model.NewReject(run, o, day, m.err.Error(), st.Subscribers[i].Raw)); err != nil {
 				return fail(err)
 			}
 			continue
@@ -256,9 +253,9 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 // Snapshot requests the balance and writes one canonical balances row for
 // the run, in its own lake transaction (unit "balance-<run id>"), on the
 // run's day.
-func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
+func (s *Source) Snapshot(ctx context.Context, begin pipeline.BeginFunc, run model.Run) (model.Counts, error) {
 	var n model.Counts
-	now := s.c.cfg.Now().UTC()
+	now := run.StartedAt.UTC()
 	if run.Location == nil {
 		run.Location = time.UTC
 	}
@@ -275,7 +272,7 @@ func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (
 	if err != nil {
 		return n, fmt.Errorf("%s: balance %q: %w", Name, b.Balance, err)
 	}
-	tx, err := lake.Begin(Name, "balance-"+run.ID)
+	tx, err := begin("balance-" + run.ID)
 	if err != nil {
 		return n, err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/sandbox"
 	"github.com/calletl/calletl/secret"
 )
@@ -170,7 +171,7 @@ func TestFaultsRecover(t *testing.T) {
 			t.Errorf("broadcast %s: %d rows, want %d", id, got, want)
 		}
 	}
-	if _, err := s.Snapshot(context.Background(), openLake(t), testRun); err != nil {
+	if _, err := s.Snapshot(context.Background(), pipeline.LakeBegin(openLake(t), Name), testRun); err != nil {
 		t.Fatal(err)
 	}
 	fc := m.FaultInjector().Counts()
@@ -298,7 +299,7 @@ func TestSnapshotBalance(t *testing.T) {
 	for _, id := range []string{"run-1", "run-2"} {
 		run := testRun
 		run.ID = id
-		c, err := s.Snapshot(context.Background(), lake, run)
+		c, err := s.Snapshot(context.Background(), pipeline.LakeBegin(lake, Name), run)
 		if err != nil || c.Rows != 1 || c.Pages != 1 {
 			t.Fatalf("%+v %v", c, err)
 		}
@@ -317,7 +318,7 @@ func TestSnapshotBalance(t *testing.T) {
 		t.Error(err)
 	}
 	m.SetDisabled(true)
-	if _, err := s.Snapshot(context.Background(), lake, testRun); !errors.Is(err, ErrAuth) ||
+	if _, err := s.Snapshot(context.Background(), pipeline.LakeBegin(lake, Name), testRun); !errors.Is(err, ErrAuth) ||
 		!strings.HasPrefix(err.Error(), "mobilgroup: api/get balance: Mobilgroup error Error_User_Disabled") {
 		t.Errorf("disabled: %v", err)
 	}
@@ -378,7 +379,7 @@ func TestSecretNeverLeaks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := es.Snapshot(context.Background(), lake, testRun); err != nil {
+	if _, err := es.Snapshot(context.Background(), pipeline.LakeBegin(lake, Name), testRun); err != nil {
 		t.Fatal(err)
 	}
 	if bytes.Contains(lakeBytes(t, lake.Root()), []byte(testKey)) || strings.Contains(logs.String(), testKey) {

@@ -10,11 +10,18 @@ import (
 	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/transform"
 )
 
 // Name is the source name in the lake and in state.
 const Name = "mtt"
+
+var (
+	_ pipeline.Source             = (*Source)(nil)
+	_ pipeline.Snapshotter        = (*Source)(nil)
+	_ pipeline.AccountSnapshotter = (*Source)(nil)
+)
 
 // Source adapts the client to the pipeline: one stream per (history type,
 // customer), extracted by business-day windows, plus per-run snapshots of
@@ -73,14 +80,11 @@ func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Windo
 	mc := MapContext{
 		Customer: key.Account, Type: key.Stream,
 		Vendor: s.c.cfg.Vendor, Business: run.Location,
-		RunID: run.ID, ExtractedAt: time.Now().UTC(),
+		RunID: run.ID, ExtractedAt: run.StartedAt.UTC(),
 	}
+	origin := model.Origin{Key: key, Window: w.String(), Endpoint: "getServiceHistoryByCustomer"}
 	reject := func(raw []byte, reason string) error {
-		return rejects.Add(w.Day, &model.Reject{
-			Source: Name, Date: w.Day, Stream: key.Stream, Account: key.Account,
-			Endpoint: "getServiceHistoryByCustomer", Window: w.String(),
-			Reason: reason, Raw: string(raw), RunID: run.ID, RejectedAt: mc.ExtractedAt,
-		})
+		return rejects.Add(w.Day, model.NewReject(run, origin, w.Day, reason, string(raw)))
 	}
 	var (
 		n   model.Counts
@@ -129,11 +133,11 @@ func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Windo
 // Snapshot records every customer's accounts (replaced per run day) and
 // balance (one row per run). Errors of one customer do not stop the others,
 // except one fatal for the source (refused credentials), which all would meet.
-func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
+func (s *Source) Snapshot(ctx context.Context, begin pipeline.BeginFunc, run model.Run) (model.Counts, error) {
 	var n model.Counts
 	var errs []error
 	for _, cust := range s.c.cfg.Customers {
-		c, err := s.SnapshotAccount(ctx, lake, run, cust)
+		c, err := s.SnapshotAccount(ctx, begin, run, cust)
 		n.Add(c)
 		if err != nil {
 			errs = append(errs, err)
@@ -151,19 +155,19 @@ func (s *Source) SnapshotAccounts() []string { return s.c.cfg.Customers }
 
 // SnapshotAccount records one customer's accounts and balance, as
 // Snapshot does for each.
-func (s *Source) SnapshotAccount(ctx context.Context, lake *load.Lake, run model.Run, cust string) (model.Counts, error) {
+func (s *Source) SnapshotAccount(ctx context.Context, begin pipeline.BeginFunc, run model.Run, cust string) (model.Counts, error) {
 	var n model.Counts
-	now := time.Now().UTC()
+	now := run.StartedAt.UTC()
 	day := run.Day()
-	err1 := s.snapshotAccounts(ctx, lake, run, cust, day, now, &n)
+	err1 := s.snapshotAccounts(ctx, begin, run, cust, day, now, &n)
 	if httpx.IsFatal(err1) {
 		return n, err1 // the balance would be refused too
 	}
-	err2 := s.snapshotBalance(ctx, lake, run, cust, day, now, &n)
+	err2 := s.snapshotBalance(ctx, begin, run, cust, day, now, &n)
 	return n, errors.Join(err1, err2)
 }
 
-func (s *Source) snapshotAccounts(ctx context.Context, lake *load.Lake, run model.Run, cust, day string, now time.Time, n *model.Counts) error {
+func (s *Source) snapshotAccounts(ctx context.Context, begin pipeline.BeginFunc, run model.Run, cust, day string, now time.Time, n *model.Counts) error {
 	accounts, err := s.c.Accounts(ctx, cust)
 	if errors.Is(err, ErrNoData) {
 		accounts, err = nil, nil // a customer with no numbers
@@ -171,7 +175,7 @@ func (s *Source) snapshotAccounts(ctx context.Context, lake *load.Lake, run mode
 	if err != nil {
 		return fmt.Errorf("mtt: accounts of %s: %w", cust, err)
 	}
-	tx, err := lake.Begin(Name, "accounts-"+cust)
+	tx, err := begin("accounts-" + cust)
 	if err != nil {
 		return err
 	}
@@ -202,7 +206,7 @@ func (s *Source) snapshotAccounts(ctx context.Context, lake *load.Lake, run mode
 // tell "asked, MTT has none" (that row) from "not taken" (no row, and a
 // failed snapshot in runs) — and no row in the canonical balances table,
 // where a balance movement is computed only between known balances.
-func (s *Source) snapshotBalance(ctx context.Context, lake *load.Lake, run model.Run, cust, day string, now time.Time, n *model.Counts) error {
+func (s *Source) snapshotBalance(ctx context.Context, begin pipeline.BeginFunc, run model.Run, cust, day string, now time.Time, n *model.Counts) error {
 	b, err := s.c.Balance(ctx, cust)
 	if errors.Is(err, ErrNoData) {
 		s.c.log.Warn("no balance: getCustomerBalance answered -32001 Data not found (a customer with no data yet, "+
@@ -226,7 +230,7 @@ func (s *Source) snapshotBalance(ctx context.Context, lake *load.Lake, run model
 		}
 		*f.dst = sql.Null[model.Money]{V: m, Valid: true}
 	}
-	tx, err := lake.Begin(Name, "balance-"+cust+"-"+run.ID)
+	tx, err := begin("balance-" + cust + "-" + run.ID)
 	if err != nil {
 		return err
 	}

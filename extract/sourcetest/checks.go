@@ -16,9 +16,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/calletl/calletl/extract/httpx"
+	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/sandbox"
 )
@@ -491,4 +497,56 @@ func checkDeadCredential(t *testing.T, h *Harness) {
 	if n := w.Requests() - before; n > 2*HTTP().Concurrency+3 {
 		t.Errorf("%d requests on dead credentials: the source did not stop at the first refusal", n)
 	}
+}
+
+// stamps are the columns that say when the run took a row: each must hold
+// the run's time (model.Run.StartedAt, the pipeline's clock), never the
+// wall clock, so a run's rows carry one time and a test's clock reaches
+// every one of them.
+var stamps = []string{"extracted_at", "rejected_at", "snapshot_at", "taken_at"}
+
+// checkClock: every row the run writes is stamped with the run's time. The
+// suite's clock (Harness.Now) is a fixed moment, not the wall clock, so a
+// source that calls time.Now stamps another time.
+func checkClock(t *testing.T, h *Harness) {
+	w := newWorld(t, h)
+	w.run(t, t.Context(), Options{}).mustOK(t)
+	want := stampText(h.Now)
+	checked := map[string]int{}
+	bad := map[string]string{}
+	for _, r := range readLake(t, w.lake.Root()) {
+		if r.source != h.Vendor.Name() {
+			continue
+		}
+		for _, col := range stamps {
+			v, ok := r.cols[col]
+			if !ok {
+				continue
+			}
+			checked[r.table+"."+col]++
+			if got := str(v); got != want {
+				bad[r.table+"."+col] = got
+			}
+		}
+	}
+	if len(checked) == 0 {
+		t.Fatalf("no row has a %v column: the check proves nothing", stamps)
+	}
+	if _, ok := checked["rejects.rejected_at"]; !ok {
+		t.Error("no reject was written: the check does not reach rejected_at")
+	}
+	for col, got := range bad {
+		t.Errorf("%s is %s, want the run's time %s: the source stamps rows with a clock of its own (time.Now?), not model.Run.StartedAt", col, got, want)
+	}
+	t.Logf("stamps checked: %v", checked)
+}
+
+// stampText is t as readLake reads a timestamp column back.
+func stampText(t time.Time) string {
+	b := array.NewTimestampBuilder(memory.DefaultAllocator, load.TimestampType().(*arrow.TimestampType))
+	defer b.Release()
+	load.AppendTimestamp(b, t)
+	a := b.NewArray()
+	defer a.Release()
+	return str(a.GetOneForMarshal(0))
 }

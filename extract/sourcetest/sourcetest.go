@@ -19,7 +19,9 @@
 //   - unknown_item: an item the vendor does not know fails once, then is
 //     skipped (item sources);
 //   - dead_credential: refused credentials stop the source once, with one
-//     error that is fatal for the source (httpx.IsFatal).
+//     error that is fatal for the source (httpx.IsFatal);
+//   - clock: every extracted_at, rejected_at, snapshot_at and taken_at is
+//     the run's time (model.Run.StartedAt), never the wall clock.
 //
 // A vendor's test file calls Run with its [Harness]. A check a vendor
 // cannot satisfy is listed in Harness.Skip with the reason, and skipped
@@ -164,6 +166,7 @@ func Run(t *testing.T, h Harness) {
 		{"rejects", checkRejects},
 		{"unknown_item", checkUnknownItem},
 		{"dead_credential", checkDeadCredential},
+		{"clock", checkClock},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {

@@ -27,6 +27,11 @@ var (
 	_ pipeline.Snapshotter = (*Source)(nil)
 )
 
+var (
+	_ pipeline.Source      = (*Source)(nil)
+	_ pipeline.Snapshotter = (*Source)(nil)
+)
+
 // Source adapts the client to the pipeline: streams call_records, missed
 // and daily_stats (account "company"), extracted by business-day windows,
 // and a per-run snapshot of the employees.
@@ -70,17 +75,14 @@ func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Windo
 	if err := tx.Cover(w.Day); err != nil {
 		return model.Counts{}, err
 	}
-	mc := MapContext{Business: run.Location, RunID: run.ID, ExtractedAt: time.Now().UTC()}
+	mc := MapContext{Business: run.Location, RunID: run.ID, ExtractedAt: run.StartedAt.UTC()}
 	if mc.Business == nil {
 		mc.Business = time.UTC
 	}
 	rejects := load.Writer(tx, load.Rejects)
 	reject := func(endpoint string, raw []byte, reason string) error {
-		return rejects.Add(w.Day, &model.Reject{
-			Source: Name, Date: w.Day, Stream: key.Stream, Account: key.Account,
-			Endpoint: endpoint, Window: w.String(),
-			Reason: reason, Raw: string(raw), RunID: run.ID, RejectedAt: mc.ExtractedAt,
-		})
+		o := model.Origin{Key: key, Window: w.String(), Endpoint: endpoint}
+		return rejects.Add(w.Day, model.NewReject(run, o, w.Day, reason, string(raw)))
 	}
 	var (
 		n   model.Counts
@@ -252,7 +254,7 @@ func (s *Source) dailyStats(ctx context.Context, w model.Window, tx *load.Tx, mc
 }
 
 // Snapshot records the employees, replaced per run day.
-func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
+func (s *Source) Snapshot(ctx context.Context, begin pipeline.BeginFunc, run model.Run) (model.Counts, error) {
 	var n model.Counts
 	rows, err := s.c.Employees(ctx)
 	if err != nil {
@@ -260,8 +262,8 @@ func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (
 	}
 	n.Pages++
 	day := run.Day()
-	now := time.Now().UTC()
-	tx, err := lake.Begin(Name, "employees")
+	now := run.StartedAt.UTC()
+	tx, err := begin("employees")
 	if err != nil {
 		return n, err
 	}
@@ -270,14 +272,12 @@ func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (
 		return n, err
 	}
 	out := load.Writer(tx, EmployeesTable)
+	origin := model.Origin{Key: model.StreamKey{Source: Name, Stream: "employees", Account: Account}, Endpoint: "employees"}
 	for _, raw := range rows {
 		e, err := mapEmployee(raw)
 		if err != nil {
 			n.Rejects++
-			if err := load.Writer(tx, load.Rejects).Add(day, &model.Reject{
-				Source: Name, Date: day, Stream: "employees", Account: Account, Endpoint: "employees",
-				Reason: err.Error(), Raw: string(raw), RunID: run.ID, RejectedAt: now,
-			}); err != nil {
+			if err := load.Writer(tx, load.Rejects).Add(day, model.NewReject(run, origin, day, err.Error(), string(raw))); err != nil {
 				return n, err
 			}
 			continue

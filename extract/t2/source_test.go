@@ -14,6 +14,7 @@ import (
 	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/queries"
 	"github.com/calletl/calletl/report"
 	"github.com/calletl/calletl/sandbox"
@@ -279,7 +280,7 @@ func (e *e2e) extract(t *testing.T, days []string) model.Counts {
 			total.Add(n)
 		}
 	}
-	n, err := e.src.Snapshot(context.Background(), e.lake, e.run)
+	n, err := e.src.Snapshot(context.Background(), pipeline.LakeBegin(e.lake, Name), e.run)
 	if err != nil {
 		t.Fatal(err)
 	}

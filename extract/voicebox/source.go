@@ -28,6 +28,11 @@ var (
 	_ pipeline.Snapshotter = (*Source)(nil)
 )
 
+var (
+	_ pipeline.Source      = (*Source)(nil)
+	_ pipeline.Snapshotter = (*Source)(nil)
+)
+
 // Source adapts the client to the pipeline: one stream per customer
 // ("callhistory"), extracted by business-day windows from one read of the
 // customer's whole history per run, and a per-run snapshot of campaigns
@@ -85,7 +90,6 @@ type history struct {
 	undatedDay  string // the window that gets the rows without a day; "" = none
 	undatedDone bool
 	pages       int64
-	extractedAt time.Time
 	days        map[string]*bucket
 	taken       map[string]bool
 	undated     []pending
@@ -150,14 +154,11 @@ func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Windo
 	delete(h.days, w.Day)
 	h.taken[w.Day] = true
 
-	mc := MapContext{Customer: key.Account, Business: run.Location, RunID: run.ID, ExtractedAt: h.extractedAt}
+	mc := MapContext{Customer: key.Account, Business: run.Location, RunID: run.ID, ExtractedAt: run.StartedAt.UTC()}
+	origin := model.Origin{Key: key, Window: w.String(), Endpoint: HistoryEndpoint}
 	reject := func(p pending) error {
 		n.Rejects++
-		return rejects.Add(w.Day, &model.Reject{
-			Source: Name, Date: w.Day, Stream: Stream, Account: key.Account,
-			Endpoint: HistoryEndpoint, Window: w.String(), Reason: p.reason, Raw: string(p.raw),
-			RunID: run.ID, RejectedAt: h.extractedAt,
-		})
+		return rejects.Add(w.Day, model.NewReject(run, origin, w.Day, p.reason, string(p.raw)))
 	}
 	if b != nil {
 		for i := range b.rows {
@@ -199,7 +200,6 @@ func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Windo
 func (h *history) load(ctx context.Context, c *Client, customer, first string, run model.Run) error {
 	h.loaded, h.first, h.pages = false, first, 0
 	h.days, h.taken, h.undated, h.undatedDone = make(map[string]*bucket), make(map[string]bool), nil, false
-	h.extractedAt = time.Now().UTC()
 	h.undatedDay = "" // a backfill leaves them to the nightly run
 	if run.Mode == "run" {
 		h.undatedDay = run.Day()
@@ -261,23 +261,23 @@ func (h *history) load(ctx context.Context, c *Client, customer, first string, r
 // Snapshot records every customer's campaigns (replaced per run day) and
 // balance (one canonical balances row per run). Errors of one customer do
 // not stop the others.
-func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (model.Counts, error) {
+func (s *Source) Snapshot(ctx context.Context, begin pipeline.BeginFunc, run model.Run) (model.Counts, error) {
 	var n model.Counts
 	var errs []error
-	now := time.Now().UTC()
+	now := run.StartedAt.UTC()
 	day := run.Day()
 	for _, cust := range s.c.cfg.Customers {
 		if err := ctx.Err(); err != nil {
 			errs = append(errs, err)
 			break
 		}
-		if err := s.snapshotCampaigns(ctx, lake, run, cust, day, now, &n); err != nil {
+		if err := s.snapshotCampaigns(ctx, begin, run, cust, day, now, &n); err != nil {
 			errs = append(errs, err)
 			if errors.Is(err, ErrAuth) {
 				break // refused credentials: every request would be
 			}
 		}
-		if err := s.snapshotBalance(ctx, lake, run, cust, day, now, &n); err != nil {
+		if err := s.snapshotBalance(ctx, begin, run, cust, day, now, &n); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -286,7 +286,7 @@ func (s *Source) Snapshot(ctx context.Context, lake *load.Lake, run model.Run) (
 
 // snapshotCampaigns reads both campaign lists, then replaces the
 // customer's campaigns file of the run's day.
-func (s *Source) snapshotCampaigns(ctx context.Context, lake *load.Lake, run model.Run, cust, day string, now time.Time, n *model.Counts) error {
+func (s *Source) snapshotCampaigns(ctx context.Context, begin pipeline.BeginFunc, run model.Run, cust, day string, now time.Time, n *model.Counts) error {
 	var rows []CampaignRow
 	var pages int64
 	for _, l := range []struct{ list, listedIn string }{{ListCampaigns, "campaigns"}, {ListHistoryCamp, "callhistory"}} {
@@ -312,7 +312,7 @@ func (s *Source) snapshotCampaigns(ctx context.Context, lake *load.Lake, run mod
 			return fmt.Errorf("voicebox: %s of %s: %w", l.list, cust, err)
 		}
 	}
-	tx, err := lake.Begin(Name, "campaigns-"+cust)
+	tx, err := begin("campaigns-" + cust)
 	if err != nil {
 		return err
 	}
@@ -336,7 +336,7 @@ func (s *Source) snapshotCampaigns(ctx context.Context, lake *load.Lake, run mod
 
 // snapshotBalance writes the customer's balance as one canonical balances
 // row in its own unit, so every run keeps its reading.
-func (s *Source) snapshotBalance(ctx context.Context, lake *load.Lake, run model.Run, cust, day string, now time.Time, n *model.Counts) error {
+func (s *Source) snapshotBalance(ctx context.Context, begin pipeline.BeginFunc, run model.Run, cust, day string, now time.Time, n *model.Counts) error {
 	body, err := s.c.Balance(ctx, cust)
 	if err != nil {
 		return fmt.Errorf("voicebox: balance of %s: %w", cust, err)
@@ -345,7 +345,7 @@ func (s *Source) snapshotBalance(ctx context.Context, lake *load.Lake, run model
 	if err != nil {
 		return fmt.Errorf("voicebox: balance of %s: %w", cust, err)
 	}
-	tx, err := lake.Begin(Name, "balance-"+cust+"-"+run.ID)
+	tx, err := begin("balance-" + cust + "-" + run.ID)
 	if err != nil {
 		return err
 	}

@@ -69,7 +69,7 @@ func (s *Source) Items(ctx context.Context, pending []string) ([]string, error) 
 // item was rejected.
 func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run model.Run) (model.Counts, bool, error) {
 	var n model.Counts
-	mc := MapContext{Business: run.Location, Account: s.c.cfg.Username, RunID: run.ID, ExtractedAt: time.Now().UTC()}
+	mc := MapContext{Business: run.Location, Account: s.c.cfg.Username, RunID: run.ID, ExtractedAt: run.StartedAt.UTC()}
 	if mc.Business == nil {
 		mc.Business = time.UTC
 	}
@@ -145,11 +145,8 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 			n.Rejects++
 			row.Rejected++
 			final = false
-			if err := rejects.Add(day, &model.Reject{
-				Source: Name, Date: day, Stream: Kind, Account: mc.Account,
-				Endpoint: "autocall.check", Window: "task " + key,
-				Reason: err.Error(), Raw: it.Raw, RunID: run.ID, RejectedAt: mc.ExtractedAt,
-			}); err != nil {
+			o := model.Origin{Key: model.StreamKey{Source: Name, Stream: Kind, Account: mc.Account}, Window: "task " + key, Endpoint: "autocall.check"}
+			if err := rejects.Add(day, model.NewReject(run, o, day, err.Error(), it.Raw)); err != nil {
 				return fail(err)
 			}
 			continue
