@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 )
 
@@ -20,20 +19,17 @@ func (f *emptyingSource) Name() string               { return "fake" }
 func (f *emptyingSource) Concurrency() int           { return 1 }
 func (f *emptyingSource) Streams() []model.StreamKey { return keys("a") }
 
-func (f *emptyingSource) Extract(ctx context.Context, key model.StreamKey, w model.Window, tx *load.Tx, run model.Run) (model.Counts, error) {
+func (f *emptyingSource) Extract(ctx context.Context, key model.StreamKey, w model.Window, sink *Sink) (int64, error) {
 	if !f.full {
-		return model.Counts{Pages: 1}, nil
+		return 1, nil
 	}
+	run := sink.Run()
 	c := model.Call{Source: "fake", Date: w.Day, Account: key.Account, CallID: w.Day, Direction: model.Incoming,
 		StartedAt: w.From, RunID: run.ID, ExtractedAt: run.StartedAt}
-	if err := load.Writer(tx, load.Calls).Add(w.Day, &c); err != nil {
-		return model.Counts{}, err
+	if err := sink.Call(&c); err != nil {
+		return 0, err
 	}
-	o := model.Origin{Key: key, Window: w.String(), Endpoint: "list"}
-	if err := load.Writer(tx, load.Rejects).Add(w.Day, model.NewReject(run, o, w.Day, "bad", "{}")); err != nil {
-		return model.Counts{}, err
-	}
-	return model.Counts{Pages: 1, Rows: 1, Rejects: 1}, nil
+	return 1, sink.Reject(w.Day, "list", "bad", "{}")
 }
 
 // TestPipelineCoversTheWindow: the pipeline covers each window's day and

@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 )
 
@@ -28,12 +27,15 @@ type ItemSource interface {
 	// discovery (active tasks, configured ids) plus pending, the keys the
 	// pipeline remembers as not yet final. Keys match [A-Za-z0-9._-]+.
 	Items(ctx context.Context, pending []string) ([]string, error)
-	// ExtractItem writes one item into tx. The pipeline has already
-	// registered the canonical tables (calls, rejects) and covered every
-	// date an earlier extraction of the item wrote, so the new rows replace
-	// the old wherever they land. final reports that the
+	// ExtractItem writes one item through sink (see Source.Extract). The
+	// pipeline has already registered the canonical tables and covered
+	// every date an earlier extraction of the item wrote, so the new rows
+	// replace the old wherever they land; the source covers the item's day
+	// (sink.Cover) once it knows it. Its rejects' origin is the item
+	// ("task 123"), filed under the item's key as account unless the source
+	// names its vendor account (sink.SetAccount). final reports that the
 	// item will not change any more: later runs skip it.
-	ExtractItem(ctx context.Context, key string, tx *load.Tx, run model.Run) (c model.Counts, final bool, err error)
+	ExtractItem(ctx context.Context, key string, sink *Sink) (pages int64, final bool, err error)
 }
 
 // ErrItemGone is wrapped by an ExtractItem error that will not go away by
@@ -254,14 +256,16 @@ func (p *Pipeline) extractItem(ctx context.Context, src ItemSource, book *itemBo
 		return model.Counts{}, false, err
 	}
 	defer tx.Abort()
-	canonical(tx)
+	sink := NewSink(tx, run, model.Origin{Key: sk, Window: sk.Stream + " " + sk.Account})
 	prev, _ := book.get(sk.Account)
 	for _, d := range prev.Dates {
 		if err := tx.Cover(d); err != nil {
 			return model.Counts{}, false, err
 		}
 	}
-	c, final, err := src.ExtractItem(ctx, sk.Account, tx, run)
+	pages, final, err := src.ExtractItem(ctx, sk.Account, sink)
+	c := sink.Counts()
+	c.Pages = pages
 	if err != nil {
 		return c, false, err
 	}

@@ -36,24 +36,24 @@ func (f *fakeTasks) Items(ctx context.Context, pending []string) ([]string, erro
 	return append(slices.Clone(f.active), pending...), nil
 }
 
-func (f *fakeTasks) ExtractItem(ctx context.Context, key string, tx *load.Tx, run model.Run) (model.Counts, bool, error) {
+func (f *fakeTasks) ExtractItem(ctx context.Context, key string, sink *Sink) (int64, bool, error) {
 	f.mu.Lock()
 	f.polls[key]++
 	n := f.polls[key]
 	fail, gone := f.failing[key], f.gone[key]
 	f.mu.Unlock()
 	if gone {
-		return model.Counts{}, false, fmt.Errorf("fake: task %s: %w", key, ErrItemGone)
+		return 0, false, fmt.Errorf("fake: task %s: %w", key, ErrItemGone)
 	}
 	day := fmt.Sprintf("2026-11-%02d", 10+n) // the row moves to another day on each poll
-	c := model.Call{Source: "fake", Date: day, Account: "a", CallID: key, Direction: model.Autocall, RunID: run.ID}
-	if err := load.Writer(tx, load.Calls).Add(day, &c); err != nil {
-		return model.Counts{}, false, err
+	c := model.Call{Source: "fake", Date: day, Account: "a", CallID: key, Direction: model.Autocall, RunID: sink.Run().ID}
+	if err := sink.Call(&c); err != nil {
+		return 0, false, err
 	}
 	if fail {
-		return model.Counts{}, false, errors.New("vendor down")
+		return 1, false, errors.New("vendor down")
 	}
-	return model.Counts{Pages: 1, Rows: 1}, n >= f.finalAt[key], nil
+	return 1, n >= f.finalAt[key], nil
 }
 
 func unitFiles(t *testing.T, dir, unit string) []string {

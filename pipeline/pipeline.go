@@ -37,12 +37,15 @@ type Source interface {
 	Concurrency() int
 	// Streams lists the incremental streams; each has its own cursor.
 	Streams() []model.StreamKey
-	// Extract writes one window of one stream into tx. The pipeline has
-	// covered the window's day and registered the canonical tables (calls,
-	// rejects), so re-extraction replaces them; a detail table the source
-	// registers (load.Writer) is replaced too. It runs in the calling
-	// goroutine; the pipeline commits or aborts tx.
-	Extract(ctx context.Context, key model.StreamKey, w model.Window, tx *load.Tx, run model.Run) (model.Counts, error)
+	// Extract writes one window of one stream through sink: calls, rejects
+	// and the source's detail tables (Detail, Records). The pipeline has
+	// covered the window's day and registered the canonical tables, so
+	// re-extraction replaces them; a detail table the source registers is
+	// replaced too. The run (id, clock, time zone) is sink.Run(); the rows
+	// and rejects are counted by the sink, the pages the source read are
+	// returned. It runs in the calling goroutine; the pipeline commits or
+	// aborts the transaction.
+	Extract(ctx context.Context, key model.StreamKey, w model.Window, sink *Sink) (pages int64, err error)
 }
 
 // Snapshotter is a source with per-run snapshots (accounts, balances).
@@ -556,11 +559,13 @@ func (p *Pipeline) window(ctx context.Context, src Source, key model.StreamKey, 
 		return model.Counts{}, err
 	}
 	defer tx.Abort()
-	canonical(tx)
+	sink := NewSink(tx, run, model.Origin{Key: key, Window: w.String()})
 	if err := tx.Cover(w.Day); err != nil {
 		return model.Counts{}, err
 	}
-	c, err := src.Extract(ctx, key, w, tx, run)
+	pages, err := src.Extract(ctx, key, w, sink)
+	c := sink.Counts()
+	c.Pages = pages
 	if err != nil {
 		return c, err
 	}
@@ -571,15 +576,6 @@ func (p *Pipeline) window(ctx context.Context, src Source, key model.StreamKey, 
 		return c, fmt.Errorf("%s window %s: committed, but the cursor could not be saved (the window will be re-extracted next run): %w", key, day, err)
 	}
 	return c, nil
-}
-
-// canonical registers in tx the canonical tables every extraction may
-// write (calls, rejects): the pipeline owns them, so a window or item
-// whose rows are all gone (the vendor now answers empty, a reject fixed)
-// has its old rows removed, whatever tables the source registers.
-func canonical(tx *load.Tx) {
-	load.Writer(tx, load.Calls)
-	load.Writer(tx, load.Rejects)
 }
 
 // writeRuns appends the run's rows to the runs table, one file per source,

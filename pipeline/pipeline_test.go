@@ -30,25 +30,23 @@ func (f *fakeSource) Name() string               { return "fake" }
 func (f *fakeSource) Concurrency() int           { return 2 }
 func (f *fakeSource) Streams() []model.StreamKey { return f.streams }
 
-func (f *fakeSource) Extract(ctx context.Context, key model.StreamKey, w model.Window, tx *load.Tx, run model.Run) (model.Counts, error) {
+func (f *fakeSource) Extract(ctx context.Context, key model.StreamKey, w model.Window, sink *Sink) (int64, error) {
 	f.mu.Lock()
 	if f.seen == nil {
 		f.seen = map[string][]string{}
 	}
 	f.seen[key.Stream] = append(f.seen[key.Stream], w.Day)
 	f.mu.Unlock()
-	if err := tx.Cover(w.Day); err != nil {
-		return model.Counts{}, err
-	}
+	run := sink.Run()
 	c := model.Call{Source: "fake", Date: w.Day, Account: key.Account, CallID: key.Stream + w.Day, Direction: model.Incoming,
 		StartedAt: w.From, RunID: run.ID, ExtractedAt: run.StartedAt}
-	if err := load.Writer(tx, load.Calls).Add(w.Day, &c); err != nil {
-		return model.Counts{}, err
+	if err := sink.Call(&c); err != nil {
+		return 0, err
 	}
 	if f.failOn[key.Stream+"/"+w.Day] {
-		return model.Counts{Pages: 1}, fmt.Errorf("fake: %s window %s: vendor said no", key, w.Day)
+		return 1, fmt.Errorf("fake: %s window %s: vendor said no", key, w.Day)
 	}
-	return model.Counts{Pages: 1, Rows: 1}, nil
+	return 1, nil
 }
 
 type env struct {

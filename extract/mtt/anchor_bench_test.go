@@ -17,6 +17,7 @@ import (
 	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/secret"
 )
 
@@ -166,14 +167,14 @@ func extractPages(b *testing.B, lake *load.Lake, pages [][]byte, day model.Windo
 	}
 	defer tx.Abort()
 	key := model.StreamKey{Source: Name, Stream: "dialed", Account: "110011256"}
-	n, err := NewSource(c).Extract(context.Background(), key, day, tx, model.Run{ID: "bench", Mode: "run", StartedAt: time.Now(), Location: time.UTC})
-	if err != nil {
+	sink := pipeline.NewSink(tx, model.Run{ID: "bench", Mode: "run", StartedAt: time.Now(), Location: time.UTC}, model.Origin{Key: key, Window: day.String()})
+	if _, err := NewSource(c).Extract(context.Background(), key, day, sink); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := tx.Commit(); err != nil {
 		b.Fatal(err)
 	}
-	return n.Rows
+	return sink.Counts().Rows
 }
 
 // duckdbTwoTables are the statements with which DuckDB writes what calletl

@@ -67,55 +67,47 @@ func (s *Source) PingAccount(ctx context.Context, customer string) error {
 	return err
 }
 
-// Extract loads one window of one stream into tx: canonical calls,
-// mtt_calls, and rejects for rows that fail validation. The window's day is
-// covered, so re-extracting it replaces what an earlier run wrote.
-func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Window, tx *load.Tx, run model.Run) (model.Counts, error) {
-	if err := tx.Cover(w.Day); err != nil {
-		return model.Counts{}, err
-	}
-	calls := load.Writer(tx, load.Calls)
-	details := load.Writer(tx, CallsTable)
-	rejects := load.Writer(tx, load.Rejects)
+// Extract loads one window of one stream through sink: canonical calls,
+// mtt_calls, and rejects for rows that fail validation. The pipeline covers
+// the window's day, so re-extracting it replaces what an earlier run wrote.
+func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Window, sink *pipeline.Sink) (int64, error) {
+	details := pipeline.Detail(sink, CallsTable)
+	run := sink.Run()
 	mc := MapContext{
 		Customer: key.Account, Type: key.Stream,
 		Vendor: s.c.cfg.Vendor, Business: run.Location,
 		RunID: run.ID, ExtractedAt: run.StartedAt.UTC(),
 	}
-	origin := model.Origin{Key: key, Window: w.String(), Endpoint: "getServiceHistoryByCustomer"}
 	reject := func(raw []byte, reason string) error {
-		return rejects.Add(w.Day, model.NewReject(run, origin, w.Day, reason, string(raw)))
+		return sink.Reject(w.Day, "getServiceHistoryByCustomer", reason, string(raw))
 	}
 	var (
-		n   model.Counts
-		c   model.Call // reused: one allocation per window, not two per row
-		d   Detail
-		err error
+		pages int64
+		c     model.Call // reused: one allocation per window, not two per row
+		d     Detail
+		err   error
 	)
 	err = s.c.History(ctx, key.Account, key.Stream, w.From, w.To, func(p Page) error {
-		n.Pages++
+		pages++
 		for i := range p.Rows {
 			c, d, err = Map(&mc, &p.Rows[i])
 			if err == nil && c.Date != w.Day {
 				err = fmt.Errorf("connect_time %s falls on %s, outside the requested window", p.Rows[i].ConnectTime, c.Date)
 			}
 			if err != nil {
-				n.Rejects++
 				if err := reject(p.Rows[i].Raw, err.Error()); err != nil {
 					return err
 				}
 				continue
 			}
-			if err := calls.Add(c.Date, &c); err != nil {
+			if err := sink.Call(&c); err != nil {
 				return err
 			}
 			if err := details.Add(d.Date, &d); err != nil {
 				return err
 			}
-			n.Rows++
 		}
 		for i := range p.Broken {
-			n.Rejects++
 			if err := reject(p.Broken[i].Raw, errNotObject.Error()); err != nil {
 				return err
 			}
@@ -125,9 +117,9 @@ func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Windo
 		return nil
 	})
 	if err != nil {
-		return n, fmt.Errorf("mtt: %s %s window %s: %w", key.Stream, key.Account, w, err)
+		return pages, fmt.Errorf("mtt: %s %s window %s: %w", key.Stream, key.Account, w, err)
 	}
-	return n, nil
+	return pages, nil
 }
 
 // Snapshot records every customer's accounts (replaced per run day) and

@@ -97,6 +97,6 @@ func (f *Failed) Tables() []load.TableInfo   { return f.TableList }
 func (f *Failed) Ping(context.Context) error { return f.Err }
 func (f *Failed) Concurrency() int           { return 1 }
 func (f *Failed) Streams() []model.StreamKey { return f.StreamSet }
-func (f *Failed) Extract(context.Context, model.StreamKey, model.Window, *load.Tx, model.Run) (model.Counts, error) {
-	return model.Counts{}, f.Err
+func (f *Failed) Extract(context.Context, model.StreamKey, model.Window, *pipeline.Sink) (int64, error) {
+	return 0, f.Err
 }
