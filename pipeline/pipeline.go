@@ -554,7 +554,23 @@ func (p *Pipeline) window(ctx context.Context, src Source, key model.StreamKey, 
 	if err != nil {
 		return model.Counts{}, err
 	}
-	tx, err := p.cfg.Lake.Begin(key.Source, key.Unit())
+	c, err := ExtractWindow(ctx, p.cfg.Lake, src, key, w, run)
+	if err != nil {
+		return c, err
+	}
+	if err := commit(day, run.ID); err != nil {
+		return c, fmt.Errorf("%s window %s: committed, but the cursor could not be saved (the window will be re-extracted next run): %w", key, day, err)
+	}
+	return c, nil
+}
+
+// ExtractWindow extracts window w of stream key of src into lake and
+// commits it, as a run does (without moving a cursor): one transaction of
+// the stream's unit, the window's day covered, a Sink whose rejects come
+// from the window. Tests and tools that drive a source window by window
+// use it too, so they extract exactly as the pipeline does.
+func ExtractWindow(ctx context.Context, lake *load.Lake, src Source, key model.StreamKey, w model.Window, run model.Run) (model.Counts, error) {
+	tx, err := lake.Begin(key.Source, key.Unit())
 	if err != nil {
 		return model.Counts{}, err
 	}
@@ -570,10 +586,7 @@ func (p *Pipeline) window(ctx context.Context, src Source, key model.StreamKey, 
 		return c, err
 	}
 	if _, err := tx.CommitContext(ctx); err != nil {
-		return c, fmt.Errorf("%s window %s: commit: %w", key, day, err)
-	}
-	if err := commit(day, run.ID); err != nil {
-		return c, fmt.Errorf("%s window %s: committed, but the cursor could not be saved (the window will be re-extracted next run): %w", key, day, err)
+		return c, fmt.Errorf("%s window %s: commit: %w", key, w.Day, err)
 	}
 	return c, nil
 }

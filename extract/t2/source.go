@@ -69,42 +69,33 @@ func (s *Source) Warnings(now time.Time) []string { return s.c.Warnings(now) }
 // never (see TokenStore.RefreshedAt). The metrics export its age.
 func (s *Source) TokenRefreshedAt() time.Time { return s.c.tokens.RefreshedAt() }
 
-// Extract loads one window of one stream into tx and covers its day, so
-// re-extracting it replaces what an earlier run wrote.
-func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Window, tx *load.Tx, run model.Run) (model.Counts, error) {
-	if err := tx.Cover(w.Day); err != nil {
-		return model.Counts{}, err
-	}
+// Extract loads one window of one stream through sink. The pipeline covers
+// the window's day, so re-extracting it replaces what an earlier run wrote.
+func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Window, sink *pipeline.Sink) (int64, error) {
+	run := sink.Run()
 	mc := MapContext{Business: run.Location, RunID: run.ID, ExtractedAt: run.StartedAt.UTC()}
 	if mc.Business == nil {
 		mc.Business = time.UTC
 	}
-	rejects := load.Writer(tx, load.Rejects)
-	reject := func(endpoint string, raw []byte, reason string) error {
-		o := model.Origin{Key: key, Window: w.String(), Endpoint: endpoint}
-		return rejects.Add(w.Day, model.NewReject(run, o, w.Day, reason, string(raw)))
-	}
 	var (
-		n   model.Counts
-		err error
+		pages int64
+		err   error
 	)
 	switch key.Stream {
 	case StreamCallRecords:
-		err = s.callRecords(ctx, w, tx, &mc, reject, &n)
+		err = s.callRecords(ctx, w, sink, &mc, &pages)
 	case StreamMissed:
-		err = s.missed(ctx, w, tx, &mc, reject, &n)
+		err = s.missed(ctx, w, sink, &mc, &pages)
 	case StreamDailyStats:
-		err = s.dailyStats(ctx, w, tx, &mc, reject, &n)
+		err = s.dailyStats(ctx, w, sink, &mc, &pages)
 	default:
 		err = fmt.Errorf("unknown stream %q", key.Stream)
 	}
 	if err != nil {
-		return n, fmt.Errorf("t2: %s window %s: %w", key.Stream, w, err)
+		return pages, fmt.Errorf("t2: %s window %s: %w", key.Stream, w, err)
 	}
-	return n, nil
+	return pages, nil
 }
-
-type rejectFunc func(endpoint string, raw []byte, reason string) error
 
 // MatchTolerance is how far apart a missed call's startDate and a call
 // record's callTimestamp may be for the two to be the same call.
@@ -114,13 +105,12 @@ const MatchTolerance = 5 * time.Second
 // calls that no call record matches (see the package documentation). Rows
 // are de-duplicated by natural key within the window (offset paging can
 // repeat a row when calls arrive during the run).
-func (s *Source) callRecords(ctx context.Context, w model.Window, tx *load.Tx, mc *MapContext, reject rejectFunc, n *model.Counts) error {
-	calls := load.Writer(tx, load.Calls)
-	details := load.Writer(tx, CallsTable)
+func (s *Source) callRecords(ctx context.Context, w model.Window, sink *pipeline.Sink, mc *MapContext, pages *int64) error {
+	details := pipeline.Detail(sink, CallsTable)
 	seen := map[string]struct{}{}
 	starts := map[string][]time.Time{} // caller (E.164) → call record starts
 	err := s.c.CallRecords(ctx, w.From, w.To, mc.Business, func(p Page) error {
-		n.Pages++
+		*pages++
 		for _, raw := range p.Rows {
 			r, err := DecodeRecord(raw)
 			var (
@@ -134,8 +124,7 @@ func (s *Source) callRecords(ctx context.Context, w model.Window, tx *load.Tx, m
 				err = fmt.Errorf("callTimestamp %s falls on %s, outside the requested window", r.CallTimestamp, d.Date)
 			}
 			if err != nil {
-				n.Rejects++
-				if err := reject("call-records/info", raw, err.Error()); err != nil {
+				if err := sink.Reject(w.Day, "call-records/info", err.Error(), string(raw)); err != nil {
 					return err
 				}
 				continue
@@ -145,13 +134,12 @@ func (s *Source) callRecords(ctx context.Context, w model.Window, tx *load.Tx, m
 			}
 			seen[d.CallID] = struct{}{}
 			starts[c.Caller] = append(starts[c.Caller], c.StartedAt)
-			if err := calls.Add(c.Date, &c); err != nil {
+			if err := sink.Call(&c); err != nil {
 				return err
 			}
 			if err := details.Add(d.Date, &d); err != nil {
 				return err
 			}
-			n.Rows++
 		}
 		return nil
 	})
@@ -162,7 +150,7 @@ func (s *Source) callRecords(ctx context.Context, w model.Window, tx *load.Tx, m
 	// by the missed stream, not here.
 	added := map[string]struct{}{}
 	return s.c.Missing(ctx, w.From, w.To, mc.Business, func(p Page) error {
-		n.Pages++
+		*pages++
 		for _, raw := range p.Rows {
 			m, err := DecodeMissed(raw)
 			if err != nil {
@@ -177,10 +165,9 @@ func (s *Source) callRecords(ctx context.Context, w model.Window, tx *load.Tx, m
 			}
 			added[r.ID] = struct{}{}
 			c := MissedCall(mc, &r)
-			if err := calls.Add(c.Date, &c); err != nil {
+			if err := sink.Call(&c); err != nil {
 				return err
 			}
-			n.Rows++
 		}
 		return nil
 	})
@@ -198,11 +185,11 @@ func matches(starts []time.Time, t time.Time) bool {
 
 // missed writes t2_missed_calls; the calls rows of missed calls come from
 // the call_records stream (see the package documentation).
-func (s *Source) missed(ctx context.Context, w model.Window, tx *load.Tx, mc *MapContext, reject rejectFunc, n *model.Counts) error {
-	out := load.Writer(tx, MissedTable)
+func (s *Source) missed(ctx context.Context, w model.Window, sink *pipeline.Sink, mc *MapContext, pages *int64) error {
+	out := pipeline.Records(sink, MissedTable)
 	seen := map[string]struct{}{}
 	return s.c.Missing(ctx, w.From, w.To, mc.Business, func(p Page) error {
-		n.Pages++
+		*pages++
 		for _, raw := range p.Rows {
 			m, err := DecodeMissed(raw)
 			var r MissedRow
@@ -213,8 +200,7 @@ func (s *Source) missed(ctx context.Context, w model.Window, tx *load.Tx, mc *Ma
 				err = fmt.Errorf("startDate %s falls on %s, outside the requested window", m.StartDate, r.Date)
 			}
 			if err != nil {
-				n.Rejects++
-				if err := reject("statistics/missing", raw, err.Error()); err != nil {
+				if err := sink.Reject(w.Day, "statistics/missing", err.Error(), string(raw)); err != nil {
 					return err
 				}
 				continue
@@ -226,31 +212,25 @@ func (s *Source) missed(ctx context.Context, w model.Window, tx *load.Tx, mc *Ma
 			if err := out.Add(r.Date, &r); err != nil {
 				return err
 			}
-			n.Rows++
 		}
 		return nil
 	})
 }
 
 // dailyStats writes one t2_daily_stats row for the window's day.
-func (s *Source) dailyStats(ctx context.Context, w model.Window, tx *load.Tx, mc *MapContext, reject rejectFunc, n *model.Counts) error {
-	out := load.Writer(tx, DailyStatsTable)
+func (s *Source) dailyStats(ctx context.Context, w model.Window, sink *pipeline.Sink, mc *MapContext, pages *int64) error {
+	out := pipeline.Records(sink, DailyStatsTable)
 	raw, err := s.c.CommonStats(ctx, w.From, w.To, mc.Business)
 	if err != nil {
 		return err
 	}
-	n.Pages++
+	*pages++
 	vals, err := parseStats(raw)
 	if err != nil {
-		n.Rejects++
-		return reject("statistics/common", raw, err.Error())
+		return sink.Reject(w.Day, "statistics/common", err.Error(), string(raw))
 	}
 	row := DailyStatsRow{Date: w.Day, Start: w.From.UTC(), End: w.To.UTC(), Values: vals, Raw: string(raw), RunID: mc.RunID, ExtractedAt: mc.ExtractedAt}
-	if err := out.Add(w.Day, &row); err != nil {
-		return err
-	}
-	n.Rows++
-	return nil
+	return out.Add(w.Day, &row)
 }
 
 // Snapshot records the employees, replaced per run day.
@@ -271,13 +251,12 @@ func (s *Source) Snapshot(ctx context.Context, begin pipeline.BeginFunc, run mod
 	if err := tx.Cover(day); err != nil {
 		return n, err
 	}
-	out := load.Writer(tx, EmployeesTable)
-	origin := model.Origin{Key: model.StreamKey{Source: Name, Stream: "employees", Account: Account}, Endpoint: "employees"}
+	sink := pipeline.NewSink(tx, run, model.Origin{Key: model.StreamKey{Source: Name, Stream: "employees", Account: Account}})
+	out := pipeline.Records(sink, EmployeesTable)
 	for _, raw := range rows {
 		e, err := mapEmployee(raw)
 		if err != nil {
-			n.Rejects++
-			if err := load.Writer(tx, load.Rejects).Add(day, model.NewReject(run, origin, day, err.Error(), string(raw))); err != nil {
+			if err := sink.Reject(day, "employees", err.Error(), string(raw)); err != nil {
 				return n, err
 			}
 			continue
@@ -286,8 +265,8 @@ func (s *Source) Snapshot(ctx context.Context, begin pipeline.BeginFunc, run mod
 		if err := out.Add(day, &e); err != nil {
 			return n, err
 		}
-		n.Rows++
 	}
+	n.Add(sink.Counts())
 	_, err = tx.Commit()
 	return n, err
 }

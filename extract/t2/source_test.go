@@ -265,17 +265,9 @@ func (e *e2e) extract(t *testing.T, days []string) model.Counts {
 	for _, key := range e.src.Streams() {
 		for _, day := range days {
 			w, _ := model.DayWindow(day, e.run.Location)
-			tx, err := e.lake.Begin(Name, key.Unit())
+			n, err := pipeline.ExtractWindow(context.Background(), e.lake, e.src, key, w, e.run)
 			if err != nil {
-				t.Fatal(err)
-			}
-			n, err := e.src.Extract(context.Background(), key, w, tx, e.run)
-			if err != nil {
-				tx.Abort()
 				t.Fatalf("%s %s: %v", key, day, err)
-			}
-			if _, err := tx.Commit(); err != nil {
-				t.Fatal(err)
 			}
 			total.Add(n)
 		}
