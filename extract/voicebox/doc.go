@@ -119,7 +119,7 @@
 // Extract of a run for a customer pages through the whole history and
 // buckets the rows by business-zone day (run.Location), keeping only days
 // >= that first window's day — the earliest the run asks, since windows
-// come in order; each Extract(window) covers its day (tx.Cover) and writes
+// come in order; each Extract(window), whose day the pipeline covers, writes
 // that day's bucket, then drops it. The cache is per customer, guarded by a
 // per-customer mutex, and replaced when a new run id arrives; a window it
 // cannot serve (an earlier day, or one already written in this run) reads

@@ -124,20 +124,15 @@ func (s *Source) entry(customer, runID string) *history {
 // canonical calls, voicebox_calls and rejects. The first window of a run
 // (and any window the cache cannot serve: an earlier day, or a day taken
 // already) reads the customer's whole history; later windows of the run
-// use what it read. The window's day is covered, so re-extracting it
-// replaces what an earlier run wrote.
-func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Window, tx *load.Tx, run model.Run) (model.Counts, error) {
-	var n model.Counts
+// use what it read. The pipeline covers the window's day, so re-extracting
+// it replaces what an earlier run wrote.
+func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Window, sink *pipeline.Sink) (int64, error) {
+	var pages int64
 	if key.Source != Name || key.Stream != Stream {
-		return n, fmt.Errorf("voicebox: unknown stream %s", key)
+		return 0, fmt.Errorf("voicebox: unknown stream %s", key)
 	}
-	if err := tx.Cover(w.Day); err != nil {
-		return n, err
-	}
-	calls := load.Writer(tx, load.Calls)
-	details := load.Writer(tx, CallsTable)
-	rejects := load.Writer(tx, load.Rejects)
-
+	details := pipeline.Detail(sink, CallsTable)
+	run := sink.Run()
 	if run.Location == nil {
 		run.Location = time.UTC
 	}
@@ -146,41 +141,38 @@ func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Windo
 	defer h.mu.Unlock()
 	if !h.loaded || w.Day < h.first || h.taken[w.Day] {
 		if err := h.load(ctx, s.c, key.Account, w.Day, run); err != nil {
-			return n, fmt.Errorf("voicebox: callhistory %s window %s: %w", key.Account, w.Day, err)
+			return 0, fmt.Errorf("voicebox: callhistory %s window %s: %w", key.Account, w.Day, err)
 		}
-		n.Pages = h.pages
+		pages = h.pages
 	}
 	b := h.days[w.Day]
 	delete(h.days, w.Day)
 	h.taken[w.Day] = true
 
 	mc := MapContext{Customer: key.Account, Business: run.Location, RunID: run.ID, ExtractedAt: run.StartedAt.UTC()}
-	origin := model.Origin{Key: key, Window: w.String(), Endpoint: HistoryEndpoint}
 	reject := func(p pending) error {
-		n.Rejects++
-		return rejects.Add(w.Day, model.NewReject(run, origin, w.Day, p.reason, string(p.raw)))
+		return sink.Reject(w.Day, HistoryEndpoint, p.reason, string(p.raw))
 	}
 	if b != nil {
 		for i := range b.rows {
 			c, d := Map(&mc, &b.rows[i])
-			if err := calls.Add(c.Date, &c); err != nil {
-				return n, err
+			if err := sink.Call(&c); err != nil {
+				return pages, err
 			}
 			if err := details.Add(d.Date, &d); err != nil {
-				return n, err
+				return pages, err
 			}
-			n.Rows++
 		}
 		for _, p := range b.rejects {
 			if err := reject(p); err != nil {
-				return n, err
+				return pages, err
 			}
 		}
 	}
 	if w.Day == h.undatedDay && !h.undatedDone {
 		for _, p := range h.undated {
 			if err := reject(p); err != nil {
-				return n, err
+				return pages, err
 			}
 		}
 		h.undatedDone = true
@@ -190,7 +182,7 @@ func (s *Source) Extract(ctx context.Context, key model.StreamKey, w model.Windo
 		// (none is expected) would read the history again.
 		h.loaded, h.days, h.undated = false, nil, nil
 	}
-	return n, nil
+	return pages, nil
 }
 
 // load reads the customer's whole history and buckets it by business day,

@@ -429,14 +429,14 @@ type revokingSource struct {
 	revoke func()
 }
 
-func (r *revokingSource) Extract(ctx context.Context, key model.StreamKey, w model.Window, tx *load.Tx, run model.Run) (model.Counts, error) {
+func (r *revokingSource) Extract(ctx context.Context, key model.StreamKey, w model.Window, sink *pipeline.Sink) (int64, error) {
 	r.mu.Lock()
 	r.n++
 	if r.n == 2 {
 		r.revoke()
 	}
 	r.mu.Unlock()
-	return r.Source.Extract(ctx, key, w, tx, run)
+	return r.Source.Extract(ctx, key, w, sink)
 }
 
 // TestSecretsNeverLeak: after a faulty run, a run with a refused password
@@ -493,16 +493,8 @@ func TestExtractCache(t *testing.T) {
 		t.Helper()
 		key := model.StreamKey{Source: Name, Stream: Stream, Account: cust}
 		w, _ := model.DayWindow(day, Moscow)
-		tx, err := e.lake.Begin(Name, key.Unit())
+		n, err := pipeline.ExtractWindow(context.Background(), e.lake, src, key, w, run)
 		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Abort()
-		n, err := src.Extract(context.Background(), key, w, tx, run)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.Commit(); err != nil {
 			t.Fatal(err)
 		}
 		return n
@@ -538,15 +530,9 @@ func TestExtractCache(t *testing.T) {
 			for _, day := range []string{"2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20", e2eRunDay} {
 				key := model.StreamKey{Source: Name, Stream: Stream, Account: cust}
 				w, _ := model.DayWindow(day, Moscow)
-				tx, err := e.lake.Begin(Name, key.Unit())
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if _, err := src.Extract(context.Background(), key, w, tx, run); err != nil {
+				if _, err := pipeline.ExtractWindow(context.Background(), e.lake, src, key, w, run); err != nil {
 					t.Error(err)
 				}
-				tx.Abort()
 			}
 		})
 	}
