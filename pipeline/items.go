@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 )
 
@@ -251,33 +252,47 @@ func (p *Pipeline) extractItem(ctx context.Context, src ItemSource, book *itemBo
 	if err := ctx.Err(); err != nil {
 		return model.Counts{}, false, err
 	}
-	tx, err := p.cfg.Lake.Begin(sk.Source, sk.Unit())
-	if err != nil {
-		return model.Counts{}, false, err
-	}
-	defer tx.Abort()
-	sink := NewSink(tx, run, model.Origin{Key: sk, Window: sk.Stream + " " + sk.Account})
 	prev, _ := book.get(sk.Account)
-	for _, d := range prev.Dates {
-		if err := tx.Cover(d); err != nil {
-			return model.Counts{}, false, err
-		}
-	}
-	pages, final, err := src.ExtractItem(ctx, sk.Account, sink)
-	c := sink.Counts()
-	c.Pages = pages
+	c, final, dates, err := ExtractItem(ctx, p.cfg.Lake, src, sk.Account, run, prev.Dates...)
 	if err != nil {
 		return c, false, err
 	}
-	stats, err := tx.CommitContext(ctx)
-	if err != nil {
-		return c, false, fmt.Errorf("%s: commit: %w", sk, err)
-	}
-	st := itemState{Final: final, Dates: stats.Dates, RunID: run.ID, UpdatedAt: p.cfg.Now().UTC(), FirstSeen: firstSeen(prev, p.cfg.Now())}
+	st := itemState{Final: final, Dates: dates, RunID: run.ID, UpdatedAt: p.cfg.Now().UTC(), FirstSeen: firstSeen(prev, p.cfg.Now())}
 	if err := book.set(sk.Account, st); err != nil {
-		return c, false, fmt.Errorf("%s: committed, but its state could not be saved (it is re-extracted next run): %w", sk, err)
+		return c, false, fmt.Errorf("%s: committed, but its state could not be saved (it is re-extracted next run): %w", sk.String(), err)
 	}
 	return c, final, nil
+}
+
+// ExtractItem extracts item key of src into lake and commits it, as a run
+// does (without recording the item's state): one transaction of unit
+// "<kind>-<key>", the dates an earlier extraction wrote (cover) covered, a
+// Sink whose rejects come from "<kind> <key>". dates are the partitions the
+// item now holds rows in. Tests that drive an item source use it too.
+func ExtractItem(ctx context.Context, lake *load.Lake, src ItemSource, key string, run model.Run, cover ...string) (c model.Counts, final bool, dates []string, err error) {
+	sk := model.StreamKey{Source: src.Name(), Stream: src.Kind(), Account: key}
+	tx, err := lake.Begin(sk.Source, sk.Unit())
+	if err != nil {
+		return c, false, nil, err
+	}
+	defer tx.Abort()
+	sink := NewSink(tx, run, model.Origin{Key: sk, Window: sk.Stream + " " + key})
+	for _, d := range cover {
+		if err := tx.Cover(d); err != nil {
+			return c, false, nil, err
+		}
+	}
+	pages, final, err := src.ExtractItem(ctx, key, sink)
+	c = sink.Counts()
+	c.Pages = pages
+	if err != nil {
+		return c, false, nil, err
+	}
+	stats, err := tx.CommitContext(ctx)
+	if err != nil {
+		return c, false, nil, fmt.Errorf("%s: commit: %w", sk.String(), err)
+	}
+	return c, final, stats.Dates, nil
 }
 
 // firstSeen is when the pipeline first saw the item: st's, or now for a

@@ -11,7 +11,6 @@ import (
 
 	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/load"
-	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/pipeline"
 )
 
@@ -67,28 +66,28 @@ func (s *Source) Items(ctx context.Context, pending []string) ([]string, error) 
 // are first completed by autocall.detail. final is true when the task has
 // at least one item, every item's jobstatus is final (not 0 or 1) and no
 // item was rejected.
-func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run model.Run) (model.Counts, bool, error) {
-	var n model.Counts
+func (s *Source) ExtractItem(ctx context.Context, key string, sink *pipeline.Sink) (int64, bool, error) {
+	var pages int64
+	run := sink.Run()
+	sink.SetAccount(s.c.cfg.Username)
 	mc := MapContext{Business: run.Location, Account: s.c.cfg.Username, RunID: run.ID, ExtractedAt: run.StartedAt.UTC()}
 	if mc.Business == nil {
 		mc.Business = time.UTC
 	}
-	fail := func(err error) (model.Counts, bool, error) {
-		return n, false, fmt.Errorf("votbox: task %s: %w", key, err)
+	fail := func(err error) (int64, bool, error) {
+		return pages, false, fmt.Errorf("votbox: task %s: %w", key, err)
 	}
 	// Register every table first: the transaction then replaces them in
 	// every covered date even when this extraction writes none of their rows.
-	tasks := load.Writer(tx, TasksTable)
-	details := load.Writer(tx, CallsTable)
-	calls := load.Writer(tx, load.Calls)
-	rejects := load.Writer(tx, load.Rejects)
+	tasks := pipeline.Detail(sink, TasksTable)
+	details := pipeline.Detail(sink, CallsTable)
 
 	var (
 		taskEl *Element
 		items  []*Element
 	)
 	err := s.c.TaskPages(ctx, key, func(p Page) error {
-		n.Pages++
+		pages++
 		if taskEl == nil && p.Task != nil {
 			taskEl = p.Task
 		}
@@ -97,10 +96,10 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 	})
 	if errors.Is(err, ErrNotFound) {
 		// A mistyped task id stays wrong: say so once, then stop polling it.
-		return n, false, fmt.Errorf("%w (%w)", err, pipeline.ErrItemGone)
+		return pages, false, fmt.Errorf("%w (%w)", err, pipeline.ErrItemGone)
 	}
 	if err != nil {
-		return n, false, err // already "votbox: autocall.check taskid …: …"
+		return pages, false, err // already "votbox: autocall.check taskid …: …"
 	}
 	if taskEl == nil {
 		return fail(errors.New("autocall.check answered without a <task> element"))
@@ -116,7 +115,7 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 		return fail(fmt.Errorf("autocall.check answered for task %q", task.ID))
 	}
 	day := TaskDay(&task, &mc, run)
-	if err := tx.Cover(day); err != nil {
+	if err := sink.Cover(day); err != nil {
 		return fail(err)
 	}
 
@@ -142,11 +141,9 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 		}
 		row.Items++
 		if err != nil {
-			n.Rejects++
 			row.Rejected++
 			final = false
-			o := model.Origin{Key: model.StreamKey{Source: Name, Stream: Kind, Account: mc.Account}, Window: "task " + key, Endpoint: "autocall.check"}
-			if err := rejects.Add(day, model.NewReject(run, o, day, err.Error(), it.Raw)); err != nil {
+			if err := sink.Reject(day, "autocall.check", err.Error(), it.Raw); err != nil {
 				return fail(err)
 			}
 			continue
@@ -159,16 +156,15 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 		if err := details.Add(r.Date, &r); err != nil {
 			return fail(err)
 		}
-		if err := calls.Add(c.Date, &c); err != nil {
+		if err := sink.Call(&c); err != nil {
 			return fail(err)
 		}
-		n.Rows++
 	}
 	row.Final = final
 	if err := tasks.Add(day, &row); err != nil {
 		return fail(err)
 	}
-	return n, final, nil
+	return pages, final, nil
 }
 
 // details fetches autocall.detail for the final items when Config.Detail is

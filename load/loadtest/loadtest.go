@@ -20,6 +20,7 @@ import (
 
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/pipeline"
 )
 
 // OpenLake returns a lake in a temporary directory.
@@ -32,31 +33,14 @@ func OpenLake(t testing.TB) *load.Lake {
 	return lake
 }
 
-// ItemSource is what ExtractItem needs of a pipeline.ItemSource.
-type ItemSource interface {
-	Name() string
-	Kind() string
-	ExtractItem(ctx context.Context, key string, tx *load.Tx, run model.Run) (model.Counts, bool, error)
-}
-
-// ExtractItem extracts item key of src into lake in one transaction, unit
-// "<kind>-<key>", as the pipeline does, and commits it. The source's error
-// is returned (nothing is committed then); a lake error fails the test.
-func ExtractItem(t testing.TB, src ItemSource, lake *load.Lake, key string, run model.Run) (model.Counts, bool, error) {
+// ExtractItem extracts item key of src into lake as the pipeline does
+// (pipeline.ExtractItem: one transaction, unit "<kind>-<key>", the item's
+// sink) and commits it. The error, the source's or the lake's, is returned;
+// nothing is committed then.
+func ExtractItem(t testing.TB, src pipeline.ItemSource, lake *load.Lake, key string, run model.Run) (model.Counts, bool, error) {
 	t.Helper()
-	tx, err := lake.Begin(src.Name(), src.Kind()+"-"+key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Abort()
-	c, final, err := src.ExtractItem(context.Background(), key, tx, run)
-	if err != nil {
-		return c, final, err
-	}
-	if _, err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	return c, final, nil
+	c, final, _, err := pipeline.ExtractItem(context.Background(), lake, src, key, run)
+	return c, final, err
 }
 
 // ReadRows reads every file of table and source under the lake into rows of
