@@ -113,8 +113,10 @@ func ReadIDs(r io.Reader) ([]string, error) {
 // subscribers that fail validation. final is true when the broadcast has at
 // least one subscriber, every one is final (SubscriberFinal by the run's
 // clock, run.StartedAt: no redial can still come) and none was rejected.
-func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run model.Run) (model.Counts, bool, error) {
-	var n model.Counts
+func (s *Source) ExtractItem(ctx context.Context, key string, sink *pipeline.Sink) (int64, bool, error) {
+	var pages int64
+	run := sink.Run()
+	sink.SetAccount(s.c.cfg.Account)
 	mc := MapContext{Vendor: s.c.cfg.Vendor, Business: run.Location, Account: s.c.cfg.Account,
 		RunID: run.ID, ExtractedAt: run.StartedAt.UTC(), Now: run.StartedAt, RedialWindow: s.c.cfg.RedialWindow}
 	if mc.Business == nil {
@@ -123,25 +125,25 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 	if run.Location == nil {
 		run.Location = time.UTC
 	}
-	fail := func(err error) (model.Counts, bool, error) {
-		return n, false, fmt.Errorf("%s: broadcast %s: %w", Name, key, err)
+	fail := func(err error) (int64, bool, error) {
+		return pages, false, fmt.Errorf("%s: broadcast %s: %w", Name, key, err)
 	}
 	// Register every table first: the transaction then replaces them in
 	// every covered date even when this extraction writes none of their rows.
-	broadcasts := load.Writer(tx, BroadcastsTable)
-	details := load.Writer(tx, CallsTable)
-	calls := load.Writer(tx, load.Calls)
-	rejects := load.Writer(tx, load.Rejects)
+	// The records are the subscribers (mobilgroup_calls): one without a
+	// date has no calls row.
+	broadcasts := pipeline.Detail(sink, BroadcastsTable)
+	details := pipeline.Records(sink, CallsTable)
 
 	st, err := s.c.State(ctx, key)
 	if errors.Is(err, ErrNotFound) {
 		// A mistyped id stays wrong: say so once, then stop polling it.
-		return n, false, fmt.Errorf("%w (%w)", err, pipeline.ErrItemGone)
+		return pages, false, fmt.Errorf("%w (%w)", err, pipeline.ErrItemGone)
 	}
 	if err != nil {
-		return n, false, err // already "mobilgroup: api/get state <id>: …"
+		return pages, false, err // already "mobilgroup: api/get state <id>: …"
 	}
-	n.Pages++
+	pages++
 	if id := strings.TrimSpace(st.ID); id != "" && id != key {
 		return fail(fmt.Errorf("the state answer is for broadcast %q", st.ID))
 	}
@@ -170,7 +172,7 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 	}
 	day := BroadcastDay(good, &mc, run)
 	row.Date = day
-	if err := tx.Cover(day); err != nil {
+	if err := sink.Cover(day); err != nil {
 		return fail(err)
 	}
 
@@ -182,11 +184,9 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 		m := &subs[i]
 		row.Subscribers++
 		if m.err != nil {
-			n.Rejects++
 			row.Rejected++
 			final = false
-			o := model.Origin{Key: model.StreamKey{Source: Name, Stream: Kind, Account: mc.Account}, Window: "broadcast " + key, Endpoint: "api/get state"}
-			if err := rejects.Add(day, model.NewReject(run, o, day, m.err.Error(), st.Subscribers[i].Raw)); err != nil {
+			if err := sink.Reject(day, "api/get state", m.err.Error(), st.Subscribers[i].Raw); err != nil {
 				return fail(err)
 			}
 			continue
@@ -229,11 +229,10 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 			return fail(err)
 		}
 		if m.call != nil {
-			if err := calls.Add(m.call.Date, m.call); err != nil {
+			if err := sink.Call(m.call); err != nil {
 				return fail(err)
 			}
 		}
-		n.Rows++
 	}
 	if legsOver > 0 {
 		s.c.log.Warn("subscriber prices below their transfer and SMS prices: the document's accounting (price includes the legs) may not hold",
@@ -247,7 +246,7 @@ func (s *Source) ExtractItem(ctx context.Context, key string, tx *load.Tx, run m
 	if err := broadcasts.Add(day, &row); err != nil {
 		return fail(err)
 	}
-	return n, final, nil
+	return pages, final, nil
 }
 
 // Snapshot requests the balance and writes one canonical balances row for
