@@ -17,6 +17,7 @@ import (
 	"github.com/calletl/calletl/extract/registry"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
+	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/secret"
 )
 
@@ -79,10 +80,10 @@ func (s *tinySource) get(ctx context.Context, day string) ([]byte, error) {
 	}, nil)
 }
 
-func (s *tinySource) Extract(ctx context.Context, key model.StreamKey, w model.Window, tx *load.Tx, run model.Run) (model.Counts, error) {
+func (s *tinySource) Extract(ctx context.Context, key model.StreamKey, w model.Window, sink *pipeline.Sink) (int64, error) {
 	body, err := s.get(ctx, w.Day)
 	if err != nil {
-		return model.Counts{}, err
+		return 0, err
 	}
 	var calls []struct {
 		ID      string    `json:"id"`
@@ -90,20 +91,18 @@ func (s *tinySource) Extract(ctx context.Context, key model.StreamKey, w model.W
 		Seconds int32     `json:"seconds"`
 	}
 	if err := json.Unmarshal(body, &calls); err != nil {
-		return model.Counts{Pages: 1}, fmt.Errorf("tinyvoip: calls %s: %w", w.Day, err)
+		return 1, fmt.Errorf("tinyvoip: calls %s: %w", w.Day, err)
 	}
-	if err := tx.Cover(w.Day); err != nil {
-		return model.Counts{}, err
-	}
+	run := sink.Run()
 	for _, c := range calls {
 		row := model.Call{Source: "tinyvoip", Date: w.Day, Account: key.Account, CallID: c.ID, Direction: model.Incoming,
 			StartedAt: c.Started, RunID: run.ID, ExtractedAt: run.StartedAt}
 		row.DurationS.V, row.DurationS.Valid = c.Seconds, true
-		if err := load.Writer(tx, load.Calls).Add(w.Day, &row); err != nil {
-			return model.Counts{}, err
+		if err := sink.Call(&row); err != nil {
+			return 1, err
 		}
 	}
-	return model.Counts{Pages: 1, Rows: int64(len(calls))}, nil
+	return 1, nil
 }
 
 // tinyEmulator serves two calls a day to the bearer of token, and records
