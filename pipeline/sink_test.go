@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -165,5 +166,72 @@ func TestSinkCover(t *testing.T) {
 	defer tx.Abort()
 	if err := pipeline.NewSink(tx, run, o).Cover("2026-13-45"); err == nil {
 		t.Error("Cover of 2026-13-45: no error")
+	}
+}
+
+// oneOfEach writes a call and a reject per window or item, and reads two
+// pages.
+type oneOfEach struct{}
+
+func (oneOfEach) Name() string                                      { return "fake" }
+func (oneOfEach) Concurrency() int                                  { return 1 }
+func (oneOfEach) Streams() []model.StreamKey                        { return nil }
+func (oneOfEach) Kind() string                                      { return "task" }
+func (oneOfEach) Items(context.Context, []string) ([]string, error) { return nil, nil }
+
+func (oneOfEach) emit(sink *pipeline.Sink, day string) error {
+	run := sink.Run()
+	c := &model.Call{Source: "fake", Date: day, Account: "acc", CallID: "x", Direction: model.Incoming, RunID: run.ID}
+	if err := sink.Call(c); err != nil {
+		return err
+	}
+	return sink.Reject(day, "list", "bad", "{}")
+}
+
+func (f oneOfEach) Extract(ctx context.Context, key model.StreamKey, w model.Window, sink *pipeline.Sink) (int64, error) {
+	return 2, f.emit(sink, w.Day)
+}
+
+func (f oneOfEach) ExtractItem(ctx context.Context, key string, sink *pipeline.Sink) (int64, bool, error) {
+	return 2, true, f.emit(sink, "2026-11-20")
+}
+
+// TestExtractOrigin: a window and an item extracted as a run does count
+// the pages the source returns and the rows and rejects its sink got, and
+// the rejects name what was asked: the window, or "<kind> <key>".
+func TestExtractOrigin(t *testing.T) {
+	run := model.Run{ID: "r1", Mode: "run", StartedAt: time.Date(2026, 11, 21, 2, 0, 0, 0, time.UTC), Location: time.UTC}
+	w, _ := model.DayWindow("2026-11-20", time.UTC)
+	key := model.StreamKey{Source: "fake", Stream: "dialed", Account: "acc"}
+	for _, tc := range []struct {
+		name                  string
+		extract               func(lake *load.Lake) (model.Counts, error)
+		stream, account, from string
+	}{
+		{"window", func(lake *load.Lake) (model.Counts, error) {
+			return pipeline.ExtractWindow(context.Background(), lake, oneOfEach{}, key, w, run)
+		}, "dialed", "acc", w.String()},
+		{"item", func(lake *load.Lake) (model.Counts, error) {
+			c, final, dates, err := pipeline.ExtractItem(context.Background(), lake, oneOfEach{}, "42", run)
+			if err == nil && (!final || len(dates) != 1 || dates[0] != "2026-11-20") {
+				t.Errorf("final %v, dates %v: want true, [2026-11-20]", final, dates)
+			}
+			return c, err
+		}, "task", "42", "task 42"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lake := loadtest.OpenLake(t)
+			c, err := tc.extract(lake)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := (model.Counts{Pages: 2, Rows: 1, Rejects: 1}); c != want {
+				t.Errorf("counts %+v, want %+v", c, want)
+			}
+			rej := loadtest.ReadRows(t, lake, "rejects", "fake")
+			if len(rej) != 1 || rej[0]["stream"] != tc.stream || rej[0]["account"] != tc.account || rej[0]["window"] != tc.from || rej[0]["endpoint"] != "list" {
+				t.Errorf("rejects %v: want one of stream %s, account %s, window %q, endpoint list", rej, tc.stream, tc.account, tc.from)
+			}
+		})
 	}
 }
