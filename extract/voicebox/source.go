@@ -120,8 +120,8 @@ func (s *Source) entry(customer, runID string) *history {
 	return h
 }
 
-// Extract writes the window's day of one customer's call history into tx:
-// canonical calls, voicebox_calls and rejects. The first window of a run
+// Extract writes the window's day of one customer's call history through
+// the sink: canonical calls, voicebox_calls and rejects. The first window of a run
 // (and any window the cache cannot serve: an earlier day, or a day taken
 // already) reads the customer's whole history; later windows of the run
 // use what it read. The pipeline covers the window's day, so re-extracting
