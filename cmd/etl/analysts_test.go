@@ -137,7 +137,8 @@ func TestSQLSandbox(t *testing.T) {
 				if strings.Contains(stderr, "wrote") {
 					t.Errorf("a failed export says: %s", stderr)
 				}
-				for _, f := range append([]string{out, out + ".tmp"}, tc.absent...) {
+				temps, _ := filepath.Glob(filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp"))
+				for _, f := range append(append([]string{out}, temps...), tc.absent...) {
 					if _, err := os.Stat(f); err == nil {
 						t.Errorf("%s exists", f)
 						os.Remove(f)

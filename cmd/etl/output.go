@@ -8,9 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/calletl/calletl/storage"
 )
 
 // note reports one outcome of a command on stderr (a run's summary, a file
@@ -53,8 +54,8 @@ func secondsAttr(_ []string, a slog.Attr) slog.Attr {
 }
 
 // writeOutput writes a command's result: to the file out when it is named
-// (written next to it as out.tmp, synced, then renamed over it, so a reader
-// never sees half a file), else to stdout. A binary format (xlsx) goes to
+// (written next to it as a hidden temp file, synced, then renamed over
+// it, so a reader never sees half a file), else to stdout. A binary format (xlsx) goes to
 // stdout only when stdout is not a terminal (a pipe or a redirect), where
 // the bytes cannot garble the screen.
 func (a *app) writeOutput(out, format string, binary bool, write func(io.Writer) error) error {
@@ -64,33 +65,17 @@ func (a *app) writeOutput(out, format string, binary bool, write func(io.Writer)
 		}
 		return write(a.stdout)
 	}
-	tmp := out + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	// storage.WriteFileAtomicFunc: a hidden temp file next to out, synced,
+	// renamed over it, the directory synced; removed on any error.
+	err := storage.WriteFileAtomicFunc(out, 0o644, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		if err := write(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
 	if err != nil {
 		return fmt.Errorf("write %s: %w", out, err)
-	}
-	bw := bufio.NewWriter(f)
-	err = write(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, out)
-	}
-	if err != nil {
-		return errors.Join(fmt.Errorf("write %s: %w", out, err), removeQuietly(tmp))
-	}
-	if d, err := os.Open(filepath.Dir(out)); err == nil {
-		err = errors.Join(d.Sync(), d.Close())
-		if err != nil {
-			return fmt.Errorf("write %s: sync directory: %w", out, err)
-		}
 	}
 	a.noteWrote(out)
 	return nil

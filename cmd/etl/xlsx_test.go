@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -76,8 +75,8 @@ func TestReportAndSQLFormats(t *testing.T) {
 	if v, _ := g.GetCellValue("sql", "C1"); v != "cost" {
 		t.Errorf("sql sheet C1 = %q, want cost", v)
 	}
-	if _, err := os.Stat(out + ".tmp"); !os.IsNotExist(err) {
-		t.Errorf("%s.tmp left behind: %v", out, err)
+	if temps, _ := filepath.Glob(filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")); len(temps) != 0 {
+		t.Errorf("temp files left behind: %q", temps)
 	}
 
 	pq := filepath.Join(w.dir, "daily.parquet")
