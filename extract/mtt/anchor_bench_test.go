@@ -86,9 +86,12 @@ func BenchmarkAnchor(b *testing.B) {
 		b.Fatalf("duckdb sees %d rows (%v), want %d", got, err, rows)
 	}
 	out := b.TempDir()
-	timed := func(f func()) time.Duration {
-		start := time.Now()
+	// timed runs f and adds its CPU time (every thread of the process:
+	// DuckDB's run in it too) to *cpu.
+	timed := func(cpu *time.Duration, f func()) time.Duration {
+		start, cpu0 := time.Now(), cpuTime(b)
 		f()
+		*cpu += cpuTime(b) - cpu0
 		return time.Since(start)
 	}
 
@@ -96,16 +99,16 @@ func BenchmarkAnchor(b *testing.B) {
 	// repeats the rows of the second it starts at, which History drops
 	// (~1% of the rows DuckDB writes).
 	var loaded int64
-	var tCalletl, tOne, tTwo time.Duration
+	var tCalletl, tOne, tTwo, cpuCalletl, cpuOne, cpuTwo time.Duration
 	b.ResetTimer()
 	for b.Loop() {
-		tCalletl += timed(func() { loaded = extractPages(b, lake, pages, day) })
-		tOne += timed(func() {
+		tCalletl += timed(&cpuCalletl, func() { loaded = extractPages(b, lake, pages, day) })
+		tOne += timed(&cpuOne, func() {
 			if _, err := db.Exec(fmt.Sprintf(`COPY (%s) TO '%s/one.parquet' (FORMAT parquet, COMPRESSION zstd)`, src, out)); err != nil {
 				b.Fatal(err)
 			}
 		})
-		tTwo += timed(func() {
+		tTwo += timed(&cpuTwo, func() {
 			for _, q := range duckdbTwoTables(src, out) {
 				if _, err := db.Exec(q); err != nil {
 					b.Fatalf("%v\n%s", err, q)
@@ -124,6 +127,12 @@ func BenchmarkAnchor(b *testing.B) {
 	b.ReportMetric(two, "duckdb-2tables-rows/s")
 	b.ReportMetric(calletl/one, "x-1table")
 	b.ReportMetric(calletl/two, "x-2tables")
+	// CPU seconds per million rows written: what each needs of the
+	// machine, which the load of other processes changes less than rates.
+	perM := func(cpu time.Duration, rows float64) float64 { return cpu.Seconds() * 1e6 / (n * rows) }
+	b.ReportMetric(perM(cpuCalletl, float64(loaded)), "calletl-cpu-s/Mrows")
+	b.ReportMetric(perM(cpuOne, float64(rows)), "duckdb-1table-cpu-s/Mrows")
+	b.ReportMetric(perM(cpuTwo, float64(rows)), "duckdb-2tables-cpu-s/Mrows")
 }
 
 // pageTransport answers each request with the next of pages, and then
