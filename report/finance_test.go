@@ -37,6 +37,13 @@ func writeTable(t *testing.T, lake, table, source, date, unit string, rows []row
 	if cols == nil {
 		t.Fatalf("no table %s", table)
 	}
+	writeColumns(t, lake, table, source, date, unit, cols, rows)
+}
+
+// writeColumns is writeTable with the file's columns given ("name TYPE"),
+// e.g. those of an older version of the table.
+func writeColumns(t *testing.T, lake, table, source, date, unit string, cols []string, rows []row) {
+	t.Helper()
 	var selects []string
 	for _, r := range rows {
 		var exprs []string
@@ -109,21 +116,34 @@ func financeLake(t *testing.T, lake string) {
 		balance("2026-11-22T08:00:00Z", "90.0000"),
 	})
 
-	detail := func(id, at, dest, charged, secs string) row {
-		return row{"customer_name": "'acc1'", "type": "'dialed'", "call_id": "'" + id + "'",
-			"cli": "'74950000001'", "cld": "'79990000002'", "connect_time": "'" + at + "'",
-			"charged_time": secs, "charged": charged, "curr": "'RUB'", "destination": "'" + dest + "'",
-			"run_id": "'run1'", "extracted_at": "'2026-11-22T03:00:00Z'"}
+	// MTT details: the key of the call's calls row and its destination.
+	detail := func(id, typ, dest string) row {
+		return row{"customer_name": "'acc1'", "type": "'" + typ + "'", "call_id": "'" + id + "'",
+			"destination": "'" + dest + "'", "h323_conf_id": "'" + id + "'"}
 	}
 	writeTable(t, lake, "mtt_calls", "mtt", "2026-11-20", "a", []row{
-		detail("1", "2026-11-20T07:00:00Z", "Moscow mobile", "2.4800", "120"),
-		detail("3", "2026-11-20T08:00:00Z", "Moscow mobile", "0.5000", "180"),
-		detail("5", "2026-11-20T08:30:00Z", "Moscow fixed", "1.0000", "60"),
-		detail("6", "2026-11-20T08:40:00Z", "Kazakhstan", "3.5000", "90"),
-		detail("9", "2026-11-20T08:50:00Z", "", "9.0000", "600"), // no destination: left out
+		detail("1", "dialed", "Moscow mobile"),
+		detail("3", "dialed", "Moscow mobile"),
+		detail("2", "dialed", "Moscow fixed"),
 	})
-	writeTable(t, lake, "mtt_calls", "mtt", "2026-11-21", "a", []row{
-		detail("7", "2026-11-21T06:00:00Z", "Moscow fixed", "0.2500", "60"),
+	writeTable(t, lake, "mtt_calls", "mtt", "2026-11-20", "b", []row{
+		detail("4", "incoming", "Kazakhstan"),
+		detail("4", "incoming", "Kazakhstan"), // sent twice: one call
+		detail("1", "incoming", ""),           // no destination: left out
+	})
+	// A file of the 21st as versions before mtt_calls left the canonical
+	// fields to calls wrote it: its own charged and curr are not read.
+	writeColumns(t, lake, "mtt_calls", "mtt", "2026-11-21", "a", []string{
+		"customer_name VARCHAR", "type VARCHAR", "call_id VARCHAR", "cli VARCHAR", "cld VARCHAR",
+		"connect_time TIMESTAMPTZ", "charged_time INTEGER", "charged DECIMAL(18,4)", "curr VARCHAR", "destination VARCHAR",
+		"h323_conf_id VARCHAR", "run_id VARCHAR", "extracted_at TIMESTAMPTZ",
+	}, []row{
+		{"customer_name": "'acc1'", "type": "'dialed'", "call_id": "'7'", "cli": "'74950000001'", "cld": "'79990000002'",
+			"connect_time": "'2026-11-21T06:00:00Z'", "charged_time": "60", "charged": "1.0000", "curr": "'RUB'",
+			"destination": "'Moscow fixed'", "h323_conf_id": "'7'", "run_id": "'run1'", "extracted_at": "'2026-11-22T03:00:00Z'"},
+		{"customer_name": "'acc1'", "type": "'dialed'", "call_id": "'8'", "cli": "'74950000001'", "cld": "'79990000002'",
+			"connect_time": "'2026-11-21T06:10:00Z'", "charged_time": "60", "charged": "0.5000", "curr": "'USD'",
+			"destination": "'Kazakhstan'", "h323_conf_id": "'8'", "run_id": "'run1'", "extracted_at": "'2026-11-22T03:00:00Z'"},
 	})
 }
 
@@ -198,14 +218,16 @@ func TestCostReconciliation(t *testing.T) {
 }
 
 // TestTopDestinations checks top_destinations against figures computed by
-// hand from financeLake:
+// hand from financeLake (MTT: the destination from mtt_calls, billed_s,
+// cost and currency from the call's calls row):
 //
-//	mtt Kazakhstan      call 6: 3.50, 90 s = 1.50 min.
-//	mtt Moscow mobile   calls 1, 3: 2.48+0.50 = 2.98, 120+180 = 300 s = 5.00 min.
-//	mtt Moscow fixed    calls 5 (20th), 7 (21st): 1.00+0.25 = 1.25, 120 s = 2.00 min.
-//	t2 74950000002      outgoing calls t1, t2 (callee): no cost, 60 s = 1.00 min.
-//	The MTT detail row without a destination (9.00) and the mtt and
-//	incoming rows of calls are not counted.
+//	mtt Moscow mobile       calls 1, 3: 2.48+0.50 = 2.98, 120+180 = 300 s = 5.00 min.
+//	mtt Moscow fixed        calls 2 (20th), 7 (21st, an older file): 1.00+1.00, 120 s = 2.00 min.
+//	mtt Kazakhstan USD      call 8 (21st): 0.50 USD, 60 s = 1.00 min.
+//	t2 74950000002          outgoing calls t1, t2 (callee): no cost, 60 s = 1.00 min.
+//	mtt Kazakhstan ''       incoming call 4, sent twice, counted once: no cost, 0 s.
+//	The MTT detail row without a destination (incoming 1), the mtt rows of
+//	calls without a detail row, and t2's incoming call are not counted.
 func TestTopDestinations(t *testing.T) {
 	lake := t.TempDir()
 	financeLake(t, lake)
@@ -224,10 +246,11 @@ func TestTopDestinations(t *testing.T) {
 	}
 
 	all := [][]string{
-		{"mtt", "Kazakhstan", "RUB", "1", "1.50", "3.5000"},
 		{"mtt", "Moscow mobile", "RUB", "2", "5.00", "2.9800"},
-		{"mtt", "Moscow fixed", "RUB", "2", "2.00", "1.2500"},
+		{"mtt", "Moscow fixed", "RUB", "2", "2.00", "2.0000"},
+		{"mtt", "Kazakhstan", "USD", "1", "1.00", "0.5000"},
 		{"t2", "74950000002", "", "2", "1.00", "NULL"},
+		{"mtt", "Kazakhstan", "", "1", "0.00", "NULL"},
 	}
 	for _, tc := range []struct {
 		name string
@@ -237,8 +260,8 @@ func TestTopDestinations(t *testing.T) {
 		{"all", nil, all},
 		{"limit", map[string]string{"limit": "2"}, all[:2]},
 		{"to", map[string]string{"to": "2026-11-20"}, [][]string{
-			all[0], all[1], {"mtt", "Moscow fixed", "RUB", "1", "1.00", "1.0000"}, all[3]}},
-		{"from", map[string]string{"from": "2026-11-21"}, [][]string{{"mtt", "Moscow fixed", "RUB", "1", "1.00", "0.2500"}}},
+			all[0], {"mtt", "Moscow fixed", "RUB", "1", "1.00", "1.0000"}, all[3], all[4]}},
+		{"from", map[string]string{"from": "2026-11-21"}, [][]string{{"mtt", "Moscow fixed", "RUB", "1", "1.00", "1.0000"}, all[2]}},
 		{"none", map[string]string{"from": "2026-11-23"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -341,10 +341,25 @@ func (c *Client) historyRequest(ctx context.Context, customer, typ string, curso
 func (c *Client) historyCursor(a historyAnswer, seen map[string]struct{}) ([]Row, time.Time, error) {
 	rows := a.rows
 	full := len(rows)+len(a.broken) >= c.cfg.PageSize
-	fresh := rows[:0:0]
-	for i := range rows {
-		if _, dup := seen[Key(&rows[i])]; !dup {
-			fresh = append(fresh, rows[i])
+	// The rows seen are the first of the page (it starts at their
+	// second): the fresh rows are then the rest, with no copy.
+	skip := 0
+	for skip < len(rows) && len(seen) > 0 {
+		if _, dup := seen[Key(&rows[skip])]; !dup {
+			break
+		}
+		skip++
+	}
+	fresh := rows[skip:]
+	for i := skip; i < len(rows) && len(seen) > 0; i++ {
+		if _, dup := seen[Key(&rows[i])]; dup { // not in order: copy the fresh ones
+			fresh = make([]Row, 0, len(rows)-skip)
+			for j := skip; j < len(rows); j++ {
+				if _, dup := seen[Key(&rows[j])]; !dup {
+					fresh = append(fresh, rows[j])
+				}
+			}
+			break
 		}
 	}
 	if !full {
@@ -397,14 +412,16 @@ func scanHistory(s *jsonscan.Scanner, typ string, rows, broken []Row) ([]Row, []
 			return s.Skip()
 		}
 		return s.Array(func() error {
-			var r Row
-			if err := scanRow(s, &r); errors.Is(err, errNotObject) {
-				broken = append(broken, r)
+			rows = append(rows, Row{}) // scanned in place: a Row is ~300 bytes
+			r := &rows[len(rows)-1]
+			if err := scanRow(s, r); errors.Is(err, errNotObject) {
+				broken = append(broken, *r)
+				*r = Row{} // past len: nothing would clear it
+				rows = rows[:len(rows)-1]
 				return nil
 			} else if err != nil {
 				return err
 			}
-			rows = append(rows, r)
 			return nil
 		})
 	})

@@ -28,31 +28,24 @@ var Types = []string{"incoming", "missed", "dialed", "forwarded"}
 // timeLayout is the API's date-time format.
 const timeLayout = "2006-01-02 15:04:05"
 
-// Detail is one row of the `mtt_calls` table: every documented field, typed,
-// plus the fields the vendor added that we do not know (Extras, JSON).
+// Detail is one row of the `mtt_calls` table: the key of the call's
+// canonical row and the documented fields the canonical row does not hold,
+// typed, plus the fields the vendor added that we do not know (Extras,
+// JSON).
 type Detail struct {
-	Date string // partition: business day of ConnectTime
+	Date string // partition: business day of the call's start
 
 	Customer           string // customer_name the history was asked for
 	Type               string // incoming | missed | dialed | forwarded
 	CallID             string // natural key: h323_conf_id, or "sha256:…" of the row when empty
-	CLI, CLD           string
 	CustomerLocalTime  sql.Null[time.Time]
-	ConnectTime        time.Time
-	ChargedTime        sql.Null[int32]
-	Charged            sql.Null[model.Money]
-	Curr               string
 	Destination        string
-	DisconnectCause    sql.Null[int16]
 	SetupTimeMs        sql.Null[int32]
 	AccountID          string
-	UsedQuantity       sql.Null[int32]
 	H323ConfID         string
 	H323IncomingConfID string
 	VoiceRecordExist   sql.Null[bool]
 	Extras             string
-	RunID              string
-	ExtractedAt        time.Time
 }
 
 // MapContext is what Map needs besides the row.
@@ -139,11 +132,11 @@ func Map(mc *MapContext, r *Row) (model.Call, Detail, error) {
 	if r.ConnectTime == "" {
 		return c, d, errors.New("connect_time is missing")
 	}
-	d.ConnectTime, err = parseTime(r.ConnectTime, mc.Vendor)
+	c.StartedAt, err = parseTime(r.ConnectTime, mc.Vendor)
 	if err != nil {
 		return c, d, fmt.Errorf("connect_time %q is not YYYY-MM-DD HH:MM:SS", r.ConnectTime)
 	}
-	d.ConnectTime = d.ConnectTime.UTC()
+	c.StartedAt = c.StartedAt.UTC()
 	if r.CustomerLocalTime != "" {
 		t, err := parseTime(r.CustomerLocalTime, mc.Vendor)
 		if err != nil {
@@ -151,13 +144,13 @@ func Map(mc *MapContext, r *Row) (model.Call, Detail, error) {
 		}
 		d.CustomerLocalTime = sql.Null[time.Time]{V: t.UTC(), Valid: true}
 	}
-	if d.ChargedTime, err = int32Field("charged_time", r.ChargedTime); err != nil {
+	if c.BilledS, err = int32Field("charged_time", r.ChargedTime); err != nil {
 		return c, d, err
 	}
 	if d.SetupTimeMs, err = int32Field("setup_time_ms", r.SetupTimeMs); err != nil {
 		return c, d, err
 	}
-	if d.UsedQuantity, err = int32Field("used_quantity", r.UsedQuantity); err != nil {
+	if c.DurationS, err = int32Field("used_quantity", r.UsedQuantity); err != nil {
 		return c, d, err
 	}
 	cause, err := int32Field("disconnect_cause", r.DisconnectCause)
@@ -168,14 +161,15 @@ func Map(mc *MapContext, r *Row) (model.Call, Detail, error) {
 		if cause.V > 999 {
 			return c, d, fmt.Errorf("disconnect_cause %d is not a Q.850 code", cause.V)
 		}
-		d.DisconnectCause = sql.Null[int16]{V: int16(cause.V), Valid: true}
+		c.DisconnectCause = sql.Null[int16]{V: int16(cause.V), Valid: true}
+		c.DisconnectLabel = transform.CauseLabel(int(cause.V))
 	}
 	if r.Charged != "" {
 		m, err := transform.Money(r.Charged)
 		if err != nil {
 			return c, d, fmt.Errorf("charged: %w", err)
 		}
-		d.Charged = sql.Null[model.Money]{V: m, Valid: true}
+		c.Cost = sql.Null[model.Money]{V: m, Valid: true}
 	}
 	switch r.VoiceRecordExist {
 	case "":
@@ -187,44 +181,26 @@ func Map(mc *MapContext, r *Row) (model.Call, Detail, error) {
 		return c, d, fmt.Errorf("voice_record_exist %q is not a boolean", r.VoiceRecordExist)
 	}
 
-	d.Date = mc.businessDay(d.ConnectTime)
-	d.Customer, d.Type, d.CallID = mc.Customer, mc.Type, Key(r)
-	d.CLI, d.CLD = r.CLI, r.CLD
-	d.Curr, d.Destination, d.AccountID = r.Curr, r.Destination, r.AccountID
-	d.H323ConfID, d.H323IncomingConfID = r.H323ConfID, r.H323IncomingConfID
-	d.Extras, d.RunID, d.ExtractedAt = r.Extras(), mc.RunID, mc.ExtractedAt
-
-	c = model.Call{
-		Source:          "mtt",
-		Date:            d.Date,
-		Account:         mc.Customer,
-		CallID:          d.CallID,
-		Direction:       direction,
-		StartedAt:       d.ConnectTime,
-		Caller:          transform.Phone(r.CLI),
-		CallerRaw:       r.CLI,
-		Callee:          transform.Phone(r.CLD),
-		CalleeRaw:       r.CLD,
-		DurationS:       d.UsedQuantity,
-		TalkS:           d.UsedQuantity,
-		BilledS:         d.ChargedTime,
-		Cost:            d.Charged,
-		Currency:        r.Curr,
-		Status:          status(mc.Type, d.UsedQuantity),
-		DisconnectCause: d.DisconnectCause,
-		HasRecording:    d.VoiceRecordExist.V,
-		RunID:           mc.RunID,
-		ExtractedAt:     mc.ExtractedAt,
-	}
+	// The canonical row, and the detail row: its key and what the
+	// canonical row does not hold (see CallsTable).
+	c.Source, c.Date, c.Account, c.CallID, c.Direction = Name, mc.businessDay(c.StartedAt), mc.Customer, Key(r), direction
+	c.Caller, c.CallerRaw = transform.Phone(r.CLI), r.CLI
+	c.Callee, c.CalleeRaw = transform.Phone(r.CLD), r.CLD
+	c.TalkS = c.DurationS
 	if mc.Type == "missed" {
 		c.TalkS = sql.Null[int32]{V: 0, Valid: true}
 	}
-	if d.DisconnectCause.Valid {
-		c.DisconnectLabel = transform.CauseLabel(int(d.DisconnectCause.V))
+	c.Currency, c.Status = r.Curr, status(mc.Type, c.DurationS)
+	c.HasRecording = d.VoiceRecordExist.V
+	if c.HasRecording && r.H323ConfID != "" {
+		c.RecordingRef = RecordID(r.H323ConfID)
 	}
-	if c.HasRecording && d.H323ConfID != "" {
-		c.RecordingRef = RecordID(d.H323ConfID)
-	}
+	c.RunID, c.ExtractedAt = mc.RunID, mc.ExtractedAt
+
+	d.Date, d.Customer, d.Type, d.CallID = c.Date, mc.Customer, mc.Type, c.CallID
+	d.Destination, d.AccountID = r.Destination, r.AccountID
+	d.H323ConfID, d.H323IncomingConfID = r.H323ConfID, r.H323IncomingConfID
+	d.Extras = r.Extras()
 	return c, d, nil
 }
 

@@ -11,86 +11,65 @@ import (
 	"github.com/calletl/calletl/model"
 )
 
-// CallsTable is `mtt_calls`: every documented field of
-// getServiceHistoryByCustomer, one row per (customer, type, call).
+// CallsTable is `mtt_calls`: what getServiceHistoryByCustomer says about a
+// call that the canonical `calls` row does not hold, one row per
+// (customer, type, call). It joins to calls on the key: source, date,
+// customer_name = account, type ↔ direction (incoming, missed, dialed =
+// outgoing, forwarded) and call_id. The fields calls holds exactly are
+// not repeated here: cli = caller_raw, cld = callee_raw, connect_time =
+// started_at, charged_time = billed_s, charged = cost, curr = currency,
+// disconnect_cause, used_quantity = duration_s, run_id, extracted_at.
+// Files written before they moved still have those columns; the views read
+// every file by name (union_by_name), so they read NULL in newer files.
 var CallsTable = &load.Table[Detail]{
 	Name: "mtt_calls",
-	Doc:  "MTT call history (getServiceHistoryByCustomer), every documented field; one row per customer, type and call",
+	Doc:  "MTT call history (getServiceHistoryByCustomer): the fields calls does not hold; one row per customer, type and call, joined to calls on source, date, account, direction and call_id",
 	Schema: arrow.NewSchema([]arrow.Field{
 		load.String("customer_name"),
 		load.String("type"),
 		load.String("call_id"),
-		load.String("cli"),
-		load.String("cld"),
 		load.Nullable("customer_local_time", load.TimestampType()),
-		{Name: "connect_time", Type: load.TimestampType()},
-		load.Nullable("charged_time", arrow.PrimitiveTypes.Int32),
-		load.Nullable("charged", load.MoneyType()),
-		load.String("curr"),
 		load.String("destination"),
-		load.Nullable("disconnect_cause", arrow.PrimitiveTypes.Int16),
 		load.Nullable("setup_time_ms", arrow.PrimitiveTypes.Int32),
 		load.String("account_id"),
-		load.Nullable("used_quantity", arrow.PrimitiveTypes.Int32),
 		load.String("h323_conf_id"),
 		load.String("h323_incoming_conf_id"),
 		load.Nullable("voice_record_exist", arrow.FixedWidthTypes.Boolean),
 		load.String("extras"),
-		load.String("run_id"),
-		{Name: "extracted_at", Type: load.TimestampType()},
 	}, nil),
 	Append: func(b *array.RecordBuilder, d *Detail) {
-		load.AppendString(b.Field(0), d.Customer)
-		load.AppendString(b.Field(1), d.Type)
-		load.AppendString(b.Field(2), d.CallID)
-		load.AppendString(b.Field(3), d.CLI)
-		load.AppendString(b.Field(4), d.CLD)
+		f := b.Fields()
+		load.AppendString(f[0], d.Customer)
+		load.AppendString(f[1], d.Type)
+		load.AppendString(f[2], d.CallID)
 		var lt time.Time
 		if d.CustomerLocalTime.Valid {
 			lt = d.CustomerLocalTime.V
 		}
-		load.AppendTimestamp(b.Field(5), lt)
-		load.AppendTimestamp(b.Field(6), d.ConnectTime)
-		load.AppendNull(b.Field(7), d.ChargedTime)
-		load.AppendMoney(b.Field(8), d.Charged)
-		load.AppendString(b.Field(9), d.Curr)
-		load.AppendString(b.Field(10), d.Destination)
-		load.AppendNull(b.Field(11), d.DisconnectCause)
-		load.AppendNull(b.Field(12), d.SetupTimeMs)
-		load.AppendString(b.Field(13), d.AccountID)
-		load.AppendNull(b.Field(14), d.UsedQuantity)
-		load.AppendString(b.Field(15), d.H323ConfID)
-		load.AppendString(b.Field(16), d.H323IncomingConfID)
-		load.AppendNull(b.Field(17), d.VoiceRecordExist)
-		load.AppendString(b.Field(18), d.Extras)
-		load.AppendString(b.Field(19), d.RunID)
-		load.AppendTimestamp(b.Field(20), d.ExtractedAt)
+		load.AppendTimestamp(f[3], lt)
+		load.AppendString(f[4], d.Destination)
+		load.AppendNull(f[5], d.SetupTimeMs)
+		load.AppendString(f[6], d.AccountID)
+		load.AppendString(f[7], d.H323ConfID)
+		load.AppendString(f[8], d.H323IncomingConfID)
+		load.AppendNull(f[9], d.VoiceRecordExist)
+		load.AppendString(f[10], d.Extras)
 	},
-	Dictionary: []string{"customer_name", "type", "curr", "destination", "account_id", "run_id"},
+	Dictionary: []string{"customer_name", "type", "destination", "account_id"},
 	Comments: map[string]string{
 		"source":                "Hive partition: mtt.",
-		"date":                  "Hive partition: the call's start day in the business time zone.",
-		"customer_name":         "MTT personal account the history was requested for (getServiceHistoryByCustomer customer_name)",
-		"type":                  "history type: incoming, missed, dialed or forwarded",
-		"call_id":               "natural key within (customer_name, type): h323_conf_id, or sha256: of the raw row when that is empty",
-		"cli":                   "A-number as sent (for forwarded: the original caller)",
-		"cld":                   "B-number as sent (\"cld\", or \"clid\" in some answers; for forwarded: the forward target)",
+		"date":                  "Hive partition: the call's start day in the business time zone (as in calls).",
+		"customer_name":         "MTT personal account the history was requested for (getServiceHistoryByCustomer customer_name); calls.account",
+		"type":                  "history type: incoming, missed, dialed or forwarded; calls.direction incoming, missed, outgoing, forwarded",
+		"call_id":               "natural key within (customer_name, type), calls.call_id: h323_conf_id, or sha256: of the raw row when that is empty",
 		"customer_local_time":   "customer_local_time, as an instant (vendor time zone applied)",
-		"connect_time":          "connect_time: call start, UTC",
-		"charged_time":          "billed seconds (sum over legs with a charge)",
-		"charged":               "call cost, exact DECIMAL(18,4) from the JSON text",
-		"curr":                  "currency of charged, e.g. RUB",
 		"destination":           "destination name as sent",
-		"disconnect_cause":      "Q.850/ISUP cause of the last leg",
 		"setup_time_ms":         "call setup time, milliseconds",
 		"account_id":            "the MTT number (client number) the call went through",
-		"used_quantity":         "connected seconds in the session",
-		"h323_conf_id":          "call id; with spaces replaced by _ it is the recordings id",
+		"h323_conf_id":          "call id as sent; with spaces replaced by _ it is the recordings id",
 		"h323_incoming_conf_id": "id of the incoming leg",
-		"voice_record_exist":    "true when a recording exists",
+		"voice_record_exist":    "as sent: true, false, or NULL when the row did not say (calls.has_recording is false then)",
 		"extras":                "fields the API sent that this version does not know, as a JSON object ('' when none)",
-		"run_id":                "run that extracted the row",
-		"extracted_at":          "when the row was extracted, UTC",
 	},
 }
 

@@ -176,51 +176,31 @@ SELECT CAST(NULL AS VARCHAR) AS "source",
   CAST(NULL AS VARCHAR) AS "customer_name",
   CAST(NULL AS VARCHAR) AS "type",
   CAST(NULL AS VARCHAR) AS "call_id",
-  CAST(NULL AS VARCHAR) AS "cli",
-  CAST(NULL AS VARCHAR) AS "cld",
   CAST(NULL AS TIMESTAMPTZ) AS "customer_local_time",
-  CAST(NULL AS TIMESTAMPTZ) AS "connect_time",
-  CAST(NULL AS INTEGER) AS "charged_time",
-  CAST(NULL AS DECIMAL(18,4)) AS "charged",
-  CAST(NULL AS VARCHAR) AS "curr",
   CAST(NULL AS VARCHAR) AS "destination",
-  CAST(NULL AS SMALLINT) AS "disconnect_cause",
   CAST(NULL AS INTEGER) AS "setup_time_ms",
   CAST(NULL AS VARCHAR) AS "account_id",
-  CAST(NULL AS INTEGER) AS "used_quantity",
   CAST(NULL AS VARCHAR) AS "h323_conf_id",
   CAST(NULL AS VARCHAR) AS "h323_incoming_conf_id",
   CAST(NULL AS BOOLEAN) AS "voice_record_exist",
-  CAST(NULL AS VARCHAR) AS "extras",
-  CAST(NULL AS VARCHAR) AS "run_id",
-  CAST(NULL AS TIMESTAMPTZ) AS "extracted_at"
+  CAST(NULL AS VARCHAR) AS "extras"
 WHERE false
 UNION ALL BY NAME
 SELECT * FROM read_parquet('s3://calletl-data/lake/mtt_calls/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
-COMMENT ON VIEW "mtt_calls" IS 'MTT call history (getServiceHistoryByCustomer), every documented field; one row per customer, type and call';
+COMMENT ON VIEW "mtt_calls" IS 'MTT call history (getServiceHistoryByCustomer): the fields calls does not hold; one row per customer, type and call, joined to calls on source, date, account, direction and call_id';
 COMMENT ON COLUMN "mtt_calls"."source" IS 'Hive partition: mtt.';
-COMMENT ON COLUMN "mtt_calls"."date" IS 'Hive partition: the call''s start day in the business time zone.';
-COMMENT ON COLUMN "mtt_calls"."customer_name" IS 'MTT personal account the history was requested for (getServiceHistoryByCustomer customer_name)';
-COMMENT ON COLUMN "mtt_calls"."type" IS 'history type: incoming, missed, dialed or forwarded';
-COMMENT ON COLUMN "mtt_calls"."call_id" IS 'natural key within (customer_name, type): h323_conf_id, or sha256: of the raw row when that is empty';
-COMMENT ON COLUMN "mtt_calls"."cli" IS 'A-number as sent (for forwarded: the original caller)';
-COMMENT ON COLUMN "mtt_calls"."cld" IS 'B-number as sent ("cld", or "clid" in some answers; for forwarded: the forward target)';
+COMMENT ON COLUMN "mtt_calls"."date" IS 'Hive partition: the call''s start day in the business time zone (as in calls).';
+COMMENT ON COLUMN "mtt_calls"."customer_name" IS 'MTT personal account the history was requested for (getServiceHistoryByCustomer customer_name); calls.account';
+COMMENT ON COLUMN "mtt_calls"."type" IS 'history type: incoming, missed, dialed or forwarded; calls.direction incoming, missed, outgoing, forwarded';
+COMMENT ON COLUMN "mtt_calls"."call_id" IS 'natural key within (customer_name, type), calls.call_id: h323_conf_id, or sha256: of the raw row when that is empty';
 COMMENT ON COLUMN "mtt_calls"."customer_local_time" IS 'customer_local_time, as an instant (vendor time zone applied)';
-COMMENT ON COLUMN "mtt_calls"."connect_time" IS 'connect_time: call start, UTC';
-COMMENT ON COLUMN "mtt_calls"."charged_time" IS 'billed seconds (sum over legs with a charge)';
-COMMENT ON COLUMN "mtt_calls"."charged" IS 'call cost, exact DECIMAL(18,4) from the JSON text';
-COMMENT ON COLUMN "mtt_calls"."curr" IS 'currency of charged, e.g. RUB';
 COMMENT ON COLUMN "mtt_calls"."destination" IS 'destination name as sent';
-COMMENT ON COLUMN "mtt_calls"."disconnect_cause" IS 'Q.850/ISUP cause of the last leg';
 COMMENT ON COLUMN "mtt_calls"."setup_time_ms" IS 'call setup time, milliseconds';
 COMMENT ON COLUMN "mtt_calls"."account_id" IS 'the MTT number (client number) the call went through';
-COMMENT ON COLUMN "mtt_calls"."used_quantity" IS 'connected seconds in the session';
-COMMENT ON COLUMN "mtt_calls"."h323_conf_id" IS 'call id; with spaces replaced by _ it is the recordings id';
+COMMENT ON COLUMN "mtt_calls"."h323_conf_id" IS 'call id as sent; with spaces replaced by _ it is the recordings id';
 COMMENT ON COLUMN "mtt_calls"."h323_incoming_conf_id" IS 'id of the incoming leg';
-COMMENT ON COLUMN "mtt_calls"."voice_record_exist" IS 'true when a recording exists';
+COMMENT ON COLUMN "mtt_calls"."voice_record_exist" IS 'as sent: true, false, or NULL when the row did not say (calls.has_recording is false then)';
 COMMENT ON COLUMN "mtt_calls"."extras" IS 'fields the API sent that this version does not know, as a JSON object ('''' when none)';
-COMMENT ON COLUMN "mtt_calls"."run_id" IS 'run that extracted the row';
-COMMENT ON COLUMN "mtt_calls"."extracted_at" IS 'when the row was extracted, UTC';
 
 CREATE OR REPLACE VIEW "mtt_accounts" AS
 SELECT CAST(NULL AS VARCHAR) AS "source",

@@ -117,34 +117,24 @@ COMMENT 'String values a vendor sent that were not valid UTF-8: the exact bytes,
 MSCK REPAIR TABLE `calletl`.`invalid_utf8`;
 
 CREATE TABLE IF NOT EXISTS `calletl`.`mtt_calls` (
-  `customer_name` STRING COMMENT 'MTT personal account the history was requested for (getServiceHistoryByCustomer customer_name)',
-  `type` STRING COMMENT 'history type: incoming, missed, dialed or forwarded',
-  `call_id` STRING COMMENT 'natural key within (customer_name, type): h323_conf_id, or sha256: of the raw row when that is empty',
-  `cli` STRING COMMENT 'A-number as sent (for forwarded: the original caller)',
-  `cld` STRING COMMENT 'B-number as sent ("cld", or "clid" in some answers; for forwarded: the forward target)',
+  `customer_name` STRING COMMENT 'MTT personal account the history was requested for (getServiceHistoryByCustomer customer_name); calls.account',
+  `type` STRING COMMENT 'history type: incoming, missed, dialed or forwarded; calls.direction incoming, missed, outgoing, forwarded',
+  `call_id` STRING COMMENT 'natural key within (customer_name, type), calls.call_id: h323_conf_id, or sha256: of the raw row when that is empty',
   `customer_local_time` TIMESTAMP COMMENT 'customer_local_time, as an instant (vendor time zone applied)',
-  `connect_time` TIMESTAMP COMMENT 'connect_time: call start, UTC',
-  `charged_time` INT COMMENT 'billed seconds (sum over legs with a charge)',
-  `charged` DECIMAL(18,4) COMMENT 'call cost, exact DECIMAL(18,4) from the JSON text',
-  `curr` STRING COMMENT 'currency of charged, e.g. RUB',
   `destination` STRING COMMENT 'destination name as sent',
-  `disconnect_cause` SMALLINT COMMENT 'Q.850/ISUP cause of the last leg',
   `setup_time_ms` INT COMMENT 'call setup time, milliseconds',
   `account_id` STRING COMMENT 'the MTT number (client number) the call went through',
-  `used_quantity` INT COMMENT 'connected seconds in the session',
-  `h323_conf_id` STRING COMMENT 'call id; with spaces replaced by _ it is the recordings id',
+  `h323_conf_id` STRING COMMENT 'call id as sent; with spaces replaced by _ it is the recordings id',
   `h323_incoming_conf_id` STRING COMMENT 'id of the incoming leg',
-  `voice_record_exist` BOOLEAN COMMENT 'true when a recording exists',
+  `voice_record_exist` BOOLEAN COMMENT 'as sent: true, false, or NULL when the row did not say (calls.has_recording is false then)',
   `extras` STRING COMMENT 'fields the API sent that this version does not know, as a JSON object (\'\' when none)',
-  `run_id` STRING COMMENT 'run that extracted the row',
-  `extracted_at` TIMESTAMP COMMENT 'when the row was extracted, UTC',
   `source` STRING COMMENT 'Hive partition: mtt.',
-  `date` DATE COMMENT 'Hive partition: the call\'s start day in the business time zone.'
+  `date` DATE COMMENT 'Hive partition: the call\'s start day in the business time zone (as in calls).'
 )
 USING parquet
 PARTITIONED BY (`source`, `date`)
 LOCATION 's3://calletl-data/lake/mtt_calls'
-COMMENT 'MTT call history (getServiceHistoryByCustomer), every documented field; one row per customer, type and call'
+COMMENT 'MTT call history (getServiceHistoryByCustomer): the fields calls does not hold; one row per customer, type and call, joined to calls on source, date, account, direction and call_id'
 ;
 MSCK REPAIR TABLE `calletl`.`mtt_calls`;
 

@@ -124,31 +124,21 @@ WITH (
 CALL system.sync_partition_metadata('calletl', 'invalid_utf8', 'FULL');
 
 CREATE TABLE IF NOT EXISTS "calletl"."mtt_calls" (
-  "customer_name" varchar COMMENT 'MTT personal account the history was requested for (getServiceHistoryByCustomer customer_name)',
-  "type" varchar COMMENT 'history type: incoming, missed, dialed or forwarded',
-  "call_id" varchar COMMENT 'natural key within (customer_name, type): h323_conf_id, or sha256: of the raw row when that is empty',
-  "cli" varchar COMMENT 'A-number as sent (for forwarded: the original caller)',
-  "cld" varchar COMMENT 'B-number as sent ("cld", or "clid" in some answers; for forwarded: the forward target)',
+  "customer_name" varchar COMMENT 'MTT personal account the history was requested for (getServiceHistoryByCustomer customer_name); calls.account',
+  "type" varchar COMMENT 'history type: incoming, missed, dialed or forwarded; calls.direction incoming, missed, outgoing, forwarded',
+  "call_id" varchar COMMENT 'natural key within (customer_name, type), calls.call_id: h323_conf_id, or sha256: of the raw row when that is empty',
   "customer_local_time" timestamp(3) COMMENT 'customer_local_time, as an instant (vendor time zone applied)',
-  "connect_time" timestamp(3) COMMENT 'connect_time: call start, UTC',
-  "charged_time" integer COMMENT 'billed seconds (sum over legs with a charge)',
-  "charged" decimal(18,4) COMMENT 'call cost, exact DECIMAL(18,4) from the JSON text',
-  "curr" varchar COMMENT 'currency of charged, e.g. RUB',
   "destination" varchar COMMENT 'destination name as sent',
-  "disconnect_cause" smallint COMMENT 'Q.850/ISUP cause of the last leg',
   "setup_time_ms" integer COMMENT 'call setup time, milliseconds',
   "account_id" varchar COMMENT 'the MTT number (client number) the call went through',
-  "used_quantity" integer COMMENT 'connected seconds in the session',
-  "h323_conf_id" varchar COMMENT 'call id; with spaces replaced by _ it is the recordings id',
+  "h323_conf_id" varchar COMMENT 'call id as sent; with spaces replaced by _ it is the recordings id',
   "h323_incoming_conf_id" varchar COMMENT 'id of the incoming leg',
-  "voice_record_exist" boolean COMMENT 'true when a recording exists',
+  "voice_record_exist" boolean COMMENT 'as sent: true, false, or NULL when the row did not say (calls.has_recording is false then)',
   "extras" varchar COMMENT 'fields the API sent that this version does not know, as a JSON object ('''' when none)',
-  "run_id" varchar COMMENT 'run that extracted the row',
-  "extracted_at" timestamp(3) COMMENT 'when the row was extracted, UTC',
   "source" varchar COMMENT 'Hive partition: mtt.',
-  "date" date COMMENT 'Hive partition: the call''s start day in the business time zone.'
+  "date" date COMMENT 'Hive partition: the call''s start day in the business time zone (as in calls).'
 )
-COMMENT 'MTT call history (getServiceHistoryByCustomer), every documented field; one row per customer, type and call'
+COMMENT 'MTT call history (getServiceHistoryByCustomer): the fields calls does not hold; one row per customer, type and call, joined to calls on source, date, account, direction and call_id'
 WITH (
   format = 'PARQUET',
   external_location = 's3://calletl-data/lake/mtt_calls',
