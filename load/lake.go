@@ -63,11 +63,10 @@ const (
 	// Byte bounds, for rows far larger than usual (a vendor's unknown
 	// fields kept in extras): memory per open partition file is about one
 	// row group's compressed bytes plus a few batches, whatever the row size.
-	// With usual rows, BatchBytes cuts no batch short of 8192 rows, and a
-	// row group reaches RowGroupBytes only past ~87,000 calls rows (48 B
-	// a row compressed, MTT emulator pages): one stream's busiest days.
-	// (Measured before mtt_calls was slimmed to the key and what calls
-	// lacks; its rows are now smaller than the calls rows.)
+	// With usual rows a row group reaches RowGroupBytes only past ~87,000
+	// calls rows (48 B a row compressed, MTT emulator pages): one stream's
+	// busiest days. (Measured before mtt_calls was slimmed to the key and
+	// what calls lacks; its rows are now the smaller ones.)
 	DefaultRowGroupBytes = 4 << 20
 	DefaultBatchBytes    = 1 << 20
 	// DefaultTxBufferBytes bounds what one transaction buffers across all
