@@ -191,7 +191,7 @@ type world struct {
 	onReq    func(n int, r *http.Request) bool // called before serving request n (1-based); true: do not serve it
 	done     chan struct{}                     // closed when the test ends, before the server closes
 	wrap     func(http.Handler) http.Handler
-	logs     syncBuffer
+	logs     SyncBuffer
 }
 
 func newWorld(t *testing.T, h *Harness) *world {
@@ -243,19 +243,20 @@ func (w *world) setHook(fn func(n int, r *http.Request) bool) {
 	w.mu.Unlock()
 }
 
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
+// SyncBuffer is a log sink safe for concurrent writers (a vendor's own
+// tests use it too).
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  strings.Builder
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()

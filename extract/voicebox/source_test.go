@@ -1,7 +1,6 @@
 package voicebox
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/calletl/calletl/extract/httpx"
+	"github.com/calletl/calletl/extract/sourcetest"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/pipeline"
@@ -35,30 +35,12 @@ var (
 	e2eRunDay    = "2026-11-21"
 )
 
-// syncBuffer collects log lines from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type e2e struct {
 	emu  *sandbox.VoiceBox
 	base string
 	lake *load.Lake
 	dir  string
-	logs *syncBuffer
+	logs *sourcetest.SyncBuffer
 	log  *slog.Logger
 }
 
@@ -79,7 +61,7 @@ func newE2EWith(t *testing.T, mod func(*sandbox.VoiceBoxConfig)) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &sourcetest.SyncBuffer{}
 	return &e2e{emu: emu, base: base, lake: lake, dir: dir, logs: logs,
 		log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 }
