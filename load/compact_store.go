@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -189,7 +188,7 @@ func (l *Lake) compactStorePartition(ctx context.Context, sp storePartition, st 
 	etags := make([]string, len(sp.files))
 	for i, name := range sp.files {
 		g.Go(func() (err error) {
-			etags[i], err = downloadVersion(ctx, l.store, dirKey+name, filepath.Join(staging, name))
+			etags[i], err = storage.DownloadVersion(ctx, l.store, dirKey+name, filepath.Join(staging, name))
 			return err
 		})
 	}
@@ -303,7 +302,7 @@ func (l *Lake) storeReplaceInCompacted(ctx context.Context, key, unitKey, unit, 
 		os.Remove(cur)
 		l.untrackTemp(cur)
 	}()
-	etag, err := downloadVersion(ctx, l.store, key, cur)
+	etag, err := storage.DownloadVersion(ctx, l.store, key, cur)
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, false, nil
 	}
@@ -353,56 +352,6 @@ func (l *Lake) storeReplaceInCompacted(ctx context.Context, key, unitKey, unit, 
 		return false, false, err
 	}
 	return true, slices.ContainsFunc(out, func(u UnitRows) bool { return u.Unit == unit }), nil
-}
-
-// downloadVersion copies the object key to a new file at path and returns
-// the ETag of the version copied: the object is stat'ed before and after
-// the copy, and copied again when it changed in between.
-func downloadVersion(ctx context.Context, st storage.Store, key, path string) (string, error) {
-	for range 10 {
-		before, err := st.Stat(ctx, key)
-		if err != nil {
-			return "", err
-		}
-		if err := downloadFile(ctx, st, key, path); err != nil {
-			return "", err
-		}
-		after, err := st.Stat(ctx, key)
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return "", err
-		}
-		if err == nil && after.ETag == before.ETag {
-			return before.ETag, nil
-		}
-		os.Remove(path)
-	}
-	return "", fmt.Errorf("%s changed during every one of 10 downloads", key)
-}
-
-// downloadFile copies the object key to a new file at path (a spool
-// copy: not fsynced, a crash loses nothing that is not in the store).
-func downloadFile(ctx context.Context, st storage.Store, key, path string) (err error) {
-	rc, err := st.Open(ctx, key)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			os.Remove(path)
-		}
-	}()
-	if _, err := io.Copy(f, rc); err != nil {
-		return fmt.Errorf("download %s: %w", key, err)
-	}
-	return nil
 }
 
 // uploadFile uploads the local file path (size bytes) to key under cond.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -100,7 +99,7 @@ func Mirror(ctx context.Context, store storage.Store, prefix, dir string, tables
 						return nil
 					}
 				}
-				n, err := download(gctx, store, info.Key, local)
+				n, err := storage.Download(gctx, store, info.Key, local)
 				if errors.Is(err, storage.ErrNotFound) {
 					return nil
 				}
@@ -158,32 +157,4 @@ func Mirror(ctx context.Context, store storage.Store, prefix, dir string, tables
 		return st, fmt.Errorf("load: mirror into %s: index: %w", dir, err)
 	}
 	return st, nil
-}
-
-// download copies key to path through a temporary file and a rename.
-func download(ctx context.Context, store storage.Store, key, path string) (int64, error) {
-	rc, err := store.Open(ctx, key)
-	if err != nil {
-		return 0, err
-	}
-	defer rc.Close()
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return 0, err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".mirror-*.tmp")
-	if err != nil {
-		return 0, err
-	}
-	n, err := io.Copy(f, rc)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return 0, err
-	}
-	return n, nil
 }

@@ -305,18 +305,14 @@ func checkLabel(label string) error {
 // flock opens path and locks it with how (syscall.LOCK_*); with
 // LOCK_NB a lock held elsewhere is ErrLocked.
 func flock(path string, how int) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	unlock, err = storage.LockFile(path, how)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return nil, fmt.Errorf("%w (%s)", ErrLocked, path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), how); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w (%s)", ErrLocked, path)
-		}
-		return nil, fmt.Errorf("state: lock %s: %w", path, err)
-	}
-	return func() { f.Close() }, nil
+	return unlock, nil
 }
 
 // Cursor returns the cursor of key.

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,6 +20,7 @@ import (
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/report"
 	"github.com/calletl/calletl/secret"
+	"github.com/calletl/calletl/storage"
 )
 
 func (a *app) viewsCommand() *cobra.Command {
@@ -258,7 +258,7 @@ func (a *app) mirrorS3Lake(ctx context.Context, cfg *Config, tables []string) (s
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", fail(err)
 	}
-	unlock, err := lockFile(ctx, dir+".lock")
+	unlock, err := storage.WaitLockFile(ctx, dir+".lock", 50*time.Millisecond)
 	if err != nil {
 		return "", fail(err)
 	}
@@ -280,31 +280,6 @@ func (a *app) mirrorS3Lake(ctx context.Context, cfg *Config, tables []string) (s
 	a.log.Info("lake on S3: querying a local mirror", "lake", cfg.lakeName(), "dir", dir, "objects", ms.Objects,
 		"downloaded", ms.Downloaded, "removed", ms.Removed, "bytes", ms.Bytes, "took_s", time.Since(began).Seconds())
 	return dir, nil
-}
-
-// lockFile waits, until ctx ends, for an exclusive flock on path (created
-// if missing) and returns its release.
-func lockFile(ctx context.Context, path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() { f.Close() }, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", path, err)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, fmt.Errorf("waiting for %s (another etl is mirroring the lake): %w", path, context.Cause(ctx))
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 }
 
 // within reports whether path is dir or lies under it.
