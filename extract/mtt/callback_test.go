@@ -33,7 +33,9 @@ func TestDecodeCallback(t *testing.T) {
 		ChargedA: "60", RealA: "15", ChargedB: "60", RealB: "5", Cost: "2.98", Currency: "RUB", Status: "ok",
 		RecordA: []string{"http://fuds.mtt.ru/download/75GV5LxVNdQuohMge0NMFpS2Oxwc3jKTmhjWE3987oPTOhCJ7o"},
 		RecordB: []string{"http://fuds.mtt.ru/download/0bbDerTSCQFVmqzOdFu6pNX1STQCh5dTrdQ3PdajN3ICHdWyyV"}}
-	wrap := func(s string) []byte { return []byte(`{"jsonrpc":"2.0","id":"1","result":{"callBackFollowmeCallInfoStruct":` + s + `}}`) }
+	wrap := func(s string) []byte {
+		return []byte(`{"jsonrpc":"2.0","id":"1","result":{"callBackFollowmeCallInfoStruct":` + s + `}}`)
+	}
 	tests := []struct {
 		name      string
 		body      []byte
