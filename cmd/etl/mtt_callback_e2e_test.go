@@ -39,8 +39,8 @@ func TestMTTCallbacksGroundTruth(t *testing.T) {
 		db := duck(t)
 		var n, distinct int
 		var cost string
-		if err := db.QueryRow(`SELECT count(*), count(DISTINCT call_id), CAST(coalesce(sum(cost), 0) AS VARCHAR) FROM ` + w.glob("calls") +
-			` WHERE direction = 'callback' AND account = '` + cust + `'`).Scan(&n, &distinct, &cost); err != nil {
+		if err := db.QueryRow(`SELECT count(*), count(DISTINCT call_id), CAST(coalesce(sum(cost), 0) AS VARCHAR) FROM `+w.glob("calls")+
+			` WHERE direction = 'callback' AND account = '`+cust+`'`).Scan(&n, &distinct, &cost); err != nil {
 			t.Fatal(err)
 		}
 		var wantCost model.Money
@@ -91,7 +91,7 @@ func TestMTTCallbacksGroundTruth(t *testing.T) {
 	}
 	// Each callback is an item of the run, the one in progress not final.
 	var items, okItems int
-	if err := duck(t).QueryRow(`SELECT count(*), count(*) FILTER (WHERE status = 'ok') FROM ` + w.glob("runs") +
+	if err := duck(t).QueryRow(`SELECT count(*), count(*) FILTER (WHERE status = 'ok') FROM `+w.glob("runs")+
 		` WHERE stream = 'callback'`).Scan(&items, &okItems); err != nil || items != 6 || okItems != 6 {
 		t.Errorf("runs: %d callback rows, %d ok, want 6 (%v)", items, okItems, err)
 	}
@@ -113,8 +113,8 @@ func TestMTTCallbacksGroundTruth(t *testing.T) {
 
 	// pending_payment and the raw answer are in mtt_balances.
 	var pending, raw string
-	if err := duck(t).QueryRow(`SELECT CAST(pending_payment AS VARCHAR), raw FROM ` + w.glob("mtt_balances") +
-		` WHERE customer_name = '` + cust + `' LIMIT 1`).Scan(&pending, &raw); err != nil {
+	if err := duck(t).QueryRow(`SELECT CAST(pending_payment AS VARCHAR), raw FROM `+w.glob("mtt_balances")+
+		` WHERE customer_name = '`+cust+`' LIMIT 1`).Scan(&pending, &raw); err != nil {
 		t.Fatal(err)
 	}
 	if want := model.Money(w.emu.PendingPayment(cust)).String(); pending != want || !strings.Contains(raw, `"pending_payment":`) || !strings.HasPrefix(raw, `{"balance":`) {
