@@ -53,13 +53,22 @@ func (c *MTTCallback) RecordID(side string) string { return c.ID + "_" + side }
 type mttCallbacks struct {
 	mu   sync.Mutex
 	byID map[string]*MTTCallback // key: customer + "/" + id
+	base string                  // CallbackRecordBase, without a trailing "/"
+}
+
+// SetCallbackRecordBase replaces MTTConfig.CallbackRecordBase from now on
+// (the demo learns its download host's address after starting it).
+func (m *MTT) SetCallbackRecordBase(base string) {
+	m.cbs.mu.Lock()
+	m.cbs.base = strings.TrimRight(base, "/")
+	m.cbs.mu.Unlock()
 }
 
 // callbacksOf generates MTTConfig.CallbacksPerCustomer callbacks per
 // customer, from (Seed, customer, i): one in eight ends by timeout on side
 // A, one by cancel on side A and one by cancel on side B; the others talked.
 func (m *MTT) callbacksOf() *mttCallbacks {
-	cbs := &mttCallbacks{byID: map[string]*MTTCallback{}}
+	cbs := &mttCallbacks{byID: map[string]*MTTCallback{}, base: strings.TrimRight(m.cfg.CallbackRecordBase, "/")}
 	for _, name := range m.names {
 		for i := range m.cfg.CallbacksPerCustomer {
 			c := generateCallback(m.cfg.Seed, name, i, m.cfg.CallbackRecordParts)
@@ -173,6 +182,7 @@ func (m *MTT) callbackInfo(b []byte, raw json.RawMessage) ([]byte, *rpcError) {
 	if cp != nil {
 		c = *cp
 	}
+	base := m.cbs.base
 	m.cbs.mu.Unlock()
 	if cp == nil || m.customers[c.Customer] == nil {
 		return b, dataNotFound("")
@@ -227,7 +237,7 @@ func (m *MTT) callbackInfo(b []byte, raw json.RawMessage) ([]byte, *rpcError) {
 				b = append(b, ',')
 			}
 			b = append(b, `{"downloadURL":`...)
-			b = appendJSONString(b, strings.TrimRight(m.cfg.CallbackRecordBase, "/")+"/download/"+c.RecordID(leg.side)+"_"+strconv.Itoa(n)+".wav")
+			b = appendJSONString(b, base+"/download/"+c.RecordID(leg.side)+"_"+strconv.Itoa(n)+".wav")
 			b = append(b, '}')
 		}
 		if leg.n > 1 {
