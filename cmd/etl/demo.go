@@ -235,7 +235,7 @@ sources:
     username: %s
     password: {file: secrets/mtt-password}
     customers: [%s]
-    callback_customer: "` + demoCustomers[0] + `"
+    callback_customer: "`+demoCustomers[0]+`"
     callback_ids_file: mtt-callbacks.txt
     page_size: 1000
     http:
