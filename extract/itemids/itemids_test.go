@@ -49,3 +49,21 @@ func TestMerge(t *testing.T) {
 		t.Error("reading a directory as the ids file did not fail")
 	}
 }
+
+// FuzzRead: whatever the file holds, every id is one trimmed, non-empty
+// line without a comment.
+func FuzzRead(f *testing.F) {
+	f.Add("a1\n b2 # c\n\n#x\n")
+	f.Add("\ufeff\r\nid\r\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		ids, err := Read(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		for _, id := range ids {
+			if id == "" || id != strings.TrimSpace(id) || strings.ContainsAny(id, "#\n") {
+				t.Fatalf("id %q from %q", id, s)
+			}
+		}
+	})
+}
