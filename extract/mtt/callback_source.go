@@ -222,13 +222,15 @@ func (mc *callbackContext) mapInfo(info *CallbackInfo, seq int32, n int) (Callba
 	call := model.Call{Source: Name, Date: mc.day, Account: mc.customer, CallID: callID, Direction: model.Callback,
 		Caller: transform.Phone(info.DestinationA), CallerRaw: info.DestinationA,
 		Callee: transform.Phone(info.DestinationB), CalleeRaw: info.DestinationB,
-		DurationS: row.RealA, TalkS: row.RealB, Cost: row.Cost, Status: info.Status,
-		RunID: mc.runID, ExtractedAt: mc.at}
-	if row.ChargedA.Valid || row.ChargedB.Valid {
-		// The legs' billed seconds summed, as the history's charged_time
-		// sums "all legs of the aggregated call".
-		call.BilledS = sql.Null[int32]{V: row.ChargedA.V + row.ChargedB.V, Valid: true}
-	}
+		Cost: row.Cost, Status: info.Status, RunID: mc.runID, ExtractedAt: mc.at}
+	// Both legs summed, as the history sums them: its charged_time is "the
+	// sum of charged_time of all legs of the aggregated call" and its
+	// used_quantity "the total time of connections in the session" (calls
+	// duration_s and talk_s), so billed and connected seconds of a callback
+	// compare like a history call's. The legs are in mtt_callbacks.
+	call.BilledS = sumLegs(row.ChargedA, row.ChargedB)
+	call.DurationS = sumLegs(row.RealA, row.RealB)
+	call.TalkS = call.DurationS
 	if row.Cost.Valid {
 		call.Currency = row.Currency
 	}
@@ -237,6 +239,14 @@ func (mc *callbackContext) mapInfo(info *CallbackInfo, seq int32, n int) (Callba
 	}
 	row.CallID = callID
 	return row, call, nil
+}
+
+// sumLegs is a + b, NULL when neither leg says.
+func sumLegs(a, b sql.Null[int32]) sql.Null[int32] {
+	if !a.Valid && !b.Valid {
+		return sql.Null[int32]{}
+	}
+	return sql.Null[int32]{V: a.V + b.V, Valid: true}
 }
 
 // parseSeconds parses a non-negative whole number of seconds sent as a

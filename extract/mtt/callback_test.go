@@ -286,7 +286,7 @@ func TestCallbackItems(t *testing.T) {
 			r["real_length_a_s"] != int32(c.RealA) || r["real_length_b_s"] != int32(c.RealB) ||
 			r["charged_length_a_s"] != int32(c.ChargedA) || r["charged_length_b_s"] != int32(c.ChargedB) ||
 			r["waiting_period_a_s"] != int32(c.WaitA) || r["waiting_period_b_s"] != int32(c.WaitB) ||
-			call["duration_s"] != int32(c.RealA) || call["talk_s"] != int32(c.RealB) || call["billed_s"] != int32(c.ChargedA+c.ChargedB) ||
+			call["duration_s"] != int32(c.RealA+c.RealB) || call["talk_s"] != int32(c.RealA+c.RealB) || call["billed_s"] != int32(c.ChargedA+c.ChargedB) ||
 			call["caller_raw"] != c.DestinationA || call["callee_raw"] != c.DestinationB {
 			t.Errorf("%s: row %v call %v truth %+v", c.ID, r, call, c)
 		}

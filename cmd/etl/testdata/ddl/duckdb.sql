@@ -292,10 +292,10 @@ COMMENT ON COLUMN "mtt_callbacks"."destination_a" IS 'destination_A: the A numbe
 COMMENT ON COLUMN "mtt_callbacks"."destination_b" IS 'destination_B: the B number (the customer who ordered the call) as sent';
 COMMENT ON COLUMN "mtt_callbacks"."waiting_period_a_s" IS 'waiting_period_A: seconds until A answered';
 COMMENT ON COLUMN "mtt_callbacks"."waiting_period_b_s" IS 'waiting_period_B: seconds until B answered';
-COMMENT ON COLUMN "mtt_callbacks"."charged_length_a_s" IS 'call_back_charged_length_A: billed seconds of leg A';
-COMMENT ON COLUMN "mtt_callbacks"."real_length_a_s" IS 'call_back_real_length_A: connected seconds of leg A (calls.duration_s)';
+COMMENT ON COLUMN "mtt_callbacks"."charged_length_a_s" IS 'call_back_charged_length_A: billed seconds of leg A (calls.billed_s is the two legs'' sum, as the history''s charged_time sums legs)';
+COMMENT ON COLUMN "mtt_callbacks"."real_length_a_s" IS 'call_back_real_length_A: connected seconds of leg A (calls.duration_s and talk_s are the two legs'' sum, as the history''s used_quantity)';
 COMMENT ON COLUMN "mtt_callbacks"."charged_length_b_s" IS 'call_back_charged_length_B: billed seconds of leg B';
-COMMENT ON COLUMN "mtt_callbacks"."real_length_b_s" IS 'call_back_real_length_B: connected seconds of leg B, the conversation (calls.talk_s)';
+COMMENT ON COLUMN "mtt_callbacks"."real_length_b_s" IS 'call_back_real_length_B: connected seconds of leg B: the conversation itself';
 COMMENT ON COLUMN "mtt_callbacks"."cost" IS 'call_back_cost: the cost of both legs (calls.cost); NULL for an ended-without-conversation answer, which gives none';
 COMMENT ON COLUMN "mtt_callbacks"."currency" IS 'call_back_currency (RUB when not sent)';
 COMMENT ON COLUMN "mtt_callbacks"."records_a" IS 'number of recording files of leg A the answer listed (the URLs are not stored; recordings holds the files)';
