@@ -184,7 +184,7 @@ var Calls = &Table[model.Call]{
 	Comments: withPartitionComments(map[string]string{
 		"account":          "Vendor account the call belongs to (e.g. the MTT customer name).",
 		"call_id":          "The source's natural key of the call, unique within (source, account, direction).",
-		"direction":        "incoming, outgoing, missed, forwarded, internal or autocall.",
+		"direction":        "incoming, outgoing, missed, forwarded, internal, autocall or callback.",
 		"started_at":       "When the call started (UTC instant).",
 		"caller":           "Calling number as E.164 digits, or the extension as it is.",
 		"caller_raw":       "Calling number exactly as the source sent it.",

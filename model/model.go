@@ -33,6 +33,9 @@ const (
 	Forwarded = "forwarded"
 	Internal  = "internal"
 	Autocall  = "autocall"
+	// Callback is a call the vendor placed to two parties on request
+	// (MTT callback: leg A, then leg B).
+	Callback = "callback"
 )
 
 // Call is one row of the canonical `calls` table, shared by every source.

@@ -437,6 +437,12 @@ func (p *Pipeline) execute(ctx context.Context, run model.Run, sources []Source,
 		} else {
 			name = items[i-len(sources)].Name()
 		}
+		if h, ok := sum.halts[name]; ok {
+			// One vendor's windowed and item sources (MTT history and
+			// callbacks) share its credentials: one halt stops both.
+			halts[i] = h
+			continue
+		}
 		halts[i] = &halt{source: name}
 		sum.halts[name] = halts[i]
 	}

@@ -82,6 +82,18 @@ type MTTConfig struct {
 	// traffic. It emulates a vendor that stops returning a customer's data
 	// without an error (what calletl's data-quality checks look for).
 	QuietDays []MTTQuietDay
+
+	// CallbacksPerCustomer is the number of callback calls generated per
+	// customer for getCallBackFollowmeCallInfo (see MTTCallback, Callbacks).
+	CallbacksPerCustomer int
+	// CallbackRecordBase is the scheme and host (and path prefix) of the
+	// callback recordings' download URLs, e.g. an MTTRecords Files server;
+	// default "http://fuds.mtt.ru", the document's.
+	CallbackRecordBase string
+	// CallbackRecordParts, when set, gives the number of files of a
+	// generated callback leg's recording by its record id
+	// (MTTCallback.RecordID), e.g. MTTRecords.Parts; default 1.
+	CallbackRecordParts func(id string) int
 }
 
 // MTTQuietDay is one customer's UTC day without generated traffic.
@@ -203,7 +215,10 @@ type cacheEntry struct {
 //   - getCallHistory {sip_id, date_from, date_to} ("DD.MM.YYYY HH:MM:SS"):
 //     incoming, missed and dialed calls on that account number, ascending.
 //   - getPersonalAccountList {customer_name, limit, offset}: the accounts.
-//   - getCustomerBalance ["<customer>"]: balance and real_balance at Now.
+//   - getCustomerBalance ["<customer>"]: balance and real_balance at Now,
+//     and pending_payment.
+//   - getCallBackFollowmeCallInfo {customer_name, callBackCall_id}: a
+//     callback call (Callbacks), ended, talked or in progress.
 //
 // A customer in MTTConfig.EmptyCustomers gets -32001 from every method.
 //
@@ -230,6 +245,7 @@ type MTT struct {
 	builds           atomic.Int64      // days generated or merged (tests)
 	buffers          sync.Pool         // of *[]byte: answer buffers
 	generatedOwnerOf map[string]string // account number → customer, fixed
+	cbs              *mttCallbacks     // getCallBackFollowmeCallInfo
 
 	mu          sync.Mutex
 	cache       map[dayKey]*list.Element // of *cacheEntry
@@ -295,6 +311,10 @@ func NewMTT(cfg MTTConfig) *MTT {
 		}
 	}
 	sort.Strings(m.names)
+	if m.cfg.CallbackRecordBase == "" {
+		m.cfg.CallbackRecordBase = "http://fuds.mtt.ru"
+	}
+	m.cbs = m.callbacksOf()
 	if cfg.IncludeDocExamples {
 		m.examples = mustLoadDocExamples()
 	}

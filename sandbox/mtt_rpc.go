@@ -131,6 +131,8 @@ func (m *MTT) answer(b, body []byte) []byte {
 		b, rerr = m.accountList(b, req.Params)
 	case "getCustomerBalance":
 		b, rerr = m.customerBalance(b, req.Params)
+	case "getCallBackFollowmeCallInfo":
+		b, rerr = m.callbackInfo(b, req.Params)
 	default:
 		rerr = &rpcError{rpcMethodNotFound, "Method not found", ""}
 	}
@@ -428,8 +430,9 @@ func (m *MTT) accountList(b []byte, raw json.RawMessage) ([]byte, *rpcError) {
 }
 
 // customerBalance is getCustomerBalance with positional params
-// ["<customer>"] (named {"customer_name": …} is accepted too): balance and
-// real_balance at Now, as JSON numbers with two decimals. An unknown
+// ["<customer>"] (named {"customer_name": …} is accepted too): balance,
+// real_balance at Now and pending_payment (PendingPayment; the document
+// lists the field without a type), as JSON numbers with two decimals. An unknown
 // customer, and one without data (EmptyCustomers), is -32001 without data,
 // as in the document.
 func (m *MTT) customerBalance(b []byte, raw json.RawMessage) ([]byte, *rpcError) {
@@ -467,5 +470,7 @@ func (m *MTT) customerBalance(b []byte, raw json.RawMessage) ([]byte, *rpcError)
 	b = appendDecimalE4(b, roundE4ToKopecks(bal), 2)
 	b = append(b, `,"real_balance":`...)
 	b = appendDecimalE4(b, roundE4ToKopecks(realBal), 2)
+	b = append(b, `,"pending_payment":`...)
+	b = appendDecimalE4(b, m.PendingPayment(customer), 2)
 	return append(b, '}'), nil
 }

@@ -28,8 +28,8 @@ func TestMTTDocExamplesServedVerbatim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(reqs) != 4 {
-		t.Fatalf("%d documented requests, want 4: %v", len(reqs), reqs)
+	if len(reqs) != 5 {
+		t.Fatalf("%d documented requests, want 5: %v", len(reqs), reqs)
 	}
 	for _, reqFile := range reqs {
 		name := strings.TrimSuffix(filepath.Base(reqFile), ".request.json")
@@ -127,7 +127,7 @@ func TestMTTDocExampleFiles(t *testing.T) {
 		}
 	}
 	exs, err := loadDocExamples(mttDocFiles)
-	if err != nil || len(exs) != 4 {
+	if err != nil || len(exs) != 5 {
 		t.Fatalf("embedded examples: %d, %v", len(exs), err)
 	}
 }

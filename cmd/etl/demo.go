@@ -57,7 +57,7 @@ func newEmulators(now time.Time, days, callsPerDay int, faults bool) *emulators 
 		Seed: demoSeed, Customers: demoCustomers,
 		From: today.AddDate(0, 0, -days), To: today,
 		CallsPerDay: callsPerDay, Username: demoUser, Password: demoPassword,
-		IncludeDocExamples: true,
+		IncludeDocExamples: true, CallbacksPerCustomer: demoCallbacks,
 	})
 	if faults {
 		// A little weather, so the demo shows retries doing their job.
@@ -144,6 +144,10 @@ func (a *app) cmdDemo(ctx context.Context, dir *string, calls *int) error {
 	}
 	defer stopFiles()
 	emu.mttRec.SetDownloadBase(files)
+	emu.mtt.SetCallbackRecordBase(files)
+	if err := writeDemoCallbacks(*dir, emu.mtt); err != nil {
+		return err
+	}
 
 	// The T2 emulator is new on every demo, like an administrator issuing a
 	// fresh token pair in the PBX web UI: the token file of an earlier demo
@@ -231,6 +235,8 @@ sources:
     username: %s
     password: {file: secrets/mtt-password}
     customers: [%s]
+    callback_customer: "`+demoCustomers[0]+`"
+    callback_ids_file: mtt-callbacks.txt
     page_size: 1000
     http:
       concurrency: 4

@@ -15,7 +15,7 @@ func TestDemoRunsTwice(t *testing.T) {
 	if code := runMain([]string{"--log-format", "json", "demo", "--dir", dir, "--calls", "12"}, &out1, &errb); code != exitOK {
 		t.Fatalf("demo: exit %d\n%s", code, errb.String())
 	}
-	for _, want := range []string{"daily_summary", " mtt ", " t2 ", " votbox ", "recording_coverage", "autocall"} {
+	for _, want := range []string{"daily_summary", " mtt ", " t2 ", " votbox ", "recording_coverage", "autocall", "callback"} {
 		if !strings.Contains(out1.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out1.String())
 		}

@@ -24,6 +24,11 @@ func split(srcs []source) (windowed []pipeline.Source, items []pipeline.ItemSour
 		switch s := s.(type) {
 		case pipeline.Source:
 			windowed = append(windowed, s)
+			if c, ok := s.(registry.Companion); ok {
+				if is := c.ItemSource(); is != nil {
+					items = append(items, is)
+				}
+			}
 		case pipeline.ItemSource:
 			items = append(items, s)
 		}

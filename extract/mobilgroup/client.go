@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/calletl/calletl/extract/httpx"
+	"github.com/calletl/calletl/extract/itemids"
 	"github.com/calletl/calletl/secret"
 )
 
@@ -26,23 +27,12 @@ const DefaultAccount = "mobilgroup"
 const getPath = "/api/get/"
 
 // maxKeyLen bounds a broadcast id: the lake unit "broadcast-<id>" must fit
-// a file name.
-const maxKeyLen = 100
+// in a file name.
+const maxKeyLen = itemids.MaxLen
 
 // ValidKey reports whether id is usable as a pipeline item key: 1 to 100
-// letters, digits, '.', '_' or '-'.
-func ValidKey(id string) bool {
-	if id == "" || len(id) > maxKeyLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+// letters, digits, '.', '_' or '-' (itemids.Valid).
+func ValidKey(id string) bool { return itemids.Valid(id) }
 
 // Config configures the Mobilgroup source.
 type Config struct {

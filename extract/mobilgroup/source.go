@@ -1,17 +1,15 @@
 package mobilgroup
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/calletl/calletl/extract/itemids"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/pipeline"
@@ -76,36 +74,13 @@ func (s *Source) Items(ctx context.Context, pending []string) ([]string, error) 
 	return slices.Compact(keys), nil
 }
 
-// ReadIDsFile reads an ids file: one id per line, whitespace trimmed, blank
-// lines and everything from a '#' to the end of the line ignored. A missing
-// file has no ids and is not an error. The ids are returned in file order,
-// duplicates and invalid ones included.
-func ReadIDsFile(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return ReadIDs(f)
-}
+// ReadIDsFile reads an ids file (itemids.ReadFile): one id per line,
+// whitespace trimmed, blank lines and everything from a '#' to the end of
+// the line ignored. A missing file has no ids and is not an error.
+func ReadIDsFile(path string) ([]string, error) { return itemids.ReadFile(path) }
 
-// ReadIDs reads ids in the ids file format from r.
-func ReadIDs(r io.Reader) ([]string, error) {
-	var ids []string
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		line, _, _ := strings.Cut(sc.Text(), "#")
-		line = strings.TrimSpace(strings.TrimPrefix(line, "\ufeff"))
-		if line != "" {
-			ids = append(ids, line)
-		}
-	}
-	return ids, sc.Err()
-}
+// ReadIDs reads ids in the ids file format from r (itemids.Read).
+func ReadIDs(r io.Reader) ([]string, error) { return itemids.Read(r) }
 
 // ExtractItem requests the state of broadcast key and writes its
 // mobilgroup_broadcasts row, a mobilgroup_calls row per subscriber, a

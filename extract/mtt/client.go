@@ -34,6 +34,11 @@ type Config struct {
 	// unless configured otherwise; date_from/date_to are sent in it too.
 	Vendor *time.Location
 	HTTP   httpx.Config
+	// Callbacks are the callback calls to extract (getCallBackFollowmeCallInfo).
+	Callbacks CallbackConfig
+	// RecordingFormat is the format recordings are asked in: "wav" (the
+	// default, /v1/records) or "mp3" (/v2/records?format=mp3).
+	RecordingFormat string
 }
 
 // Client talks to the MTT Telecom API.
@@ -205,26 +210,20 @@ func (c *Client) Accounts(ctx context.Context, customer string) ([]Account, erro
 // Balance is a getCustomerBalance answer.
 type Balance struct {
 	Balance, RealBalance string // the JSON numbers' text
+	// PendingPayment is pending_payment's text: the document lists the
+	// field without a type or description; an object or array is kept
+	// as its JSON.
+	PendingPayment string
+	Raw            string // the result exactly as sent, for mtt_balances.raw
 }
 
 // Balance calls getCustomerBalance (positional params).
 func (c *Client) Balance(ctx context.Context, customer string) (Balance, error) {
 	var b Balance
 	err := c.call(ctx, "getCustomerBalance "+customer, "getCustomerBalance", []string{customer}, func(s *jsonscan.Scanner) error {
-		return s.Object(func(key []byte) error {
-			kind, raw, err := s.Value()
-			if err != nil {
-				return err
-			}
-			text, _, err := jsonscan.Text(kind, raw)
-			switch string(key) {
-			case "balance":
-				b.Balance = text
-			case "real_balance":
-				b.RealBalance = text
-			}
-			return err
-		})
+		var err error
+		b, err = scanBalance(s)
+		return err
 	})
 	return b, err
 }

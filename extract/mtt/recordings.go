@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/calletl/calletl/extract/httpx"
@@ -25,6 +24,7 @@ const DefaultRecordsBase = "https://rc.mtt.ru"
 type Recordings struct {
 	base string
 	http *httpx.Client
+	api  *Client // callback recordings: their URLs come from getCallBackFollowmeCallInfo
 }
 
 var _ fetch.Fetcher = (*Recordings)(nil)
@@ -58,7 +58,7 @@ func (c *Client) Recordings(base string, h httpx.Config) (*Recordings, error) {
 	// sends credentials to the base origin only, so those are followed
 	// (never from https to http).
 	h.OffOriginRedirects = true
-	return &Recordings{base: base, http: httpx.New(h)}, nil
+	return &Recordings{base: base, http: httpx.New(h), api: c}, nil
 }
 
 // authorizer adds the client's credentials to every request.
@@ -80,8 +80,11 @@ func (m *Recordings) Source() string { return Name }
 // "_" for spaces). A 404 from the URL list, or an empty list, is
 // fetch.ErrMissing.
 func (m *Recordings) Parts(ctx context.Context, ref string, fn func(fetch.Part) error) error {
+	if _, _, _, ok := parseCallbackRef(ref); ok {
+		return m.callbackParts(ctx, ref, fn)
+	}
 	op := "records " + ref + " urls"
-	u := m.base + "/v1/records/" + url.PathEscape(ref) + "/urls"
+	u := m.base + recordsPath(ref, m.api.cfg.RecordingFormat)
 	body, err := m.http.Do(ctx, op, func(ctx context.Context) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err == nil {

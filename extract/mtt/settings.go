@@ -22,6 +22,9 @@ type Settings struct {
 	PageSize        int                `yaml:"page_size"`
 	VendorTimezone  string             `yaml:"vendor_timezone"`
 
+	// The callback calls and the recordings format (callback_settings.go).
+	CallbackSettings `yaml:",inline"`
+
 	vendor *time.Location // VendorTimezone, loaded by Validate
 }
 
@@ -67,6 +70,7 @@ func (s *Settings) Validate(c *registry.Check) {
 		c.Bad("vendor_timezone", "unknown time zone %q", s.VendorTimezone)
 	}
 	s.vendor = loc
+	s.CallbackSettings.validate(c, s.Customers)
 	s.HTTP.Validate(c, "http.")
 }
 
@@ -80,7 +84,7 @@ func build(_ context.Context, s *Settings, env registry.Env) (registry.Parts, er
 	client, err := New(Config{
 		BaseURL: s.BaseURL, Username: s.Username, Password: pw,
 		Customers: s.Customers, Types: s.Types, PageSize: s.PageSize, Vendor: s.vendor,
-		HTTP: env.HTTP(Name, s.HTTP),
+		HTTP: env.HTTP(Name, s.HTTP), Callbacks: s.CallbackSettings.config(env), RecordingFormat: s.RecordingFormat,
 	}, env.Log) // httpx adds source=mtt to its lines
 	if err != nil {
 		return registry.Parts{}, err

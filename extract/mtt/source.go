@@ -208,7 +208,8 @@ func (s *Source) snapshotBalance(ctx context.Context, begin pipeline.BeginFunc, 
 	if err != nil {
 		return fmt.Errorf("mtt: balance of %s: %w", cust, err)
 	}
-	row := BalanceRow{Customer: cust, Currency: "RUB", RunID: run.ID, TakenAt: now}
+	row := BalanceRow{Customer: cust, Currency: "RUB", RunID: run.ID, TakenAt: now, Raw: b.Raw}
+	row.PendingPayment = s.pendingPayment(cust, b.PendingPayment)
 	for _, f := range []struct {
 		text string
 		dst  *sql.Null[model.Money]

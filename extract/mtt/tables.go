@@ -126,6 +126,10 @@ type BalanceRow struct {
 	Currency    string
 	RunID       string
 	TakenAt     time.Time
+	// PendingPayment is pending_payment when it is an amount; Raw is the
+	// answer's result as sent ("" when MTT had no balance).
+	PendingPayment sql.Null[model.Money]
+	Raw            string
 }
 
 // BalancesTable is `mtt_balances`.
@@ -135,6 +139,7 @@ var BalancesTable = &load.Table[BalanceRow]{
 	Schema: arrow.NewSchema([]arrow.Field{
 		load.String("customer_name"), load.Nullable("balance", load.MoneyType()), load.Nullable("real_balance", load.MoneyType()),
 		load.String("currency"), load.String("run_id"), {Name: "taken_at", Type: load.TimestampType()},
+		load.Nullable("pending_payment", load.MoneyType()), load.String("raw"),
 	}, nil),
 	Append: func(b *array.RecordBuilder, r *BalanceRow) {
 		load.AppendString(b.Field(0), r.Customer)
@@ -143,6 +148,8 @@ var BalancesTable = &load.Table[BalanceRow]{
 		load.AppendString(b.Field(3), r.Currency)
 		load.AppendString(b.Field(4), r.RunID)
 		load.AppendTimestamp(b.Field(5), r.TakenAt)
+		load.AppendMoney(b.Field(6), r.PendingPayment)
+		load.AppendString(b.Field(7), r.Raw)
 	},
 	Dictionary: []string{"customer_name", "currency", "run_id"},
 	Comments: map[string]string{
@@ -154,10 +161,14 @@ var BalancesTable = &load.Table[BalanceRow]{
 		"currency":      "currency of the balance (the API does not say; RUB assumed)",
 		"run_id":        "run that took the snapshot",
 		"taken_at":      "when the balance was read, UTC",
+		"pending_payment": "pending_payment as getCustomerBalance reports it (the document gives no type or meaning); " +
+			"NULL when absent, null or not an amount (raw keeps it). NULL in files written before it was kept",
+		"raw": "the getCustomerBalance result exactly as sent (JSON), every field included; '' when MTT answered " +
+			"-32001 (no balance) and in files written before it was kept",
 	},
 }
 
 // Tables lists the MTT detail tables.
 func Tables() []load.TableInfo {
-	return []load.TableInfo{CallsTable.Info(), AccountsTable.Info(), BalancesTable.Info()}
+	return []load.TableInfo{CallsTable.Info(), AccountsTable.Info(), BalancesTable.Info(), CallbacksTable.Info()}
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 
 	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/recordings/fetch"
 )
 
@@ -54,6 +55,14 @@ type Source interface {
 	Name() string
 	Tables() []load.TableInfo
 	Ping(ctx context.Context) error
+}
+
+// Companion is implemented by a windowed source that also polls items
+// (MTT: callback calls beside its call history). ItemSource returns that
+// item source, a value of its own (it takes no snapshots, so a run that
+// drives both takes them once), or nil when none is configured.
+type Companion interface {
+	ItemSource() pipeline.ItemSource
 }
 
 // Parts is what a vendor contributes to a run.

@@ -86,7 +86,13 @@ func (w *world) run(t testing.TB, ctx context.Context, o Options) result {
 	r.red = red
 	switch src := parts.Source.(type) {
 	case pipeline.Source:
-		r.sum, r.err = p.Run(ctx, []pipeline.Source{src})
+		var items []pipeline.ItemSource
+		if c, ok := src.(registry.Companion); ok {
+			if is := c.ItemSource(); is != nil {
+				items = append(items, is)
+			}
+		}
+		r.sum, r.err = p.Run(ctx, []pipeline.Source{src}, items...)
 	case pipeline.ItemSource:
 		r.sum, r.err = p.Run(ctx, nil, src)
 	default:

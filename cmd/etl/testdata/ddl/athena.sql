@@ -7,7 +7,7 @@ CREATE DATABASE IF NOT EXISTS `calletl`;
 CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`calls` (
   `account` string COMMENT 'Vendor account the call belongs to (e.g. the MTT customer name).',
   `call_id` string COMMENT 'The source\'s natural key of the call, unique within (source, account, direction).',
-  `direction` string COMMENT 'incoming, outgoing, missed, forwarded, internal or autocall.',
+  `direction` string COMMENT 'incoming, outgoing, missed, forwarded, internal, autocall or callback.',
   `started_at` timestamp COMMENT 'When the call started (UTC instant).',
   `caller` string COMMENT 'Calling number as E.164 digits, or the extension as it is.',
   `caller_raw` string COMMENT 'Calling number exactly as the source sent it.',
@@ -230,7 +230,9 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`mtt_balances` (
   `real_balance` decimal(18,4) COMMENT 'real_balance as getCustomerBalance reports it',
   `currency` string COMMENT 'currency of the balance (the API does not say; RUB assumed)',
   `run_id` string COMMENT 'run that took the snapshot',
-  `taken_at` timestamp COMMENT 'when the balance was read, UTC'
+  `taken_at` timestamp COMMENT 'when the balance was read, UTC',
+  `pending_payment` decimal(18,4) COMMENT 'pending_payment as getCustomerBalance reports it (the document gives no type or meaning); NULL when absent, null or not an amount (raw keeps it). NULL in files written before it was kept',
+  `raw` string COMMENT 'the getCustomerBalance result exactly as sent (JSON), every field included; \'\' when MTT answered -32001 (no balance) and in files written before it was kept'
 )
 COMMENT 'MTT balance (getCustomerBalance), one row per customer per run'
 PARTITIONED BY (
@@ -249,6 +251,50 @@ TBLPROPERTIES (
   'projection.date.interval' = '1',
   'projection.date.interval.unit' = 'DAYS',
   'storage.location.template' = 's3://calletl-data/lake/mtt_balances/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`mtt_callbacks` (
+  `customer_name` string COMMENT 'customer_name getCallBackFollowmeCallInfo was asked with (sources.mtt.callback_customer); calls.account',
+  `callback_id` string COMMENT 'callBackCall_id, as makeCallBackCallFollowme returned it',
+  `seq` int COMMENT '1-based position in the answer\'s callBackFollowmeCallInfoStruct (documented as an array; its example is one object)',
+  `call_id` string COMMENT 'calls.call_id: callback_id, or callback_id-seq when the answer has several elements',
+  `outcome` string COMMENT 'completed (call_back_status ok), unknown (another status: asked again next run), or <reason>_<side> for a documented \'Call ended by <reason> on side <X>\' answer: timeout_a, cancel_a, cancel_b',
+  `status` string COMMENT 'call_back_status as sent, or the \'Call ended by …\' text',
+  `destination_a` string COMMENT 'destination_A: the A number (the operator side) as sent',
+  `destination_b` string COMMENT 'destination_B: the B number (the customer who ordered the call) as sent',
+  `waiting_period_a_s` int COMMENT 'waiting_period_A: seconds until A answered',
+  `waiting_period_b_s` int COMMENT 'waiting_period_B: seconds until B answered',
+  `charged_length_a_s` int COMMENT 'call_back_charged_length_A: billed seconds of leg A (calls.billed_s is the two legs\' sum, as the history\'s charged_time sums legs)',
+  `real_length_a_s` int COMMENT 'call_back_real_length_A: connected seconds of leg A (calls.duration_s and talk_s are the two legs\' sum, as the history\'s used_quantity)',
+  `charged_length_b_s` int COMMENT 'call_back_charged_length_B: billed seconds of leg B',
+  `real_length_b_s` int COMMENT 'call_back_real_length_B: connected seconds of leg B: the conversation itself',
+  `cost` decimal(18,4) COMMENT 'call_back_cost: the cost of both legs (calls.cost); NULL for an ended-without-conversation answer, which gives none',
+  `currency` string COMMENT 'call_back_currency (RUB when not sent)',
+  `records_a` int COMMENT 'number of recording files of leg A the answer listed (the URLs are not stored; recordings holds the files)',
+  `records_b` int COMMENT 'number of recording files of leg B',
+  `call_description` string COMMENT 'callDescription as sent',
+  `final` boolean COMMENT 'true when the callback will not change: completed or ended; false rows are asked again next run',
+  `extras` string COMMENT 'members the API sent that this version does not know, as a JSON object (\'\' when none)',
+  `run_id` string COMMENT 'run that extracted the row',
+  `extracted_at` timestamp COMMENT 'when the row was extracted, UTC'
+)
+COMMENT 'MTT callback calls (getCallBackFollowmeCallInfo): both legs\' lengths, cost and status, one row per callback id (and seq); joined to calls on source, date, account = customer_name, direction \'callback\' and call_id'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: mtt.',
+  `date` date COMMENT 'Hive partition: the business day of the run that extracted the answer. The answer carries no time, so a callback is dated by the run that first saw it finished (rows move to a later day while it is not final).'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/mtt_callbacks/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/mtt_callbacks/source=${source}/date=${date}/'
 );
 
 CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`t2_calls` (

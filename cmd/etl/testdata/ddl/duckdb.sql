@@ -40,7 +40,7 @@ COMMENT ON COLUMN "calls"."source" IS 'Hive partition: the source system the row
 COMMENT ON COLUMN "calls"."date" IS 'Hive partition: the day the rows belong to, in the business time zone.';
 COMMENT ON COLUMN "calls"."account" IS 'Vendor account the call belongs to (e.g. the MTT customer name).';
 COMMENT ON COLUMN "calls"."call_id" IS 'The source''s natural key of the call, unique within (source, account, direction).';
-COMMENT ON COLUMN "calls"."direction" IS 'incoming, outgoing, missed, forwarded, internal or autocall.';
+COMMENT ON COLUMN "calls"."direction" IS 'incoming, outgoing, missed, forwarded, internal, autocall or callback.';
 COMMENT ON COLUMN "calls"."started_at" IS 'When the call started (UTC instant).';
 COMMENT ON COLUMN "calls"."caller" IS 'Calling number as E.164 digits, or the extension as it is.';
 COMMENT ON COLUMN "calls"."caller_raw" IS 'Calling number exactly as the source sent it.';
@@ -232,7 +232,9 @@ SELECT CAST(NULL AS VARCHAR) AS "source",
   CAST(NULL AS DECIMAL(18,4)) AS "real_balance",
   CAST(NULL AS VARCHAR) AS "currency",
   CAST(NULL AS VARCHAR) AS "run_id",
-  CAST(NULL AS TIMESTAMPTZ) AS "taken_at"
+  CAST(NULL AS TIMESTAMPTZ) AS "taken_at",
+  CAST(NULL AS DECIMAL(18,4)) AS "pending_payment",
+  CAST(NULL AS VARCHAR) AS "raw"
 WHERE false
 UNION ALL BY NAME
 SELECT * FROM read_parquet('s3://calletl-data/lake/mtt_balances/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
@@ -245,6 +247,64 @@ COMMENT ON COLUMN "mtt_balances"."real_balance" IS 'real_balance as getCustomerB
 COMMENT ON COLUMN "mtt_balances"."currency" IS 'currency of the balance (the API does not say; RUB assumed)';
 COMMENT ON COLUMN "mtt_balances"."run_id" IS 'run that took the snapshot';
 COMMENT ON COLUMN "mtt_balances"."taken_at" IS 'when the balance was read, UTC';
+COMMENT ON COLUMN "mtt_balances"."pending_payment" IS 'pending_payment as getCustomerBalance reports it (the document gives no type or meaning); NULL when absent, null or not an amount (raw keeps it). NULL in files written before it was kept';
+COMMENT ON COLUMN "mtt_balances"."raw" IS 'the getCustomerBalance result exactly as sent (JSON), every field included; '''' when MTT answered -32001 (no balance) and in files written before it was kept';
+
+CREATE OR REPLACE VIEW "mtt_callbacks" AS
+SELECT CAST(NULL AS VARCHAR) AS "source",
+  CAST(NULL AS DATE) AS "date",
+  CAST(NULL AS VARCHAR) AS "customer_name",
+  CAST(NULL AS VARCHAR) AS "callback_id",
+  CAST(NULL AS INTEGER) AS "seq",
+  CAST(NULL AS VARCHAR) AS "call_id",
+  CAST(NULL AS VARCHAR) AS "outcome",
+  CAST(NULL AS VARCHAR) AS "status",
+  CAST(NULL AS VARCHAR) AS "destination_a",
+  CAST(NULL AS VARCHAR) AS "destination_b",
+  CAST(NULL AS INTEGER) AS "waiting_period_a_s",
+  CAST(NULL AS INTEGER) AS "waiting_period_b_s",
+  CAST(NULL AS INTEGER) AS "charged_length_a_s",
+  CAST(NULL AS INTEGER) AS "real_length_a_s",
+  CAST(NULL AS INTEGER) AS "charged_length_b_s",
+  CAST(NULL AS INTEGER) AS "real_length_b_s",
+  CAST(NULL AS DECIMAL(18,4)) AS "cost",
+  CAST(NULL AS VARCHAR) AS "currency",
+  CAST(NULL AS INTEGER) AS "records_a",
+  CAST(NULL AS INTEGER) AS "records_b",
+  CAST(NULL AS VARCHAR) AS "call_description",
+  CAST(NULL AS BOOLEAN) AS "final",
+  CAST(NULL AS VARCHAR) AS "extras",
+  CAST(NULL AS VARCHAR) AS "run_id",
+  CAST(NULL AS TIMESTAMPTZ) AS "extracted_at"
+WHERE false
+UNION ALL BY NAME
+SELECT * FROM read_parquet('s3://calletl-data/lake/mtt_callbacks/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
+COMMENT ON VIEW "mtt_callbacks" IS 'MTT callback calls (getCallBackFollowmeCallInfo): both legs'' lengths, cost and status, one row per callback id (and seq); joined to calls on source, date, account = customer_name, direction ''callback'' and call_id';
+COMMENT ON COLUMN "mtt_callbacks"."source" IS 'Hive partition: mtt.';
+COMMENT ON COLUMN "mtt_callbacks"."date" IS 'Hive partition: the business day of the run that extracted the answer. The answer carries no time, so a callback is dated by the run that first saw it finished (rows move to a later day while it is not final).';
+COMMENT ON COLUMN "mtt_callbacks"."customer_name" IS 'customer_name getCallBackFollowmeCallInfo was asked with (sources.mtt.callback_customer); calls.account';
+COMMENT ON COLUMN "mtt_callbacks"."callback_id" IS 'callBackCall_id, as makeCallBackCallFollowme returned it';
+COMMENT ON COLUMN "mtt_callbacks"."seq" IS '1-based position in the answer''s callBackFollowmeCallInfoStruct (documented as an array; its example is one object)';
+COMMENT ON COLUMN "mtt_callbacks"."call_id" IS 'calls.call_id: callback_id, or callback_id-seq when the answer has several elements';
+COMMENT ON COLUMN "mtt_callbacks"."outcome" IS 'completed (call_back_status ok), unknown (another status: asked again next run), or <reason>_<side> for a documented ''Call ended by <reason> on side <X>'' answer: timeout_a, cancel_a, cancel_b';
+COMMENT ON COLUMN "mtt_callbacks"."status" IS 'call_back_status as sent, or the ''Call ended by …'' text';
+COMMENT ON COLUMN "mtt_callbacks"."destination_a" IS 'destination_A: the A number (the operator side) as sent';
+COMMENT ON COLUMN "mtt_callbacks"."destination_b" IS 'destination_B: the B number (the customer who ordered the call) as sent';
+COMMENT ON COLUMN "mtt_callbacks"."waiting_period_a_s" IS 'waiting_period_A: seconds until A answered';
+COMMENT ON COLUMN "mtt_callbacks"."waiting_period_b_s" IS 'waiting_period_B: seconds until B answered';
+COMMENT ON COLUMN "mtt_callbacks"."charged_length_a_s" IS 'call_back_charged_length_A: billed seconds of leg A (calls.billed_s is the two legs'' sum, as the history''s charged_time sums legs)';
+COMMENT ON COLUMN "mtt_callbacks"."real_length_a_s" IS 'call_back_real_length_A: connected seconds of leg A (calls.duration_s and talk_s are the two legs'' sum, as the history''s used_quantity)';
+COMMENT ON COLUMN "mtt_callbacks"."charged_length_b_s" IS 'call_back_charged_length_B: billed seconds of leg B';
+COMMENT ON COLUMN "mtt_callbacks"."real_length_b_s" IS 'call_back_real_length_B: connected seconds of leg B: the conversation itself';
+COMMENT ON COLUMN "mtt_callbacks"."cost" IS 'call_back_cost: the cost of both legs (calls.cost); NULL for an ended-without-conversation answer, which gives none';
+COMMENT ON COLUMN "mtt_callbacks"."currency" IS 'call_back_currency (RUB when not sent)';
+COMMENT ON COLUMN "mtt_callbacks"."records_a" IS 'number of recording files of leg A the answer listed (the URLs are not stored; recordings holds the files)';
+COMMENT ON COLUMN "mtt_callbacks"."records_b" IS 'number of recording files of leg B';
+COMMENT ON COLUMN "mtt_callbacks"."call_description" IS 'callDescription as sent';
+COMMENT ON COLUMN "mtt_callbacks"."final" IS 'true when the callback will not change: completed or ended; false rows are asked again next run';
+COMMENT ON COLUMN "mtt_callbacks"."extras" IS 'members the API sent that this version does not know, as a JSON object ('''' when none)';
+COMMENT ON COLUMN "mtt_callbacks"."run_id" IS 'run that extracted the row';
+COMMENT ON COLUMN "mtt_callbacks"."extracted_at" IS 'when the row was extracted, UTC';
 
 CREATE OR REPLACE VIEW "t2_calls" AS
 SELECT CAST(NULL AS VARCHAR) AS "source",

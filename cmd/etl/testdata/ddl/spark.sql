@@ -8,7 +8,7 @@ CREATE DATABASE IF NOT EXISTS `calletl`;
 CREATE TABLE IF NOT EXISTS `calletl`.`calls` (
   `account` STRING COMMENT 'Vendor account the call belongs to (e.g. the MTT customer name).',
   `call_id` STRING COMMENT 'The source\'s natural key of the call, unique within (source, account, direction).',
-  `direction` STRING COMMENT 'incoming, outgoing, missed, forwarded, internal or autocall.',
+  `direction` STRING COMMENT 'incoming, outgoing, missed, forwarded, internal, autocall or callback.',
   `started_at` TIMESTAMP COMMENT 'When the call started (UTC instant).',
   `caller` STRING COMMENT 'Calling number as E.164 digits, or the extension as it is.',
   `caller_raw` STRING COMMENT 'Calling number exactly as the source sent it.',
@@ -162,6 +162,8 @@ CREATE TABLE IF NOT EXISTS `calletl`.`mtt_balances` (
   `currency` STRING COMMENT 'currency of the balance (the API does not say; RUB assumed)',
   `run_id` STRING COMMENT 'run that took the snapshot',
   `taken_at` TIMESTAMP COMMENT 'when the balance was read, UTC',
+  `pending_payment` DECIMAL(18,4) COMMENT 'pending_payment as getCustomerBalance reports it (the document gives no type or meaning); NULL when absent, null or not an amount (raw keeps it). NULL in files written before it was kept',
+  `raw` STRING COMMENT 'the getCustomerBalance result exactly as sent (JSON), every field included; \'\' when MTT answered -32001 (no balance) and in files written before it was kept',
   `source` STRING COMMENT 'Hive partition: mtt.',
   `date` DATE COMMENT 'Hive partition: the run\'s day in the business time zone.'
 )
@@ -171,6 +173,40 @@ LOCATION 's3://calletl-data/lake/mtt_balances'
 COMMENT 'MTT balance (getCustomerBalance), one row per customer per run'
 ;
 MSCK REPAIR TABLE `calletl`.`mtt_balances`;
+
+CREATE TABLE IF NOT EXISTS `calletl`.`mtt_callbacks` (
+  `customer_name` STRING COMMENT 'customer_name getCallBackFollowmeCallInfo was asked with (sources.mtt.callback_customer); calls.account',
+  `callback_id` STRING COMMENT 'callBackCall_id, as makeCallBackCallFollowme returned it',
+  `seq` INT COMMENT '1-based position in the answer\'s callBackFollowmeCallInfoStruct (documented as an array; its example is one object)',
+  `call_id` STRING COMMENT 'calls.call_id: callback_id, or callback_id-seq when the answer has several elements',
+  `outcome` STRING COMMENT 'completed (call_back_status ok), unknown (another status: asked again next run), or <reason>_<side> for a documented \'Call ended by <reason> on side <X>\' answer: timeout_a, cancel_a, cancel_b',
+  `status` STRING COMMENT 'call_back_status as sent, or the \'Call ended by …\' text',
+  `destination_a` STRING COMMENT 'destination_A: the A number (the operator side) as sent',
+  `destination_b` STRING COMMENT 'destination_B: the B number (the customer who ordered the call) as sent',
+  `waiting_period_a_s` INT COMMENT 'waiting_period_A: seconds until A answered',
+  `waiting_period_b_s` INT COMMENT 'waiting_period_B: seconds until B answered',
+  `charged_length_a_s` INT COMMENT 'call_back_charged_length_A: billed seconds of leg A (calls.billed_s is the two legs\' sum, as the history\'s charged_time sums legs)',
+  `real_length_a_s` INT COMMENT 'call_back_real_length_A: connected seconds of leg A (calls.duration_s and talk_s are the two legs\' sum, as the history\'s used_quantity)',
+  `charged_length_b_s` INT COMMENT 'call_back_charged_length_B: billed seconds of leg B',
+  `real_length_b_s` INT COMMENT 'call_back_real_length_B: connected seconds of leg B: the conversation itself',
+  `cost` DECIMAL(18,4) COMMENT 'call_back_cost: the cost of both legs (calls.cost); NULL for an ended-without-conversation answer, which gives none',
+  `currency` STRING COMMENT 'call_back_currency (RUB when not sent)',
+  `records_a` INT COMMENT 'number of recording files of leg A the answer listed (the URLs are not stored; recordings holds the files)',
+  `records_b` INT COMMENT 'number of recording files of leg B',
+  `call_description` STRING COMMENT 'callDescription as sent',
+  `final` BOOLEAN COMMENT 'true when the callback will not change: completed or ended; false rows are asked again next run',
+  `extras` STRING COMMENT 'members the API sent that this version does not know, as a JSON object (\'\' when none)',
+  `run_id` STRING COMMENT 'run that extracted the row',
+  `extracted_at` TIMESTAMP COMMENT 'when the row was extracted, UTC',
+  `source` STRING COMMENT 'Hive partition: mtt.',
+  `date` DATE COMMENT 'Hive partition: the business day of the run that extracted the answer. The answer carries no time, so a callback is dated by the run that first saw it finished (rows move to a later day while it is not final).'
+)
+USING parquet
+PARTITIONED BY (`source`, `date`)
+LOCATION 's3://calletl-data/lake/mtt_callbacks'
+COMMENT 'MTT callback calls (getCallBackFollowmeCallInfo): both legs\' lengths, cost and status, one row per callback id (and seq); joined to calls on source, date, account = customer_name, direction \'callback\' and call_id'
+;
+MSCK REPAIR TABLE `calletl`.`mtt_callbacks`;
 
 CREATE TABLE IF NOT EXISTS `calletl`.`t2_calls` (
   `call_id` STRING COMMENT 'natural key: recordFileName, or sha256: of (callTimestamp, callType, callerNumber, destinationNumber, calleeNumber) when it is empty',

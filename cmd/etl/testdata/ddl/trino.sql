@@ -10,7 +10,7 @@ CREATE SCHEMA IF NOT EXISTS "calletl";
 CREATE TABLE IF NOT EXISTS "calletl"."calls" (
   "account" varchar COMMENT 'Vendor account the call belongs to (e.g. the MTT customer name).',
   "call_id" varchar COMMENT 'The source''s natural key of the call, unique within (source, account, direction).',
-  "direction" varchar COMMENT 'incoming, outgoing, missed, forwarded, internal or autocall.',
+  "direction" varchar COMMENT 'incoming, outgoing, missed, forwarded, internal, autocall or callback.',
   "started_at" timestamp(3) COMMENT 'When the call started (UTC instant).',
   "caller" varchar COMMENT 'Calling number as E.164 digits, or the extension as it is.',
   "caller_raw" varchar COMMENT 'Calling number exactly as the source sent it.',
@@ -171,6 +171,8 @@ CREATE TABLE IF NOT EXISTS "calletl"."mtt_balances" (
   "currency" varchar COMMENT 'currency of the balance (the API does not say; RUB assumed)',
   "run_id" varchar COMMENT 'run that took the snapshot',
   "taken_at" timestamp(3) COMMENT 'when the balance was read, UTC',
+  "pending_payment" decimal(18,4) COMMENT 'pending_payment as getCustomerBalance reports it (the document gives no type or meaning); NULL when absent, null or not an amount (raw keeps it). NULL in files written before it was kept',
+  "raw" varchar COMMENT 'the getCustomerBalance result exactly as sent (JSON), every field included; '''' when MTT answered -32001 (no balance) and in files written before it was kept',
   "source" varchar COMMENT 'Hive partition: mtt.',
   "date" date COMMENT 'Hive partition: the run''s day in the business time zone.'
 )
@@ -181,6 +183,41 @@ WITH (
   partitioned_by = ARRAY['source', 'date']
 );
 CALL system.sync_partition_metadata('calletl', 'mtt_balances', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."mtt_callbacks" (
+  "customer_name" varchar COMMENT 'customer_name getCallBackFollowmeCallInfo was asked with (sources.mtt.callback_customer); calls.account',
+  "callback_id" varchar COMMENT 'callBackCall_id, as makeCallBackCallFollowme returned it',
+  "seq" integer COMMENT '1-based position in the answer''s callBackFollowmeCallInfoStruct (documented as an array; its example is one object)',
+  "call_id" varchar COMMENT 'calls.call_id: callback_id, or callback_id-seq when the answer has several elements',
+  "outcome" varchar COMMENT 'completed (call_back_status ok), unknown (another status: asked again next run), or <reason>_<side> for a documented ''Call ended by <reason> on side <X>'' answer: timeout_a, cancel_a, cancel_b',
+  "status" varchar COMMENT 'call_back_status as sent, or the ''Call ended by …'' text',
+  "destination_a" varchar COMMENT 'destination_A: the A number (the operator side) as sent',
+  "destination_b" varchar COMMENT 'destination_B: the B number (the customer who ordered the call) as sent',
+  "waiting_period_a_s" integer COMMENT 'waiting_period_A: seconds until A answered',
+  "waiting_period_b_s" integer COMMENT 'waiting_period_B: seconds until B answered',
+  "charged_length_a_s" integer COMMENT 'call_back_charged_length_A: billed seconds of leg A (calls.billed_s is the two legs'' sum, as the history''s charged_time sums legs)',
+  "real_length_a_s" integer COMMENT 'call_back_real_length_A: connected seconds of leg A (calls.duration_s and talk_s are the two legs'' sum, as the history''s used_quantity)',
+  "charged_length_b_s" integer COMMENT 'call_back_charged_length_B: billed seconds of leg B',
+  "real_length_b_s" integer COMMENT 'call_back_real_length_B: connected seconds of leg B: the conversation itself',
+  "cost" decimal(18,4) COMMENT 'call_back_cost: the cost of both legs (calls.cost); NULL for an ended-without-conversation answer, which gives none',
+  "currency" varchar COMMENT 'call_back_currency (RUB when not sent)',
+  "records_a" integer COMMENT 'number of recording files of leg A the answer listed (the URLs are not stored; recordings holds the files)',
+  "records_b" integer COMMENT 'number of recording files of leg B',
+  "call_description" varchar COMMENT 'callDescription as sent',
+  "final" boolean COMMENT 'true when the callback will not change: completed or ended; false rows are asked again next run',
+  "extras" varchar COMMENT 'members the API sent that this version does not know, as a JSON object ('''' when none)',
+  "run_id" varchar COMMENT 'run that extracted the row',
+  "extracted_at" timestamp(3) COMMENT 'when the row was extracted, UTC',
+  "source" varchar COMMENT 'Hive partition: mtt.',
+  "date" date COMMENT 'Hive partition: the business day of the run that extracted the answer. The answer carries no time, so a callback is dated by the run that first saw it finished (rows move to a later day while it is not final).'
+)
+COMMENT 'MTT callback calls (getCallBackFollowmeCallInfo): both legs'' lengths, cost and status, one row per callback id (and seq); joined to calls on source, date, account = customer_name, direction ''callback'' and call_id'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/mtt_callbacks',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'mtt_callbacks', 'FULL');
 
 CREATE TABLE IF NOT EXISTS "calletl"."t2_calls" (
   "call_id" varchar COMMENT 'natural key: recordFileName, or sha256: of (callTimestamp, callType, callerNumber, destinationNumber, calleeNumber) when it is empty',
