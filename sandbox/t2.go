@@ -230,7 +230,7 @@ type T2 struct {
 	companyID int64
 	employees []T2Employee
 	managers  []T2Manager // the document's example first
-	calls     []T2Call // sorted by Timestamp, then generation order
+	calls     []T2Call    // sorted by Timestamp, then generation order
 	missed    []T2Missed
 	files     map[string]int // recordFileName → index in calls
 	key       []byte         // HMAC key of token signatures
