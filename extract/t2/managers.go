@@ -22,7 +22,7 @@ import (
 // phone number) belongs to which manager and whether the customer is VIP.
 
 // ManagerRow is one row of `t2_managers`: one customer of one manager, or
-// a manager without customers (customer columns NULL or ”).
+// a manager without customers (customer columns NULL or empty).
 type ManagerRow struct {
 	ManagerID          int64
 	ManagerName        string
