@@ -126,8 +126,9 @@ func int64Field(name, s string) (sql.Null[int64], error) {
 }
 
 // DecodeManager validates one element of GET /managers and returns its
-// rows: one per valid customer, or one without customer when it has none
-// (valid ones). An error rejects the whole element: not an object, id
+// rows: one per valid customer (a customer listed twice, by id, once), or
+// one without customer when its customers list is empty, null or absent; a
+// manager whose customers are all rejected has no row. An error rejects the whole element: not an object, id
 // missing or not an integer, employeeId or companyId not an integer,
 // handleAllCustomers not a boolean, customers not an array. A customer
 // that fails (not an object, id not an integer, isVip — or isVIP, the
