@@ -13,11 +13,10 @@ import (
 	"time"
 
 	"github.com/calletl/calletl/extract/httpx"
-	"github.com/calletl/calletl/transform"
-
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/pipeline"
+	"github.com/calletl/calletl/transform"
 )
 
 // Name is the source name in the lake and in state.
