@@ -577,15 +577,12 @@ func TestT2ReferenceQueriesEqualGroundTruth(t *testing.T) {
 			gotMissed = append(gotMissed, at.UTC().Truncate(time.Second).Format(time.RFC3339)+" "+f[1])
 		}
 	}
-	for i, v := range vipMissed {
-		at, _ := time.Parse(time.RFC3339, v[:strings.IndexByte(v, ' ')])
-		vipMissed[i] = at.Truncate(time.Second).Format(time.RFC3339) + v[strings.IndexByte(v, ' '):]
-	}
 	slices.Sort(gotMissed)
 	slices.Sort(vipMissed)
 	if !slices.Equal(gotMissed, vipMissed) {
 		t.Errorf("missed calls from VIP customers:\n got %v\nwant %v", gotMissed, vipMissed)
 	}
+	t.Logf("reference: %d rows (day, manager, vip), %d missed calls of customers, %d from VIP ones", len(want), missed, len(vipMissed))
 }
 
 // t2VIPMissedQuery is the README's query: missed calls from VIP customers,
