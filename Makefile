@@ -64,7 +64,8 @@ fuzz: ## a short run of every fuzz target
 	$(GO) test -run '^$$' -fuzz FuzzMoney -fuzztime 30s ./transform/
 	$(GO) test -run '^$$' -fuzz FuzzLakeStrings -fuzztime 30s ./load/
 	$(GO) test -run '^$$' -fuzz FuzzHistoryPage -fuzztime 30s ./extract/mtt/
-	$(GO) test -run '^$$' -fuzz FuzzDecodeRecord -fuzztime 30s ./extract/t2/
+	for f in FuzzDecodeRecord FuzzDecodeManager FuzzDecodeJournal FuzzParseStats; do \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime 30s ./extract/t2/ || exit 1; done
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 30s ./extract/votbox/
 	for f in FuzzDecodeState FuzzDecodeBalance FuzzParseValues; do \
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime 30s ./extract/mobilgroup/ || exit 1; done

@@ -28,6 +28,13 @@ type T2Config struct {
 	MissedPerDay int
 	// Employees is the number of employees; default 12.
 	Employees int
+	// Managers is the number of personal managers (GET /managers) generated
+	// besides the document's example manager, which is always served
+	// first. Their customers' numbers are outside parties of the traffic:
+	// about a third of the calls and missed calls with an outside party
+	// are with a customer. 0: only the document's example, and traffic
+	// exactly as without managers.
+	Managers int
 	// MCNNumbers are the company's multichannel numbers (7XXXXXXXXXX);
 	// default "74950000001", "74950000002".
 	MCNNumbers []string
@@ -200,7 +207,8 @@ type t2Token struct {
 //
 //   - PUT /authorization/refresh/token: rotates the pair of the refresh token.
 //   - GET /call-records/info, /statistics/missing, /statistics/common,
-//     /employees, /call-records/file, /call-records/file/stt.
+//     /statistics/journal, /employees, /managers, /call-records/file,
+//     /call-records/file/stt.
 //
 // Every answer but a file is JSON. Authorization is checked before
 // parameters: missing header, token that does not parse or verify ("Bad
@@ -221,7 +229,8 @@ type T2 struct {
 	cfg       T2Config
 	companyID int64
 	employees []T2Employee
-	calls     []T2Call // sorted by Timestamp, then generation order
+	managers  []T2Manager // the document's example first
+	calls     []T2Call    // sorted by Timestamp, then generation order
 	missed    []T2Missed
 	files     map[string]int // recordFileName → index in calls
 	key       []byte         // HMAC key of token signatures
@@ -266,6 +275,7 @@ func NewT2(cfg T2Config) *T2 {
 	k := seed.str("token-key").sum()
 	t.key = strconv.AppendUint([]byte("t2-sandbox-"), k, 16)
 	t.employees = t2Employees(cfg.Seed, cfg.Employees)
+	t.managers = t2Managers(cfg.Seed, t.companyID, t.employees, cfg.Managers)
 	t.generate()
 	t.handler = t.faults.Wrap(http.HandlerFunc(t.serve))
 	return t

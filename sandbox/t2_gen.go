@@ -140,6 +140,7 @@ func (t *T2) genMissedDay(d int64) []T2Missed {
 	n := min(t2Count(&r, t.cfg.MissedPerDay), t2MissedIDsPerDay-1)
 	out := make([]T2Missed, n)
 	company := strconv.FormatInt(t.companyID, 10)
+	cust := t.customerDraw("t2-customer-missed", d)
 	for i := range out {
 		m := T2Missed{
 			StartDate:         t2Instant(&r, d),
@@ -148,6 +149,9 @@ func (t *T2) genMissedDay(d int64) []T2Missed {
 			CalleeCompanyID:   company,
 		}
 		m.CallerNumber, _ = r.t2Outside()
+		if n, ok := cust(); ok {
+			m.CallerNumber = n
+		}
 		if !r.chance(400) {
 			e := &t.employees[r.intn(len(t.employees))]
 			m.CalleeNumber, m.CalleeName = e.FullNumber, e.fullName()
@@ -178,8 +182,17 @@ func (t *T2) genCallsDay(d int64, missed []T2Missed) []T2Call {
 	}
 	out := make([]T2Call, 0, n+len(missed)/2+1)
 	files := make(map[string]bool)
+	cust := t.customerDraw("t2-customer-calls", d)
 	for i := range n {
-		c := t.genCall(&r, d, i == unknownType, i == unknownStatus)
+		c, outside := t.genCall(&r, d, i == unknownType, i == unknownStatus)
+		if num, ok := cust(); ok {
+			// The outside party is a manager's customer.
+			for _, f := range []*string{&c.CallerNumber, &c.DestinationNumber, &c.CalleeNumber} {
+				if *f == outside {
+					*f = num
+				}
+			}
+		}
 		if c.Answered() && c.CallType != T2Fax && r.chance(750) {
 			c.RecordFileName = t.recordName(&r, &c, files)
 		}
@@ -210,8 +223,28 @@ func (t *T2) genCallsDay(d int64, missed []T2Missed) []T2Call {
 	return out
 }
 
-// genCall draws one call record of day d.
-func (t *T2) genCall(r *rng, d int64, transfer, queueTimeout bool) T2Call {
+// customerDraw returns a function that, for about a third of its calls,
+// returns a customer's number (T2Config.Managers) in a mixed spelling. It
+// draws from its own stream (Seed, what, day), so the rest of a day's
+// traffic is the same with or without managers; without customers it
+// never returns one.
+func (t *T2) customerDraw(what string, d int64) func() (string, bool) {
+	pool := t.customerNumbers()
+	if len(pool) == 0 {
+		return func() (string, bool) { return "", false }
+	}
+	r := rng{newHasher(t.cfg.Seed).str(what).int(d).sum()}
+	return func() (string, bool) {
+		if !r.chance(330) {
+			return "", false
+		}
+		return r.spell(pool[r.intn(len(pool))]), true
+	}
+}
+
+// genCall draws one call record of day d; outside is the outside party's
+// number it drew (in the record unless the call is internal).
+func (t *T2) genCall(r *rng, d int64, transfer, queueTimeout bool) (_ T2Call, outside string) {
 	emps := t.employees
 	a := &emps[r.intn(len(emps))]
 	b := &emps[r.intn(len(emps))]
@@ -311,7 +344,7 @@ func (t *T2) genCall(r *rng, d int64, transfer, queueTimeout bool) T2Call {
 			c.CallDuration = 0
 		}
 	}
-	return c
+	return c, outside
 }
 
 // recordName returns a new recording name, unique within files (the names

@@ -40,8 +40,12 @@ func (t *T2) serve(w http.ResponseWriter, r *http.Request) {
 		h = t.missing
 	case "/statistics/common":
 		h = t.common
+	case "/statistics/journal":
+		h = t.journal
 	case "/employees":
 		h = t.employeesAnswer
+	case "/managers":
+		h = t.managersAnswer
 	case "/call-records/file":
 		h = t.file
 	case "/call-records/file/stt":
@@ -376,18 +380,24 @@ func t2Avg(sum, n int) int {
 	return sum / n
 }
 
-// common answers GET /statistics/common.
+// common answers GET /statistics/common: for the company, or with
+// subscriberNumber (7XXXXXXXXXX, else 400) for the calls involving that
+// number (T2Involves).
 func (t *T2) common(w http.ResponseWriter, q url.Values) {
 	start, bad := timeParam(q, "start")
 	var end time.Time
 	if bad == nil {
 		end, bad = timeParam(q, "end")
 	}
+	var subscriber string
+	if bad == nil {
+		subscriber, bad = numberParam(q, "subscriberNumber")
+	}
 	if bad != nil {
 		bad.write(w)
 		return
 	}
-	t2JSON(w, http.StatusOK, t2CommonOf(t.callsBetween(start, end), start, end, t2Norm(q.Get("subscriberNumber"))))
+	t2JSON(w, http.StatusOK, t2CommonOf(t.callsBetween(start, end), start, end, subscriber))
 }
 
 // t2CommonOf computes the statistics of calls (see t2Common).

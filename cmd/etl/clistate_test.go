@@ -104,13 +104,13 @@ func TestCorruptT2TokenFileStopsOnlyT2(t *testing.T) {
 	if code != exitFailed {
 		t.Fatalf("run: exit %d, want 1\n%s", code, stderr)
 	}
-	for _, stream := range []string{"t2/call_records/company", "t2/missed/company", "t2/daily_stats/company"} {
+	for _, stream := range []string{"t2/call_records/company", "t2/missed/company", "t2/daily_stats/company", "t2/journal/company", "t2/employee_stats/company"} {
 		if !strings.Contains(stderr, stream+" failed") {
 			t.Errorf("stderr does not name the failed stream %s:\n%s", stream, stderr)
 		}
 	}
-	if rec := logRecord(t, stderr, "run summary"); rec == nil || rec["failed_streams"] != 3.0 || !strings.Contains(stderr, "token file "+tokenFile) {
-		t.Errorf("want exactly the 3 T2 streams failed, naming the token file:\n%s", stderr)
+	if rec := logRecord(t, stderr, "run summary"); rec == nil || rec["failed_streams"] != 5.0 || !strings.Contains(stderr, "token file "+tokenFile) {
+		t.Errorf("want exactly the 5 T2 streams failed, naming the token file:\n%s", stderr)
 	}
 	if strings.Contains(stderr, "mtt/dialed/110011256 failed") {
 		t.Errorf("MTT failed too:\n%s", stderr)

@@ -65,7 +65,7 @@ func newEmulators(now time.Time, days, callsPerDay int, faults bool) *emulators 
 	}
 	t := sandbox.NewT2(sandbox.T2Config{
 		Seed: demoSeed, From: today.AddDate(0, 0, -days), To: today,
-		CallsPerDay: callsPerDay * 3, MissedPerDay: callsPerDay / 3,
+		CallsPerDay: callsPerDay * 3, MissedPerDay: callsPerDay / 3, Managers: 4,
 	})
 	if faults {
 		t.SetFaults(sandbox.Faults{Error5xxEvery: 37})
@@ -184,6 +184,13 @@ func (a *app) cmdDemo(ctx context.Context, dir *string, calls *int) error {
 	e.close()
 	fmt.Fprintf(a.stdout, "\ndaily_summary (lake %s):\n", e.lake.Root())
 	if err := a.printReport(ctx, e.cfg, queries.FS(), "daily_summary", nil, "table", ""); err != nil {
+		return err
+	}
+	// The T2 managers' reference (t2_managers) joined to the calls, for
+	// yesterday and today: a short table.
+	fmt.Fprintf(a.stdout, "\nreference (calls with T2 managers' customers; also in the lake: t2_managers, t2_journal, t2_employee_stats):\n")
+	since := model.Day(now.AddDate(0, 0, -1), e.cfg.location)
+	if err := a.printReport(ctx, e.cfg, queries.FS(), "reference", map[string]string{"from": since}, "table", ""); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "\nrecording_coverage (recordings in %s):\n", e.cfg.path(e.cfg.Recordings.Local))

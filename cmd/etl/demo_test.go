@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,13 +16,22 @@ func TestDemoRunsTwice(t *testing.T) {
 	if code := runMain([]string{"--log-format", "json", "demo", "--dir", dir, "--calls", "12"}, &out1, &errb); code != exitOK {
 		t.Fatalf("demo: exit %d\n%s", code, errb.String())
 	}
-	for _, want := range []string{"daily_summary", " mtt ", " t2 ", " votbox ", "recording_coverage", "autocall", "callback"} {
+	for _, want := range []string{"daily_summary", " mtt ", " t2 ", " votbox ", "recording_coverage", "autocall", "callback", "reference", "manager_name"} {
 		if !strings.Contains(out1.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out1.String())
 		}
 	}
 	if rec := logRecord(t, errb.String(), "recordings summary"); rec == nil || rec["stored"] == 0.0 {
 		t.Errorf("demo stored no recordings:\n%s", errb.String())
+	}
+	// The T2 reference tables are filled: the managers with VIP customers,
+	// and the per-number statistics of every day.
+	for table, where := range map[string]string{"t2_managers": "is_vip", "t2_journal": "number_of_calls > 0", "t2_employee_stats": "all_call_count > 0"} {
+		var n, days int
+		q := fmt.Sprintf(`SELECT count(*), count(DISTINCT date) FROM read_parquet('%s/lake/%s/**/*.parquet', hive_partitioning=true) WHERE %s`, dir, table, where)
+		if err := duck(t).QueryRow(q).Scan(&n, &days); err != nil || n == 0 || table != "t2_managers" && days < demoDays-1 {
+			t.Errorf("demo lake %s: %d rows on %d days where %s (%v)", table, n, days, where, err)
+		}
 	}
 	errb.Reset()
 	if code := runMain([]string{"--log-format", "json", "demo", "--dir", dir, "--calls", "12"}, &out2, &errb); code != exitOK {

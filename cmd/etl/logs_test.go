@@ -169,12 +169,12 @@ func TestJSONLogsFailedRun(t *testing.T) {
 		switch rec["msg"] {
 		case "stream did not finish":
 			failed++
-			if rec["level"] != "ERROR" || !strings.Contains(fmt.Sprint(rec["err"]), "t2/") || rec["failed_streams"] != 3.0 {
+			if rec["level"] != "ERROR" || !strings.Contains(fmt.Sprint(rec["err"]), "t2/") || rec["failed_streams"] != 5.0 {
 				t.Errorf("failed stream record: %v", rec)
 			}
 		case "run summary":
 			summaries++
-			if rec["failed_streams"] != 3.0 || rec["rejects"].(float64) < 1 || rec["level"] != "WARN" {
+			if rec["failed_streams"] != 5.0 || rec["rejects"].(float64) < 1 || rec["level"] != "WARN" {
 				t.Errorf("run summary: %v", rec)
 			}
 		case "etl exiting":
@@ -184,8 +184,8 @@ func TestJSONLogsFailedRun(t *testing.T) {
 			}
 		}
 	}
-	if failed != 3 || summaries != 1 || exits != 1 {
-		t.Errorf("%d failed-stream records (want 3), %d summaries (want 1), %d exit records (want 1):\n%s", failed, summaries, exits, stderr)
+	if failed != 5 || summaries != 1 || exits != 1 {
+		t.Errorf("%d failed-stream records (want 5, the T2 streams), %d summaries (want 1), %d exit records (want 1):\n%s", failed, summaries, exits, stderr)
 	}
 }
 

@@ -434,8 +434,8 @@ func TestShardedRunsGroundTruth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if keys, _ := st.Cursors(); len(keys) != len(w.mtt)*4+3 {
-		t.Errorf("cursors after night 1: %d, want %d (every stream of every shard)", len(keys), len(w.mtt)*4+3)
+	if keys, _ := st.Cursors(); len(keys) != len(w.mtt)*4+5 { // four MTT streams per customer, five T2 streams
+		t.Errorf("cursors after night 1: %d, want %d (every stream of every shard)", len(keys), len(w.mtt)*4+5)
 	}
 	byShard, _ := w.runsOf(t, 3)
 	if len(byShard) != 3 {

@@ -3,12 +3,14 @@ package main
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	"github.com/calletl/calletl/metrics"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/sandbox"
+	"github.com/calletl/calletl/transform"
 )
 
 // newT2World serves a T2 emulator (Moscow zone, traffic from four days ago
@@ -43,7 +46,7 @@ func newT2WorldWith(t *testing.T, o t2WorldOptions) (w *world, emu *sandbox.T2, 
 	now := time.Now()
 	today := now.UTC().Truncate(24 * time.Hour)
 	emu = sandbox.NewT2(sandbox.T2Config{Seed: 9, From: today.AddDate(0, 0, -4), To: today.AddDate(0, 0, 1),
-		CallsPerDay: o.callsPerDay, MissedPerDay: o.missedPerDay, AccessTTL: o.accessTTL})
+		CallsPerDay: o.callsPerDay, MissedPerDay: o.missedPerDay, AccessTTL: o.accessTTL, Managers: 4})
 	faults := sandbox.Faults{Error5xxEvery: 7, TooManyEvery: 11, RetryAfter: time.Second, TruncateEvery: 13, MaxInARow: 3}
 	if o.faults != nil {
 		faults = *o.faults
@@ -113,6 +116,7 @@ func TestT2EndToEndGroundTruth(t *testing.T) {
 		if calls != wantCalls || distinct != calls || missed != wantMissed {
 			t.Errorf("calls %d (distinct %d), want %d; t2_missed_calls %d, want %d; t2_calls %d", calls, distinct, wantCalls, missed, wantMissed, details)
 		}
+		checkT2Reference(t, w, emu)
 	}
 	code, _, stderr := w.etl("run")
 	if code != exitOK {
@@ -349,3 +353,243 @@ func TestT2TokensUnderConcurrencyEndToEnd(t *testing.T) {
 	}
 	t.Logf("%d calls, %d recordings; %d refreshes; 403s %v; held requests answered %v", wantCalls, wantRecorded, emu.Refreshes(), churn.details, churn.heldAnswers)
 }
+
+// checkT2Reference: t2_journal and t2_employee_stats hold one row per
+// employee number and day of the run, with the counts of the emulator's
+// call records involving that number that day (business zone); t2_managers
+// holds the run day's snapshot: every valid customer of every manager, and
+// a row for the manager without customers; the document's placeholder
+// customer is the one managers reject.
+func checkT2Reference(t *testing.T, w *world, emu *sandbox.T2) {
+	t.Helper()
+	db := duck(t)
+	want := map[string]string{}
+	for d := w.from; d <= w.to; d = nextDay(d) {
+		start, _ := time.ParseInLocation(model.DayLayout, d, msk)
+		end := start.AddDate(0, 0, 1)
+		for _, e := range emu.EmployeeList() {
+			calls, ok := 0, 0
+			for _, c := range emu.Calls() {
+				if !c.Timestamp.Before(start) && c.Timestamp.Before(end) && sandbox.T2Involves(&c, e.FullNumber) {
+					calls++
+					if c.Answered() {
+						ok++
+					}
+				}
+			}
+			want[fmt.Sprintf("%s %s %s", d, e.FullNumber, e.EmployeeID)] = fmt.Sprintf("%d %d %d %d", calls, ok, calls, ok)
+		}
+	}
+	rows, err := db.Query(`WITH j AS (SELECT * FROM ` + w.glob("t2_journal") + `), s AS (SELECT * FROM ` + w.glob("t2_employee_stats") + `)
+		SELECT strftime(coalesce(j.date, s.date), '%Y-%m-%d'), coalesce(j.number, s.number), coalesce(j.employee_id, s.employee_id),
+			j.number_of_calls, j.number_of_success_calls, s.all_call_count, s.success_call_count
+		FROM j FULL JOIN s ON j.date = s.date AND j.number = s.number`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string]string{}
+	for rows.Next() {
+		var day, number string
+		var id, calls, ok, all, success sql.NullInt64
+		if err := rows.Scan(&day, &number, &id, &calls, &ok, &all, &success); err != nil {
+			t.Fatal(err)
+		}
+		k := fmt.Sprintf("%s %s %d", day, number, id.Int64)
+		if _, dup := got[k]; dup {
+			t.Errorf("journal/employee stats: %s twice", k)
+		}
+		got[k] = fmt.Sprintf("%d %d %d %d", calls.Int64, ok.Int64, all.Int64, success.Int64)
+	}
+	if len(want) < 30 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("t2_journal ⋈ t2_employee_stats per day and number:\n got %v\nwant %v", got, want)
+	}
+
+	wantManagers, wantVIP, placeholder := 0, 0, 0
+	for _, m := range emu.ManagerList() {
+		if len(m.Customers) == 0 {
+			wantManagers++
+		}
+		for _, c := range m.Customers {
+			switch {
+			case c.Bad:
+				placeholder++
+			case c.IsVip:
+				wantVIP++
+				fallthrough
+			default:
+				wantManagers++
+			}
+		}
+	}
+	var managers, vip, dates, rejects int
+	db.QueryRow(`SELECT count(*), count(*) FILTER (WHERE is_vip), count(DISTINCT date) FROM `+w.glob("t2_managers")).Scan(&managers, &vip, &dates)
+	db.QueryRow(`SELECT count(*) FROM ` + w.glob("rejects") + ` WHERE source = 't2' AND endpoint = 'managers'`).Scan(&rejects)
+	if managers != wantManagers || vip != wantVIP || dates != 1 || rejects != placeholder || wantVIP == 0 {
+		t.Errorf("t2_managers: %d rows (%d VIP) on %d days, %d rejects; want %d (%d VIP) on one, %d rejects",
+			managers, vip, dates, rejects, wantManagers, wantVIP, placeholder)
+	}
+}
+
+// nextDay is the day after d (YYYY-MM-DD).
+func nextDay(d string) string {
+	t, _ := time.Parse(model.DayLayout, d)
+	return t.AddDate(0, 0, 1).Format(model.DayLayout)
+}
+
+// t2Customer is one customer of the managers' reference as the reports
+// see it: its manager (the lowest id listing it) and VIP flag.
+type t2Customer struct {
+	manager int64
+	name    string
+	vip     bool
+}
+
+// t2Customers maps the managers' customers' numbers (E.164) to their
+// manager, as queries/reference.sql does.
+func t2Customers(emu *sandbox.T2) map[string]t2Customer {
+	out := map[string]t2Customer{}
+	ms := emu.ManagerList()
+	slices.SortFunc(ms, func(a, b sandbox.T2Manager) int { return cmp.Compare(a.ID, b.ID) })
+	for _, m := range ms {
+		cs := slices.Clone(m.Customers)
+		slices.SortFunc(cs, func(a, b sandbox.T2Customer) int { return cmp.Compare(a.ID, b.ID) })
+		for _, c := range cs {
+			n := transform.Phone(c.RealNumber)
+			if _, ok := out[n]; ok || c.Bad || n == "" {
+				continue
+			}
+			out[n] = t2Customer{m.ID, m.Name, c.IsVip}
+		}
+	}
+	return out
+}
+
+// The reference report and the README's "missed calls from VIP customers"
+// query over the lake a run wrote equal figures computed from the
+// emulator's ground truth: every call record and every missed call that
+// no call record matches, joined to the managers' customers by number.
+func TestT2ReferenceQueriesEqualGroundTruth(t *testing.T) {
+	w, emu, _, _ := newT2World(t, 250, 60)
+	if code, _, stderr := w.etl("run"); code != exitOK {
+		t.Fatalf("etl run: exit %d\n%s", code, stderr)
+	}
+	customers := t2Customers(emu)
+	type call struct {
+		day, direction, party string
+		talk                  int
+		at                    time.Time
+	}
+	var calls []call
+	for _, c := range emu.Calls() {
+		talk := sql.Null[int32]{V: int32(c.ConversationDuration), Valid: c.ConversationDuration >= 0}
+		dir := t2.Direction(c.CallType, t2.Answered(c.CallStatus, talk))
+		party := transform.Phone(c.CallerNumber)
+		if dir == model.Outgoing {
+			party = transform.Phone(cmp.Or(c.CalleeNumber, c.DestinationNumber))
+		}
+		calls = append(calls, call{model.Day(c.Timestamp, msk), dir, party, max(c.ConversationDuration, 0), c.Timestamp})
+	}
+	for _, m := range emu.Missed() {
+		if !m.AlsoInCallRecords {
+			calls = append(calls, call{model.Day(m.StartDate, msk), model.Missed, transform.Phone(m.CallerNumber), 0, m.StartDate})
+		}
+	}
+	type agg struct {
+		name                                              string
+		customers                                         map[string]bool
+		calls, incoming, outgoing, answered, missed, talk int64
+	}
+	groups := map[string]*agg{}
+	var vipMissed []string
+	for _, c := range calls {
+		cu, ok := customers[c.party]
+		if !ok || c.day < w.from || c.day > w.to || c.direction == model.Internal {
+			continue
+		}
+		k := fmt.Sprintf("%s/%d/%v", c.day, cu.manager, cu.vip)
+		g := groups[k]
+		if g == nil {
+			g = &agg{name: cu.name, customers: map[string]bool{}}
+			groups[k] = g
+		}
+		g.customers[c.party] = true
+		g.calls++
+		if c.direction == model.Outgoing {
+			g.outgoing++
+		} else {
+			g.incoming++
+		}
+		if c.talk > 0 {
+			g.answered++
+		}
+		if c.direction == model.Missed {
+			g.missed++
+			if cu.vip {
+				vipMissed = append(vipMissed, c.at.UTC().Format(time.RFC3339)+" "+c.party)
+			}
+		}
+		g.talk += int64(c.talk)
+	}
+	want := map[string]figures{}
+	for k, g := range groups {
+		want[k] = figures{"manager_name": g.name, "customers": fmt.Sprint(len(g.customers)), "calls": fmt.Sprint(g.calls),
+			"incoming": fmt.Sprint(g.incoming), "outgoing": fmt.Sprint(g.outgoing), "answered": fmt.Sprint(g.answered),
+			"missed": fmt.Sprint(g.missed), "talk_min": minutes(g.talk)}
+	}
+	rows := map[string]figures{}
+	for _, r := range w.reportRows(t, "reference", "--from", w.from, "--to", w.to) {
+		f := got(t, r, []string{"date", "manager_id", "manager_name", "vip", "customers", "calls", "incoming", "outgoing", "answered", "missed", "talk_min"})
+		rows[f["date"]+"/"+f["manager_id"]+"/"+f["vip"]] = f
+		for _, c := range []string{"date", "manager_id", "vip"} {
+			delete(f, c)
+		}
+	}
+	compare(t, "reference", rows, want)
+	missed := 0
+	for _, g := range groups {
+		missed += int(g.missed)
+	}
+	if missed == 0 || len(vipMissed) == 0 {
+		t.Fatalf("the ground truth has %d missed calls of customers, %d of VIP ones: too small to mean anything", missed, len(vipMissed))
+	}
+	// vip=true keeps the VIP rows only.
+	for _, r := range w.reportRows(t, "reference", "--param", "vip=true") {
+		if r["vip"] != true {
+			t.Errorf("reference --vip true: row %v", r)
+		}
+	}
+
+	// The README's one query for "missed calls from VIP customers".
+	code, out, stderr := w.etl("sql", "--format", "csv", t2VIPMissedQuery)
+	if code != exitOK {
+		t.Fatalf("etl sql: exit %d\n%s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")[1:]
+	var gotMissed []string
+	for _, l := range lines {
+		f := strings.Split(l, ",")
+		at, err := time.Parse(time.RFC3339Nano, f[0])
+		if err != nil {
+			t.Fatalf("started_at %q: %v", f[0], err)
+		}
+		if d := model.Day(at, msk); d >= w.from && d <= w.to {
+			gotMissed = append(gotMissed, at.UTC().Truncate(time.Second).Format(time.RFC3339)+" "+f[1])
+		}
+	}
+	slices.Sort(gotMissed)
+	slices.Sort(vipMissed)
+	if !slices.Equal(gotMissed, vipMissed) {
+		t.Errorf("missed calls from VIP customers:\n got %v\nwant %v", gotMissed, vipMissed)
+	}
+	t.Logf("reference: %d rows (day, manager, vip), %d missed calls of customers, %d from VIP ones", len(want), missed, len(vipMissed))
+}
+
+// t2VIPMissedQuery is the README's query: missed calls from VIP customers,
+// with their company and manager, from the latest managers snapshot.
+const t2VIPMissedQuery = `SELECT c.started_at, c.caller, m.company_name, m.manager_name
+FROM calls c
+JOIN t2_managers m ON m.customer_number = c.caller
+WHERE c.source = 't2' AND c.direction = 'missed' AND m.is_vip
+  AND m.date = (SELECT max(date) FROM t2_managers)
+ORDER BY c.started_at`

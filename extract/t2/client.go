@@ -257,6 +257,34 @@ func (c *Client) CommonStats(ctx context.Context, from, to time.Time, loc *time.
 	return c.get(ctx, fmt.Sprintf("statistics/common %s..%s", q.Get("start"), q.Get("end")), "/statistics/common", q)
 }
 
+// Journal calls GET /statistics/journal for number (7XXXXXXXXXX) over
+// [from, to), sent in loc, and returns the answer object as sent.
+func (c *Client) Journal(ctx context.Context, number string, from, to time.Time, loc *time.Location) (json.RawMessage, error) {
+	q := url.Values{"start": {isoTime(from, loc)}, "end": {isoTime(to, loc)}, "number": {number}}
+	return c.get(ctx, fmt.Sprintf("statistics/journal %s %s..%s", number, q.Get("start"), q.Get("end")), "/statistics/journal", q)
+}
+
+// NumberStats calls GET /statistics/common with subscriberNumber (number,
+// 7XXXXXXXXXX) over [from, to), sent in loc, and returns the answer object
+// as sent.
+func (c *Client) NumberStats(ctx context.Context, number string, from, to time.Time, loc *time.Location) (json.RawMessage, error) {
+	q := url.Values{"start": {isoTime(from, loc)}, "end": {isoTime(to, loc)}, "subscriberNumber": {number}}
+	return c.get(ctx, fmt.Sprintf("statistics/common subscriberNumber %s %s..%s", number, q.Get("start"), q.Get("end")), "/statistics/common", q)
+}
+
+// Managers calls GET /managers and returns its elements as sent.
+func (c *Client) Managers(ctx context.Context) ([]json.RawMessage, error) {
+	body, err := c.get(ctx, "managers", "/managers", nil)
+	if err != nil {
+		return nil, err
+	}
+	var rows []json.RawMessage
+	if err := json.Unmarshal(body, &rows); err != nil {
+		return nil, fmt.Errorf("t2: managers: the answer is not a JSON array: %w", err)
+	}
+	return rows, nil
+}
+
 // Employees calls GET /employees and returns its elements as sent.
 func (c *Client) Employees(ctx context.Context) ([]json.RawMessage, error) {
 	body, err := c.get(ctx, "employees", "/employees", nil)

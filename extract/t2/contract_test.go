@@ -31,7 +31,7 @@ type contractEmu struct {
 
 func newContractEmu(testing.TB) sourcetest.Emulator {
 	emu := sandbox.NewT2(sandbox.T2Config{Seed: 5, From: contractFrom, To: contractFrom.AddDate(0, 0, 1),
-		CallsPerDay: 6, MissedPerDay: 3, Employees: 3, BadEvery: 5, Now: func() time.Time { return contractNow }})
+		CallsPerDay: 6, MissedPerDay: 3, Employees: 3, Managers: 3, BadEvery: 5, Now: func() time.Time { return contractNow }})
 	e := &contractEmu{T2: emu}
 	e.access, e.refresh = emu.IssueTokens()
 	return e
@@ -72,6 +72,23 @@ func (e *contractEmu) Truth() sourcetest.Truth {
 	tr.Tables[MissedTable.Name] = len(missed)
 	tr.Tables[DailyStatsTable.Name] = 2
 	tr.Tables[EmployeesTable.Name] = len(e.EmployeeList())
+	// One row per valid customer, or per manager without customers; the
+	// document's placeholder customer is a reject.
+	for _, m := range e.ManagerList() {
+		if len(m.Customers) == 0 {
+			tr.Tables[ManagersTable.Name]++
+		}
+		for _, c := range m.Customers {
+			if c.Bad {
+				tr.Rejects++
+				continue
+			}
+			tr.Tables[ManagersTable.Name]++
+		}
+	}
+	// One row per employee number and day (two days).
+	tr.Tables[JournalTable.Name] = 2 * len(e.EmployeeList())
+	tr.Tables[EmployeeStatsTable.Name] = 2 * len(e.EmployeeList())
 	return tr
 }
 

@@ -1,6 +1,7 @@
 // Package t2 extracts the T2 (Tele2) Corporate PBX CRM OpenAPI: call
-// records, missed calls on multichannel numbers (MCN), daily company
-// statistics and the employee list.
+// records, missed calls on multichannel numbers (MCN), daily company and
+// per-employee-number statistics, the employee list and the personal
+// managers with their customers.
 //
 // # Tokens
 //
@@ -28,9 +29,30 @@
 //   - missed: GET /statistics/missing (sort startDate, optional
 //     mcn_numbers) → `t2_missed_calls`, keyed by id.
 //   - daily_stats: GET /statistics/common for the day → `t2_daily_stats`.
-//   - snapshot: GET /employees → `t2_employees`, replaced per run day.
+//   - journal: GET /statistics/journal?number= for each employee number
+//     and day → `t2_journal`.
+//   - employee_stats: GET /statistics/common?subscriberNumber= for each
+//     employee number and day → `t2_employee_stats`.
+//   - snapshot: GET /employees → `t2_employees` and GET /managers →
+//     `t2_managers` (one row per manager and customer; customer_number is
+//     realNumber as E.164, the key calls join on), each replaced per run
+//     day.
 //
-// Rows that fail validation go to `rejects` with their raw JSON.
+// The employee numbers of journal and employee_stats need no
+// configuration: they are the fullNumbers of GET /employees that normalise
+// to 7XXXXXXXXXX (the format the document asks for), from the run's
+// employees snapshot, or one GET /employees per run when this process did
+// not take it. Each is one request per number and day, so a backfill of D
+// days for E employees costs 2·D·E requests; lookback days are
+// re-extracted and replaced like every window. Past days are asked for the
+// employees of today's list: a number removed from the PBX is no longer
+// asked for, one added is asked for from the cursor on (and for the
+// lookback days).
+//
+// Rows that fail validation go to `rejects` with their raw JSON: a call
+// record, a missed call, a statistics answer (reason naming the number),
+// an employee, a manager, or one customer of a manager (the document's own
+// placeholder customer, realNumber "string", is one).
 //
 // # The calls table
 //

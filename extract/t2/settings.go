@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 
 	"github.com/calletl/calletl/extract/registry"
-	"github.com/calletl/calletl/model"
 )
 
 // TokenObject is the name of the token pair beside the state: the file
@@ -99,11 +98,7 @@ func build(ctx context.Context, s *Settings, env registry.Env) (registry.Parts, 
 		// (corrupt, without a token, unreadable): T2 cannot run, the
 		// other vendors can.
 		env.Log.Error("source t2 cannot start; its streams are recorded failed and the other sources run", "err", err)
-		return registry.Parts{Source: &registry.Failed{Source: Name, TableList: Tables(), Err: err, StreamSet: []model.StreamKey{
-			{Source: Name, Stream: StreamCallRecords, Account: Account},
-			{Source: Name, Stream: StreamMissed, Account: Account},
-			{Source: Name, Stream: StreamDailyStats, Account: Account},
-		}}}, nil
+		return registry.Parts{Source: &registry.Failed{Source: Name, TableList: Tables(), Err: err, StreamSet: streams()}}, nil
 	}
 	parts := registry.Parts{Source: NewSource(client)}
 	if env.Recordings {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io/fs"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -230,6 +231,13 @@ type e2e struct {
 
 func newE2E(t *testing.T, days []string, mod func(*sandbox.T2Config)) *e2e {
 	t.Helper()
+	return newE2EWrapped(t, days, mod, nil)
+}
+
+// newE2EWrapped is newE2E with the emulator served through wrap (when not
+// nil).
+func newE2EWrapped(t *testing.T, days []string, mod func(*sandbox.T2Config), wrap func(http.Handler) http.Handler) *e2e {
+	t.Helper()
 	from, _ := time.Parse(model.DayLayout, days[0])
 	to, _ := time.Parse(model.DayLayout, days[len(days)-1])
 	cfg := sandbox.T2Config{Seed: 7, From: from, To: to, CallsPerDay: 40, MissedPerDay: 10, Employees: 5}
@@ -237,7 +245,11 @@ func newE2E(t *testing.T, days []string, mod func(*sandbox.T2Config)) *e2e {
 		mod(&cfg)
 	}
 	emu := sandbox.NewT2(cfg)
-	srv := httptest.NewServer(emu)
+	var h http.Handler = emu
+	if wrap != nil {
+		h = wrap(emu)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	access, refresh := emu.IssueTokens()
 	dir := t.TempDir()

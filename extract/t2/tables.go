@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -18,7 +19,8 @@ func ts(name string) arrow.Field { return arrow.Field{Name: name, Type: load.Tim
 // Tables lists the vendor tables this source writes (besides the canonical
 // calls and rejects).
 func Tables() []load.TableInfo {
-	return []load.TableInfo{CallsTable.Info(), MissedTable.Info(), EmployeesTable.Info(), DailyStatsTable.Info()}
+	return []load.TableInfo{CallsTable.Info(), MissedTable.Info(), EmployeesTable.Info(), DailyStatsTable.Info(),
+		ManagersTable.Info(), JournalTable.Info(), EmployeeStatsTable.Info()}
 }
 
 // CallsTable is `t2_calls`: every documented field of call-records/info,
@@ -229,9 +231,11 @@ func parseStats(raw []byte) (map[string]string, error) {
 	return vals, nil
 }
 
-// DailyStatsTable is `t2_daily_stats`.
-var DailyStatsTable = func() *load.Table[DailyStatsRow] {
-	fs := []arrow.Field{ts("period_start"), ts("period_end")}
+// statsColumns returns the columns of a statistics table: lead, the
+// period asked for, one per statFields entry, raw, run_id and
+// extracted_at; and their comments.
+func statsColumns(lead []arrow.Field) ([]arrow.Field, map[string]string) {
+	fs := append(slices.Clone(lead), ts("period_start"), ts("period_end"))
 	comments := map[string]string{
 		"source":       "Hive partition: t2.",
 		"date":         "Hive partition: the business day the statistics cover.",
@@ -250,37 +254,46 @@ var DailyStatsTable = func() *load.Table[DailyStatsRow] {
 		comments[f.col] = "statistics/common " + f.json
 	}
 	fs = append(fs, load.String("raw"), load.String("run_id"), ts("extracted_at"))
-	return &load.Table[DailyStatsRow]{
-		Name:   "t2_daily_stats",
-		Doc:    "T2 company statistics (statistics/common) per business day",
-		Schema: arrow.NewSchema(fs, nil),
-		Append: func(b *array.RecordBuilder, r *DailyStatsRow) {
-			load.AppendTimestamp(b.Field(0), r.Start)
-			load.AppendTimestamp(b.Field(1), r.End)
-			for i, f := range statFields {
-				v, ok := r.Values[f.json]
-				fb := b.Field(2 + i)
-				if f.frac {
-					x, err := strconv.ParseFloat(v, 64)
-					if !ok || err != nil || math.IsInf(x, 0) {
-						fb.AppendNull()
-						continue
-					}
-					fb.(*array.Float64Builder).Append(x)
-					continue
-				}
-				x, err := strconv.ParseFloat(v, 64)
-				if !ok || err != nil || math.Abs(x) > 1<<62 {
-					fb.AppendNull()
-					continue
-				}
-				fb.(*array.Int64Builder).Append(int64(math.Round(x)))
+	return fs, comments
+}
+
+// appendStats appends r's columns of statsColumns from field off on.
+func appendStats(b *array.RecordBuilder, off int, r *DailyStatsRow) {
+	load.AppendTimestamp(b.Field(off), r.Start)
+	load.AppendTimestamp(b.Field(off+1), r.End)
+	for i, f := range statFields {
+		v, ok := r.Values[f.json]
+		fb := b.Field(off + 2 + i)
+		if f.frac {
+			x, err := strconv.ParseFloat(v, 64)
+			if !ok || err != nil || math.IsInf(x, 0) {
+				fb.AppendNull()
+				continue
 			}
-			n := 2 + len(statFields)
-			load.AppendString(b.Field(n), r.Raw)
-			load.AppendString(b.Field(n+1), r.RunID)
-			load.AppendTimestamp(b.Field(n+2), r.ExtractedAt)
-		},
+			fb.(*array.Float64Builder).Append(x)
+			continue
+		}
+		x, err := strconv.ParseFloat(v, 64)
+		if !ok || err != nil || math.Abs(x) > 1<<62 {
+			fb.AppendNull()
+			continue
+		}
+		fb.(*array.Int64Builder).Append(int64(math.Round(x)))
+	}
+	n := off + 2 + len(statFields)
+	load.AppendString(b.Field(n), r.Raw)
+	load.AppendString(b.Field(n+1), r.RunID)
+	load.AppendTimestamp(b.Field(n+2), r.ExtractedAt)
+}
+
+// DailyStatsTable is `t2_daily_stats`.
+var DailyStatsTable = func() *load.Table[DailyStatsRow] {
+	fs, comments := statsColumns(nil)
+	return &load.Table[DailyStatsRow]{
+		Name:       "t2_daily_stats",
+		Doc:        "T2 company statistics (statistics/common) per business day",
+		Schema:     arrow.NewSchema(fs, nil),
+		Append:     func(b *array.RecordBuilder, r *DailyStatsRow) { appendStats(b, 0, r) },
 		Dictionary: []string{"run_id"},
 		Comments:   comments,
 	}

@@ -444,6 +444,128 @@ TBLPROPERTIES (
   'storage.location.template' = 's3://calletl-data/lake/t2_daily_stats/source=${source}/date=${date}/'
 );
 
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`t2_managers` (
+  `manager_id` bigint COMMENT 'id of the manager',
+  `manager_name` string COMMENT 'name of the manager',
+  `employee_id` bigint COMMENT 'employeeId: the manager\'s PBX employee (t2_employees.employee_id)',
+  `company_id` bigint COMMENT 'companyId',
+  `handle_all_customers` boolean COMMENT 'handleAllCustomers: the manager takes calls from every customer',
+  `customer_id` bigint COMMENT 'id of the customer; NULL on the row of a manager without customers',
+  `real_number` string COMMENT 'realNumber as sent',
+  `customer_number` string COMMENT 'realNumber as E.164 digits: join calls.caller (incoming, missed) or calls.callee (outgoing) on it; \'\' on a manager without customers',
+  `company_name` string COMMENT 'companyName: the customer\'s company',
+  `customer_name` string COMMENT 'name: the customer\'s contact person (ФИО), when sent',
+  `info` string COMMENT 'info about the customer, when sent',
+  `is_vip` boolean COMMENT 'isVip (isVIP in the object table): the customer is VIP; NULL when not sent',
+  `manager_extras` string COMMENT 'fields of the manager the API sent that this version does not know, as a JSON object (\'\' when none)',
+  `customer_extras` string COMMENT 'fields of the customer the API sent that this version does not know (e.g. clientId), as a JSON object (\'\' when none)',
+  `raw` string COMMENT 'the customer element as sent; the manager element on a manager without customers',
+  `run_id` string COMMENT 'run that took the snapshot',
+  `snapshot_at` timestamp COMMENT 'when the snapshot was taken, UTC'
+)
+COMMENT 'T2 personal managers and their customers (GET /managers), snapshot per run day; one row per (manager, customer), or one per manager without customers. Join calls on customer_number'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: t2.',
+  `date` date COMMENT 'Hive partition: the run\'s day in the business time zone (one snapshot per run day).'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/t2_managers/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/t2_managers/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`t2_journal` (
+  `number` string COMMENT 'the employee\'s full number asked for (7XXXXXXXXXX, from GET /employees)',
+  `employee_id` bigint COMMENT 'the employee with that number (t2_employees.employee_id)',
+  `period_start` timestamp COMMENT 'start of the period asked for (the day\'s start), UTC',
+  `period_end` timestamp COMMENT 'end of the period asked for (exclusive), UTC',
+  `number_sent` string COMMENT 'number as answered',
+  `start_timestamp` timestamp COMMENT 'startTimestamp (Unix seconds) as answered, UTC',
+  `end_timestamp` timestamp COMMENT 'endTimestamp (Unix seconds) as answered, UTC',
+  `number_of_calls` bigint COMMENT 'numberOfCalls: calls of the number in the period',
+  `number_of_success_calls` bigint COMMENT 'numberOfSuccessCalls: answered calls of the number in the period',
+  `extras` string COMMENT 'fields the API sent that this version does not know, as a JSON object (\'\' when none)',
+  `raw` string COMMENT 'the answer as sent',
+  `run_id` string COMMENT 'run that extracted the row',
+  `extracted_at` timestamp COMMENT 'when the row was extracted, UTC'
+)
+COMMENT 'T2 per-number call counts (statistics/journal) per employee number and business day'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: t2.',
+  `date` date COMMENT 'Hive partition: the business day the counts cover.'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/t2_journal/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/t2_journal/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`t2_employee_stats` (
+  `number` string COMMENT 'the employee\'s full number sent as subscriberNumber (7XXXXXXXXXX, from GET /employees)',
+  `employee_id` bigint COMMENT 'the employee with that number (t2_employees.employee_id)',
+  `period_start` timestamp COMMENT 'start of the period asked for (the day\'s start), UTC',
+  `period_end` timestamp COMMENT 'end of the period asked for (exclusive), UTC',
+  `all_call_count` bigint COMMENT 'statistics/common?subscriberNumber allCallCount',
+  `success_call_count` bigint COMMENT 'statistics/common?subscriberNumber successCallCount',
+  `outgoing_call_count` bigint COMMENT 'statistics/common?subscriberNumber outgoingCallCount',
+  `lost_call_count` bigint COMMENT 'statistics/common?subscriberNumber lostCallCount',
+  `common_call_duration` bigint COMMENT 'statistics/common?subscriberNumber commonCallDuration',
+  `average_call_duration` bigint COMMENT 'statistics/common?subscriberNumber averageCallDuration',
+  `max_call_duration` bigint COMMENT 'statistics/common?subscriberNumber maxCallDuration',
+  `call_count_per_day` double COMMENT 'statistics/common?subscriberNumber callCountPerDay',
+  `call_count_per_hour` double COMMENT 'statistics/common?subscriberNumber callCountPerHour',
+  `mn_avg_call_duration` bigint COMMENT 'statistics/common?subscriberNumber mnAvgCallDuration',
+  `mn_max_call_duration` bigint COMMENT 'statistics/common?subscriberNumber mnMaxCallDuration',
+  `average_call_count_per_hour` double COMMENT 'statistics/common?subscriberNumber averageCallCountPerHour',
+  `transfer_call_count` bigint COMMENT 'statistics/common?subscriberNumber transferCallCount',
+  `transfer_call_duration` bigint COMMENT 'statistics/common?subscriberNumber transferCallDuration',
+  `average_transfer_call_duration` bigint COMMENT 'statistics/common?subscriberNumber averageTransferCallDuration',
+  `hangup_a_call_count` bigint COMMENT 'statistics/common?subscriberNumber hangupACallCount',
+  `hangup_b_call_count` bigint COMMENT 'statistics/common?subscriberNumber hangupBCallCount',
+  `unique_call_count` bigint COMMENT 'statistics/common?subscriberNumber uniqueCallCount',
+  `redial_count` bigint COMMENT 'statistics/common?subscriberNumber redialCount',
+  `internal_call_count` bigint COMMENT 'statistics/common?subscriberNumber internalCallCount',
+  `internal_call_duration` bigint COMMENT 'statistics/common?subscriberNumber internalCallDuration',
+  `average_internal_call_duration` bigint COMMENT 'statistics/common?subscriberNumber averageInternalCallDuration',
+  `raw` string COMMENT 'the answer as sent',
+  `run_id` string COMMENT 'run that extracted the row',
+  `extracted_at` timestamp COMMENT 'when the row was extracted, UTC'
+)
+COMMENT 'T2 per-number statistics (statistics/common with subscriberNumber) per employee number and business day'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: t2.',
+  `date` date COMMENT 'Hive partition: the business day the statistics cover.'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/t2_employee_stats/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/t2_employee_stats/source=${source}/date=${date}/'
+);
+
 CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`votbox_tasks` (
   `task_id` string COMMENT 'task.id',
   `task_name` string COMMENT 'task.taskname',

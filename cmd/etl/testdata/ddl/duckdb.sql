@@ -472,6 +472,154 @@ COMMENT ON COLUMN "t2_daily_stats"."raw" IS 'the answer as sent';
 COMMENT ON COLUMN "t2_daily_stats"."run_id" IS 'run that extracted the row';
 COMMENT ON COLUMN "t2_daily_stats"."extracted_at" IS 'when the row was extracted, UTC';
 
+CREATE OR REPLACE VIEW "t2_managers" AS
+SELECT CAST(NULL AS VARCHAR) AS "source",
+  CAST(NULL AS DATE) AS "date",
+  CAST(NULL AS BIGINT) AS "manager_id",
+  CAST(NULL AS VARCHAR) AS "manager_name",
+  CAST(NULL AS BIGINT) AS "employee_id",
+  CAST(NULL AS BIGINT) AS "company_id",
+  CAST(NULL AS BOOLEAN) AS "handle_all_customers",
+  CAST(NULL AS BIGINT) AS "customer_id",
+  CAST(NULL AS VARCHAR) AS "real_number",
+  CAST(NULL AS VARCHAR) AS "customer_number",
+  CAST(NULL AS VARCHAR) AS "company_name",
+  CAST(NULL AS VARCHAR) AS "customer_name",
+  CAST(NULL AS VARCHAR) AS "info",
+  CAST(NULL AS BOOLEAN) AS "is_vip",
+  CAST(NULL AS VARCHAR) AS "manager_extras",
+  CAST(NULL AS VARCHAR) AS "customer_extras",
+  CAST(NULL AS VARCHAR) AS "raw",
+  CAST(NULL AS VARCHAR) AS "run_id",
+  CAST(NULL AS TIMESTAMPTZ) AS "snapshot_at"
+WHERE false
+UNION ALL BY NAME
+SELECT * FROM read_parquet('s3://calletl-data/lake/t2_managers/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
+COMMENT ON VIEW "t2_managers" IS 'T2 personal managers and their customers (GET /managers), snapshot per run day; one row per (manager, customer), or one per manager without customers. Join calls on customer_number';
+COMMENT ON COLUMN "t2_managers"."source" IS 'Hive partition: t2.';
+COMMENT ON COLUMN "t2_managers"."date" IS 'Hive partition: the run''s day in the business time zone (one snapshot per run day).';
+COMMENT ON COLUMN "t2_managers"."manager_id" IS 'id of the manager';
+COMMENT ON COLUMN "t2_managers"."manager_name" IS 'name of the manager';
+COMMENT ON COLUMN "t2_managers"."employee_id" IS 'employeeId: the manager''s PBX employee (t2_employees.employee_id)';
+COMMENT ON COLUMN "t2_managers"."company_id" IS 'companyId';
+COMMENT ON COLUMN "t2_managers"."handle_all_customers" IS 'handleAllCustomers: the manager takes calls from every customer';
+COMMENT ON COLUMN "t2_managers"."customer_id" IS 'id of the customer; NULL on the row of a manager without customers';
+COMMENT ON COLUMN "t2_managers"."real_number" IS 'realNumber as sent';
+COMMENT ON COLUMN "t2_managers"."customer_number" IS 'realNumber as E.164 digits: join calls.caller (incoming, missed) or calls.callee (outgoing) on it; '''' on a manager without customers';
+COMMENT ON COLUMN "t2_managers"."company_name" IS 'companyName: the customer''s company';
+COMMENT ON COLUMN "t2_managers"."customer_name" IS 'name: the customer''s contact person (ФИО), when sent';
+COMMENT ON COLUMN "t2_managers"."info" IS 'info about the customer, when sent';
+COMMENT ON COLUMN "t2_managers"."is_vip" IS 'isVip (isVIP in the object table): the customer is VIP; NULL when not sent';
+COMMENT ON COLUMN "t2_managers"."manager_extras" IS 'fields of the manager the API sent that this version does not know, as a JSON object ('''' when none)';
+COMMENT ON COLUMN "t2_managers"."customer_extras" IS 'fields of the customer the API sent that this version does not know (e.g. clientId), as a JSON object ('''' when none)';
+COMMENT ON COLUMN "t2_managers"."raw" IS 'the customer element as sent; the manager element on a manager without customers';
+COMMENT ON COLUMN "t2_managers"."run_id" IS 'run that took the snapshot';
+COMMENT ON COLUMN "t2_managers"."snapshot_at" IS 'when the snapshot was taken, UTC';
+
+CREATE OR REPLACE VIEW "t2_journal" AS
+SELECT CAST(NULL AS VARCHAR) AS "source",
+  CAST(NULL AS DATE) AS "date",
+  CAST(NULL AS VARCHAR) AS "number",
+  CAST(NULL AS BIGINT) AS "employee_id",
+  CAST(NULL AS TIMESTAMPTZ) AS "period_start",
+  CAST(NULL AS TIMESTAMPTZ) AS "period_end",
+  CAST(NULL AS VARCHAR) AS "number_sent",
+  CAST(NULL AS TIMESTAMPTZ) AS "start_timestamp",
+  CAST(NULL AS TIMESTAMPTZ) AS "end_timestamp",
+  CAST(NULL AS BIGINT) AS "number_of_calls",
+  CAST(NULL AS BIGINT) AS "number_of_success_calls",
+  CAST(NULL AS VARCHAR) AS "extras",
+  CAST(NULL AS VARCHAR) AS "raw",
+  CAST(NULL AS VARCHAR) AS "run_id",
+  CAST(NULL AS TIMESTAMPTZ) AS "extracted_at"
+WHERE false
+UNION ALL BY NAME
+SELECT * FROM read_parquet('s3://calletl-data/lake/t2_journal/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
+COMMENT ON VIEW "t2_journal" IS 'T2 per-number call counts (statistics/journal) per employee number and business day';
+COMMENT ON COLUMN "t2_journal"."source" IS 'Hive partition: t2.';
+COMMENT ON COLUMN "t2_journal"."date" IS 'Hive partition: the business day the counts cover.';
+COMMENT ON COLUMN "t2_journal"."number" IS 'the employee''s full number asked for (7XXXXXXXXXX, from GET /employees)';
+COMMENT ON COLUMN "t2_journal"."employee_id" IS 'the employee with that number (t2_employees.employee_id)';
+COMMENT ON COLUMN "t2_journal"."period_start" IS 'start of the period asked for (the day''s start), UTC';
+COMMENT ON COLUMN "t2_journal"."period_end" IS 'end of the period asked for (exclusive), UTC';
+COMMENT ON COLUMN "t2_journal"."number_sent" IS 'number as answered';
+COMMENT ON COLUMN "t2_journal"."start_timestamp" IS 'startTimestamp (Unix seconds) as answered, UTC';
+COMMENT ON COLUMN "t2_journal"."end_timestamp" IS 'endTimestamp (Unix seconds) as answered, UTC';
+COMMENT ON COLUMN "t2_journal"."number_of_calls" IS 'numberOfCalls: calls of the number in the period';
+COMMENT ON COLUMN "t2_journal"."number_of_success_calls" IS 'numberOfSuccessCalls: answered calls of the number in the period';
+COMMENT ON COLUMN "t2_journal"."extras" IS 'fields the API sent that this version does not know, as a JSON object ('''' when none)';
+COMMENT ON COLUMN "t2_journal"."raw" IS 'the answer as sent';
+COMMENT ON COLUMN "t2_journal"."run_id" IS 'run that extracted the row';
+COMMENT ON COLUMN "t2_journal"."extracted_at" IS 'when the row was extracted, UTC';
+
+CREATE OR REPLACE VIEW "t2_employee_stats" AS
+SELECT CAST(NULL AS VARCHAR) AS "source",
+  CAST(NULL AS DATE) AS "date",
+  CAST(NULL AS VARCHAR) AS "number",
+  CAST(NULL AS BIGINT) AS "employee_id",
+  CAST(NULL AS TIMESTAMPTZ) AS "period_start",
+  CAST(NULL AS TIMESTAMPTZ) AS "period_end",
+  CAST(NULL AS BIGINT) AS "all_call_count",
+  CAST(NULL AS BIGINT) AS "success_call_count",
+  CAST(NULL AS BIGINT) AS "outgoing_call_count",
+  CAST(NULL AS BIGINT) AS "lost_call_count",
+  CAST(NULL AS BIGINT) AS "common_call_duration",
+  CAST(NULL AS BIGINT) AS "average_call_duration",
+  CAST(NULL AS BIGINT) AS "max_call_duration",
+  CAST(NULL AS DOUBLE) AS "call_count_per_day",
+  CAST(NULL AS DOUBLE) AS "call_count_per_hour",
+  CAST(NULL AS BIGINT) AS "mn_avg_call_duration",
+  CAST(NULL AS BIGINT) AS "mn_max_call_duration",
+  CAST(NULL AS DOUBLE) AS "average_call_count_per_hour",
+  CAST(NULL AS BIGINT) AS "transfer_call_count",
+  CAST(NULL AS BIGINT) AS "transfer_call_duration",
+  CAST(NULL AS BIGINT) AS "average_transfer_call_duration",
+  CAST(NULL AS BIGINT) AS "hangup_a_call_count",
+  CAST(NULL AS BIGINT) AS "hangup_b_call_count",
+  CAST(NULL AS BIGINT) AS "unique_call_count",
+  CAST(NULL AS BIGINT) AS "redial_count",
+  CAST(NULL AS BIGINT) AS "internal_call_count",
+  CAST(NULL AS BIGINT) AS "internal_call_duration",
+  CAST(NULL AS BIGINT) AS "average_internal_call_duration",
+  CAST(NULL AS VARCHAR) AS "raw",
+  CAST(NULL AS VARCHAR) AS "run_id",
+  CAST(NULL AS TIMESTAMPTZ) AS "extracted_at"
+WHERE false
+UNION ALL BY NAME
+SELECT * FROM read_parquet('s3://calletl-data/lake/t2_employee_stats/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
+COMMENT ON VIEW "t2_employee_stats" IS 'T2 per-number statistics (statistics/common with subscriberNumber) per employee number and business day';
+COMMENT ON COLUMN "t2_employee_stats"."source" IS 'Hive partition: t2.';
+COMMENT ON COLUMN "t2_employee_stats"."date" IS 'Hive partition: the business day the statistics cover.';
+COMMENT ON COLUMN "t2_employee_stats"."number" IS 'the employee''s full number sent as subscriberNumber (7XXXXXXXXXX, from GET /employees)';
+COMMENT ON COLUMN "t2_employee_stats"."employee_id" IS 'the employee with that number (t2_employees.employee_id)';
+COMMENT ON COLUMN "t2_employee_stats"."period_start" IS 'start of the period asked for (the day''s start), UTC';
+COMMENT ON COLUMN "t2_employee_stats"."period_end" IS 'end of the period asked for (exclusive), UTC';
+COMMENT ON COLUMN "t2_employee_stats"."all_call_count" IS 'statistics/common?subscriberNumber allCallCount';
+COMMENT ON COLUMN "t2_employee_stats"."success_call_count" IS 'statistics/common?subscriberNumber successCallCount';
+COMMENT ON COLUMN "t2_employee_stats"."outgoing_call_count" IS 'statistics/common?subscriberNumber outgoingCallCount';
+COMMENT ON COLUMN "t2_employee_stats"."lost_call_count" IS 'statistics/common?subscriberNumber lostCallCount';
+COMMENT ON COLUMN "t2_employee_stats"."common_call_duration" IS 'statistics/common?subscriberNumber commonCallDuration';
+COMMENT ON COLUMN "t2_employee_stats"."average_call_duration" IS 'statistics/common?subscriberNumber averageCallDuration';
+COMMENT ON COLUMN "t2_employee_stats"."max_call_duration" IS 'statistics/common?subscriberNumber maxCallDuration';
+COMMENT ON COLUMN "t2_employee_stats"."call_count_per_day" IS 'statistics/common?subscriberNumber callCountPerDay';
+COMMENT ON COLUMN "t2_employee_stats"."call_count_per_hour" IS 'statistics/common?subscriberNumber callCountPerHour';
+COMMENT ON COLUMN "t2_employee_stats"."mn_avg_call_duration" IS 'statistics/common?subscriberNumber mnAvgCallDuration';
+COMMENT ON COLUMN "t2_employee_stats"."mn_max_call_duration" IS 'statistics/common?subscriberNumber mnMaxCallDuration';
+COMMENT ON COLUMN "t2_employee_stats"."average_call_count_per_hour" IS 'statistics/common?subscriberNumber averageCallCountPerHour';
+COMMENT ON COLUMN "t2_employee_stats"."transfer_call_count" IS 'statistics/common?subscriberNumber transferCallCount';
+COMMENT ON COLUMN "t2_employee_stats"."transfer_call_duration" IS 'statistics/common?subscriberNumber transferCallDuration';
+COMMENT ON COLUMN "t2_employee_stats"."average_transfer_call_duration" IS 'statistics/common?subscriberNumber averageTransferCallDuration';
+COMMENT ON COLUMN "t2_employee_stats"."hangup_a_call_count" IS 'statistics/common?subscriberNumber hangupACallCount';
+COMMENT ON COLUMN "t2_employee_stats"."hangup_b_call_count" IS 'statistics/common?subscriberNumber hangupBCallCount';
+COMMENT ON COLUMN "t2_employee_stats"."unique_call_count" IS 'statistics/common?subscriberNumber uniqueCallCount';
+COMMENT ON COLUMN "t2_employee_stats"."redial_count" IS 'statistics/common?subscriberNumber redialCount';
+COMMENT ON COLUMN "t2_employee_stats"."internal_call_count" IS 'statistics/common?subscriberNumber internalCallCount';
+COMMENT ON COLUMN "t2_employee_stats"."internal_call_duration" IS 'statistics/common?subscriberNumber internalCallDuration';
+COMMENT ON COLUMN "t2_employee_stats"."average_internal_call_duration" IS 'statistics/common?subscriberNumber averageInternalCallDuration';
+COMMENT ON COLUMN "t2_employee_stats"."raw" IS 'the answer as sent';
+COMMENT ON COLUMN "t2_employee_stats"."run_id" IS 'run that extracted the row';
+COMMENT ON COLUMN "t2_employee_stats"."extracted_at" IS 'when the row was extracted, UTC';
+
 CREATE OR REPLACE VIEW "votbox_tasks" AS
 SELECT CAST(NULL AS VARCHAR) AS "source",
   CAST(NULL AS DATE) AS "date",

@@ -315,6 +315,98 @@ COMMENT 'T2 company statistics (statistics/common) per business day'
 ;
 MSCK REPAIR TABLE `calletl`.`t2_daily_stats`;
 
+CREATE TABLE IF NOT EXISTS `calletl`.`t2_managers` (
+  `manager_id` BIGINT COMMENT 'id of the manager',
+  `manager_name` STRING COMMENT 'name of the manager',
+  `employee_id` BIGINT COMMENT 'employeeId: the manager\'s PBX employee (t2_employees.employee_id)',
+  `company_id` BIGINT COMMENT 'companyId',
+  `handle_all_customers` BOOLEAN COMMENT 'handleAllCustomers: the manager takes calls from every customer',
+  `customer_id` BIGINT COMMENT 'id of the customer; NULL on the row of a manager without customers',
+  `real_number` STRING COMMENT 'realNumber as sent',
+  `customer_number` STRING COMMENT 'realNumber as E.164 digits: join calls.caller (incoming, missed) or calls.callee (outgoing) on it; \'\' on a manager without customers',
+  `company_name` STRING COMMENT 'companyName: the customer\'s company',
+  `customer_name` STRING COMMENT 'name: the customer\'s contact person (ФИО), when sent',
+  `info` STRING COMMENT 'info about the customer, when sent',
+  `is_vip` BOOLEAN COMMENT 'isVip (isVIP in the object table): the customer is VIP; NULL when not sent',
+  `manager_extras` STRING COMMENT 'fields of the manager the API sent that this version does not know, as a JSON object (\'\' when none)',
+  `customer_extras` STRING COMMENT 'fields of the customer the API sent that this version does not know (e.g. clientId), as a JSON object (\'\' when none)',
+  `raw` STRING COMMENT 'the customer element as sent; the manager element on a manager without customers',
+  `run_id` STRING COMMENT 'run that took the snapshot',
+  `snapshot_at` TIMESTAMP COMMENT 'when the snapshot was taken, UTC',
+  `source` STRING COMMENT 'Hive partition: t2.',
+  `date` DATE COMMENT 'Hive partition: the run\'s day in the business time zone (one snapshot per run day).'
+)
+USING parquet
+PARTITIONED BY (`source`, `date`)
+LOCATION 's3://calletl-data/lake/t2_managers'
+COMMENT 'T2 personal managers and their customers (GET /managers), snapshot per run day; one row per (manager, customer), or one per manager without customers. Join calls on customer_number'
+;
+MSCK REPAIR TABLE `calletl`.`t2_managers`;
+
+CREATE TABLE IF NOT EXISTS `calletl`.`t2_journal` (
+  `number` STRING COMMENT 'the employee\'s full number asked for (7XXXXXXXXXX, from GET /employees)',
+  `employee_id` BIGINT COMMENT 'the employee with that number (t2_employees.employee_id)',
+  `period_start` TIMESTAMP COMMENT 'start of the period asked for (the day\'s start), UTC',
+  `period_end` TIMESTAMP COMMENT 'end of the period asked for (exclusive), UTC',
+  `number_sent` STRING COMMENT 'number as answered',
+  `start_timestamp` TIMESTAMP COMMENT 'startTimestamp (Unix seconds) as answered, UTC',
+  `end_timestamp` TIMESTAMP COMMENT 'endTimestamp (Unix seconds) as answered, UTC',
+  `number_of_calls` BIGINT COMMENT 'numberOfCalls: calls of the number in the period',
+  `number_of_success_calls` BIGINT COMMENT 'numberOfSuccessCalls: answered calls of the number in the period',
+  `extras` STRING COMMENT 'fields the API sent that this version does not know, as a JSON object (\'\' when none)',
+  `raw` STRING COMMENT 'the answer as sent',
+  `run_id` STRING COMMENT 'run that extracted the row',
+  `extracted_at` TIMESTAMP COMMENT 'when the row was extracted, UTC',
+  `source` STRING COMMENT 'Hive partition: t2.',
+  `date` DATE COMMENT 'Hive partition: the business day the counts cover.'
+)
+USING parquet
+PARTITIONED BY (`source`, `date`)
+LOCATION 's3://calletl-data/lake/t2_journal'
+COMMENT 'T2 per-number call counts (statistics/journal) per employee number and business day'
+;
+MSCK REPAIR TABLE `calletl`.`t2_journal`;
+
+CREATE TABLE IF NOT EXISTS `calletl`.`t2_employee_stats` (
+  `number` STRING COMMENT 'the employee\'s full number sent as subscriberNumber (7XXXXXXXXXX, from GET /employees)',
+  `employee_id` BIGINT COMMENT 'the employee with that number (t2_employees.employee_id)',
+  `period_start` TIMESTAMP COMMENT 'start of the period asked for (the day\'s start), UTC',
+  `period_end` TIMESTAMP COMMENT 'end of the period asked for (exclusive), UTC',
+  `all_call_count` BIGINT COMMENT 'statistics/common?subscriberNumber allCallCount',
+  `success_call_count` BIGINT COMMENT 'statistics/common?subscriberNumber successCallCount',
+  `outgoing_call_count` BIGINT COMMENT 'statistics/common?subscriberNumber outgoingCallCount',
+  `lost_call_count` BIGINT COMMENT 'statistics/common?subscriberNumber lostCallCount',
+  `common_call_duration` BIGINT COMMENT 'statistics/common?subscriberNumber commonCallDuration',
+  `average_call_duration` BIGINT COMMENT 'statistics/common?subscriberNumber averageCallDuration',
+  `max_call_duration` BIGINT COMMENT 'statistics/common?subscriberNumber maxCallDuration',
+  `call_count_per_day` DOUBLE COMMENT 'statistics/common?subscriberNumber callCountPerDay',
+  `call_count_per_hour` DOUBLE COMMENT 'statistics/common?subscriberNumber callCountPerHour',
+  `mn_avg_call_duration` BIGINT COMMENT 'statistics/common?subscriberNumber mnAvgCallDuration',
+  `mn_max_call_duration` BIGINT COMMENT 'statistics/common?subscriberNumber mnMaxCallDuration',
+  `average_call_count_per_hour` DOUBLE COMMENT 'statistics/common?subscriberNumber averageCallCountPerHour',
+  `transfer_call_count` BIGINT COMMENT 'statistics/common?subscriberNumber transferCallCount',
+  `transfer_call_duration` BIGINT COMMENT 'statistics/common?subscriberNumber transferCallDuration',
+  `average_transfer_call_duration` BIGINT COMMENT 'statistics/common?subscriberNumber averageTransferCallDuration',
+  `hangup_a_call_count` BIGINT COMMENT 'statistics/common?subscriberNumber hangupACallCount',
+  `hangup_b_call_count` BIGINT COMMENT 'statistics/common?subscriberNumber hangupBCallCount',
+  `unique_call_count` BIGINT COMMENT 'statistics/common?subscriberNumber uniqueCallCount',
+  `redial_count` BIGINT COMMENT 'statistics/common?subscriberNumber redialCount',
+  `internal_call_count` BIGINT COMMENT 'statistics/common?subscriberNumber internalCallCount',
+  `internal_call_duration` BIGINT COMMENT 'statistics/common?subscriberNumber internalCallDuration',
+  `average_internal_call_duration` BIGINT COMMENT 'statistics/common?subscriberNumber averageInternalCallDuration',
+  `raw` STRING COMMENT 'the answer as sent',
+  `run_id` STRING COMMENT 'run that extracted the row',
+  `extracted_at` TIMESTAMP COMMENT 'when the row was extracted, UTC',
+  `source` STRING COMMENT 'Hive partition: t2.',
+  `date` DATE COMMENT 'Hive partition: the business day the statistics cover.'
+)
+USING parquet
+PARTITIONED BY (`source`, `date`)
+LOCATION 's3://calletl-data/lake/t2_employee_stats'
+COMMENT 'T2 per-number statistics (statistics/common with subscriberNumber) per employee number and business day'
+;
+MSCK REPAIR TABLE `calletl`.`t2_employee_stats`;
+
 CREATE TABLE IF NOT EXISTS `calletl`.`votbox_tasks` (
   `task_id` STRING COMMENT 'task.id',
   `task_name` STRING COMMENT 'task.taskname',
