@@ -45,6 +45,10 @@ type Config struct {
 	TokenName  string
 	PageSize   int      // page size for call records and missed calls (default 500)
 	MCNNumbers []string // statistics/missing mcn_numbers filter; all numbers when empty
+	// PerNumberStats runs the streams journal and employee_stats, for the
+	// employee numbers in StatsNumbers (every employee's when empty).
+	PerNumberStats bool
+	StatsNumbers   []string
 	HTTP       httpx.Config
 	// Now is the clock for token expiry; time.Now when nil.
 	Now func() time.Time

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calletl/calletl/extract/registry"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/report"
@@ -386,5 +387,46 @@ func TestPerNumberRejectsAndErrors(t *testing.T) {
 	}
 	if a, _, err := e.src.c.tokens.access(context.Background()); err != nil || strings.Contains(msg, a) {
 		t.Errorf("the error holds the access token (%v)", err)
+	}
+}
+
+// per_number_stats off drops the two per-number streams; stats_numbers
+// keeps only the listed employee numbers; both are checked in the config.
+func TestPerNumberStatsSettings(t *testing.T) {
+	on := (&Source{c: &Client{cfg: Config{PerNumberStats: true}}}).Streams()
+	off := (&Source{c: &Client{cfg: Config{}}}).Streams()
+	if len(on) != 5 || len(off) != 3 {
+		t.Fatalf("streams: %d on, %d off; want 5 and 3", len(on), len(off))
+	}
+	for _, k := range off {
+		if k.Stream == StreamJournal || k.Stream == StreamEmployeeStats {
+			t.Fatalf("per_number_stats off still lists %s", k.Stream)
+		}
+	}
+	emps := []EmployeeRow{{FullNumber: "+7 (916) 000-00-01"}, {FullNumber: "89160000002"}, {FullNumber: "101"}}
+	if got := numbersOf(emps, nil); len(got) != 2 {
+		t.Fatalf("every employee: %v", got)
+	}
+	if got := numbersOf(emps, []string{"79160000002"}); len(got) != 1 || got[0].number != "79160000002" {
+		t.Fatalf("stats_numbers: %v", got)
+	}
+	for _, tc := range []struct {
+		numbers []string
+		bad     bool
+	}{{nil, false}, {[]string{"79160000001"}, false}, {[]string{"89160000001"}, true}, {[]string{"7916"}, true},
+		{[]string{"79160000001", "79160000001"}, true}} {
+		s := Settings{StatsNumbers: tc.numbers}
+		c := registry.NewCheck("sources.t2", t.TempDir())
+		s.Validate(c)
+		bad := false
+		for _, f := range c.Faults() {
+			bad = bad || strings.HasPrefix(f.Field, "sources.t2.stats_numbers")
+		}
+		if bad != tc.bad {
+			t.Errorf("stats_numbers %v: faults %v, want bad=%v", tc.numbers, c.Err(), tc.bad)
+		}
+		if s.PerNumberStats == nil || !*s.PerNumberStats {
+			t.Errorf("per_number_stats does not default to true")
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/calletl/calletl/extract/registry"
+	"github.com/calletl/calletl/transform"
 )
 
 // TokenObject is the name of the token pair beside the state: the file
@@ -23,6 +24,12 @@ type Settings struct {
 	TokenFile       string             `yaml:"token_file"`
 	PageSize        int                `yaml:"page_size"`
 	MCNNumbers      []string           `yaml:"mcn_numbers"`
+	// PerNumberStats turns the streams journal and employee_stats on
+	// (default): one request per employee number and day each.
+	PerNumberStats *bool `yaml:"per_number_stats"`
+	// StatsNumbers restricts them to these employee numbers (7XXXXXXXXXX);
+	// empty: every employee's.
+	StatsNumbers []string `yaml:"stats_numbers"`
 }
 
 // Vendor returns T2 for the registry.
@@ -54,6 +61,13 @@ func (s *Settings) Validate(c *registry.Check) {
 		c.Bad("page_size", "%d: must be 1..%d", s.PageSize, MaxPageSize)
 	}
 	c.NoDuplicates("mcn_numbers", s.MCNNumbers)
+	if s.PerNumberStats == nil {
+		on := true
+		s.PerNumberStats = &on
+	}
+	c.NoDuplicates("stats_numbers", s.StatsNumbers)
+	c.Each("stats_numbers", s.StatsNumbers, func(n string) bool { return transform.Phone(n) == n && len(n) == 11 && n[0] == '7' },
+		"want an employee's full number as 7XXXXXXXXXX")
 	s.HTTP.Validate(c, "http.")
 }
 
@@ -70,7 +84,8 @@ func (s *Settings) TokenFiles() map[string]string {
 // with recordings on the recordings fetcher on its token transport.
 func build(ctx context.Context, s *Settings, env registry.Env) (registry.Parts, error) {
 	c := Config{BaseURL: s.BaseURL, TokenFile: env.Path(s.TokenFile), PageSize: s.PageSize,
-		MCNNumbers: s.MCNNumbers, HTTP: env.HTTP(Name, s.HTTP), Now: env.Now}
+		MCNNumbers: s.MCNNumbers, HTTP: env.HTTP(Name, s.HTTP), Now: env.Now,
+		PerNumberStats: s.PerNumberStats == nil || *s.PerNumberStats, StatsNumbers: s.StatsNumbers}
 	var statErr error
 	if s.TokenFile == "" && env.State != nil {
 		// The state is on S3: the pair is an object beside state.json.
@@ -98,7 +113,7 @@ func build(ctx context.Context, s *Settings, env registry.Env) (registry.Parts, 
 		// (corrupt, without a token, unreadable): T2 cannot run, the
 		// other vendors can.
 		env.Log.Error("source t2 cannot start; its streams are recorded failed and the other sources run", "err", err)
-		return registry.Parts{Source: &registry.Failed{Source: Name, TableList: Tables(), Err: err, StreamSet: streams()}}, nil
+		return registry.Parts{Source: &registry.Failed{Source: Name, TableList: Tables(), Err: err, StreamSet: streams(c.PerNumberStats)}}, nil
 	}
 	parts := registry.Parts{Source: NewSource(client)}
 	if env.Recordings {

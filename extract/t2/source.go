@@ -60,20 +60,26 @@ func (s *Source) Name() string { return Name }
 
 // Concurrency is how many streams may run at once: the HTTP concurrency,
 // at most the number of streams.
-func (s *Source) Concurrency() int { return max(1, min(s.c.cfg.HTTP.Concurrency, len(streams()))) }
+func (s *Source) Concurrency() int {
+	return max(1, min(s.c.cfg.HTTP.Concurrency, len(s.Streams())))
+}
 
-// Streams lists call_records, missed, daily_stats, journal and
-// employee_stats.
-func (s *Source) Streams() []model.StreamKey { return streams() }
+// Streams lists call_records, missed, daily_stats and, unless
+// per_number_stats is off, journal and employee_stats.
+func (s *Source) Streams() []model.StreamKey { return streams(s.c.cfg.PerNumberStats) }
 
-func streams() []model.StreamKey {
-	return []model.StreamKey{
+func streams(perNumber bool) []model.StreamKey {
+	keys := []model.StreamKey{
 		{Source: Name, Stream: StreamCallRecords, Account: Account},
 		{Source: Name, Stream: StreamMissed, Account: Account},
 		{Source: Name, Stream: StreamDailyStats, Account: Account},
-		{Source: Name, Stream: StreamJournal, Account: Account},
-		{Source: Name, Stream: StreamEmployeeStats, Account: Account},
 	}
+	if perNumber {
+		keys = append(keys,
+			model.StreamKey{Source: Name, Stream: StreamJournal, Account: Account},
+			model.StreamKey{Source: Name, Stream: StreamEmployeeStats, Account: Account})
+	}
+	return keys
 }
 
 // Tables lists the vendor tables this source writes.
@@ -368,13 +374,17 @@ type employeeNumber struct {
 }
 
 // numbersOf returns the numbers of emps: every employee whose fullNumber
-// normalises to 7XXXXXXXXXX, once, in number order.
-func numbersOf(emps []EmployeeRow) []employeeNumber {
+// normalises to 7XXXXXXXXXX, once, in number order; only those in only
+// when it is not empty (stats_numbers).
+func numbersOf(emps []EmployeeRow, only []string) []employeeNumber {
 	byNumber := map[string]sql.Null[int64]{}
 	for _, e := range emps {
 		n := transform.Phone(e.FullNumber)
 		if len(n) != 11 || n[0] != '7' {
 			continue // no number, or not one the statistics take
+		}
+		if len(only) > 0 && !slices.Contains(only, n) {
+			continue
 		}
 		if _, dup := byNumber[n]; !dup {
 			byNumber[n] = e.EmployeeID
@@ -389,7 +399,7 @@ func numbersOf(emps []EmployeeRow) []employeeNumber {
 
 // remember keeps the numbers of the employees of run's snapshot.
 func (s *Source) remember(runID string, emps []EmployeeRow) {
-	nums := numbersOf(emps)
+	nums := numbersOf(emps, s.c.cfg.StatsNumbers)
 	s.mu.Lock()
 	s.numsRun, s.nums = runID, nums
 	s.mu.Unlock()
@@ -416,7 +426,7 @@ func (s *Source) employeeNumbers(ctx context.Context, runID string) ([]employeeN
 			emps = append(emps, e)
 		}
 	}
-	s.numsRun, s.nums = runID, numbersOf(emps)
+	s.numsRun, s.nums = runID, numbersOf(emps, s.c.cfg.StatsNumbers)
 	return s.nums, nil
 }
 

@@ -255,7 +255,7 @@ func newE2EWrapped(t *testing.T, days []string, mod func(*sandbox.T2Config), wra
 	dir := t.TempDir()
 	c, err := New(Config{
 		BaseURL: srv.URL + "/crm/openapi", Access: secret.New(access), Refresh: secret.New(refresh),
-		TokenFile: filepath.Join(dir, "t2-tokens.json"), PageSize: 7,
+		TokenFile: filepath.Join(dir, "t2-tokens.json"), PageSize: 7, PerNumberStats: true,
 		HTTP: httpx.Config{Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }},
 	}, nil)
 	if err != nil {
