@@ -49,7 +49,7 @@ type Config struct {
 	// employee numbers in StatsNumbers (every employee's when empty).
 	PerNumberStats bool
 	StatsNumbers   []string
-	HTTP       httpx.Config
+	HTTP           httpx.Config
 	// Now is the clock for token expiry; time.Now when nil.
 	Now func() time.Time
 }
