@@ -449,6 +449,10 @@ func (c *Client) retryAfter(v string) time.Duration {
 	return min(max(d, 0), c.cfg.MaxRetryAfter)
 }
 
+// IdleSlots is how many more requests could start now without waiting for
+// a concurrency slot (a hint: other goroutines may take them meanwhile).
+func (c *Client) IdleSlots() int { return cap(c.slots) - len(c.slots) }
+
 // start takes a concurrency slot and waits for the rate limiter. The caller
 // must call release once the request is finished.
 func (c *Client) start(ctx context.Context) (release func(), err error) {

@@ -144,12 +144,13 @@ func TestHistoryPrefetchBudgetNoDeadlock(t *testing.T) {
 		got := make([]int, 4)
 		for s := range 4 {
 			wg.Go(func() {
+				calls := 0 // fn's calls: a History that splits numbers its pages out of order
 				errs[s] = c.History(context.Background(), "1", "incoming", day, day.Add(24*time.Hour), func(p Page) error {
 					if budget.Held() == 0 {
 						return fmt.Errorf("page %d: body not held during fn", p.N)
 					}
 					got[s] += len(p.Rows)
-					if p.N == stop {
+					if calls++; calls == stop {
 						return errStop
 					}
 					return nil
@@ -161,8 +162,8 @@ func TestHistoryPrefetchBudgetNoDeadlock(t *testing.T) {
 			switch {
 			case stop == 0 && (errs[s] != nil || got[s] != 95):
 				t.Errorf("stream %d: %d rows, %v; want 95 rows", s, got[s], errs[s])
-			case stop != 0 && (!errors.Is(errs[s], errStop) || got[s] != 28): // pages repeat their first call: 10 + 9 + 9
-				t.Errorf("stop at page %d: stream %d: %d rows, %v; want 28 rows and the stop", stop, s, got[s], errs[s])
+			case stop != 0 && (!errors.Is(errs[s], errStop) || got[s] > 30): // three pages of at most 10
+				t.Errorf("stop at page %d: stream %d: %d rows, %v; want at most 30 rows and the stop", stop, s, got[s], errs[s])
 			}
 		}
 		if budget.Held() != 0 {

@@ -9,7 +9,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/calletl/calletl/extract/httpx"
 	"github.com/calletl/calletl/extract/jsonscan"
@@ -258,13 +262,66 @@ var ErrSameSecond = errors.New("a full page of calls within one second: cannot p
 // rule). When fn fails, the prefetch is cancelled and its body given back
 // before History returns.
 func (c *Client) History(ctx context.Context, customer, typ string, from, to time.Time, fn func(Page) error) error {
-	ctx, cancel := context.WithCancel(ctx)
+	g, gctx := errgroup.WithContext(ctx)
+	h := &history{c: c, ctx: gctx, g: g, customer: customer, typ: typ, fn: fn,
+		maxChains: int32(max(1, c.cfg.HTTP.Concurrency))}
+	// date_to is inclusive, at one-second resolution.
+	h.chain(from, to.Add(-time.Second))
+	return g.Wait()
+}
+
+// splitMinPages is how many pages a chain must still expect before it
+// splits: each split costs at most one request (the new chain's last,
+// partial page), so splitting a short remainder would cost more than the
+// idle slot it fills.
+const splitMinPages = 4
+
+// history is one History call: its chains, each paging a disjoint range of
+// seconds of the window, and the fn they take turns to call.
+//
+// A window starts as one chain. Paging is sequential within a chain, so a
+// run cannot finish before its longest window's chain: when other streams
+// are done and request slots are idle, that chain is the whole tail. So,
+// before a chain sends its next request, it splits when the HTTP client
+// has an idle slot and the rest of its range is expected to take at least
+// splitMinPages pages (by the pages it has taken so far): it keeps the
+// first half of the remaining seconds and a new chain pages the second.
+// The ranges are disjoint by second and the API selects by connect_time,
+// so every row is in exactly one chain's answers. A page whose end the
+// cursor cannot place (a broken element, or a last row without a
+// parseable connect_time, which the server may have sorted anywhere in
+// the range) never leads to a split.
+type history struct {
+	c             *Client
+	ctx           context.Context
+	g             *errgroup.Group
+	customer, typ string
+	fn            func(Page) error
+	mu            sync.Mutex // fn is called by one chain at a time
+	pages         atomic.Int64
+	chains        atomic.Int32
+	maxChains     int32
+}
+
+// chain starts paging [from, last] (seconds, inclusive) in a goroutine.
+func (h *history) chain(from, last time.Time) {
+	h.chains.Add(1)
+	h.g.Go(func() error { return h.page(from, last) })
+}
+
+// page runs one chain: the requests from from to last, one page ahead.
+// The prefetch holds nothing while it waits for the budget or for a
+// connection, and the chain gives its page back before it waits for the
+// prefetch, so no holder ever waits for a holder (DoHeld's rule); a chain
+// waiting for fn holds its page, but fn sends no request.
+func (h *history) page(from, last time.Time) error {
+	ctx, cancel := context.WithCancel(h.ctx)
 	defer cancel()
-	last := to.Add(-time.Second) // date_to is inclusive, at one-second resolution
+	c := h.c
 	seen := map[string]struct{}{}
 	var spare historyAnswer // the slices of the page before last, reused
-	cur := c.historyRequest(ctx, customer, typ, from, last, 1, spare)
-	for {
+	cur := c.historyRequest(ctx, h.customer, h.typ, from, last, int(h.pages.Add(1)), spare)
+	for taken := 1; ; taken++ {
 		if cur.err != nil {
 			cur.release()
 			if errors.Is(cur.err, ErrNoData) {
@@ -275,12 +332,15 @@ func (c *Client) History(ctx context.Context, customer, typ string, from, to tim
 		fresh, next, cursorErr := c.historyCursor(cur, seen)
 		var ahead chan historyAnswer
 		if cursorErr == nil && !next.IsZero() {
+			last = h.split(cur, from, next, last, taken)
 			ahead = make(chan historyAnswer, 1)
-			go func(n int, reuse historyAnswer) {
-				ahead <- c.historyRequest(ctx, customer, typ, next, last, n, reuse)
-			}(cur.n+1, spare)
+			go func(n int, last time.Time, reuse historyAnswer) {
+				ahead <- c.historyRequest(ctx, h.customer, h.typ, next, last, n, reuse)
+			}(int(h.pages.Add(1)), last, spare)
 		}
-		err := fn(Page{N: cur.n, Rows: fresh, Broken: cur.broken})
+		h.mu.Lock()
+		err := h.fn(Page{N: cur.n, Rows: fresh, Broken: cur.broken})
+		h.mu.Unlock()
 		// The reused slices must not keep this body alive once released.
 		clear(cur.rows)
 		clear(cur.broken)
@@ -299,6 +359,28 @@ func (c *Client) History(ctx context.Context, customer, typ string, from, to tim
 		}
 		cur = <-ahead
 	}
+}
+
+// split decides, before a chain asks for the page at next, whether it
+// hands the second half of its remaining range [next, last] to a new
+// chain (see history), and returns the chain's new last second.
+func (h *history) split(a historyAnswer, from, next, last time.Time, taken int) time.Time {
+	if h.chains.Load() >= h.maxChains || h.c.http.IdleSlots() == 0 || len(a.broken) > 0 || len(a.rows) == 0 {
+		return last
+	}
+	if t, err := parseTime(a.rows[len(a.rows)-1].ConnectTime, h.c.cfg.Vendor); err != nil || !t.Equal(next) {
+		return last
+	}
+	done, left := next.Sub(from), last.Sub(next)
+	if done <= 0 || float64(taken)*float64(left)/float64(done) < splitMinPages {
+		return last
+	}
+	mid := next.Add(left / 2).Truncate(time.Second)
+	if !mid.After(next) || !mid.Before(last) {
+		return last
+	}
+	h.chain(mid, last)
+	return mid.Add(-time.Second)
 }
 
 // historyAnswer is one requested page of history: its rows and broken
