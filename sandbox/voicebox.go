@@ -139,10 +139,13 @@ type vbCustomer struct {
 	campaigns []VoiceBoxCampaign
 	calls     []VoiceBoxCall // newest first, as served
 	bad       []VoiceBoxBadRow
-	rows      [][]byte // history rows as served, newest first
-	campRows  [][]byte // /campaigns rows
-	histCamps [][]byte // /callhistory/campaigns rows
-	balance   int64    // kopecks
+	rows      [][]byte         // history rows as served, newest first
+	campRows  [][]byte         // /campaigns rows
+	histCamps [][]byte         // /callhistory/campaigns rows
+	balance   int64            // kopecks
+	info      VoiceBoxCustomer // GET /customers/{id}
+	numbers   []VoiceBoxNumber
+	numRows   [][]byte // /numbers rows
 }
 
 // vbToken is the server side state of one issued token.
@@ -155,7 +158,8 @@ type vbToken struct {
 // VoiceBox is the emulator. It is safe for concurrent use. Its ServeHTTP
 // takes paths relative to the API base: POST /oauth/token, GET
 // /customers/{id}/callhistory, …/callhistory/campaigns, …/campaigns,
-// …/balance.
+// …/balance, /customers/{id}, …/numbers and …/numbers/{number}/price
+// (voicebox_numbers.go).
 type VoiceBox struct {
 	cfg       VoiceBoxConfig
 	customers map[string]*vbCustomer
@@ -219,6 +223,7 @@ func NewVoiceBox(cfg VoiceBoxConfig) *VoiceBox {
 	v.unknownTotal = cfg.UnknownTotal
 	for i, id := range cfg.Customers {
 		v.customers[id] = v.generate(i, id)
+		v.generateNumbers(i, v.customers[id])
 	}
 	v.handler = v.faults.Wrap(v.routes())
 	return v
@@ -337,7 +342,7 @@ func (v *VoiceBox) Unauthorized() int {
 
 // Requests returns the requests that passed the fault injector, by route:
 // "token", "callhistory", "callhistory/campaigns", "campaigns", "balance",
-// "other".
+// "customer", "numbers", "price", "other".
 func (v *VoiceBox) Requests() map[string]int {
 	v.mu.Lock()
 	defer v.mu.Unlock()
