@@ -39,8 +39,32 @@ sources:
 `, srv.URL)), 0o644)
 	w := &world{dir: dir, cfg: cfg}
 
+	// Every run takes one check.balance snapshot: the lake's VotBox balances
+	// are the emulator's balance at each run, in roubles to the kopeck.
+	var wantBalances []string
+	checkBalances := func(step int) {
+		t.Helper()
+		rows, err := duck(t).Query(`SELECT CAST(balance AS VARCHAR), account, currency FROM ` + w.glob("balances") +
+			` WHERE source = 'votbox' ORDER BY balance DESC`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []string
+		for rows.Next() {
+			var b, acct, cur string
+			if err := rows.Scan(&b, &acct, &cur); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, b+" "+acct+" "+cur)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(wantBalances) {
+			t.Errorf("step %d: VotBox balances %v, truth %v", step, got, wantBalances)
+		}
+	}
 	check := func(step int) {
 		t.Helper()
+		checkBalances(step)
 		var items int
 		var kop int64
 		for _, task := range emu.Tasks() {
@@ -63,6 +87,7 @@ sources:
 		if step > 20 {
 			t.Fatal("the emulator never finished")
 		}
+		wantBalances = append(wantBalances, model.Money(emu.Balance()*100).String()+" robo RUB")
 		if code, _, stderr := w.etl("run"); code != exitOK {
 			t.Fatalf("step %d: exit %d\n%s", step, code, stderr)
 		}
@@ -70,12 +95,14 @@ sources:
 		emu.Advance()
 	}
 	// One run to pick up the final state; after it nothing is polled.
+	wantBalances = append(wantBalances, model.Money(emu.Balance()*100).String()+" robo RUB")
 	if code, _, stderr := w.etl("run"); code != exitOK {
 		t.Fatalf("final run: exit %d\n%s", code, stderr)
 	}
 	check(99)
 	checkAutocallResults(t, w, emu)
 	before := emu.Requests("autocall.check.api.php")
+	wantBalances = append(wantBalances, model.Money(emu.Balance()*100).String()+" robo RUB")
 	if code, _, stderr := w.etl("run"); code != exitOK {
 		t.Fatalf("idle run: exit %d\n%s", code, stderr)
 	}
