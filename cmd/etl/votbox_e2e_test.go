@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/sandbox"
 )
@@ -110,6 +111,58 @@ sources:
 	if after := emu.Requests("autocall.check.api.php"); after != before {
 		t.Errorf("final tasks were fetched again: %d check requests", after-before)
 	}
+	checkVotBoxMovement(t, w, emu)
+}
+
+// checkVotBoxMovement: with a VotBox balance 100.00 roubles above today's
+// on the day before (every run here is today, so one is written into the
+// lake), cost_reconciliation's VotBox row of today has the movement
+// -100.00 and the difference 100.00 less today's rated cost, computed from
+// the emulator's items.
+func checkVotBoxMovement(t *testing.T, w *world, emu *sandbox.VotBox) {
+	t.Helper()
+	now := time.Now()
+	today, yesterday := model.Day(now, msk), model.Day(now.AddDate(0, 0, -1), msk)
+	lake, err := load.Open(filepath.Join(w.dir, "lake"), load.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := lake.Begin("votbox", "balance-seed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := model.Money((emu.Balance() + 100_00) * 100)
+	if err := load.Writer(tx, load.Balances).Add(yesterday, &model.Balance{Source: "votbox", Date: yesterday, Account: "robo",
+		Balance: prev, Currency: "RUB", Raw: prev.String(), RunID: "seed", TakenAt: now.AddDate(0, 0, -1)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	var kop int64
+	var calls int
+	for _, task := range emu.Tasks() {
+		for _, it := range task.Items {
+			at := task.StartTime
+			if !it.CallTime.IsZero() {
+				at = it.CallTime
+			}
+			if model.Day(at, msk) == today {
+				calls++
+				kop += it.CallPayKop + it.OperCallPayKop
+			}
+		}
+	}
+	want := figures{"calls": fmt.Sprint(calls), "balance_movement": model.Money(-100_00 * 100).String(),
+		"difference": (model.Money(100_00*100) - model.Money(kop*100)).String()}
+	rows := map[string]figures{}
+	for _, r := range w.reportRows(t, "cost_reconciliation", "--from", today, "--to", today) {
+		f := got(t, r, []string{"source", "account", "calls", "balance_movement", "difference"}, "balance_movement", "difference")
+		rows[f["source"]+"/"+f["account"]] = f
+		delete(f, "source")
+		delete(f, "account")
+	}
+	compare(t, "cost_reconciliation", rows, map[string]figures{"votbox/robo": want})
 }
 
 // checkAutocallResults compares the autocall_results report with figures
