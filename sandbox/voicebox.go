@@ -2,12 +2,14 @@ package sandbox
 
 // VoiceBox emulates the MTT VoiceBox REST API (voice robot campaigns) as far
 // as calletl reads it: OAuth 2.0 token issuance (password and refresh_token
-// grants) on a controllable clock, call history, campaigns and balance, paged
-// with the Range header.
+// grants) on a controllable clock, call history, campaigns, balance, the
+// customer object and its numbers with their prices, lists paged with the
+// Range header.
 //
 // Files: voicebox.go (configuration, tokens, knobs, ground truth),
 // voicebox_gen.go (deterministic traffic), voicebox_http.go (routing, Range
-// paging, answers).
+// paging, answers), voicebox_numbers.go (customer object, numbers and their
+// prices).
 //
 // The vendor document gives no response schema for call history, campaigns
 // or balance. The emulator serves ONE invented, plausible shape (camelCase,
