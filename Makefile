@@ -71,6 +71,9 @@ fuzz: ## a short run of every fuzz target
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime 30s ./extract/mobilgroup/ || exit 1; done
 	for f in FuzzLiftRow FuzzDecodeList FuzzParseContentRange FuzzParseTime FuzzLiftBalance; do \
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime 30s ./extract/voicebox/ || exit 1; done
+	$(GO) test -run '^$$' -fuzz '^FuzzLiftBalance$$' -fuzztime 30s ./extract/votbox/
+	for f in FuzzLiftPrice FuzzLiftNumber FuzzLiftCustomer; do \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime 30s ./extract/voicebox/ || exit 1; done
 
 clean:
 	rm -rf bin demo

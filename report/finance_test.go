@@ -177,12 +177,12 @@ func TestCostReconciliation(t *testing.T) {
 	}
 
 	all := [][]string{
-		{"2026-11-20", "mtt", "acc1", "6", "3", "6.00", "3.9800", "RUB", "-4.0000", "0.0200", "1", "1", "1", "false",
+		{"2026-11-20", "mtt", "acc1", "6", "3", "6.00", "3.9800", "NULL", "RUB", "-4.0000", "0.0200", "1", "1", "1", "false",
 			"cost_without_talk,billed_over_talk,duplicate_ids"},
-		{"2026-11-20", "t2", "acc1", "3", "0", "1.50", "NULL", "", "NULL", "NULL", "0", "0", "0", "false", ""},
-		{"2026-11-21", "mtt", "acc1", "2", "2", "2.00", "1.5000", "RUB,USD", "-1.0000", "-0.5000", "0", "0", "0", "true",
+		{"2026-11-20", "t2", "acc1", "3", "0", "1.50", "NULL", "NULL", "", "NULL", "NULL", "0", "0", "0", "false", ""},
+		{"2026-11-21", "mtt", "acc1", "2", "2", "2.00", "1.5000", "NULL", "RUB,USD", "-1.0000", "-0.5000", "0", "0", "0", "true",
 			"mixed_currency"},
-		{"2026-11-22", "mtt", "acc1", "0", "0", "0.00", "NULL", "", "-4.0000", "4.0000", "0", "0", "0", "false", ""},
+		{"2026-11-22", "mtt", "acc1", "0", "0", "0.00", "NULL", "NULL", "", "-4.0000", "4.0000", "0", "0", "0", "false", ""},
 	}
 	for _, tc := range []struct {
 		name string
@@ -197,7 +197,7 @@ func TestCostReconciliation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := query(t, e, r, tc.args)
-			wantCols := []string{"date", "source", "account", "calls", "billed_calls", "billed_min", "cost", "currency",
+			wantCols := []string{"date", "source", "account", "calls", "billed_calls", "billed_min", "cost", "number_fees", "currency",
 				"balance_movement", "difference", "cost_without_talk", "billed_over_talk", "duplicate_ids",
 				"mixed_currency", "flags"}
 			if !reflect.DeepEqual(res.Columns, wantCols) {
@@ -210,7 +210,7 @@ func TestCostReconciliation(t *testing.T) {
 	}
 
 	res := query(t, e, r, nil)
-	wantTypes := []string{"DATE", "VARCHAR", "VARCHAR", "BIGINT", "BIGINT", "DECIMAL(18,2)", "DECIMAL(38,4)", "VARCHAR",
+	wantTypes := []string{"DATE", "VARCHAR", "VARCHAR", "BIGINT", "BIGINT", "DECIMAL(18,2)", "DECIMAL(38,4)", "DECIMAL(38,4)", "VARCHAR",
 		"DECIMAL(38,4)", "DECIMAL(38,4)", "BIGINT", "BIGINT", "BIGINT", "BOOLEAN", "VARCHAR"}
 	if !reflect.DeepEqual(res.Types, wantTypes) {
 		t.Errorf("types %v, want %v", res.Types, wantTypes)

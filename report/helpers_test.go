@@ -15,6 +15,7 @@ import (
 
 	"github.com/calletl/calletl/extract/mtt"
 	"github.com/calletl/calletl/extract/t2"
+	"github.com/calletl/calletl/extract/voicebox"
 	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/lakeread"
 	"github.com/calletl/calletl/load"
@@ -180,5 +181,6 @@ func allTables() []load.TableInfo {
 	tables := append(load.CanonicalTables(), mtt.Tables()...)
 	tables = append(tables, t2.Tables()...)
 	tables = append(tables, votbox.Tables()...)
+	tables = append(tables, voicebox.Tables()...) // cost_reconciliation reads voicebox_numbers
 	return append(tables, recordings.Tables()...)
 }

@@ -2,12 +2,14 @@ package sandbox
 
 // VoiceBox emulates the MTT VoiceBox REST API (voice robot campaigns) as far
 // as calletl reads it: OAuth 2.0 token issuance (password and refresh_token
-// grants) on a controllable clock, call history, campaigns and balance, paged
-// with the Range header.
+// grants) on a controllable clock, call history, campaigns, balance, the
+// customer object and its numbers with their prices, lists paged with the
+// Range header.
 //
 // Files: voicebox.go (configuration, tokens, knobs, ground truth),
 // voicebox_gen.go (deterministic traffic), voicebox_http.go (routing, Range
-// paging, answers).
+// paging, answers), voicebox_numbers.go (customer object, numbers and their
+// prices).
 //
 // The vendor document gives no response schema for call history, campaigns
 // or balance. The emulator serves ONE invented, plausible shape (camelCase,
@@ -139,10 +141,13 @@ type vbCustomer struct {
 	campaigns []VoiceBoxCampaign
 	calls     []VoiceBoxCall // newest first, as served
 	bad       []VoiceBoxBadRow
-	rows      [][]byte // history rows as served, newest first
-	campRows  [][]byte // /campaigns rows
-	histCamps [][]byte // /callhistory/campaigns rows
-	balance   int64    // kopecks
+	rows      [][]byte         // history rows as served, newest first
+	campRows  [][]byte         // /campaigns rows
+	histCamps [][]byte         // /callhistory/campaigns rows
+	balance   int64            // kopecks
+	info      VoiceBoxCustomer // GET /customers/{id}
+	numbers   []VoiceBoxNumber
+	numRows   [][]byte // /numbers rows
 }
 
 // vbToken is the server side state of one issued token.
@@ -155,7 +160,8 @@ type vbToken struct {
 // VoiceBox is the emulator. It is safe for concurrent use. Its ServeHTTP
 // takes paths relative to the API base: POST /oauth/token, GET
 // /customers/{id}/callhistory, …/callhistory/campaigns, …/campaigns,
-// …/balance.
+// …/balance, /customers/{id}, …/numbers and …/numbers/{number}/price
+// (voicebox_numbers.go).
 type VoiceBox struct {
 	cfg       VoiceBoxConfig
 	customers map[string]*vbCustomer
@@ -219,6 +225,7 @@ func NewVoiceBox(cfg VoiceBoxConfig) *VoiceBox {
 	v.unknownTotal = cfg.UnknownTotal
 	for i, id := range cfg.Customers {
 		v.customers[id] = v.generate(i, id)
+		v.generateNumbers(i, v.customers[id])
 	}
 	v.handler = v.faults.Wrap(v.routes())
 	return v
@@ -337,7 +344,7 @@ func (v *VoiceBox) Unauthorized() int {
 
 // Requests returns the requests that passed the fault injector, by route:
 // "token", "callhistory", "callhistory/campaigns", "campaigns", "balance",
-// "other".
+// "customer", "numbers", "price", "other".
 func (v *VoiceBox) Requests() map[string]int {
 	v.mu.Lock()
 	defer v.mu.Unlock()

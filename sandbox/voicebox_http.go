@@ -53,6 +53,7 @@ func (v *VoiceBox) routes() http.Handler {
 		o.add("currency", "RUB")
 		vbWrite(w, http.StatusOK, o.bytes())
 	})
+	v.numberRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		v.count("other")
 		vbError(w, http.StatusNotFound, "not_found", "no such resource: "+r.Method+" "+r.URL.Path)

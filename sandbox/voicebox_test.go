@@ -378,3 +378,102 @@ func TestVoiceBoxMoney(t *testing.T) {
 		t.Errorf("comma: %q", got)
 	}
 }
+
+// The customer, numbers and price endpoints: the document's fields, the
+// same bearer auth and 404 answers as every endpoint, Range paging of the
+// numbers list, and data independent of the call traffic.
+func TestVoiceBoxNumbers(t *testing.T) {
+	v, srv := newVoiceBoxTest(t, nil)
+	tok := vbPassword(t, srv).AccessToken
+	nums := v.Numbers("1001")
+	if len(nums) < 3 {
+		t.Fatalf("only %d numbers", len(nums))
+	}
+	var spare, gotComma, gotNumber bool
+	for i, n := range nums {
+		resp, body := vbGet(t, srv, "/customers/1001/numbers/"+n.Number+"/price", tok, "")
+		if resp.StatusCode != 200 || string(body) != n.PriceRaw {
+			t.Fatalf("price of %s: %d %s", n.Number, resp.StatusCode, body)
+		}
+		var p map[string]any
+		d := json.NewDecoder(strings.NewReader(n.PriceRaw))
+		d.UseNumber()
+		if err := d.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		switch x := p["price"].(type) {
+		case json.Number:
+			gotNumber = i%2 == 0 && x.String() == vbMoney(n.FeeKopecks, '.')
+		case string:
+			gotComma = i%2 == 1 && x == vbMoney(n.FeeKopecks, ',')
+		}
+		if p["currency"] != "RUB" || p["period"] != "month" || n.FeeKopecks <= 0 {
+			t.Errorf("price %s", n.PriceRaw)
+		}
+		var row map[string]any
+		if err := json.Unmarshal([]byte(n.Raw), &row); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"type", "owner", "number", "regionName", "regionCode", "category", "description", "campaigns"} {
+			if _, ok := row[k]; !ok {
+				t.Errorf("row %s lacks %s", n.Raw, k)
+			}
+		}
+		if _, ok := row["id"]; ok {
+			t.Errorf("row %s has an id the document does not list", n.Raw)
+		}
+		spare = spare || len(n.Campaigns) == 0
+	}
+	if !spare || !gotComma || !gotNumber {
+		t.Errorf("spare %v, comma price %v, number price %v: every shape must be served", spare, gotComma, gotNumber)
+	}
+	resp, body := vbGet(t, srv, "/customers/1001/numbers", tok, "numbers=0-0")
+	if resp.StatusCode != 206 || resp.Header.Get("Content-Range") != "numbers 0-0/"+strconv.Itoa(len(nums)) || string(body) != "["+nums[0].Raw+"]" {
+		t.Errorf("numbers page: %d %q %s", resp.StatusCode, resp.Header.Get("Content-Range"), body)
+	}
+	if resp, body := vbGet(t, srv, "/customers/1001/numbers", tok, ""); resp.StatusCode != 200 || !strings.HasPrefix(string(body), "["+nums[0].Raw) {
+		t.Errorf("numbers: %d %s", resp.StatusCode, body)
+	}
+	c := v.Customer("1001")
+	resp, body = vbGet(t, srv, "/customers/1001", tok, "")
+	if resp.StatusCode != 200 || string(body) != c.Raw || !strings.Contains(c.Raw, `"password":"`+c.Password+`"`) ||
+		!strings.Contains(c.Raw, `"personalAccount":"`+c.PersonalAccount+`"`) {
+		t.Errorf("customer: %d %s", resp.StatusCode, body)
+	}
+	if sec := v.CustomerSecrets(); len(sec) != 4 || sec[0] == sec[2] {
+		t.Errorf("secrets %v", sec)
+	}
+	for _, tc := range []struct {
+		name, path, token string
+		code              int
+		errCode           string
+	}{
+		{"no token", "/customers/1001", "", 401, "invalid_token"},
+		{"bad token", "/customers/1001/numbers", "nope", 401, "invalid_token"},
+		{"bad token price", "/customers/1001/numbers/" + nums[0].Number + "/price", "nope", 401, "invalid_token"},
+		{"unknown customer", "/customers/9", tok, 404, "not_found"},
+		{"unknown customer numbers", "/customers/9/numbers", tok, 404, "not_found"},
+		{"unknown number", "/customers/1001/numbers/70000000000/price", tok, 404, "not_found"},
+		{"another customer's number", "/customers/1002/numbers/" + nums[len(nums)-1].Number + "/price", tok, 404, "not_found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := vbGet(t, srv, tc.path, tc.token, "")
+			var e struct{ Error string }
+			_ = json.Unmarshal(body, &e)
+			if resp.StatusCode != tc.code || e.Error != tc.errCode {
+				t.Errorf("got %d %s, want %d %s", resp.StatusCode, body, tc.code, tc.errCode)
+			}
+		})
+	}
+	if r := v.Requests(); r["customer"] < 2 || r["numbers"] < 2 || r["price"] < len(nums) {
+		t.Errorf("requests %v", r)
+	}
+	// Numbers do not move the traffic: the same seed without them would
+	// generate the same calls (their generator is separate), and the
+	// same seed generates the same numbers.
+	w := NewVoiceBox(VoiceBoxConfig{Customers: []string{"1001", "1002"}, CallsPerDay: 30, Days: 3, BadRowsPerDay: 2, Seed: 5,
+		Start: time.Date(2026, 11, 18, 12, 0, 0, 0, time.UTC)})
+	if fmt.Sprint(w.Numbers("1001")) != fmt.Sprint(nums) || w.Customer("1002").Raw != v.Customer("1002").Raw {
+		t.Error("numbers are not deterministic")
+	}
+}

@@ -154,8 +154,8 @@ type VotBoxItem struct {
 
 // VotBox emulates the VotBox autocall API (https://www.votbox.ru/api/):
 // POST form fields to /api/<script>.php, XML answers. It serves
-// autocall.get.task, autocall.check, autocall.detail and
-// autocall.recordtalk (the script name is taken from the last path element,
+// autocall.get.task, autocall.check, autocall.detail,
+// autocall.recordtalk and check.balance (the script name is taken from the last path element,
 // so any prefix works). It is safe for concurrent use.
 //
 // Errors are HTTP 200 with <response><error code="N">text</error></response>

@@ -76,6 +76,12 @@ func (v *VotBox) serve(w http.ResponseWriter, r *http.Request) {
 		h = v.detail
 	case votboxRecordTalk:
 		h = v.recordTalk
+	case votboxBalance:
+		h = func(w http.ResponseWriter, _ *http.Request, step int) {
+			var b strings.Builder
+			v.balance(&b, step)
+			v.writeResponse(w, b.String())
+		}
 	default:
 		writeSimple(w, http.StatusNotFound, "text/html", "<html><head><title>404 Not Found</title></head>"+
 			"<body><h1>Not Found</h1><p>The requested URL was not found on this server.</p></body></html>\n")

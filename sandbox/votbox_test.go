@@ -392,6 +392,8 @@ func TestVotBoxAuthAndErrors(t *testing.T) {
 	}{
 		{"plain password", votboxCheck, plain, 1, "Неверный логин или пароль"},
 		{"wrong user", votboxGetTask, upper, 1, "Неверный логин или пароль"},
+		{"balance plain password", votboxBalance, plain, 1, "Неверный логин или пароль"},
+		{"balance no password", votboxBalance, noPass, 2, "Не указан обязательный параметр password"},
 		{"no password", votboxGetTask, noPass, 2, "Не указан обязательный параметр password"},
 		{"no taskid", votboxCheck, vbForm(), 2, "Не указан обязательный параметр taskid"},
 		{"bad taskid", votboxCheck, vbForm("taskid", "abc"), 3, "Неверное значение параметра taskid"},
@@ -566,6 +568,7 @@ func vbSamples(t *testing.T) map[string][]byte {
 			out["check.page0"+sfx] = get(votboxCheck, "taskid", id, "page", "0")
 			out["error-1"+sfx] = vbPost(t, v, "/api/autocall.check.api.php", url.Values{"username": {vbUser}, "password": {vbPass}}).Body.Bytes()
 			out["error-4"+sfx] = get(votboxCheck, "taskid", "1")
+			out["balance"+sfx] = get(votboxBalance)
 			for !v.Final() {
 				v.Advance()
 			}
@@ -630,5 +633,67 @@ func TestVotBoxTestdata(t *testing.T) {
 		if !bytes.Contains(readme, []byte(name)) {
 			t.Errorf("README.md does not mention %s", name)
 		}
+	}
+}
+
+// check.balance answers the opening balance less the cost of every final
+// item, in roubles (decimal comma in windows-1251), in both forms; it falls
+// as items become final and stops once every item is.
+func TestVotBoxBalance(t *testing.T) {
+	for _, tc := range []struct{ form, charset, sep string }{
+		{VotBoxAttr, VotBoxUTF8, "."}, {VotBoxElem, VotBoxUTF8, "."}, {VotBoxAttr, VotBoxCP1251, ","},
+	} {
+		t.Run(tc.form+"/"+tc.charset, func(t *testing.T) {
+			v := NewVotBox(vbConfig(12, tc.form, tc.charset))
+			read := func() string {
+				t.Helper()
+				recs := vbMustDecode(t, vbPost(t, v, "/api/check.balance.api.php", vbForm()))
+				var amount, cur string
+				for _, r := range recs {
+					switch r.Tag {
+					case "balance":
+						amount = r.Fields["value"] + r.Text
+						cur += r.Fields["currency"]
+					case "currency":
+						cur += r.Text
+					}
+				}
+				if cur != "RUB" {
+					t.Errorf("currency %q in %v", cur, recs)
+				}
+				return amount
+			}
+			want := func() string {
+				b := v.votboxOpening()
+				for _, tk := range v.Tasks() {
+					for _, it := range tk.Items {
+						b -= it.CallPayKop + it.OperCallPayKop // 0 until final
+					}
+				}
+				return fmt.Sprintf("%d%s%02d", b/100, tc.sep, b%100)
+			}
+			first := read()
+			if first != want() || v.Balance() != v.votboxOpening() {
+				t.Fatalf("opening balance %s, want %s", first, want())
+			}
+			prev := v.Balance()
+			for !v.Final() {
+				v.Advance()
+				if got := read(); got != want() {
+					t.Fatalf("balance %s, want %s", got, want())
+				}
+				if v.Balance() > prev {
+					t.Fatalf("the balance rose from %d to %d", prev, v.Balance())
+				}
+				prev = v.Balance()
+			}
+			if prev == v.votboxOpening() {
+				t.Error("no call was charged")
+			}
+			v.Advance()
+			if v.Balance() != prev {
+				t.Error("the balance moved after every item was final")
+			}
+		})
 	}
 }

@@ -131,7 +131,7 @@ sources:
 		if code != exitOK {
 			t.Fatalf("run %d: exit %d\n%s", step, code, stderr)
 		}
-		for _, s := range []string{vbSecret, vbPass, mgKey} {
+		for _, s := range append([]string{vbSecret, vbPass, mgKey}, vb.CustomerSecrets()...) {
 			if strings.Contains(stdout+stderr, s) {
 				t.Fatalf("run %d printed a secret", step)
 			}
@@ -166,10 +166,23 @@ sources:
 	rows := map[string]figures{}
 	wantRows := map[string]figures{}
 	for k, a := range want {
-		wantRows[k] = figures{"calls": fmt.Sprint(a.calls), "cost": a.cost.String()}
+		wantRows[k] = figures{"calls": fmt.Sprint(a.calls), "cost": a.cost.String(), "number_fees": "NULL"}
+	}
+	// VoiceBox number fees: every number's monthly fee on the first day of
+	// the month it is in a snapshot: today, the day of every run here.
+	for _, cust := range []string{"1001", "1002"} {
+		var fees int64
+		for _, n := range vb.Numbers(cust) {
+			fees += n.FeeKopecks
+		}
+		k := to + "/voicebox/" + cust
+		if wantRows[k] == nil {
+			wantRows[k] = figures{"calls": "0", "cost": model.Money(0).String()}
+		}
+		wantRows[k]["number_fees"] = model.Money(fees * 100).String()
 	}
 	for _, r := range w.reportRows(t, "cost_reconciliation", "--from", from, "--to", to) {
-		f := got(t, r, []string{"date", "source", "account", "calls", "cost"}, "cost")
+		f := got(t, r, []string{"date", "source", "account", "calls", "cost", "number_fees"}, "cost", "number_fees")
 		if f["cost"] == "NULL" {
 			f["cost"] = model.Money(0).String()
 		}
@@ -207,5 +220,26 @@ sources:
 	duck(t).QueryRow(`SELECT count(DISTINCT (source, account)) FROM ` + w.glob("balances")).Scan(&balances)
 	if balances != 3 {
 		t.Errorf("balances cover %d source/account pairs, want 3", balances)
+	}
+	// The customers' objects name the accounts, without their credentials.
+	rows2, err := duck(t).Query(`SELECT customer_id, name, personal_account, raw FROM ` + w.glob("voicebox_customers") + ` ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows2.Close()
+	var custs []string
+	for rows2.Next() {
+		var id, name, acct, raw string
+		if err := rows2.Scan(&id, &name, &acct, &raw); err != nil {
+			t.Fatal(err)
+		}
+		c := vb.Customer(id)
+		if name != c.Name || acct != c.PersonalAccount || strings.Contains(raw, c.Password) || strings.Contains(raw, c.PasswordRL) {
+			t.Errorf("voicebox_customers %s: %q %q %s; truth %q %q", id, name, acct, raw, c.Name, c.PersonalAccount)
+		}
+		custs = append(custs, id)
+	}
+	if strings.Join(custs, ",") != "1001,1002" {
+		t.Errorf("voicebox_customers rows for %v", custs)
 	}
 }

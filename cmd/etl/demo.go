@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -109,6 +110,12 @@ func newEmulators(now time.Time, days, callsPerDay int, faults bool) *emulators 
 	return &emulators{mux: mux, mtt: m, t2: t, votbox: v, voicebox: vb, mobilgroup: mg, mttRec: rec}
 }
 
+// demoQueries holds demo_snapshots.sql: what the per-run snapshot tables
+// (balances, voicebox_numbers, voicebox_customers) hold for the demo's day.
+//
+//go:embed demo_snapshots.sql
+var demoQueries embed.FS
+
 func (a *app) demoCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "demo",
@@ -195,6 +202,15 @@ func (a *app) cmdDemo(ctx context.Context, dir *string, calls *int) error {
 	}
 	fmt.Fprintf(a.stdout, "\nrecording_coverage (recordings in %s):\n", e.cfg.path(e.cfg.Recordings.Local))
 	if err := a.printReport(ctx, e.cfg, queries.FS(), "recording_coverage", nil, "table", ""); err != nil {
+		return err
+	}
+	today := map[string]string{"from": model.Day(now, e.cfg.location), "to": model.Day(now, e.cfg.location)}
+	fmt.Fprintf(a.stdout, "\ncost_reconciliation, today (VotBox balances, VoiceBox number fees):\n")
+	if err := a.printReport(ctx, e.cfg, queries.FS(), "cost_reconciliation", today, "table", ""); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "\nsnapshots, today:\n")
+	if err := a.printReport(ctx, e.cfg, demoQueries, "demo_snapshots", map[string]string{"day": today["from"]}, "table", ""); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "\nTry: etl --config %s report daily_summary --format csv\n     duckdb -c \"SELECT source, count(*) FROM read_parquet('%s/calls/**/*.parquet', hive_partitioning=true) GROUP BY ALL\"\n",

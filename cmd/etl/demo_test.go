@@ -16,7 +16,8 @@ func TestDemoRunsTwice(t *testing.T) {
 	if code := runMain([]string{"--log-format", "json", "demo", "--dir", dir, "--calls", "12"}, &out1, &errb); code != exitOK {
 		t.Fatalf("demo: exit %d\n%s", code, errb.String())
 	}
-	for _, want := range []string{"daily_summary", " mtt ", " t2 ", " votbox ", "recording_coverage", "autocall", "callback", "reference", "manager_name"} {
+	for _, want := range []string{"daily_summary", " mtt ", " t2 ", " votbox ", "recording_coverage", "autocall", "callback", "reference", "manager_name",
+		"cost_reconciliation", "number_fees", "voicebox_numbers", "voicebox_customers", "monthly fees", "personal account"} {
 		if !strings.Contains(out1.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out1.String())
 		}
@@ -32,6 +33,22 @@ func TestDemoRunsTwice(t *testing.T) {
 		if err := duck(t).QueryRow(q).Scan(&n, &days); err != nil || n == 0 || table != "t2_managers" && days < demoDays-1 {
 			t.Errorf("demo lake %s: %d rows on %d days where %s (%v)", table, n, days, where, err)
 		}
+	}
+	// The snapshots of the new endpoints are filled: a VotBox balance, and
+	// for each VoiceBox customer its numbers and its customer row.
+	var balances, numbers, customers int
+	for _, l := range strings.Split(out1.String(), "\n") {
+		switch {
+		case strings.Contains(l, "balances") && strings.Contains(l, "votbox") && strings.Contains(l, "RUB"):
+			balances++
+		case strings.Contains(l, "voicebox_numbers") && strings.Contains(l, "numbers, monthly fees"):
+			numbers++
+		case strings.Contains(l, "voicebox_customers") && strings.Contains(l, "personal account 1100"):
+			customers++
+		}
+	}
+	if balances != 1 || numbers != 2 || customers != 2 {
+		t.Errorf("demo snapshots: %d VotBox balances, %d VoiceBox number lines, %d customer lines; want 1, 2, 2:\n%s", balances, numbers, customers, out1.String())
 	}
 	errb.Reset()
 	if code := runMain([]string{"--log-format", "json", "demo", "--dir", dir, "--calls", "12"}, &out2, &errb); code != exitOK {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/sandbox"
 )
@@ -39,8 +40,32 @@ sources:
 `, srv.URL)), 0o644)
 	w := &world{dir: dir, cfg: cfg}
 
+	// Every run takes one check.balance snapshot: the lake's VotBox balances
+	// are the emulator's balance at each run, in roubles to the kopeck.
+	var wantBalances []string
+	checkBalances := func(step int) {
+		t.Helper()
+		rows, err := duck(t).Query(`SELECT CAST(balance AS VARCHAR), account, currency FROM ` + w.glob("balances") +
+			` WHERE source = 'votbox' ORDER BY balance DESC`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []string
+		for rows.Next() {
+			var b, acct, cur string
+			if err := rows.Scan(&b, &acct, &cur); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, b+" "+acct+" "+cur)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(wantBalances) {
+			t.Errorf("step %d: VotBox balances %v, truth %v", step, got, wantBalances)
+		}
+	}
 	check := func(step int) {
 		t.Helper()
+		checkBalances(step)
 		var items int
 		var kop int64
 		for _, task := range emu.Tasks() {
@@ -63,6 +88,7 @@ sources:
 		if step > 20 {
 			t.Fatal("the emulator never finished")
 		}
+		wantBalances = append(wantBalances, model.Money(emu.Balance()*100).String()+" robo RUB")
 		if code, _, stderr := w.etl("run"); code != exitOK {
 			t.Fatalf("step %d: exit %d\n%s", step, code, stderr)
 		}
@@ -70,12 +96,14 @@ sources:
 		emu.Advance()
 	}
 	// One run to pick up the final state; after it nothing is polled.
+	wantBalances = append(wantBalances, model.Money(emu.Balance()*100).String()+" robo RUB")
 	if code, _, stderr := w.etl("run"); code != exitOK {
 		t.Fatalf("final run: exit %d\n%s", code, stderr)
 	}
 	check(99)
 	checkAutocallResults(t, w, emu)
 	before := emu.Requests("autocall.check.api.php")
+	wantBalances = append(wantBalances, model.Money(emu.Balance()*100).String()+" robo RUB")
 	if code, _, stderr := w.etl("run"); code != exitOK {
 		t.Fatalf("idle run: exit %d\n%s", code, stderr)
 	}
@@ -83,6 +111,58 @@ sources:
 	if after := emu.Requests("autocall.check.api.php"); after != before {
 		t.Errorf("final tasks were fetched again: %d check requests", after-before)
 	}
+	checkVotBoxMovement(t, w, emu)
+}
+
+// checkVotBoxMovement: with a VotBox balance 100.00 roubles above today's
+// on the day before (every run here is today, so one is written into the
+// lake), cost_reconciliation's VotBox row of today has the movement
+// -100.00 and the difference 100.00 less today's rated cost, computed from
+// the emulator's items.
+func checkVotBoxMovement(t *testing.T, w *world, emu *sandbox.VotBox) {
+	t.Helper()
+	now := time.Now()
+	today, yesterday := model.Day(now, msk), model.Day(now.AddDate(0, 0, -1), msk)
+	lake, err := load.Open(filepath.Join(w.dir, "lake"), load.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := lake.Begin("votbox", "balance-seed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := model.Money((emu.Balance() + 100_00) * 100)
+	if err := load.Writer(tx, load.Balances).Add(yesterday, &model.Balance{Source: "votbox", Date: yesterday, Account: "robo",
+		Balance: prev, Currency: "RUB", Raw: prev.String(), RunID: "seed", TakenAt: now.AddDate(0, 0, -1)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	var kop int64
+	var calls int
+	for _, task := range emu.Tasks() {
+		for _, it := range task.Items {
+			at := task.StartTime
+			if !it.CallTime.IsZero() {
+				at = it.CallTime
+			}
+			if model.Day(at, msk) == today {
+				calls++
+				kop += it.CallPayKop + it.OperCallPayKop
+			}
+		}
+	}
+	want := figures{"calls": fmt.Sprint(calls), "balance_movement": model.Money(-100_00 * 100).String(),
+		"difference": (model.Money(100_00*100) - model.Money(kop*100)).String()}
+	rows := map[string]figures{}
+	for _, r := range w.reportRows(t, "cost_reconciliation", "--from", today, "--to", today) {
+		f := got(t, r, []string{"source", "account", "calls", "balance_movement", "difference"}, "balance_movement", "difference")
+		rows[f["source"]+"/"+f["account"]] = f
+		delete(f, "source")
+		delete(f, "account")
+	}
+	compare(t, "cost_reconciliation", rows, map[string]figures{"votbox/robo": want})
 }
 
 // checkAutocallResults compares the autocall_results report with figures

@@ -218,6 +218,14 @@ func (c *Client) get(ctx context.Context, op, path, rng string) (answer, error) 
 // the body counts against the HTTP budget until the caller calls release, on
 // every path, before its next request.
 func (c *Client) getHeld(ctx context.Context, op, path, rng string) (answer, func(), error) {
+	return c.getHeldQuoting(ctx, op, path, rng, true)
+}
+
+// getHeldQuoting is getHeld; with quote false, an answer that is not JSON
+// is reported by its length only, never quoted: for answers that carry
+// credentials (GET /customers/{id}), whose cut body would otherwise reach
+// the retry log before the values are known to the redactor.
+func (c *Client) getHeldQuoting(ctx context.Context, op, path, rng string, quote bool) (answer, func(), error) {
 	u := c.cfg.BaseURL + path
 	newReq := func(ctx context.Context) (*http.Request, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -241,6 +249,8 @@ func (c *Client) getHeld(ctx context.Context, op, path, rng string) (answer, fun
 			err = &AuthError{Msg: "the API denied access (HTTP 403): check that the VoiceBox user may read this customer", Err: &httpx.StatusError{StatusCode: code, Body: string(head(body))}}
 		case code == http.StatusRequestedRangeNotSatisfiable:
 			return nil
+		case code >= 200 && code <= 299 && !json.Valid(body) && !quote:
+			err = fmt.Errorf("HTTP %d with a body that is not JSON (%d bytes, not quoted: the answer carries credentials)", code, len(body))
 		case code >= 200 && code <= 299 && !json.Valid(body):
 			err = fmt.Errorf("HTTP %d with a body that is not JSON: %q", code, head(body))
 		}

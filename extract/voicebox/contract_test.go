@@ -52,6 +52,9 @@ func (e contractEmu) Truth() sourcetest.Truth {
 			tr.Calls = append(tr.Calls, sourcetest.Call{Unit: unit, Account: cust, Date: model.Day(c.Start, Moscow), CallID: id})
 			tr.Tables[CallsTable.Name]++
 		}
+		// Snapshots replaced within the run's day: one per customer and run day.
+		tr.Tables[NumbersTable.Name] += len(e.Numbers(cust))
+		tr.Tables[CustomersTable.Name]++
 		for _, b := range e.BadRows(cust) {
 			tr.Rejects++
 			tr.RejectRaws = append(tr.RejectRaws, b.Raw)
@@ -61,7 +64,9 @@ func (e contractEmu) Truth() sourcetest.Truth {
 }
 
 func (e contractEmu) Secrets() []string {
-	return append([]string{sandbox.VoiceBoxDefaultClientSecret, sandbox.VoiceBoxDefaultPassword}, e.IssuedTokens()...)
+	// The customer objects' password and passwordRL are credentials too.
+	return append(append([]string{sandbox.VoiceBoxDefaultClientSecret, sandbox.VoiceBoxDefaultPassword}, e.IssuedTokens()...),
+		e.CustomerSecrets()...)
 }
 
 // TestSourceContract runs the source contract suite against sandbox.VoiceBox.

@@ -147,6 +147,18 @@
 //   - `voicebox_campaigns`: per-run snapshot of /campaigns and
 //     /callhistory/campaigns (listed_in says which), one unit per customer
 //     replaced within the run's day.
+//   - `voicebox_numbers`: per-run snapshot of GET /customers/{id}/numbers
+//     with each number's monthly fee from GET
+//     /customers/{id}/numbers/{number_id}/price (one request per number;
+//     {number_id} is the row's number, the document listing no id), one
+//     unit per customer replaced within the run's day. The fee is the
+//     price for one calendar month; cost_reconciliation charges it on the
+//     first day of each month the number is in a snapshot.
+//   - `voicebox_customers`: per-run snapshot of GET /customers/{id} (name,
+//     personal account, …). The answer carries password and passwordRL:
+//     every member named like a password, secret or token is dropped before
+//     the row is built and its value registered with the redactor; a body
+//     that is not JSON is never quoted in errors.
 //   - canonical `balances`: GET /customers/{id}/balance, one row per
 //     customer per run (unit balance-<customer>-<run id>). The answer may
 //     be {"balance": 123.45, "currency": "RUB"} (also amount/value, or

@@ -137,11 +137,19 @@ func LiftBalance(body []byte) (amount model.Money, raw, currency string, err err
 }
 
 func liftBalance(b []byte, depth int) (model.Money, string, string, error) {
+	return liftAmount(b, "balance", balanceNames, balanceWraps, depth)
+}
+
+// liftAmount reads an amount answer: an object with the amount under one of
+// names (a number or a string with either decimal separator) and an
+// optional currency, possibly wrapped (two levels at most) under one of
+// wraps; or a bare number or string (what names it in errors).
+func liftAmount(b []byte, what string, names, wraps []string, depth int) (model.Money, string, string, error) {
 	if len(b) == 0 {
 		return 0, "", "", errors.New("empty answer")
 	}
 	if b[0] != '{' {
-		s, err := scalar(field{name: "balance", raw: b})
+		s, err := scalar(field{name: what, raw: b})
 		if err != nil {
 			return 0, "", "", err
 		}
@@ -153,7 +161,7 @@ func liftBalance(b []byte, depth int) (model.Money, string, string, error) {
 		return 0, "", "", errors.New("not valid JSON")
 	}
 	cur, _, _ := o.text(currencyNames)
-	if f, ok := o.find(balanceNames); ok {
+	if f, ok := o.find(names); ok {
 		if v := bytes.TrimSpace(f.raw); v[0] != '{' {
 			s, err := scalar(f)
 			if err != nil {
@@ -167,10 +175,10 @@ func liftBalance(b []byte, depth int) (model.Money, string, string, error) {
 		}
 	}
 	if depth < 2 {
-		for _, w := range balanceWraps {
+		for _, w := range wraps {
 			if f, ok := o.find([]string{w}); ok {
 				if v := bytes.TrimSpace(f.raw); v[0] == '{' {
-					m, s, c, err := liftBalance(v, depth+1)
+					m, s, c, err := liftAmount(v, what, names, wraps, depth+1)
 					if err == nil {
 						if c == "" {
 							c = cur
@@ -181,5 +189,5 @@ func liftBalance(b []byte, depth int) (model.Money, string, string, error) {
 			}
 		}
 	}
-	return 0, "", "", fmt.Errorf("no balance under %s", strings.Join(balanceNames, "/"))
+	return 0, "", "", fmt.Errorf("no %s under %s", what, strings.Join(names, "/"))
 }

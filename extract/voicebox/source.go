@@ -250,9 +250,10 @@ func (h *history) load(ctx context.Context, c *Client, customer, first string, r
 	return nil
 }
 
-// Snapshot records every customer's campaigns (replaced per run day) and
-// balance (one canonical balances row per run). Errors of one customer do
-// not stop the others.
+// Snapshot records every customer's campaigns, customer object and numbers
+// with their monthly fees (each replaced per run day) and balance (one
+// canonical balances row per run). Errors of one customer do not stop the
+// others.
 func (s *Source) Snapshot(ctx context.Context, begin pipeline.BeginFunc, run model.Run) (model.Counts, error) {
 	var n model.Counts
 	var errs []error
@@ -270,6 +271,12 @@ func (s *Source) Snapshot(ctx context.Context, begin pipeline.BeginFunc, run mod
 			}
 		}
 		if err := s.snapshotBalance(ctx, begin, run, cust, day, now, &n); err != nil {
+			errs = append(errs, err)
+		}
+		if err := s.snapshotCustomer(ctx, begin, run, cust, day, now, &n); err != nil {
+			errs = append(errs, err)
+		}
+		if err := s.snapshotNumbers(ctx, begin, run, cust, day, now, &n); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -243,6 +243,43 @@ func (e *e2e) check(t *testing.T, runs int) {
 			GROUP BY ALL ORDER BY ALL`)); got != strings.Join(wantCamp, "\n")+"\n" {
 		t.Errorf("campaigns:\n%s\nwant\n%s", got, strings.Join(wantCamp, "\n"))
 	}
+	e.checkNumbers(t)
+}
+
+// checkNumbers compares voicebox_numbers and voicebox_customers with the
+// emulator's truth: every number once on the run's day with its fee to the
+// kopeck and its rows as served; one customer row each, without the
+// credentials the API hands out.
+func (e *e2e) checkNumbers(t *testing.T) {
+	t.Helper()
+	var want, wantCust []string
+	for _, cust := range e2eCustomers {
+		for _, n := range e.emu.Numbers(cust) {
+			want = append(want, fmt.Sprintf("%s | %s | %s | %s | %d | %s | RUB | %s | %s", cust, e2eRunDay, n.Number, n.Number,
+				n.FeeKopecks, n.FeeWire, n.Raw, n.PriceRaw))
+		}
+		c := e.emu.Customer(cust)
+		wantCust = append(wantCust, fmt.Sprintf("%s | %s | %s | %s | %s | %s", cust, e2eRunDay, c.ID, c.Name, c.PersonalAccount, c.Status))
+	}
+	slices.Sort(want)
+	if got := text(e.query(t, `SELECT customer_id || ' | ' || CAST(date AS VARCHAR) || ' | ' || number_id || ' | ' || number || ' | ' ||
+			CAST(monthly_fee * 100 AS BIGINT) || ' | ' || fee_raw || ' | ' || currency || ' | ' || raw || ' | ' || price_raw
+			FROM voicebox_numbers ORDER BY 1`)); got != strings.Join(want, "\n")+"\n" {
+		t.Errorf("voicebox_numbers:\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	}
+	if got := text(e.query(t, `SELECT customer_id || ' | ' || CAST(date AS VARCHAR) || ' | ' || id || ' | ' || name || ' | ' ||
+			personal_account || ' | ' || status FROM voicebox_customers ORDER BY 1`)); got != strings.Join(wantCust, "\n")+"\n" {
+		t.Errorf("voicebox_customers:\n%s\nwant\n%s", got, strings.Join(wantCust, "\n"))
+	}
+	raws := text(e.query(t, `SELECT raw FROM voicebox_customers ORDER BY 1`))
+	for _, sec := range e.emu.CustomerSecrets() {
+		if strings.Contains(raws, sec) {
+			t.Errorf("a customer's password is in voicebox_customers.raw: %s", raws)
+		}
+	}
+	if !strings.Contains(raws, `"personalAccount"`) || strings.Contains(raws, `"password`) {
+		t.Errorf("customer raw: %s", raws)
+	}
 }
 
 // TestE2E: a nightly run through the pipeline loads exactly the emulator's
@@ -266,7 +303,11 @@ func TestE2E(t *testing.T) {
 		bad += len(e.emu.BadRows(cust))
 		pages += (len(e.emu.Calls(cust)) + len(e.emu.BadRows(cust)) + 24) / 25
 	}
-	if c.Rows != int64(good)+3 /* balances */ +int64(len(e2eCustomers))*9 /* campaigns */ || c.Rejects != int64(bad) {
+	numbers := 0
+	for _, cust := range e2eCustomers {
+		numbers += len(e.emu.Numbers(cust))
+	}
+	if c.Rows != int64(good)+3 /* balances */ +int64(len(e2eCustomers))*(9 /* campaigns */ +1 /* customer */)+int64(numbers) || c.Rejects != int64(bad) {
 		t.Errorf("counts %+v, want %d calls and %d rejects", c, good, bad)
 	}
 	if n := e.emu.Requests()["callhistory"]; n != pages {

@@ -49,6 +49,9 @@
 //     expired, stopped_by_user, status_N for unlisted codes),
 //     recording_ref recfilename. duration_s and billed_s are NULL (VotBox
 //     does not report them).
+//   - canonical balances: check.balance once per run (the source is a
+//     pipeline.Snapshotter), account the username, in roubles (see
+//     LiftBalance), unit balance-<run id> on the run's day.
 //   - rejects: items failing validation, with the item re-encoded as UTF-8
 //     XML (Element.XML) as raw; endpoint autocall.check, window "task <id>".
 //

@@ -719,6 +719,79 @@ TBLPROPERTIES (
   'storage.location.template' = 's3://calletl-data/lake/voicebox_campaigns/source=${source}/date=${date}/'
 );
 
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`voicebox_numbers` (
+  `customer_id` string COMMENT 'VoiceBox customer id (the account of calls and balances)',
+  `number_id` string COMMENT '{number_id} of the price path: the row\'s id, else its number (the document lists no id), else h + 16 hex digits of the SHA-256 of the row',
+  `number` string COMMENT 'the number as E.164 digits',
+  `number_raw` string COMMENT 'number as sent (a JSON integer)',
+  `number_type` string COMMENT 'type as sent: ABC, DEF, TollFree',
+  `owner` string COMMENT 'owner as sent (MTT)',
+  `region_name` string COMMENT 'regionName as sent',
+  `region_code` string COMMENT 'regionCode as sent (MOW, SPE…)',
+  `category` string COMMENT 'category as sent (REGULAR, SILVER, GOLD, PLATINUM)',
+  `description` string COMMENT 'description as sent',
+  `campaigns` string COMMENT 'the campaigns on the number: the array\'s JSON as sent (\'\' when absent)',
+  `monthly_fee` decimal(18,4) COMMENT 'the number\'s monthly fee (абонентская плата) from GET …/numbers/{number_id}/price, exact DECIMAL(18,4); NULL when the price answered 404 or the row has no number',
+  `fee_raw` string COMMENT 'the fee as sent',
+  `currency` string COMMENT 'currency of the fee, upper case; RUB when the answer has none (\'\' when no fee)',
+  `price_raw` string COMMENT 'the price answer\'s JSON as sent (\'\' when not fetched)',
+  `raw` string COMMENT 'the numbers row\'s JSON exactly as the API sent it',
+  `run_id` string COMMENT 'run that took the snapshot',
+  `snapshot_at` timestamp COMMENT 'when the snapshot was taken, UTC'
+)
+COMMENT 'MTT VoiceBox numbers per customer (GET /customers/{id}/numbers) with each number\'s monthly fee (…/numbers/{number_id}/price), snapshot per run day'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: voicebox.',
+  `date` date COMMENT 'Hive partition: the run\'s day in the business time zone (one snapshot per customer, replaced by a later run that day): the days the number was held.'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/voicebox_numbers/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/voicebox_numbers/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`voicebox_customers` (
+  `customer_id` string COMMENT 'the configured customer id (the account of calls, balances and voicebox_numbers)',
+  `id` string COMMENT 'id as the answer gives it',
+  `name` string COMMENT 'the customer\'s name (company) as sent',
+  `status` string COMMENT 'status as sent',
+  `description` string COMMENT 'description as sent',
+  `email` string COMMENT 'email as sent',
+  `phone` string COMMENT 'phone as sent',
+  `personal_account` string COMMENT 'personalAccount: the MTT personal account the customer is billed on',
+  `manager_email` string COMMENT 'managerEmail as sent',
+  `tariffication_params` string COMMENT 'tarifficationParams\' JSON as sent (\'\' when absent)',
+  `raw` string COMMENT 'the answer re-encoded (keys sorted) WITHOUT every member whose name contains password, secret or token (password, passwordRL): the API hands out credentials, the lake never keeps them',
+  `run_id` string COMMENT 'run that took the snapshot',
+  `snapshot_at` timestamp COMMENT 'when the snapshot was taken, UTC'
+)
+COMMENT 'MTT VoiceBox customers (GET /customers/{id}): who each customer id is, snapshot per run day, credentials removed'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: voicebox.',
+  `date` date COMMENT 'Hive partition: the run\'s day in the business time zone (one row per customer, replaced by a later run that day).'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/voicebox_customers/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/voicebox_customers/source=${source}/date=${date}/'
+);
+
 CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`mobilgroup_broadcasts` (
   `broadcast_id` string COMMENT 'id: the broadcast (рассылка) id',
   `phones` int COMMENT 'phones: the number of phones in the broadcast, as the vendor counts them',

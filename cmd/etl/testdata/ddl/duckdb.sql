@@ -798,6 +798,88 @@ COMMENT ON COLUMN "voicebox_campaigns"."raw" IS 'the row''s JSON exactly as the 
 COMMENT ON COLUMN "voicebox_campaigns"."run_id" IS 'run that took the snapshot';
 COMMENT ON COLUMN "voicebox_campaigns"."snapshot_at" IS 'when the snapshot was taken, UTC';
 
+CREATE OR REPLACE VIEW "voicebox_numbers" AS
+SELECT CAST(NULL AS VARCHAR) AS "source",
+  CAST(NULL AS DATE) AS "date",
+  CAST(NULL AS VARCHAR) AS "customer_id",
+  CAST(NULL AS VARCHAR) AS "number_id",
+  CAST(NULL AS VARCHAR) AS "number",
+  CAST(NULL AS VARCHAR) AS "number_raw",
+  CAST(NULL AS VARCHAR) AS "number_type",
+  CAST(NULL AS VARCHAR) AS "owner",
+  CAST(NULL AS VARCHAR) AS "region_name",
+  CAST(NULL AS VARCHAR) AS "region_code",
+  CAST(NULL AS VARCHAR) AS "category",
+  CAST(NULL AS VARCHAR) AS "description",
+  CAST(NULL AS VARCHAR) AS "campaigns",
+  CAST(NULL AS DECIMAL(18,4)) AS "monthly_fee",
+  CAST(NULL AS VARCHAR) AS "fee_raw",
+  CAST(NULL AS VARCHAR) AS "currency",
+  CAST(NULL AS VARCHAR) AS "price_raw",
+  CAST(NULL AS VARCHAR) AS "raw",
+  CAST(NULL AS VARCHAR) AS "run_id",
+  CAST(NULL AS TIMESTAMPTZ) AS "snapshot_at"
+WHERE false
+UNION ALL BY NAME
+SELECT * FROM read_parquet('s3://calletl-data/lake/voicebox_numbers/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
+COMMENT ON VIEW "voicebox_numbers" IS 'MTT VoiceBox numbers per customer (GET /customers/{id}/numbers) with each number''s monthly fee (…/numbers/{number_id}/price), snapshot per run day';
+COMMENT ON COLUMN "voicebox_numbers"."source" IS 'Hive partition: voicebox.';
+COMMENT ON COLUMN "voicebox_numbers"."date" IS 'Hive partition: the run''s day in the business time zone (one snapshot per customer, replaced by a later run that day): the days the number was held.';
+COMMENT ON COLUMN "voicebox_numbers"."customer_id" IS 'VoiceBox customer id (the account of calls and balances)';
+COMMENT ON COLUMN "voicebox_numbers"."number_id" IS '{number_id} of the price path: the row''s id, else its number (the document lists no id), else h + 16 hex digits of the SHA-256 of the row';
+COMMENT ON COLUMN "voicebox_numbers"."number" IS 'the number as E.164 digits';
+COMMENT ON COLUMN "voicebox_numbers"."number_raw" IS 'number as sent (a JSON integer)';
+COMMENT ON COLUMN "voicebox_numbers"."number_type" IS 'type as sent: ABC, DEF, TollFree';
+COMMENT ON COLUMN "voicebox_numbers"."owner" IS 'owner as sent (MTT)';
+COMMENT ON COLUMN "voicebox_numbers"."region_name" IS 'regionName as sent';
+COMMENT ON COLUMN "voicebox_numbers"."region_code" IS 'regionCode as sent (MOW, SPE…)';
+COMMENT ON COLUMN "voicebox_numbers"."category" IS 'category as sent (REGULAR, SILVER, GOLD, PLATINUM)';
+COMMENT ON COLUMN "voicebox_numbers"."description" IS 'description as sent';
+COMMENT ON COLUMN "voicebox_numbers"."campaigns" IS 'the campaigns on the number: the array''s JSON as sent ('''' when absent)';
+COMMENT ON COLUMN "voicebox_numbers"."monthly_fee" IS 'the number''s monthly fee (абонентская плата) from GET …/numbers/{number_id}/price, exact DECIMAL(18,4); NULL when the price answered 404 or the row has no number';
+COMMENT ON COLUMN "voicebox_numbers"."fee_raw" IS 'the fee as sent';
+COMMENT ON COLUMN "voicebox_numbers"."currency" IS 'currency of the fee, upper case; RUB when the answer has none ('''' when no fee)';
+COMMENT ON COLUMN "voicebox_numbers"."price_raw" IS 'the price answer''s JSON as sent ('''' when not fetched)';
+COMMENT ON COLUMN "voicebox_numbers"."raw" IS 'the numbers row''s JSON exactly as the API sent it';
+COMMENT ON COLUMN "voicebox_numbers"."run_id" IS 'run that took the snapshot';
+COMMENT ON COLUMN "voicebox_numbers"."snapshot_at" IS 'when the snapshot was taken, UTC';
+
+CREATE OR REPLACE VIEW "voicebox_customers" AS
+SELECT CAST(NULL AS VARCHAR) AS "source",
+  CAST(NULL AS DATE) AS "date",
+  CAST(NULL AS VARCHAR) AS "customer_id",
+  CAST(NULL AS VARCHAR) AS "id",
+  CAST(NULL AS VARCHAR) AS "name",
+  CAST(NULL AS VARCHAR) AS "status",
+  CAST(NULL AS VARCHAR) AS "description",
+  CAST(NULL AS VARCHAR) AS "email",
+  CAST(NULL AS VARCHAR) AS "phone",
+  CAST(NULL AS VARCHAR) AS "personal_account",
+  CAST(NULL AS VARCHAR) AS "manager_email",
+  CAST(NULL AS VARCHAR) AS "tariffication_params",
+  CAST(NULL AS VARCHAR) AS "raw",
+  CAST(NULL AS VARCHAR) AS "run_id",
+  CAST(NULL AS TIMESTAMPTZ) AS "snapshot_at"
+WHERE false
+UNION ALL BY NAME
+SELECT * FROM read_parquet('s3://calletl-data/lake/voicebox_customers/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
+COMMENT ON VIEW "voicebox_customers" IS 'MTT VoiceBox customers (GET /customers/{id}): who each customer id is, snapshot per run day, credentials removed';
+COMMENT ON COLUMN "voicebox_customers"."source" IS 'Hive partition: voicebox.';
+COMMENT ON COLUMN "voicebox_customers"."date" IS 'Hive partition: the run''s day in the business time zone (one row per customer, replaced by a later run that day).';
+COMMENT ON COLUMN "voicebox_customers"."customer_id" IS 'the configured customer id (the account of calls, balances and voicebox_numbers)';
+COMMENT ON COLUMN "voicebox_customers"."id" IS 'id as the answer gives it';
+COMMENT ON COLUMN "voicebox_customers"."name" IS 'the customer''s name (company) as sent';
+COMMENT ON COLUMN "voicebox_customers"."status" IS 'status as sent';
+COMMENT ON COLUMN "voicebox_customers"."description" IS 'description as sent';
+COMMENT ON COLUMN "voicebox_customers"."email" IS 'email as sent';
+COMMENT ON COLUMN "voicebox_customers"."phone" IS 'phone as sent';
+COMMENT ON COLUMN "voicebox_customers"."personal_account" IS 'personalAccount: the MTT personal account the customer is billed on';
+COMMENT ON COLUMN "voicebox_customers"."manager_email" IS 'managerEmail as sent';
+COMMENT ON COLUMN "voicebox_customers"."tariffication_params" IS 'tarifficationParams'' JSON as sent ('''' when absent)';
+COMMENT ON COLUMN "voicebox_customers"."raw" IS 'the answer re-encoded (keys sorted) WITHOUT every member whose name contains password, secret or token (password, passwordRL): the API hands out credentials, the lake never keeps them';
+COMMENT ON COLUMN "voicebox_customers"."run_id" IS 'run that took the snapshot';
+COMMENT ON COLUMN "voicebox_customers"."snapshot_at" IS 'when the snapshot was taken, UTC';
+
 CREATE OR REPLACE VIEW "mobilgroup_broadcasts" AS
 SELECT CAST(NULL AS VARCHAR) AS "source",
   CAST(NULL AS DATE) AS "date",

@@ -520,6 +520,59 @@ COMMENT 'MTT VoiceBox campaigns per customer (GET /campaigns and /callhistory/ca
 ;
 MSCK REPAIR TABLE `calletl`.`voicebox_campaigns`;
 
+CREATE TABLE IF NOT EXISTS `calletl`.`voicebox_numbers` (
+  `customer_id` STRING COMMENT 'VoiceBox customer id (the account of calls and balances)',
+  `number_id` STRING COMMENT '{number_id} of the price path: the row\'s id, else its number (the document lists no id), else h + 16 hex digits of the SHA-256 of the row',
+  `number` STRING COMMENT 'the number as E.164 digits',
+  `number_raw` STRING COMMENT 'number as sent (a JSON integer)',
+  `number_type` STRING COMMENT 'type as sent: ABC, DEF, TollFree',
+  `owner` STRING COMMENT 'owner as sent (MTT)',
+  `region_name` STRING COMMENT 'regionName as sent',
+  `region_code` STRING COMMENT 'regionCode as sent (MOW, SPE…)',
+  `category` STRING COMMENT 'category as sent (REGULAR, SILVER, GOLD, PLATINUM)',
+  `description` STRING COMMENT 'description as sent',
+  `campaigns` STRING COMMENT 'the campaigns on the number: the array\'s JSON as sent (\'\' when absent)',
+  `monthly_fee` DECIMAL(18,4) COMMENT 'the number\'s monthly fee (абонентская плата) from GET …/numbers/{number_id}/price, exact DECIMAL(18,4); NULL when the price answered 404 or the row has no number',
+  `fee_raw` STRING COMMENT 'the fee as sent',
+  `currency` STRING COMMENT 'currency of the fee, upper case; RUB when the answer has none (\'\' when no fee)',
+  `price_raw` STRING COMMENT 'the price answer\'s JSON as sent (\'\' when not fetched)',
+  `raw` STRING COMMENT 'the numbers row\'s JSON exactly as the API sent it',
+  `run_id` STRING COMMENT 'run that took the snapshot',
+  `snapshot_at` TIMESTAMP COMMENT 'when the snapshot was taken, UTC',
+  `source` STRING COMMENT 'Hive partition: voicebox.',
+  `date` DATE COMMENT 'Hive partition: the run\'s day in the business time zone (one snapshot per customer, replaced by a later run that day): the days the number was held.'
+)
+USING parquet
+PARTITIONED BY (`source`, `date`)
+LOCATION 's3://calletl-data/lake/voicebox_numbers'
+COMMENT 'MTT VoiceBox numbers per customer (GET /customers/{id}/numbers) with each number\'s monthly fee (…/numbers/{number_id}/price), snapshot per run day'
+;
+MSCK REPAIR TABLE `calletl`.`voicebox_numbers`;
+
+CREATE TABLE IF NOT EXISTS `calletl`.`voicebox_customers` (
+  `customer_id` STRING COMMENT 'the configured customer id (the account of calls, balances and voicebox_numbers)',
+  `id` STRING COMMENT 'id as the answer gives it',
+  `name` STRING COMMENT 'the customer\'s name (company) as sent',
+  `status` STRING COMMENT 'status as sent',
+  `description` STRING COMMENT 'description as sent',
+  `email` STRING COMMENT 'email as sent',
+  `phone` STRING COMMENT 'phone as sent',
+  `personal_account` STRING COMMENT 'personalAccount: the MTT personal account the customer is billed on',
+  `manager_email` STRING COMMENT 'managerEmail as sent',
+  `tariffication_params` STRING COMMENT 'tarifficationParams\' JSON as sent (\'\' when absent)',
+  `raw` STRING COMMENT 'the answer re-encoded (keys sorted) WITHOUT every member whose name contains password, secret or token (password, passwordRL): the API hands out credentials, the lake never keeps them',
+  `run_id` STRING COMMENT 'run that took the snapshot',
+  `snapshot_at` TIMESTAMP COMMENT 'when the snapshot was taken, UTC',
+  `source` STRING COMMENT 'Hive partition: voicebox.',
+  `date` DATE COMMENT 'Hive partition: the run\'s day in the business time zone (one row per customer, replaced by a later run that day).'
+)
+USING parquet
+PARTITIONED BY (`source`, `date`)
+LOCATION 's3://calletl-data/lake/voicebox_customers'
+COMMENT 'MTT VoiceBox customers (GET /customers/{id}): who each customer id is, snapshot per run day, credentials removed'
+;
+MSCK REPAIR TABLE `calletl`.`voicebox_customers`;
+
 CREATE TABLE IF NOT EXISTS `calletl`.`mobilgroup_broadcasts` (
   `broadcast_id` STRING COMMENT 'id: the broadcast (рассылка) id',
   `phones` INT COMMENT 'phones: the number of phones in the broadcast, as the vendor counts them',

@@ -542,6 +542,61 @@ WITH (
 );
 CALL system.sync_partition_metadata('calletl', 'voicebox_campaigns', 'FULL');
 
+CREATE TABLE IF NOT EXISTS "calletl"."voicebox_numbers" (
+  "customer_id" varchar COMMENT 'VoiceBox customer id (the account of calls and balances)',
+  "number_id" varchar COMMENT '{number_id} of the price path: the row''s id, else its number (the document lists no id), else h + 16 hex digits of the SHA-256 of the row',
+  "number" varchar COMMENT 'the number as E.164 digits',
+  "number_raw" varchar COMMENT 'number as sent (a JSON integer)',
+  "number_type" varchar COMMENT 'type as sent: ABC, DEF, TollFree',
+  "owner" varchar COMMENT 'owner as sent (MTT)',
+  "region_name" varchar COMMENT 'regionName as sent',
+  "region_code" varchar COMMENT 'regionCode as sent (MOW, SPE…)',
+  "category" varchar COMMENT 'category as sent (REGULAR, SILVER, GOLD, PLATINUM)',
+  "description" varchar COMMENT 'description as sent',
+  "campaigns" varchar COMMENT 'the campaigns on the number: the array''s JSON as sent ('''' when absent)',
+  "monthly_fee" decimal(18,4) COMMENT 'the number''s monthly fee (абонентская плата) from GET …/numbers/{number_id}/price, exact DECIMAL(18,4); NULL when the price answered 404 or the row has no number',
+  "fee_raw" varchar COMMENT 'the fee as sent',
+  "currency" varchar COMMENT 'currency of the fee, upper case; RUB when the answer has none ('''' when no fee)',
+  "price_raw" varchar COMMENT 'the price answer''s JSON as sent ('''' when not fetched)',
+  "raw" varchar COMMENT 'the numbers row''s JSON exactly as the API sent it',
+  "run_id" varchar COMMENT 'run that took the snapshot',
+  "snapshot_at" timestamp(3) COMMENT 'when the snapshot was taken, UTC',
+  "source" varchar COMMENT 'Hive partition: voicebox.',
+  "date" date COMMENT 'Hive partition: the run''s day in the business time zone (one snapshot per customer, replaced by a later run that day): the days the number was held.'
+)
+COMMENT 'MTT VoiceBox numbers per customer (GET /customers/{id}/numbers) with each number''s monthly fee (…/numbers/{number_id}/price), snapshot per run day'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/voicebox_numbers',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'voicebox_numbers', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."voicebox_customers" (
+  "customer_id" varchar COMMENT 'the configured customer id (the account of calls, balances and voicebox_numbers)',
+  "id" varchar COMMENT 'id as the answer gives it',
+  "name" varchar COMMENT 'the customer''s name (company) as sent',
+  "status" varchar COMMENT 'status as sent',
+  "description" varchar COMMENT 'description as sent',
+  "email" varchar COMMENT 'email as sent',
+  "phone" varchar COMMENT 'phone as sent',
+  "personal_account" varchar COMMENT 'personalAccount: the MTT personal account the customer is billed on',
+  "manager_email" varchar COMMENT 'managerEmail as sent',
+  "tariffication_params" varchar COMMENT 'tarifficationParams'' JSON as sent ('''' when absent)',
+  "raw" varchar COMMENT 'the answer re-encoded (keys sorted) WITHOUT every member whose name contains password, secret or token (password, passwordRL): the API hands out credentials, the lake never keeps them',
+  "run_id" varchar COMMENT 'run that took the snapshot',
+  "snapshot_at" timestamp(3) COMMENT 'when the snapshot was taken, UTC',
+  "source" varchar COMMENT 'Hive partition: voicebox.',
+  "date" date COMMENT 'Hive partition: the run''s day in the business time zone (one row per customer, replaced by a later run that day).'
+)
+COMMENT 'MTT VoiceBox customers (GET /customers/{id}): who each customer id is, snapshot per run day, credentials removed'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/voicebox_customers',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'voicebox_customers', 'FULL');
+
 CREATE TABLE IF NOT EXISTS "calletl"."mobilgroup_broadcasts" (
   "broadcast_id" varchar COMMENT 'id: the broadcast (рассылка) id',
   "phones" integer COMMENT 'phones: the number of phones in the broadcast, as the vendor counts them',

@@ -1,0 +1,69 @@
+package sandbox
+
+import (
+	"strconv"
+	"strings"
+)
+
+// CHECK BALANCE API of the VotBox emulator (check.balance.api.php). The
+// vendor document lost the answer's example, so its shape is the
+// emulator's decision (testdata/votbox/README.md):
+//
+//	attr: <response><balance value="49873.40" currency="RUB"/></response>
+//	elem: <response><balance>49873.40</balance><currency>RUB</currency></response>
+//
+// in roubles, with a decimal comma when the charset is windows-1251 (a PHP
+// service with a Russian locale). Credentials are checked as for every
+// script; the answer needs no other field.
+
+const votboxBalance = "check.balance.api"
+
+// votboxOpening is the balance before any call was charged, in kopecks:
+// 50 000 roubles plus up to 1 000 by seed.
+func (v *VotBox) votboxOpening() int64 {
+	return 5_000_000 + int64(newHasher(v.cfg.Seed).str("votbox-balance").sum()%100_000)
+}
+
+// Balance is the account balance now, in kopecks: the opening balance less
+// callpay and opercallpay of every final item (the ground truth of
+// check.balance).
+func (v *VotBox) Balance() int64 { return v.balanceAt(v.currentStep()) }
+
+func (v *VotBox) balanceAt(step int) int64 {
+	b := v.votboxOpening()
+	for i := range v.tasks {
+		for _, it := range v.taskAt(i, step, true).Items {
+			if VotBoxFinal(it.JobStatus) {
+				b -= it.CallPayKop + it.OperCallPayKop
+			}
+		}
+	}
+	return b
+}
+
+// balance answers check.balance.api.php.
+func (v *VotBox) balance(b *strings.Builder, step int) {
+	sep := byte('.')
+	if v.cfg.Charset == VotBoxCP1251 {
+		sep = ','
+	}
+	amount := votboxRoubles(v.balanceAt(step), sep)
+	if v.cfg.Form != VotBoxElem {
+		b.WriteString(`<balance value="` + amount + `" currency="RUB"/>` + "\n")
+		return
+	}
+	b.WriteString("<balance>" + amount + "</balance>\n<currency>RUB</currency>\n")
+}
+
+// votboxRoubles writes kopecks as roubles with two decimals.
+func votboxRoubles(kop int64, sep byte) string {
+	neg := kop < 0
+	if neg {
+		kop = -kop
+	}
+	s := strconv.FormatInt(kop/100, 10) + string(sep) + strconv.FormatInt(100+kop%100, 10)[1:]
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
