@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/transform"
 )
 
@@ -41,8 +42,8 @@ import (
 // MTT times in text are Moscow time (the document: "по МСК").
 const mttTimeLayout = "2006-01-02-15-04-05"
 
-// mttMoscow is Moscow time, UTC+3 without DST since 2014.
-var mttMoscow = time.FixedZone("MSK", 3*60*60)
+// mttMoscow is Moscow time (the tz database's, as for VotBox).
+var mttMoscow = votbox.Moscow
 
 var mttCallbackEvents = map[string]bool{
 	"start_side_A": true, "pickup_side_A": true, "start_side_B": true,
