@@ -119,8 +119,7 @@ func (p *Pusher) Push(ctx context.Context, events []PushEvent, acked func(i int)
 			for i := range next {
 				f := p.cfg.Faults
 				if f.MalformedEvery > 0 && i%f.MalformedEvery == 0 {
-					st := p.send(ctx, p.cfg.URL, p.malformed(i))
-					count(st)
+					st := p.answer(ctx, p.cfg.URL, p.malformed(i), count)
 					if st == http.StatusBadRequest {
 						right.Add(1)
 					} else {
@@ -128,8 +127,7 @@ func (p *Pusher) Push(ctx context.Context, events []PushEvent, acked func(i int)
 					}
 				}
 				if f.BadSecretEvery > 0 && i%f.BadSecretEvery == 0 {
-					st := p.send(ctx, badSecret(p.cfg.URL), events[i])
-					count(st)
+					st := p.answer(ctx, badSecret(p.cfg.URL), events[i], count)
 					if st == http.StatusForbidden {
 						right.Add(1)
 					} else {
@@ -180,6 +178,25 @@ func (p *Pusher) Push(ctx context.Context, events []PushEvent, acked func(i int)
 	wg.Wait()
 	res.Attempts, res.FaultsRefusedRight, res.FaultsWrong = attempts.Load(), right.Load(), wrong.Load()
 	return res
+}
+
+// answer sends a fault request until the receiver answers it (not a
+// connection error nor a 5xx: the receiver may be restarting) or
+// MaxAttempts, and returns the last status.
+func (p *Pusher) answer(ctx context.Context, base string, ev PushEvent, count func(int)) int {
+	st := 0
+	for a := 0; a < p.cfg.MaxAttempts && ctx.Err() == nil; a++ {
+		st = p.send(ctx, base, ev)
+		count(st)
+		if st != 0 && st < 500 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(p.cfg.Backoff):
+		}
+	}
+	return st
 }
 
 // send makes one request and returns its status, 0 on a transport error.
