@@ -59,7 +59,7 @@ type rig struct {
 	logs  *syncBuf
 }
 
-func newRig(t *testing.T, dir string) *rig {
+func newRig(t testing.TB, dir string) *rig {
 	t.Helper()
 	local, err := storage.NewLocal(dir)
 	if err != nil {

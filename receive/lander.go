@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/storage"
@@ -170,14 +172,24 @@ func (l *Lander) LandOnce(ctx context.Context) (LandStats, error) {
 		if !landed[u] {
 			continue
 		}
+		// Deletes are independent (a local one waits for a directory
+		// fsync, an S3 one for a round trip): several at once.
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(16)
 		for _, b := range m.Batches {
-			if !slices.Contains(all, b) {
+			if _, ok := slices.BinarySearch(all, b); !ok {
 				continue
 			}
-			if err := l.spool.store.Delete(ctx, b); err != nil {
-				return st, fmt.Errorf("receive: delete landed batch %s: %w", b, err)
-			}
 			st.Deleted++
+			g.Go(func() error {
+				if err := l.spool.store.Delete(gctx, b); err != nil {
+					return fmt.Errorf("receive: delete landed batch %s: %w", b, err)
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return st, err
 		}
 		if now.Sub(m.Created) < l.opts.Retention {
 			continue
