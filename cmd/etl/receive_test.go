@@ -18,6 +18,9 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/calletl/calletl/extract/votbox"
+	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/sandbox"
 )
 
@@ -68,8 +71,21 @@ receive:
 	return &receiveWorld{dir: dir, cfg: cfg, addr: addr}
 }
 
+// child is a running etl receive.
+type child struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// stop sends sig and waits until the process has exited (its port is
+// free, its spool and lake untouched from then on).
+func (c *child) stop(sig syscall.Signal) {
+	_ = c.cmd.Process.Signal(sig)
+	<-c.exited
+}
+
 // start runs etl receive as a child process and waits until it serves.
-func (w *receiveWorld) start(t *testing.T, stderr *bytes.Buffer) *exec.Cmd {
+func (w *receiveWorld) start(t *testing.T, stderr *bytes.Buffer) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "--config", w.cfg, "--log-format", "json", "receive")
 	cmd.Env = append(os.Environ(), "CALLETL_E2E_CHILD=1")
@@ -85,7 +101,7 @@ func (w *receiveWorld) start(t *testing.T, stderr *bytes.Buffer) *exec.Cmd {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return cmd
+				return &child{cmd: cmd, exited: exited}
 			}
 		}
 		select {
@@ -146,13 +162,13 @@ func TestReceiveSIGKILLUnderLoad(t *testing.T) {
 		for acked.Load() < k*total/4 {
 			time.Sleep(2 * time.Millisecond)
 		}
-		_ = cmd.Process.Signal(syscall.SIGKILL)
+		cmd.stop(syscall.SIGKILL)
 		cmd = w.start(t, &stderr)
 	}
 	<-vdone
 	<-mdone
 	elapsed := time.Since(began)
-	_ = cmd.Process.Signal(syscall.SIGKILL)
+	cmd.stop(syscall.SIGKILL)
 
 	for name, r := range map[string]sandbox.PushResult{"votbox": vres, "mtt": mres} {
 		for i, ok := range r.Acked {
@@ -219,5 +235,93 @@ func TestReceiveConfigErrors(t *testing.T) {
 	_ = os.WriteFile(w.cfg, []byte(cfg), 0o644)
 	if code, _, errs := runETL(w.cfg, "receive"); code != exitUsage || !strings.Contains(errs, "receive") {
 		t.Errorf("no receive section: exit %d %s", code, errs)
+	}
+}
+
+// VotBox costs come from the ENDCALL notifications where the
+// autocall.check answer lacks them: autocall_results and
+// cost_reconciliation add the event's CALLPAY + OPERCALLPAY to an item
+// without costs, never override an item's own, and count a retried
+// notification once.
+func TestReceiveVotBoxCostJoin(t *testing.T) {
+	w := newReceiveWorld(t, "")
+	lake, err := load.Open(filepath.Join(w.dir, "lake"), load.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const day = "2026-11-30"
+	when := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	tx, err := lake.Begin("votbox", "task-77")
+	if err != nil {
+		t.Fatal(err)
+	}
+	money := func(m model.Money) sql.Null[model.Money] { return sql.Null[model.Money]{V: m, Valid: true} }
+	items := []votbox.CallRow{
+		// Costs in the check answer: 1.00 + 0.50.
+		{ItemID: "1", CallPay: money(10000), OperCallPay: money(5000)},
+		// No costs in the check answer: the notification's 1.50 + 0.90.
+		{ItemID: "2"},
+		// No costs anywhere.
+		{ItemID: "3"},
+	}
+	tw := load.Writer(tx, votbox.TasksTable)
+	if err := tw.Add(day, &votbox.TaskRow{Date: day, TaskID: "77", Name: "t", StartTime: when, ByStatus: map[int]int64{3: 3}, Final: true, RunID: "r", ExtractedAt: when}); err != nil {
+		t.Fatal(err)
+	}
+	cw, callw := load.Writer(tx, votbox.CallsTable), load.Writer(tx, load.Calls)
+	for i := range items {
+		it := &items[i]
+		it.Date, it.TaskID, it.JobStatus, it.JobStatusLabel, it.CallTime, it.RunID, it.ExtractedAt = day, "77", 3, "success", when, "r", when
+		if err := cw.Add(day, it); err != nil {
+			t.Fatal(err)
+		}
+		c := model.Call{Source: "votbox", Date: day, Account: "robo", CallID: it.ItemID, Direction: model.Autocall,
+			StartedAt: when, Currency: "RUB", Status: "success", RunID: "r", ExtractedAt: when}
+		if it.CallPay.Valid {
+			c.Cost = money(it.CallPay.V + it.OperCallPay.V)
+		}
+		if err := callw.Add(day, &c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The notifications, through a real etl receive: item 1's would
+	// override (it must not), item 2's twice (a retry).
+	var stderr bytes.Buffer
+	cmd := w.start(t, &stderr)
+	p := sandbox.NewPusher(sandbox.PushConfig{URL: w.url("votbox"), Vendor: "votbox", MaxAttempts: 50})
+	res := p.Push(context.Background(), []sandbox.PushEvent{
+		{Query: "CALLID=1&STATE=ENDCALL&DT=30.11.2026+12:00:40&CALLPAY=99900&OPERCALLPAY=0&JOBSTATUS=3"},
+		{Query: "CALLID=2&STATE=CALLOUT&DT=30.11.2026+12:00:00&ANI=74950000000&DNIS=89110000000"},
+		{Query: "CALLID=2&STATE=ENDCALL&DT=30.11.2026+12:01:40&CALLDURATION=60&OPERCALLDURATION=30&JOBSTATUS=4&CALLPAY=150&OPERCALLPAY=90"},
+		{Query: "CALLID=2&STATE=ENDCALL&DT=30.11.2026+12:01:40&CALLDURATION=60&OPERCALLDURATION=30&JOBSTATUS=4&CALLPAY=150&OPERCALLPAY=90"},
+	}, nil)
+	for i, ok := range res.Acked {
+		if !ok {
+			t.Fatalf("notification %d not acknowledged: %v", i, res.Status)
+		}
+	}
+	cmd.stop(syscall.SIGTERM)
+	if code, out, errs := runETL(w.cfg, "receive", "--land-once"); code != exitOK {
+		t.Fatalf("land-once: exit %d\n%s%s", code, out, errs)
+	}
+
+	const want = "3.9000" // 1.50 from the check answer + 2.40 from the notification
+	code, out, errs := runETL(w.cfg, "report", "autocall_results", "--format", "csv")
+	if code != exitOK {
+		t.Fatalf("autocall_results: exit %d\n%s", code, errs)
+	}
+	if rows := strings.Split(strings.TrimSpace(out), "\n"); len(rows) != 2 || !strings.Contains(rows[1], ","+want+",") {
+		t.Errorf("autocall_results: want cost %s\n%s", want, out)
+	}
+	code, out, errs = runETL(w.cfg, "report", "cost_reconciliation", "--format", "csv")
+	if code != exitOK {
+		t.Fatalf("cost_reconciliation: exit %d\n%s", code, errs)
+	}
+	if !strings.Contains(out, day+",votbox,robo,3,2,") || !strings.Contains(out, ","+want+",") {
+		t.Errorf("cost_reconciliation: want votbox/robo with 3 calls, 2 billed, cost %s\n%s", want, out)
 	}
 }
