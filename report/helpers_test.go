@@ -18,6 +18,7 @@ import (
 	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/lakeread"
 	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/receive"
 	"github.com/calletl/calletl/recordings"
 )
 
@@ -180,5 +181,6 @@ func allTables() []load.TableInfo {
 	tables := append(load.CanonicalTables(), mtt.Tables()...)
 	tables = append(tables, t2.Tables()...)
 	tables = append(tables, votbox.Tables()...)
+	tables = append(tables, receive.Tables()...)
 	return append(tables, recordings.Tables()...)
 }
