@@ -12,16 +12,52 @@ import (
 
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/sandbox"
+	"github.com/calletl/calletl/secret"
+	"github.com/calletl/calletl/storage"
+	"github.com/calletl/calletl/storage/storagetest"
 )
 
 // BenchmarkReceive measures events acknowledged per second through the
-// HTTP handler into a local spool (every event fsynced before its 200,
-// group commit), with 32 concurrent senders over loopback keep-alive
-// connections; then the landing of what was stored into a local lake.
+// HTTP handler, 32 senders over loopback keep-alive connections, each event
+// stored before its 200 (group commit): in a local spool (fsync) and in an
+// S3 spool on versitygw (upload); then the landing of what was stored into
+// a local lake.
 //
-//	go test ./receive -run '^$' -bench Receive -benchtime 20000x
-func BenchmarkReceive(b *testing.B) {
-	r := newRig(b, b.TempDir())
+//	PATH=$(go env GOPATH)/bin:$PATH go test ./receive -run '^$' -bench Receive -benchtime 20000x -count 3
+func BenchmarkReceive(top *testing.B) {
+	var v *storagetest.Versity
+	for _, c := range []struct {
+		name  string
+		store func(b *testing.B) storage.Store
+	}{
+		{"local", func(b *testing.B) storage.Store {
+			st, err := storage.NewLocal(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			return st
+		}},
+		{"s3", func(b *testing.B) storage.Store {
+			if v == nil {
+				v = storagetest.StartVersity(top)
+			}
+			st, err := storage.NewS3(context.Background(), storage.S3Config{
+				Endpoint: v.Endpoint, Region: "us-east-1", Bucket: storagetest.VersityBucket,
+				Prefix: "bench" + randHex(4), PathStyle: true,
+				AccessKey: secret.New(storagetest.VersityAccessKey), SecretKey: secret.New(storagetest.VersitySecretKey),
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return st
+		}},
+	} {
+		top.Run(c.name, func(b *testing.B) { benchReceive(b, c.store(b)) })
+	}
+}
+
+func benchReceive(b *testing.B, store storage.Store) {
+	r := newRigOn(b, store)
 	evs, _ := sandbox.GenVotBox(9, 1, b.N/3+1, at)
 	url := r.srv.URL + "/v1/votbox/votbox/" + testSecret + "?"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}

@@ -65,7 +65,13 @@ func newRig(t testing.TB, dir string) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &flakyStore{Store: local}
+	return newRigOn(t, local)
+}
+
+// newRigOn serves a handler whose spool is in store.
+func newRigOn(t testing.TB, store storage.Store) *rig {
+	t.Helper()
+	st := &flakyStore{Store: store}
 	logs := &syncBuf{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	sp, err := OpenSpool(context.Background(), st, SpoolOptions{Log: log})

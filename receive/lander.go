@@ -250,11 +250,11 @@ func (l *Lander) seal(ctx context.Context, batches []string, known map[string]bo
 		Created: now, Batches: batches,
 	}
 	seen := map[string]bool{}
-	for _, b := range batches {
-		evs, err := l.spool.readBatch(ctx, b)
-		if err != nil {
-			return nil, err
-		}
+	all, err := l.readBatches(ctx, batches)
+	if err != nil {
+		return nil, err
+	}
+	for _, evs := range all {
 		for i := range evs {
 			k := evs[i].key()
 			if known[k] || seen[k] {
@@ -283,11 +283,11 @@ func (l *Lander) landUnit(ctx context.Context, m *manifest, st *LandStats) error
 		want[k] = true
 	}
 	bySource := map[string][]Event{}
-	for _, b := range m.Batches {
-		evs, err := l.spool.readBatch(ctx, b)
-		if err != nil {
-			return err
-		}
+	all, err := l.readBatches(ctx, m.Batches)
+	if err != nil {
+		return err
+	}
+	for _, evs := range all {
 		for i := range evs {
 			k := evs[i].key()
 			if !want[k] {
@@ -314,12 +314,28 @@ func (l *Lander) landUnit(ctx context.Context, m *manifest, st *LandStats) error
 			return err
 		}
 	}
-	_, err := l.spool.store.Put(ctx, landedPrefix+m.Unit, strings.NewReader(m.Created.Format(time.RFC3339)), "text/plain")
+	_, err = l.spool.store.Put(ctx, landedPrefix+m.Unit, strings.NewReader(m.Created.Format(time.RFC3339)), "text/plain")
 	if err != nil && !errors.Is(err, storage.ErrExists) {
 		return fmt.Errorf("receive: mark unit %s landed: %w", m.Unit, err)
 	}
 	st.Units++
 	return nil
+}
+
+// readBatches reads batches, several at once (an S3 read is a round
+// trip), and returns their events in the order of batches.
+func (l *Lander) readBatches(ctx context.Context, batches []string) ([][]Event, error) {
+	out := make([][]Event, len(batches))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i, b := range batches {
+		g.Go(func() error {
+			evs, err := l.spool.readBatch(gctx, b)
+			out[i] = evs
+			return err
+		})
+	}
+	return out, g.Wait()
 }
 
 func (l *Lander) commit(ctx context.Context, unit, source string, evs []Event) (map[string]int, error) {

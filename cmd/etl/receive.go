@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -128,6 +129,9 @@ func (a *app) cmdReceive(ctx context.Context, listen, spoolURL string, interval 
 	cfg, err := readConfig(a.registry(), a.configPath)
 	if err != nil {
 		return err
+	}
+	if cfg.memoryLimit > 0 {
+		debug.SetMemoryLimit(cfg.memoryLimit)
 	}
 	rc := cfg.Receive
 	if rc == nil {
