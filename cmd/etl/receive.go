@@ -195,6 +195,9 @@ func (a *app) cmdReceive(ctx context.Context, listen, spoolURL string, interval 
 	if err != nil {
 		return &usageError{fmt.Sprintf("--listen %s: %v", listen, err)}
 	}
+	// VotBox's document writes bare spaces in the query: repair such
+	// request lines rather than let the server refuse them.
+	ln = receive.Listener(ln)
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
