@@ -41,6 +41,8 @@ type HandlerOptions struct {
 	Endpoints []Endpoint
 	Log       *slog.Logger
 	Now       func() time.Time
+	// Lander, when set, adds its figures to /metrics.
+	Lander *Lander
 }
 
 // Counts are the handler's request counts since it started.
@@ -53,6 +55,8 @@ type Counts struct {
 //	GET|POST /v1/<vendor>/<source>/<secret>   a notification (secret in the path)
 //	GET|POST /v1/<vendor>/<source>            a notification, secret in X-Calletl-Secret
 //	GET      /healthz                         200 while the process serves
+//	GET      /metrics                         counts in the Prometheus text format (no secret: route
+//	                                          only /v1/ from the internet)
 //
 // Answers: 200 "OK" once the event is stored (or was already: a retry),
 // 400 a malformed event (the body says what is wrong), 401 no secret, 403
@@ -66,6 +70,7 @@ type Handler struct {
 	spool     appender
 	log       *slog.Logger
 	now       func() time.Time
+	lander    *Lander
 	Counts    Counts
 }
 
@@ -77,7 +82,7 @@ func NewHandler(spool appender, opts HandlerOptions) (*Handler, error) {
 	if len(opts.Endpoints) == 0 {
 		return nil, errors.New("receive: no endpoints")
 	}
-	h := &Handler{secretSum: sha256.Sum256([]byte(opts.Secret.Reveal())), endpoints: map[string]bool{}, spool: spool, log: opts.Log, now: opts.Now}
+	h := &Handler{secretSum: sha256.Sum256([]byte(opts.Secret.Reveal())), endpoints: map[string]bool{}, spool: spool, log: opts.Log, now: opts.Now, lander: opts.Lander}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -110,8 +115,13 @@ func validName(s string) bool {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/healthz" {
+	switch r.URL.Path {
+	case "/healthz":
 		_, _ = io.WriteString(w, "ok\n")
+		return
+	case "/metrics":
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		h.writeMetrics(w)
 		return
 	}
 	// /v1/<vendor>/<source>[/<secret>]; the raw path, so that an encoded

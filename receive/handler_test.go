@@ -12,7 +12,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/prometheus/common/expfmt"
+	pmodel "github.com/prometheus/common/model"
+
+	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/sandbox"
 	"github.com/calletl/calletl/secret"
 	"github.com/calletl/calletl/storage"
@@ -215,6 +220,67 @@ func TestNewHandlerRefusesBadConfig(t *testing.T) {
 	for i, o := range cases {
 		if _, err := NewHandler(nil, o); err == nil {
 			t.Errorf("case %d accepted", i)
+		}
+	}
+}
+
+// /metrics is valid Prometheus text with the handler's and the lander's
+// figures.
+func TestMetrics(t *testing.T) {
+	r := newRig(t, t.TempDir())
+	lake, err := load.Open(t.TempDir(), load.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := NewLander(r.spool, lake, LanderOptions{Now: func() time.Time { return at }})
+	h, err := NewHandler(r.spool, HandlerOptions{Secret: secret.New(testSecret), Endpoints: []Endpoint{{VotBox, "votbox"}}, Lander: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for _, q := range []string{sandbox.VotBoxNotifyExamples[0].Query, sandbox.VotBoxNotifyExamples[0].Query, "STATE=X"} {
+		resp, err := http.Get(srv.URL + "/v1/votbox/votbox/" + testSecret + "?" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if _, err := l.LandOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(pmodel.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("/metrics is not Prometheus text: %v", err)
+	}
+	got := map[string]float64{}
+	for name, f := range fams {
+		for _, m := range f.Metric {
+			key := name
+			for _, lp := range m.Label {
+				key += "/" + lp.GetValue()
+			}
+			if m.Counter != nil {
+				got[key] = m.Counter.GetValue()
+			} else {
+				got[key] = m.Gauge.GetValue()
+			}
+		}
+	}
+	for k, want := range map[string]float64{
+		"calletl_receive_events_total/stored": 1, "calletl_receive_events_total/duplicate": 1,
+		"calletl_receive_events_total/refused": 1, "calletl_receive_spool_ids": 1,
+		"calletl_receive_landed_rows_total": 1, "calletl_receive_last_landing_success_timestamp_seconds": float64(at.Unix()),
+		"calletl_receive_landing_failures_total": 0,
+	} {
+		if got[k] != want {
+			t.Errorf("%s = %v, want %v", k, got[k], want)
 		}
 	}
 }

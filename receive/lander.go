@@ -10,6 +10,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -56,6 +57,10 @@ type Lander struct {
 	lake  *load.Lake
 	opts  LanderOptions
 	units map[string]*manifest // manifests in the spool, by unit; nil until loaded
+
+	// For /metrics: the last landing that succeeded (unix seconds), the
+	// landings that failed, the rows landed, since the process started.
+	lastSuccess, failures, rows atomic.Int64
 }
 
 // NewLander returns a lander from spool into lake.
@@ -100,6 +105,7 @@ func (l *Lander) Run(ctx context.Context, interval time.Duration) {
 func (l *Lander) landLogged(ctx context.Context) {
 	st, err := l.LandOnce(ctx)
 	if err != nil {
+		l.failures.Add(1)
 		l.opts.Log.Error("receive: landing failed; the events stay in the spool and are landed at the next interval", "err", err)
 		return
 	}
@@ -115,6 +121,11 @@ func (l *Lander) landLogged(ctx context.Context) {
 // crash without doubling a row.
 func (l *Lander) LandOnce(ctx context.Context) (LandStats, error) {
 	st := LandStats{Rows: map[string]int{}}
+	defer func() {
+		for _, n := range st.Rows {
+			l.rows.Add(int64(n))
+		}
+	}()
 	if err := l.load(ctx); err != nil {
 		return st, err
 	}
@@ -204,6 +215,7 @@ func (l *Lander) LandOnce(ctx context.Context) (LandStats, error) {
 		delete(l.units, u)
 		st.Expired++
 	}
+	l.lastSuccess.Store(l.opts.Now().Unix())
 	return st, nil
 }
 

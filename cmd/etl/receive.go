@@ -187,7 +187,7 @@ func (a *app) cmdReceive(ctx context.Context, listen, spoolURL string, interval 
 	for i, e := range rc.Endpoints {
 		eps[i] = receive.Endpoint{Vendor: e.Vendor, Source: e.Source}
 	}
-	h, err := receive.NewHandler(sp, receive.HandlerOptions{Secret: sec, Endpoints: eps, Log: a.log})
+	h, err := receive.NewHandler(sp, receive.HandlerOptions{Secret: sec, Endpoints: eps, Log: a.log, Lander: lander})
 	if err != nil {
 		return err
 	}
