@@ -119,6 +119,9 @@ GET /healthz answers 200 while the process serves.`,
 	c.RunE = a.runs(func(ctx context.Context, _ *cobra.Command, _ []string) error {
 		return a.cmdReceive(ctx, *listen, *spool, *interval, *once)
 	})
+	push := a.receivePushCommand()
+	push.SilenceErrors, push.SilenceUsage = true, true
+	c.AddCommand(push)
 	return c
 }
 

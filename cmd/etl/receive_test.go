@@ -325,3 +325,32 @@ func TestReceiveVotBoxCostJoin(t *testing.T) {
 		t.Errorf("cost_reconciliation: want votbox/robo with 3 calls, 2 billed, cost %s\n%s", want, out)
 	}
 }
+
+// etl receive push sends the documents' examples and generated calls with
+// faults to a running etl receive; every event lands once.
+func TestReceivePush(t *testing.T) {
+	w := newReceiveWorld(t, "")
+	var stderr bytes.Buffer
+	cmd := w.start(t, &stderr)
+	for vendor, args := range map[string][]string{"votbox": {"--calls", "20", "--faults"}, "mtt": {"--calls", "10", "--faults", "--concurrency", "2"}} {
+		code, out, errs := runETL(w.cfg, append([]string{"receive", "push", w.url(vendor)}, args...)...)
+		if code != exitOK || !strings.Contains(out, "acknowledged") {
+			t.Fatalf("push %s: exit %d\n%s\n%s", vendor, code, out, errs)
+		}
+		if strings.Contains(out+errs, receiveSecret) {
+			t.Errorf("push %s prints the secret", vendor)
+		}
+	}
+	cmd.stop(syscall.SIGTERM)
+	if code, _, errs := runETL(w.cfg, "receive", "--land-once"); code != exitOK {
+		t.Fatalf("land-once: %s", errs)
+	}
+	for table, want := range map[string]int{"votbox_events": len(sandbox.VotBoxNotifyExamples) + 3*20, "mtt_events": len(sandbox.MTTEventExamples) + 2*10} {
+		if rows, ids := w.counts(t, table); rows != want || ids != want {
+			t.Errorf("%s: %d rows, %d ids; want %d once each", table, rows, ids, want)
+		}
+	}
+	if code, _, errs := runETL(w.cfg, "receive", "push", "http://127.0.0.1:1/v1/t2/t2/x"); code != exitUsage || !strings.Contains(errs, "URL") {
+		t.Errorf("bad URL: exit %d %s", code, errs)
+	}
+}
