@@ -365,7 +365,11 @@ func (l *Lander) commit(ctx context.Context, unit, source string, evs []Event) (
 		case VotBox:
 			r, err := votboxRow(ev)
 			if err != nil {
-				return nil, fmt.Errorf("receive: land event %s: %w", ev.ID, err)
+				// Stored events were decoded when they arrived; one that
+				// this version reads differently is landed with what
+				// maps (every field is in the fields column) rather than
+				// stop every later landing.
+				l.opts.Log.Warn("receive: event landed with the columns that map", "event_id", ev.ID, "err", err)
 			}
 			r.Date = l.day(r.EventTime, ev.ReceivedAt)
 			if vb == nil {
@@ -378,7 +382,11 @@ func (l *Lander) commit(ctx context.Context, unit, source string, evs []Event) (
 		case MTT:
 			r, err := mttRow(ev)
 			if err != nil {
-				return nil, fmt.Errorf("receive: land event %s: %w", ev.ID, err)
+				// Stored events were decoded when they arrived; one that
+				// this version reads differently is landed with what
+				// maps (every field is in the fields column) rather than
+				// stop every later landing.
+				l.opts.Log.Warn("receive: event landed with the columns that map", "event_id", ev.ID, "err", err)
 			}
 			r.Date = l.day(r.EventTime, ev.ReceivedAt)
 			if mt == nil {

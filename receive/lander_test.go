@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -279,5 +280,29 @@ func TestLandDropsEventsStoredTwice(t *testing.T) {
 	}
 	if got := lakeCounts(t, filepath.Join(dir, "lake"))["votbox_events"]; got != [2]int{n, n} {
 		t.Errorf("lake %v, want %d once each", got, n)
+	}
+}
+
+// A stored event this version cannot map (decoded by another version) is
+// landed with the columns that map, and does not stop the landing.
+func TestLandEventThatNoLongerMaps(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	store, _ := storage.NewLocal(filepath.Join(dir, "spool"))
+	line := `{"id":"0123456789abcdef0123456789abcdef","vendor":"votbox","source":"votbox","kind":"notify","fields":{"CALLID":"9","STATE":"ENDCALL","CALLPAY":"lots"},"received_at":"2026-12-03T10:00:00Z"}` + "\n"
+	if _, err := store.Put(ctx, batchPrefix+"00000000000000000001-old.jsonl", strings.NewReader(line), ""); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := OpenSpool(ctx, store, SpoolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	lake, _ := load.Open(filepath.Join(dir, "lake"), load.Options{})
+	if st, err := NewLander(sp, lake, LanderOptions{}).LandOnce(ctx); err != nil || st.Rows["votbox_events"] != 1 {
+		t.Fatalf("landing: %+v %v", st, err)
+	}
+	if got := lakeCounts(t, filepath.Join(dir, "lake"))["votbox_events"]; got != [2]int{1, 1} {
+		t.Errorf("lake %v, want the event once", got)
 	}
 }
