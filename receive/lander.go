@@ -119,9 +119,16 @@ func (l *Lander) landLogged(ctx context.Context) {
 // names yet into a new unit and lands it, then deletes the landed batches
 // and the manifests past the retention. Every step can be repeated after a
 // crash without doubling a row.
-func (l *Lander) LandOnce(ctx context.Context) (LandStats, error) {
+func (l *Lander) LandOnce(ctx context.Context) (_ LandStats, err error) {
 	st := LandStats{Rows: map[string]int{}}
 	defer func() {
+		// After a failure the store may hold what this process does not
+		// know (a manifest whose upload failed after it was stored):
+		// read the manifests again next time, so its batches are not
+		// sealed into a second unit.
+		if err != nil {
+			l.units = nil
+		}
 		for _, n := range st.Rows {
 			l.rows.Add(int64(n))
 		}
@@ -297,7 +304,7 @@ func (l *Lander) landUnit(ctx context.Context, m *manifest, st *LandStats) error
 	bySource := map[string][]Event{}
 	all, err := l.readBatches(ctx, m.Batches)
 	if err != nil {
-		return err
+		return fmt.Errorf("receive: land unit %s (to give up on it, move %s%s.json out of the spool: what it landed stays): %w", m.Unit, unitPrefix, m.Unit, err)
 	}
 	for _, evs := range all {
 		for i := range evs {
@@ -310,7 +317,7 @@ func (l *Lander) landUnit(ctx context.Context, m *manifest, st *LandStats) error
 		}
 	}
 	if len(want) > 0 {
-		return fmt.Errorf("receive: unit %s: %d events of its manifest are missing from its batches (a batch was deleted by hand?)", m.Unit, len(want))
+		return fmt.Errorf("receive: unit %s: %d events of its manifest are missing from its batches (a batch was changed by hand? to give up on the unit, move %s%s.json out of the spool)", m.Unit, len(want), unitPrefix, m.Unit)
 	}
 	for _, source := range slices.Sorted(maps.Keys(bySource)) {
 		rows, err := l.commit(ctx, m.Unit, source, bySource[source])

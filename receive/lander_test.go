@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -304,5 +305,51 @@ func TestLandEventThatNoLongerMaps(t *testing.T) {
 	}
 	if got := lakeCounts(t, filepath.Join(dir, "lake"))["votbox_events"]; got != [2]int{1, 1} {
 		t.Errorf("lake %v, want the event once", got)
+	}
+}
+
+// lyingStore stores the first manifest and then reports a failure, as an
+// upload whose answer was lost.
+type lyingStore struct {
+	storage.Store
+	lied atomic.Bool
+}
+
+func (s *lyingStore) Put(ctx context.Context, key string, r io.Reader, ct string) (storage.Info, error) {
+	info, err := s.Store.Put(ctx, key, r, ct)
+	if err == nil && strings.HasPrefix(key, unitPrefix) && s.lied.CompareAndSwap(false, true) {
+		return storage.Info{}, errors.New("timeout reading the answer")
+	}
+	return info, err
+}
+
+// A manifest stored by an upload reported failed is found and landed,
+// its batches not sealed into a second unit.
+func TestLandManifestStoredDespiteError(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	local, _ := storage.NewLocal(filepath.Join(dir, "spool"))
+	store := &lyingStore{Store: local}
+	sp, err := OpenSpool(ctx, store, SpoolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	evs, _ := sandbox.GenVotBox(6, 1, 5, at)
+	n := appendAll(t, sp, VotBox, "votbox", evs)
+	lake, _ := load.Open(filepath.Join(dir, "lake"), load.Options{})
+	l := NewLander(sp, lake, LanderOptions{})
+	if _, err := l.LandOnce(ctx); err == nil {
+		t.Fatal("the lost answer was not reported")
+	}
+	if _, err := l.LandOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// And after a restart, which reads every manifest of the spool.
+	if _, err := NewLander(sp, lake, LanderOptions{}).LandOnce(ctx); err != nil {
+		t.Fatalf("after a restart: %v", err)
+	}
+	if got := lakeCounts(t, filepath.Join(dir, "lake"))["votbox_events"]; got != [2]int{n, n} {
+		t.Errorf("lake %v, want %d once each", got, n)
 	}
 }
