@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -135,7 +136,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	vendor, source := parts[1], parts[2]
 	given, fromPath := "", len(parts) == 4
 	if fromPath {
-		given = parts[3]
+		// The element as sent, unescaped: a secret with characters a URL
+		// escapes ('+', '/', '%') matches however the vendor wrote it.
+		var err error
+		if given, err = url.PathUnescape(parts[3]); err != nil {
+			given = parts[3]
+		}
 	} else {
 		given = r.Header.Get(SecretHeader)
 	}

@@ -114,6 +114,7 @@ func TestHandler(t *testing.T) {
 		{"no secret", "GET", "/v1/votbox/votbox" + endcall, "", "", nil, 401, "no secret"},
 		{"wrong secret in path", "GET", "/v1/votbox/votbox/nope" + endcall, "", "", nil, 403, "wrong secret"},
 		{"wrong secret in header", "GET", "/v1/votbox/votbox" + endcall, "", "", map[string]string{SecretHeader: "nope"}, 403, "wrong secret"},
+		{"secret percent-encoded", "GET", "/v1/votbox/votbox/" + strings.ReplaceAll(testSecret, "-", "%2D") + endcall, "", "", nil, 200, "OK duplicate"},
 		{"secret differing in the last byte", "GET", "/v1/votbox/votbox/" + testSecret[:len(testSecret)-1] + "X" + endcall, "", "", nil, 403, "wrong secret"},
 		{"unknown source, wrong secret: not told it is unknown", "GET", "/v1/votbox/other/nope" + endcall, "", "", nil, 403, "wrong secret"},
 		{"unknown source", "GET", "/v1/votbox/other/" + testSecret + endcall, "", "", nil, 404, "no such endpoint"},
@@ -168,8 +169,8 @@ func TestHandler(t *testing.T) {
 	if got, want := r.h.Counts.Stored.Load(), int64(7); got != want {
 		t.Errorf("stored %d events, want %d", got, want)
 	}
-	if got := r.h.Counts.Duplicate.Load(); got != 1 {
-		t.Errorf("duplicates %d, want 1", got)
+	if got := r.h.Counts.Duplicate.Load(); got != 2 {
+		t.Errorf("duplicates %d, want 2", got)
 	}
 	if strings.Contains(r.logs.String(), testSecret) {
 		t.Errorf("the secret is in the log:\n%s", r.logs.String())
