@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -39,6 +40,9 @@ type objects struct {
 	configMap *corev1.ConfigMap
 	secret    *corev1.Secret
 	sa        *corev1.ServiceAccount
+	// The receiver (receive.yaml).
+	receiver *appsv1.Deployment
+	service  *corev1.Service
 }
 
 // decodeStrict decodes one YAML document into the API type its kind names.
@@ -68,6 +72,12 @@ func decodeStrict(t *testing.T, name string, doc []byte, o *objects) {
 	case "v1 ServiceAccount":
 		o.sa = new(corev1.ServiceAccount)
 		target = o.sa
+	case "apps/v1 Deployment":
+		o.receiver = new(appsv1.Deployment)
+		target = o.receiver
+	case "v1 Service":
+		o.service = new(corev1.Service)
+		target = o.service
 	default:
 		t.Fatalf("%s: unexpected %s %s: add it to decodeStrict", name, meta.APIVersion, meta.Kind)
 	}

@@ -3,6 +3,8 @@
 -- from the latest extraction of each task. A task's day is its start day in the business time zone.
 -- Rates are over all items (pending ones included); success = jobstatus 3, operator = jobstatus 4.
 -- Cost is callpay + opercallpay in roubles; cost_per_success is NULL when no call succeeded.
+-- Where the autocall.check answer lacks an item's callpay or opercallpay, the item's ENDCALL
+-- notification supplies it (votbox_events, received by etl receive; the latest one received).
 -- param: from DATE = NULL  First task start day, inclusive (business time zone); default: all
 -- param: to DATE = NULL    Last task start day, inclusive; default: all
 -- chart: x=date y=success yunit=successful_calls
@@ -11,21 +13,30 @@ WITH tasks AS (
            row_number() OVER (PARTITION BY source, task_id ORDER BY extracted_at DESC) AS rn
     FROM votbox_tasks
 ),
+event_costs AS (
+    SELECT source, call_id,
+           arg_max(call_pay, received_at) FILTER (WHERE call_pay IS NOT NULL)           AS call_pay,
+           arg_max(oper_call_pay, received_at) FILTER (WHERE oper_call_pay IS NOT NULL) AS oper_call_pay
+    FROM votbox_events
+    WHERE state = 'ENDCALL'
+    GROUP BY source, call_id
+),
 items AS (
-    SELECT source, task_id,
+    SELECT c.source, c.task_id,
            count(*)                                            AS items,
-           count(*) FILTER (WHERE job_status = 0)              AS queued,
-           count(*) FILTER (WHERE job_status = 1)              AS in_progress,
-           count(*) FILTER (WHERE job_status = 2)              AS error,
-           count(*) FILTER (WHERE job_status = 3)              AS success,
-           count(*) FILTER (WHERE job_status = 4)              AS operator,
-           count(*) FILTER (WHERE job_status = 5)              AS billing_error,
-           count(*) FILTER (WHERE job_status = 7)              AS expired,
-           count(*) FILTER (WHERE job_status = 11)             AS stopped_by_user,
-           count(*) FILTER (WHERE job_status NOT IN (0, 1, 2, 3, 4, 5, 7, 11)) AS other,
-           sum(coalesce(call_pay, 0) + coalesce(oper_call_pay, 0))         AS cost
-    FROM votbox_calls
-    GROUP BY source, task_id
+           count(*) FILTER (WHERE c.job_status = 0)            AS queued,
+           count(*) FILTER (WHERE c.job_status = 1)            AS in_progress,
+           count(*) FILTER (WHERE c.job_status = 2)            AS error,
+           count(*) FILTER (WHERE c.job_status = 3)            AS success,
+           count(*) FILTER (WHERE c.job_status = 4)            AS operator,
+           count(*) FILTER (WHERE c.job_status = 5)            AS billing_error,
+           count(*) FILTER (WHERE c.job_status = 7)            AS expired,
+           count(*) FILTER (WHERE c.job_status = 11)             AS stopped_by_user,
+           count(*) FILTER (WHERE c.job_status NOT IN (0, 1, 2, 3, 4, 5, 7, 11)) AS other,
+           sum(coalesce(c.call_pay, e.call_pay, 0) + coalesce(c.oper_call_pay, e.oper_call_pay, 0)) AS cost
+    FROM votbox_calls c
+    LEFT JOIN event_costs e ON e.source = c.source AND e.call_id = c.item_id
+    GROUP BY c.source, c.task_id
 )
 SELECT
     t.date,

@@ -1,5 +1,7 @@
 -- cost_reconciliation: Rated cost and number fees against balance movement per day, source and account.
--- For finance: per day, source and account, the cost rated on the calls (sum of cost),
+-- For finance: per day, source and account, the cost rated on the calls (sum of cost; a
+-- VotBox call whose autocall.check answer has no cost takes CALLPAY + OPERCALLPAY of its
+-- ENDCALL notification, votbox_events, received by etl receive),
 -- billed calls (cost > 0), billed minutes, the monthly number fees charged that day, and the
 -- balance movement from the balance snapshots: the day's last balance minus the previous
 -- day's last balance, NULL when either is missing (from the balances table: MTT, Mobilgroup,
@@ -40,7 +42,17 @@ WITH per_direction AS (
         count(*) FILTER (WHERE duplicate)                           AS duplicate_ids,
         list(DISTINCT currency) FILTER (WHERE cost IS NOT NULL AND currency <> '')
                                                                     AS currencies
-    FROM calls
+    FROM (
+        SELECT c.* REPLACE (coalesce(c.cost, e.cost) AS cost)
+        FROM calls c
+        LEFT JOIN (
+            SELECT source, call_id,
+                   CAST(arg_max(coalesce(call_pay, 0) + coalesce(oper_call_pay, 0), received_at) AS DECIMAL(18,4)) AS cost
+            FROM votbox_events
+            WHERE state = 'ENDCALL' AND (call_pay IS NOT NULL OR oper_call_pay IS NOT NULL)
+            GROUP BY source, call_id
+        ) e ON c.direction = 'autocall' AND e.source = c.source AND e.call_id = c.call_id
+    ) calls
     WHERE ($from IS NULL OR date >= $from)
       AND ($to IS NULL OR date <= $to)
     GROUP BY date, source, account, direction

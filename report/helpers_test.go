@@ -19,6 +19,7 @@ import (
 	"github.com/calletl/calletl/extract/votbox"
 	"github.com/calletl/calletl/lakeread"
 	"github.com/calletl/calletl/load"
+	"github.com/calletl/calletl/receive"
 	"github.com/calletl/calletl/recordings"
 )
 
@@ -182,5 +183,6 @@ func allTables() []load.TableInfo {
 	tables = append(tables, t2.Tables()...)
 	tables = append(tables, votbox.Tables()...)
 	tables = append(tables, voicebox.Tables()...) // cost_reconciliation reads voicebox_numbers
+	tables = append(tables, receive.Tables()...)
 	return append(tables, recordings.Tables()...)
 }

@@ -229,7 +229,7 @@ func (a *app) rootCommand() *cobra.Command {
 			root.AddCommand(c)
 		}
 	}
-	add(groupLoad, a.runCommand(), a.backfillCommand(), a.recordingsCommand(), a.compactCommand())
+	add(groupLoad, a.runCommand(), a.backfillCommand(), a.recordingsCommand(), a.compactCommand(), a.receiveCommand())
 	add(groupQuery, a.reportCommand(), a.reportsCommand(), a.sqlCommand(), a.viewsCommand(), a.serveCommand(), a.ddlCommand())
 	add(groupOps, a.stateCommand(), a.checkCommand(), a.versionCommand())
 	add(groupTry, a.demoCommand(), a.sandboxCommand())

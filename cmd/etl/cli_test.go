@@ -159,7 +159,7 @@ func TestVersionFlag(t *testing.T) {
 }
 
 // cliCommands are etl's commands (TestCommandTree checks the list).
-var cliCommands = []string{"run", "backfill", "recordings", "compact", "report", "reports", "sql", "views", "serve", "ddl", "state", "check", "version", "demo", "sandbox"}
+var cliCommands = []string{"run", "backfill", "recordings", "compact", "receive", "report", "reports", "sql", "views", "serve", "ddl", "state", "check", "version", "demo", "sandbox"}
 
 // Every command has --help with a usage line and examples, to stdout
 // with exit 0, and etl help CMD prints the same.

@@ -46,6 +46,8 @@ type Config struct {
 	// figures go (dq.go, defaulted by validateObservability).
 	DataQuality *DataQualityConfig `yaml:"data_quality"`
 	Metrics     *MetricsConfig     `yaml:"metrics"`
+	// Receive configures etl receive, the push receiver (receive.go).
+	Receive *ReceiveConfig `yaml:"receive"`
 
 	dir         string           // directory of the config file: relative paths start here
 	location    *time.Location   // Timezone, loaded
@@ -260,6 +262,9 @@ func (c *Config) validate(file string) error {
 	}
 	enabled := c.Sources.validate(stateDir, bad)
 	c.validateObservability(bad)
+	if c.Receive != nil {
+		c.Receive.validate(bad)
+	}
 	if enabled == 0 {
 		bad("sources", "no source is enabled: configure %s (see configs/etl.example.yaml)", c.Sources.choices())
 	}

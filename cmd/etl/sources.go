@@ -8,6 +8,7 @@ import (
 	"github.com/calletl/calletl/extract/registry"
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/pipeline"
+	"github.com/calletl/calletl/receive"
 	"github.com/calletl/calletl/recordings"
 	"github.com/calletl/calletl/secret"
 	"github.com/calletl/calletl/storage"
@@ -87,5 +88,6 @@ func lakeTables(sources []source) []load.TableInfo {
 // and reports work on any lake.
 func allTables(reg *registry.Registry) []load.TableInfo {
 	tables := append(load.CanonicalTables(), reg.Tables()...)
+	tables = append(tables, receive.Tables()...)
 	return append(tables, recordings.Tables()...)
 }

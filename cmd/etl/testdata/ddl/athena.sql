@@ -881,6 +881,87 @@ TBLPROPERTIES (
   'storage.location.template' = 's3://calletl-data/lake/mobilgroup_calls/source=${source}/date=${date}/'
 );
 
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`votbox_events` (
+  `event_id` string COMMENT 'Dedupe id: SHA-256 (first 128 bits, hex) of vendor, source and every field as received; a vendor\'s retry has the same id.',
+  `call_id` string COMMENT 'CALLID: the call (item.id of autocall.check, votbox_calls.item_id).',
+  `state` string COMMENT 'STATE: STARTCALL, CALLOUT, REDIRECT, CALLPROCESS, CALLNOANSWER, QUEUESTART, QUEUEEND, GETDTMF, ENDCALL, VOICEMAIL, RECORDTALK, or what VotBox sent.',
+  `event_time` timestamp COMMENT 'DT (DD.MM.YYYY HH:MM:SS, Moscow time) as a UTC instant; NULL when absent.',
+  `ani` string COMMENT 'ANI as E.164 digits (\'\' when absent).',
+  `dnis` string COMMENT 'DNIS as E.164 digits.',
+  `phone` string COMMENT 'PHONE (REDIRECT: the operator\'s number) as E.164 digits.',
+  `rel` int COMMENT 'REL (CALLNOANSWER): the release cause.',
+  `dtmf` string COMMENT 'DTMF (GETDTMF): the keys pressed.',
+  `addinfo` string COMMENT 'addinfo (REDIRECT): the FLIST DESCR of the subscriber.',
+  `filename` string COMMENT 'FILENAME (VOICEMAIL, RECORDTALK).',
+  `call_duration` int COMMENT 'CALLDURATION (autocall ENDCALL): seconds connected to the subscriber.',
+  `oper_call_duration` int COMMENT 'OPERCALLDURATION (ENDCALL): seconds connected to the operator.',
+  `job_status` int COMMENT 'JOBSTATUS (ENDCALL): the call\'s jobstatus (3 success, 4 operator, …).',
+  `call_pay` decimal(18,4) COMMENT 'CALLPAY (ENDCALL): cost of the call to the subscriber, roubles (sent in kopecks).',
+  `oper_call_pay` decimal(18,4) COMMENT 'OPERCALLPAY (ENDCALL): cost of the call to the operator, roubles (sent in kopecks).',
+  `duration` int COMMENT 'DURATION (inbound ENDCALL): call seconds.',
+  `link_duration` int COMMENT 'LINKDURATION (inbound ENDCALL): connected seconds.',
+  `fields` string COMMENT 'Every field as received (keys upper-cased), a JSON object.',
+  `received_at` timestamp COMMENT 'When etl receive stored the event, UTC.'
+)
+COMMENT 'VotBox NotifyUrl notifications received by etl receive: one row per event (CALLOUT … ENDCALL), deduplicated by event_id'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: the receive endpoint\'s source name (votbox).',
+  `date` date COMMENT 'Hive partition: the event\'s day (DT, else the arrival) in the business time zone.'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/votbox_events/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/votbox_events/source=${source}/date=${date}/'
+);
+
+CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`mtt_events` (
+  `event_id` string COMMENT 'Dedupe id: SHA-256 (first 128 bits, hex) of vendor, source, kind and every field as received.',
+  `kind` string COMMENT 'followme (getControlCallFollowMe event_URL), smartcall (sb-api events) or callback (callback call progress).',
+  `call_id` string COMMENT 'The call: h323_conf_id (followme), CallID (smartcall), id (callback).',
+  `event` string COMMENT 'Event code: o, s, h, sp, ep, t (followme); o, h, n (smartcall); start_side_A … end_side_A (callback).',
+  `side` string COMMENT 'A or B where the event names a side.',
+  `event_time` timestamp COMMENT 'date_time as a UTC instant (unix for followme, Moscow YYYY-MM-DD-HH-MM-SS for smartcall); NULL for callback events, which carry none.',
+  `number` string COMMENT 'The number the event is about (b_number, redirect_number, phone_A) as E.164 digits.',
+  `number_a` string COMMENT 'numberA (followme) as E.164 digits.',
+  `sip_id` string COMMENT 'sip_id (followme): the client\'s MTT number.',
+  `redirect_number` string COMMENT 'redirect_number (followme) as E.164 digits.',
+  `client_id` string COMMENT 'client_id (followme): the client API\'s id of the call.',
+  `task_id` string COMMENT 'id (smartcall): the request\'s messId.',
+  `dtmf` string COMMENT 'dtmf (smartcall): the key chosen (\'\' when none or null).',
+  `notify_type` string COMMENT 'type (smartcall): transfer or notify.',
+  `cause` int COMMENT 'Q.850/ISUP disconnect cause (h events).',
+  `duration` int COMMENT 'Seconds (smartcall h events: TTS and talk, or the transferred call).',
+  `data` string COMMENT 'data (followme) as sent.',
+  `fields` string COMMENT 'Every field as received (nested objects flattened with dots), a JSON object.',
+  `received_at` timestamp COMMENT 'When etl receive stored the event, UTC.'
+)
+COMMENT 'MTT call-progress notifications received by etl receive (follow-me event_URL, smart-call and callback events): one row per event, deduplicated by event_id'
+PARTITIONED BY (
+  `source` string COMMENT 'Hive partition: the receive endpoint\'s source name (mtt).',
+  `date` date COMMENT 'Hive partition: the event\'s day (its time, else the arrival) in the business time zone.'
+)
+STORED AS PARQUET
+LOCATION 's3://calletl-data/lake/mtt_events/'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.source.type' = 'enum',
+  'projection.source.values' = 'mtt,t2,votbox,voicebox,mobilgroup',
+  'projection.date.type' = 'date',
+  'projection.date.format' = 'yyyy-MM-dd',
+  'projection.date.range' = '2020-01-01,NOW',
+  'projection.date.interval' = '1',
+  'projection.date.interval.unit' = 'DAYS',
+  'storage.location.template' = 's3://calletl-data/lake/mtt_events/source=${source}/date=${date}/'
+);
+
 CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`recordings` (
   `call_id` string COMMENT 'The call\'s call_id in the calls table.',
   `recording_ref` string COMMENT 'The calls table\'s recording_ref the recording was fetched with.',

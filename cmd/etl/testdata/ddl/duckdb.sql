@@ -994,6 +994,104 @@ COMMENT ON COLUMN "mobilgroup_calls"."extras" IS 'subscriber members this versio
 COMMENT ON COLUMN "mobilgroup_calls"."run_id" IS 'run that extracted the row';
 COMMENT ON COLUMN "mobilgroup_calls"."extracted_at" IS 'when the row was extracted, UTC';
 
+CREATE OR REPLACE VIEW "votbox_events" AS
+SELECT CAST(NULL AS VARCHAR) AS "source",
+  CAST(NULL AS DATE) AS "date",
+  CAST(NULL AS VARCHAR) AS "event_id",
+  CAST(NULL AS VARCHAR) AS "call_id",
+  CAST(NULL AS VARCHAR) AS "state",
+  CAST(NULL AS TIMESTAMPTZ) AS "event_time",
+  CAST(NULL AS VARCHAR) AS "ani",
+  CAST(NULL AS VARCHAR) AS "dnis",
+  CAST(NULL AS VARCHAR) AS "phone",
+  CAST(NULL AS INTEGER) AS "rel",
+  CAST(NULL AS VARCHAR) AS "dtmf",
+  CAST(NULL AS VARCHAR) AS "addinfo",
+  CAST(NULL AS VARCHAR) AS "filename",
+  CAST(NULL AS INTEGER) AS "call_duration",
+  CAST(NULL AS INTEGER) AS "oper_call_duration",
+  CAST(NULL AS INTEGER) AS "job_status",
+  CAST(NULL AS DECIMAL(18,4)) AS "call_pay",
+  CAST(NULL AS DECIMAL(18,4)) AS "oper_call_pay",
+  CAST(NULL AS INTEGER) AS "duration",
+  CAST(NULL AS INTEGER) AS "link_duration",
+  CAST(NULL AS VARCHAR) AS "fields",
+  CAST(NULL AS TIMESTAMPTZ) AS "received_at"
+WHERE false
+UNION ALL BY NAME
+SELECT * FROM read_parquet('s3://calletl-data/lake/votbox_events/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
+COMMENT ON VIEW "votbox_events" IS 'VotBox NotifyUrl notifications received by etl receive: one row per event (CALLOUT … ENDCALL), deduplicated by event_id';
+COMMENT ON COLUMN "votbox_events"."source" IS 'Hive partition: the receive endpoint''s source name (votbox).';
+COMMENT ON COLUMN "votbox_events"."date" IS 'Hive partition: the event''s day (DT, else the arrival) in the business time zone.';
+COMMENT ON COLUMN "votbox_events"."event_id" IS 'Dedupe id: SHA-256 (first 128 bits, hex) of vendor, source and every field as received; a vendor''s retry has the same id.';
+COMMENT ON COLUMN "votbox_events"."call_id" IS 'CALLID: the call (item.id of autocall.check, votbox_calls.item_id).';
+COMMENT ON COLUMN "votbox_events"."state" IS 'STATE: STARTCALL, CALLOUT, REDIRECT, CALLPROCESS, CALLNOANSWER, QUEUESTART, QUEUEEND, GETDTMF, ENDCALL, VOICEMAIL, RECORDTALK, or what VotBox sent.';
+COMMENT ON COLUMN "votbox_events"."event_time" IS 'DT (DD.MM.YYYY HH:MM:SS, Moscow time) as a UTC instant; NULL when absent.';
+COMMENT ON COLUMN "votbox_events"."ani" IS 'ANI as E.164 digits ('''' when absent).';
+COMMENT ON COLUMN "votbox_events"."dnis" IS 'DNIS as E.164 digits.';
+COMMENT ON COLUMN "votbox_events"."phone" IS 'PHONE (REDIRECT: the operator''s number) as E.164 digits.';
+COMMENT ON COLUMN "votbox_events"."rel" IS 'REL (CALLNOANSWER): the release cause.';
+COMMENT ON COLUMN "votbox_events"."dtmf" IS 'DTMF (GETDTMF): the keys pressed.';
+COMMENT ON COLUMN "votbox_events"."addinfo" IS 'addinfo (REDIRECT): the FLIST DESCR of the subscriber.';
+COMMENT ON COLUMN "votbox_events"."filename" IS 'FILENAME (VOICEMAIL, RECORDTALK).';
+COMMENT ON COLUMN "votbox_events"."call_duration" IS 'CALLDURATION (autocall ENDCALL): seconds connected to the subscriber.';
+COMMENT ON COLUMN "votbox_events"."oper_call_duration" IS 'OPERCALLDURATION (ENDCALL): seconds connected to the operator.';
+COMMENT ON COLUMN "votbox_events"."job_status" IS 'JOBSTATUS (ENDCALL): the call''s jobstatus (3 success, 4 operator, …).';
+COMMENT ON COLUMN "votbox_events"."call_pay" IS 'CALLPAY (ENDCALL): cost of the call to the subscriber, roubles (sent in kopecks).';
+COMMENT ON COLUMN "votbox_events"."oper_call_pay" IS 'OPERCALLPAY (ENDCALL): cost of the call to the operator, roubles (sent in kopecks).';
+COMMENT ON COLUMN "votbox_events"."duration" IS 'DURATION (inbound ENDCALL): call seconds.';
+COMMENT ON COLUMN "votbox_events"."link_duration" IS 'LINKDURATION (inbound ENDCALL): connected seconds.';
+COMMENT ON COLUMN "votbox_events"."fields" IS 'Every field as received (keys upper-cased), a JSON object.';
+COMMENT ON COLUMN "votbox_events"."received_at" IS 'When etl receive stored the event, UTC.';
+
+CREATE OR REPLACE VIEW "mtt_events" AS
+SELECT CAST(NULL AS VARCHAR) AS "source",
+  CAST(NULL AS DATE) AS "date",
+  CAST(NULL AS VARCHAR) AS "event_id",
+  CAST(NULL AS VARCHAR) AS "kind",
+  CAST(NULL AS VARCHAR) AS "call_id",
+  CAST(NULL AS VARCHAR) AS "event",
+  CAST(NULL AS VARCHAR) AS "side",
+  CAST(NULL AS TIMESTAMPTZ) AS "event_time",
+  CAST(NULL AS VARCHAR) AS "number",
+  CAST(NULL AS VARCHAR) AS "number_a",
+  CAST(NULL AS VARCHAR) AS "sip_id",
+  CAST(NULL AS VARCHAR) AS "redirect_number",
+  CAST(NULL AS VARCHAR) AS "client_id",
+  CAST(NULL AS VARCHAR) AS "task_id",
+  CAST(NULL AS VARCHAR) AS "dtmf",
+  CAST(NULL AS VARCHAR) AS "notify_type",
+  CAST(NULL AS INTEGER) AS "cause",
+  CAST(NULL AS INTEGER) AS "duration",
+  CAST(NULL AS VARCHAR) AS "data",
+  CAST(NULL AS VARCHAR) AS "fields",
+  CAST(NULL AS TIMESTAMPTZ) AS "received_at"
+WHERE false
+UNION ALL BY NAME
+SELECT * FROM read_parquet('s3://calletl-data/lake/mtt_events/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
+COMMENT ON VIEW "mtt_events" IS 'MTT call-progress notifications received by etl receive (follow-me event_URL, smart-call and callback events): one row per event, deduplicated by event_id';
+COMMENT ON COLUMN "mtt_events"."source" IS 'Hive partition: the receive endpoint''s source name (mtt).';
+COMMENT ON COLUMN "mtt_events"."date" IS 'Hive partition: the event''s day (its time, else the arrival) in the business time zone.';
+COMMENT ON COLUMN "mtt_events"."event_id" IS 'Dedupe id: SHA-256 (first 128 bits, hex) of vendor, source, kind and every field as received.';
+COMMENT ON COLUMN "mtt_events"."kind" IS 'followme (getControlCallFollowMe event_URL), smartcall (sb-api events) or callback (callback call progress).';
+COMMENT ON COLUMN "mtt_events"."call_id" IS 'The call: h323_conf_id (followme), CallID (smartcall), id (callback).';
+COMMENT ON COLUMN "mtt_events"."event" IS 'Event code: o, s, h, sp, ep, t (followme); o, h, n (smartcall); start_side_A … end_side_A (callback).';
+COMMENT ON COLUMN "mtt_events"."side" IS 'A or B where the event names a side.';
+COMMENT ON COLUMN "mtt_events"."event_time" IS 'date_time as a UTC instant (unix for followme, Moscow YYYY-MM-DD-HH-MM-SS for smartcall); NULL for callback events, which carry none.';
+COMMENT ON COLUMN "mtt_events"."number" IS 'The number the event is about (b_number, redirect_number, phone_A) as E.164 digits.';
+COMMENT ON COLUMN "mtt_events"."number_a" IS 'numberA (followme) as E.164 digits.';
+COMMENT ON COLUMN "mtt_events"."sip_id" IS 'sip_id (followme): the client''s MTT number.';
+COMMENT ON COLUMN "mtt_events"."redirect_number" IS 'redirect_number (followme) as E.164 digits.';
+COMMENT ON COLUMN "mtt_events"."client_id" IS 'client_id (followme): the client API''s id of the call.';
+COMMENT ON COLUMN "mtt_events"."task_id" IS 'id (smartcall): the request''s messId.';
+COMMENT ON COLUMN "mtt_events"."dtmf" IS 'dtmf (smartcall): the key chosen ('''' when none or null).';
+COMMENT ON COLUMN "mtt_events"."notify_type" IS 'type (smartcall): transfer or notify.';
+COMMENT ON COLUMN "mtt_events"."cause" IS 'Q.850/ISUP disconnect cause (h events).';
+COMMENT ON COLUMN "mtt_events"."duration" IS 'Seconds (smartcall h events: TTS and talk, or the transferred call).';
+COMMENT ON COLUMN "mtt_events"."data" IS 'data (followme) as sent.';
+COMMENT ON COLUMN "mtt_events"."fields" IS 'Every field as received (nested objects flattened with dots), a JSON object.';
+COMMENT ON COLUMN "mtt_events"."received_at" IS 'When etl receive stored the event, UTC.';
+
 CREATE OR REPLACE VIEW "recordings" AS
 SELECT CAST(NULL AS VARCHAR) AS "source",
   CAST(NULL AS DATE) AS "date",

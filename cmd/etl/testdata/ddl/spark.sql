@@ -642,6 +642,67 @@ COMMENT 'Mobilgroup broadcast subscribers (api/get state): one row per subscribe
 ;
 MSCK REPAIR TABLE `calletl`.`mobilgroup_calls`;
 
+CREATE TABLE IF NOT EXISTS `calletl`.`votbox_events` (
+  `event_id` STRING COMMENT 'Dedupe id: SHA-256 (first 128 bits, hex) of vendor, source and every field as received; a vendor\'s retry has the same id.',
+  `call_id` STRING COMMENT 'CALLID: the call (item.id of autocall.check, votbox_calls.item_id).',
+  `state` STRING COMMENT 'STATE: STARTCALL, CALLOUT, REDIRECT, CALLPROCESS, CALLNOANSWER, QUEUESTART, QUEUEEND, GETDTMF, ENDCALL, VOICEMAIL, RECORDTALK, or what VotBox sent.',
+  `event_time` TIMESTAMP COMMENT 'DT (DD.MM.YYYY HH:MM:SS, Moscow time) as a UTC instant; NULL when absent.',
+  `ani` STRING COMMENT 'ANI as E.164 digits (\'\' when absent).',
+  `dnis` STRING COMMENT 'DNIS as E.164 digits.',
+  `phone` STRING COMMENT 'PHONE (REDIRECT: the operator\'s number) as E.164 digits.',
+  `rel` INT COMMENT 'REL (CALLNOANSWER): the release cause.',
+  `dtmf` STRING COMMENT 'DTMF (GETDTMF): the keys pressed.',
+  `addinfo` STRING COMMENT 'addinfo (REDIRECT): the FLIST DESCR of the subscriber.',
+  `filename` STRING COMMENT 'FILENAME (VOICEMAIL, RECORDTALK).',
+  `call_duration` INT COMMENT 'CALLDURATION (autocall ENDCALL): seconds connected to the subscriber.',
+  `oper_call_duration` INT COMMENT 'OPERCALLDURATION (ENDCALL): seconds connected to the operator.',
+  `job_status` INT COMMENT 'JOBSTATUS (ENDCALL): the call\'s jobstatus (3 success, 4 operator, …).',
+  `call_pay` DECIMAL(18,4) COMMENT 'CALLPAY (ENDCALL): cost of the call to the subscriber, roubles (sent in kopecks).',
+  `oper_call_pay` DECIMAL(18,4) COMMENT 'OPERCALLPAY (ENDCALL): cost of the call to the operator, roubles (sent in kopecks).',
+  `duration` INT COMMENT 'DURATION (inbound ENDCALL): call seconds.',
+  `link_duration` INT COMMENT 'LINKDURATION (inbound ENDCALL): connected seconds.',
+  `fields` STRING COMMENT 'Every field as received (keys upper-cased), a JSON object.',
+  `received_at` TIMESTAMP COMMENT 'When etl receive stored the event, UTC.',
+  `source` STRING COMMENT 'Hive partition: the receive endpoint\'s source name (votbox).',
+  `date` DATE COMMENT 'Hive partition: the event\'s day (DT, else the arrival) in the business time zone.'
+)
+USING parquet
+PARTITIONED BY (`source`, `date`)
+LOCATION 's3://calletl-data/lake/votbox_events'
+COMMENT 'VotBox NotifyUrl notifications received by etl receive: one row per event (CALLOUT … ENDCALL), deduplicated by event_id'
+;
+MSCK REPAIR TABLE `calletl`.`votbox_events`;
+
+CREATE TABLE IF NOT EXISTS `calletl`.`mtt_events` (
+  `event_id` STRING COMMENT 'Dedupe id: SHA-256 (first 128 bits, hex) of vendor, source, kind and every field as received.',
+  `kind` STRING COMMENT 'followme (getControlCallFollowMe event_URL), smartcall (sb-api events) or callback (callback call progress).',
+  `call_id` STRING COMMENT 'The call: h323_conf_id (followme), CallID (smartcall), id (callback).',
+  `event` STRING COMMENT 'Event code: o, s, h, sp, ep, t (followme); o, h, n (smartcall); start_side_A … end_side_A (callback).',
+  `side` STRING COMMENT 'A or B where the event names a side.',
+  `event_time` TIMESTAMP COMMENT 'date_time as a UTC instant (unix for followme, Moscow YYYY-MM-DD-HH-MM-SS for smartcall); NULL for callback events, which carry none.',
+  `number` STRING COMMENT 'The number the event is about (b_number, redirect_number, phone_A) as E.164 digits.',
+  `number_a` STRING COMMENT 'numberA (followme) as E.164 digits.',
+  `sip_id` STRING COMMENT 'sip_id (followme): the client\'s MTT number.',
+  `redirect_number` STRING COMMENT 'redirect_number (followme) as E.164 digits.',
+  `client_id` STRING COMMENT 'client_id (followme): the client API\'s id of the call.',
+  `task_id` STRING COMMENT 'id (smartcall): the request\'s messId.',
+  `dtmf` STRING COMMENT 'dtmf (smartcall): the key chosen (\'\' when none or null).',
+  `notify_type` STRING COMMENT 'type (smartcall): transfer or notify.',
+  `cause` INT COMMENT 'Q.850/ISUP disconnect cause (h events).',
+  `duration` INT COMMENT 'Seconds (smartcall h events: TTS and talk, or the transferred call).',
+  `data` STRING COMMENT 'data (followme) as sent.',
+  `fields` STRING COMMENT 'Every field as received (nested objects flattened with dots), a JSON object.',
+  `received_at` TIMESTAMP COMMENT 'When etl receive stored the event, UTC.',
+  `source` STRING COMMENT 'Hive partition: the receive endpoint\'s source name (mtt).',
+  `date` DATE COMMENT 'Hive partition: the event\'s day (its time, else the arrival) in the business time zone.'
+)
+USING parquet
+PARTITIONED BY (`source`, `date`)
+LOCATION 's3://calletl-data/lake/mtt_events'
+COMMENT 'MTT call-progress notifications received by etl receive (follow-me event_URL, smart-call and callback events): one row per event, deduplicated by event_id'
+;
+MSCK REPAIR TABLE `calletl`.`mtt_events`;
+
 CREATE TABLE IF NOT EXISTS `calletl`.`recordings` (
   `call_id` STRING COMMENT 'The call\'s call_id in the calls table.',
   `recording_ref` STRING COMMENT 'The calls table\'s recording_ref the recording was fetched with.',

@@ -668,6 +668,69 @@ WITH (
 );
 CALL system.sync_partition_metadata('calletl', 'mobilgroup_calls', 'FULL');
 
+CREATE TABLE IF NOT EXISTS "calletl"."votbox_events" (
+  "event_id" varchar COMMENT 'Dedupe id: SHA-256 (first 128 bits, hex) of vendor, source and every field as received; a vendor''s retry has the same id.',
+  "call_id" varchar COMMENT 'CALLID: the call (item.id of autocall.check, votbox_calls.item_id).',
+  "state" varchar COMMENT 'STATE: STARTCALL, CALLOUT, REDIRECT, CALLPROCESS, CALLNOANSWER, QUEUESTART, QUEUEEND, GETDTMF, ENDCALL, VOICEMAIL, RECORDTALK, or what VotBox sent.',
+  "event_time" timestamp(3) COMMENT 'DT (DD.MM.YYYY HH:MM:SS, Moscow time) as a UTC instant; NULL when absent.',
+  "ani" varchar COMMENT 'ANI as E.164 digits ('''' when absent).',
+  "dnis" varchar COMMENT 'DNIS as E.164 digits.',
+  "phone" varchar COMMENT 'PHONE (REDIRECT: the operator''s number) as E.164 digits.',
+  "rel" integer COMMENT 'REL (CALLNOANSWER): the release cause.',
+  "dtmf" varchar COMMENT 'DTMF (GETDTMF): the keys pressed.',
+  "addinfo" varchar COMMENT 'addinfo (REDIRECT): the FLIST DESCR of the subscriber.',
+  "filename" varchar COMMENT 'FILENAME (VOICEMAIL, RECORDTALK).',
+  "call_duration" integer COMMENT 'CALLDURATION (autocall ENDCALL): seconds connected to the subscriber.',
+  "oper_call_duration" integer COMMENT 'OPERCALLDURATION (ENDCALL): seconds connected to the operator.',
+  "job_status" integer COMMENT 'JOBSTATUS (ENDCALL): the call''s jobstatus (3 success, 4 operator, …).',
+  "call_pay" decimal(18,4) COMMENT 'CALLPAY (ENDCALL): cost of the call to the subscriber, roubles (sent in kopecks).',
+  "oper_call_pay" decimal(18,4) COMMENT 'OPERCALLPAY (ENDCALL): cost of the call to the operator, roubles (sent in kopecks).',
+  "duration" integer COMMENT 'DURATION (inbound ENDCALL): call seconds.',
+  "link_duration" integer COMMENT 'LINKDURATION (inbound ENDCALL): connected seconds.',
+  "fields" varchar COMMENT 'Every field as received (keys upper-cased), a JSON object.',
+  "received_at" timestamp(3) COMMENT 'When etl receive stored the event, UTC.',
+  "source" varchar COMMENT 'Hive partition: the receive endpoint''s source name (votbox).',
+  "date" date COMMENT 'Hive partition: the event''s day (DT, else the arrival) in the business time zone.'
+)
+COMMENT 'VotBox NotifyUrl notifications received by etl receive: one row per event (CALLOUT … ENDCALL), deduplicated by event_id'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/votbox_events',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'votbox_events', 'FULL');
+
+CREATE TABLE IF NOT EXISTS "calletl"."mtt_events" (
+  "event_id" varchar COMMENT 'Dedupe id: SHA-256 (first 128 bits, hex) of vendor, source, kind and every field as received.',
+  "kind" varchar COMMENT 'followme (getControlCallFollowMe event_URL), smartcall (sb-api events) or callback (callback call progress).',
+  "call_id" varchar COMMENT 'The call: h323_conf_id (followme), CallID (smartcall), id (callback).',
+  "event" varchar COMMENT 'Event code: o, s, h, sp, ep, t (followme); o, h, n (smartcall); start_side_A … end_side_A (callback).',
+  "side" varchar COMMENT 'A or B where the event names a side.',
+  "event_time" timestamp(3) COMMENT 'date_time as a UTC instant (unix for followme, Moscow YYYY-MM-DD-HH-MM-SS for smartcall); NULL for callback events, which carry none.',
+  "number" varchar COMMENT 'The number the event is about (b_number, redirect_number, phone_A) as E.164 digits.',
+  "number_a" varchar COMMENT 'numberA (followme) as E.164 digits.',
+  "sip_id" varchar COMMENT 'sip_id (followme): the client''s MTT number.',
+  "redirect_number" varchar COMMENT 'redirect_number (followme) as E.164 digits.',
+  "client_id" varchar COMMENT 'client_id (followme): the client API''s id of the call.',
+  "task_id" varchar COMMENT 'id (smartcall): the request''s messId.',
+  "dtmf" varchar COMMENT 'dtmf (smartcall): the key chosen ('''' when none or null).',
+  "notify_type" varchar COMMENT 'type (smartcall): transfer or notify.',
+  "cause" integer COMMENT 'Q.850/ISUP disconnect cause (h events).',
+  "duration" integer COMMENT 'Seconds (smartcall h events: TTS and talk, or the transferred call).',
+  "data" varchar COMMENT 'data (followme) as sent.',
+  "fields" varchar COMMENT 'Every field as received (nested objects flattened with dots), a JSON object.',
+  "received_at" timestamp(3) COMMENT 'When etl receive stored the event, UTC.',
+  "source" varchar COMMENT 'Hive partition: the receive endpoint''s source name (mtt).',
+  "date" date COMMENT 'Hive partition: the event''s day (its time, else the arrival) in the business time zone.'
+)
+COMMENT 'MTT call-progress notifications received by etl receive (follow-me event_URL, smart-call and callback events): one row per event, deduplicated by event_id'
+WITH (
+  format = 'PARQUET',
+  external_location = 's3://calletl-data/lake/mtt_events',
+  partitioned_by = ARRAY['source', 'date']
+);
+CALL system.sync_partition_metadata('calletl', 'mtt_events', 'FULL');
+
 CREATE TABLE IF NOT EXISTS "calletl"."recordings" (
   "call_id" varchar COMMENT 'The call''s call_id in the calls table.',
   "recording_ref" varchar COMMENT 'The calls table''s recording_ref the recording was fetched with.',
