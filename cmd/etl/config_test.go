@@ -44,7 +44,8 @@ func TestExampleConfigCoversEveryField(t *testing.T) {
 		"local", "per_host", "retry_base", "mtt_records_base", "endpoint", "bucket", "path_style", "access_key", "secret_key", "part_size",
 		"data_quality", "fail_run", "baseline_days", "low_calls_ratio", "min_baseline_calls", "max_reject_rate",
 		"max_cost_without_talk", "coverage_drop", "metrics", "textfile", "pushgateway", "job", "timeout",
-		"callback_ids", "callback_ids_file", "callback_customer", "recording_format", "per_number_stats", "stats_numbers"} {
+		"callback_ids", "callback_ids_file", "callback_customer", "recording_format", "per_number_stats", "stats_numbers",
+		"receive", "listen", "spool", "landing_interval", "retention", "endpoints"} {
 		if !strings.Contains(string(b), "\n"+field+":") && !strings.Contains(string(b), " "+field+":") {
 			t.Errorf("configs/etl.example.yaml does not document %s", field)
 		}
