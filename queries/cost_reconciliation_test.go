@@ -15,6 +15,7 @@ import (
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/queries"
+	"github.com/calletl/calletl/receive"
 	"github.com/calletl/calletl/report"
 	"github.com/calletl/calletl/transform"
 )
@@ -136,7 +137,7 @@ func feesLake(t *testing.T) string {
 func TestCostReconciliationFeesAndVotBox(t *testing.T) {
 	lake := feesLake(t)
 	ctx := context.Background()
-	eng, err := report.Open(ctx, report.Options{Lake: lake, TimeZone: "UTC", Tables: append(load.CanonicalTables(), voicebox.Tables()...)})
+	eng, err := report.Open(ctx, report.Options{Lake: lake, TimeZone: "UTC", Tables: append(append(load.CanonicalTables(), voicebox.Tables()...), receive.Tables()...)})
 	if err != nil {
 		t.Fatal(err)
 	}
