@@ -202,13 +202,14 @@ func TestAddVendorThroughRegistry(t *testing.T) {
 }
 
 // The vendor traits cmd/etl once switched on by name come from the
-// registry: T2 is pinned to one shard, VotBox and Mobilgroup have items.
+// registry: T2 is pinned to one shard; VotBox, Mobilgroup and MTT (its
+// callback calls, beside its history streams) have items.
 func TestVendorTraits(t *testing.T) {
 	reg := vendors()
 	if got := reg.Pinned(); len(got) != 1 || !got["t2"] {
 		t.Errorf("pinned %v, want only t2", got)
 	}
-	for source, want := range map[string]string{"votbox": "task", "mobilgroup": "broadcast", "mtt": "", "t2": "", "nope": ""} {
+	for source, want := range map[string]string{"votbox": "task", "mobilgroup": "broadcast", "mtt": "callback", "t2": "", "nope": ""} {
 		if got := reg.ItemKind(source); got != want {
 			t.Errorf("ItemKind(%s) = %q, want %q", source, got, want)
 		}
