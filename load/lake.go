@@ -70,12 +70,14 @@ const (
 	DefaultRowGroupBytes = 4 << 20
 	DefaultBatchBytes    = 1 << 20
 	// DefaultTxBufferBytes bounds what one transaction buffers across all
-	// its open partition files (see Options.TxBufferBytes). Four streams
-	// of ~250k rows a day at once, or one transaction over 30 days, then
-	// stay under 256 MB of RSS with the default 160 MiB memory limit
-	// (BENCHMARKS.md); row groups of such days hold ~20,000 rows per table
-	// (8 MiB of Arrow bytes over calls and mtt_calls), ~25,000-row days one.
-	DefaultTxBufferBytes = 8 << 20
+	// its open partition files (see Options.TxBufferBytes), counted exactly:
+	// builders by capacity, batches not yet encoded, the open row groups'
+	// pages and the buffers kept for reuse. One transaction over 30 days
+	// (1M calls) peaks at 211–213 MB of RSS with the default 160 MiB memory
+	// limit, 233–253 MB without (BENCHMARKS.md, TxManyDays). With MTT's
+	// calls and mtt_calls, row groups of a busy day hold ~40,000–60,000
+	// rows per table.
+	DefaultTxBufferBytes = 16 << 20
 )
 
 // Hive partition column names. They are part of every table's path and of
@@ -117,13 +119,14 @@ type Options struct {
 	// (default DefaultBatchBytes).
 	RowGroupBytes, BatchBytes int64
 	// TxBufferBytes bounds the memory one transaction holds across all the
-	// partition files it has open (default DefaultTxBufferBytes): when the
-	// Arrow bytes handed to their open row groups, plus their builders'
-	// reserved batches, pass it, the partition holding the most hands over
-	// its pending rows and closes its row group (written to its file), so a
-	// transaction spanning many days holds about this much whatever its
-	// window. The estimate counts uncompressed bytes, an upper bound of
-	// what a row group holds before it is closed.
+	// partition files it has open (default DefaultTxBufferBytes): each
+	// partition allocates its record builder, its batches and its Parquet
+	// writer's buffers from an allocator of its own that keeps freed
+	// buffers for reuse, and counts what it holds of Allocator, in use or
+	// kept. When the total passes the bound, the partition holding the most
+	// hands over its pending rows, closes its row group (written to its
+	// file) and returns the buffers it kept, so a transaction spanning many
+	// days holds about this much whatever its window.
 	TxBufferBytes int64
 	// Allocator allocates Arrow and Parquet buffers
 	// (default memory.DefaultAllocator).

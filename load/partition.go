@@ -13,6 +13,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
@@ -37,6 +38,7 @@ type partition struct {
 
 	file    *os.File // nil once closed
 	buf     *bufio.Writer
+	mem     *recycler            // what the builder, the batches and the writer allocate from
 	fw      *pqarrow.FileWriter  // nil once closed
 	builder *array.RecordBuilder // nil once released
 
@@ -51,11 +53,9 @@ type partition struct {
 	encErr     error
 	recsClosed bool
 
-	// held is what the transaction counts for this partition (tx.bound):
-	// the Arrow bytes of the batches handed to the encoder since its row
-	// group began (rgRows rows, mirroring the encoder's RowGroupRows cut),
-	// plus reserved, the batch the builder was sized for.
-	held, reserved, rgRows int64
+	// cutDone tells cut that the encoder has closed the row group, so
+	// every batch handed to it before is released.
+	cutDone chan struct{}
 
 	dataLens []int // string bytes per column in the last batch
 	lastRows int   // rows in the last batch
@@ -69,16 +69,15 @@ type partition struct {
 	committed bool
 }
 
-// writerProps returns the Parquet writer properties of st, built once.
-func (st *tableState) writerProps(opts Options) *parquet.WriterProperties {
-	if st.props == nil {
-		props := baseProps(opts)
-		for _, c := range st.dict {
-			props = append(props, parquet.WithDictionaryFor(c, true))
-		}
-		st.props = parquet.NewWriterProperties(props...)
+// writerProps returns the Parquet writer properties of a partition of st
+// whose writer allocates from mem.
+func (st *tableState) writerProps(opts Options, mem memory.Allocator) *parquet.WriterProperties {
+	opts.Allocator = mem
+	props := baseProps(opts)
+	for _, c := range st.dict {
+		props = append(props, parquet.WithDictionaryFor(c, true))
 	}
-	return st.props
+	return parquet.NewWriterProperties(props...)
 }
 
 // openPartition creates the partition directory and the temporary file and
@@ -91,6 +90,7 @@ func openPartition(l *Lake, st *tableState, source, unit, date string) (*partiti
 		rel:   strings.Join([]string{st.name, SourceColumn + "=" + source, DateColumn + "=" + date, dataName(unit)}, "/"),
 		dir:   dir,
 		final: filepath.Join(dir, dataName(unit)),
+		mem:   newRecycler(l.opts.Allocator),
 	}
 	// An aborting transaction may remove a directory it created just
 	// after mkdirAllSync saw it exist, or while mkdirAllSync creates the
@@ -127,18 +127,19 @@ func openPartition(l *Lake, st *tableState, source, unit, date string) (*partiti
 	}
 	p.buf = bufio.NewWriterSize(p.file, writeBufferSize)
 
-	arrowProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(l.opts.Allocator))
+	arrowProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(p.mem))
 	// p.buf is not an io.Closer, so closing fw leaves the file to us.
-	fw, err := pqarrow.NewFileWriter(st.schema, p.buf, st.writerProps(l.opts), arrowProps)
+	fw, err := pqarrow.NewFileWriter(st.schema, p.buf, st.writerProps(l.opts, p.mem), arrowProps)
 	if err != nil {
 		p.discard()
 		removeEmptyDirs(p.createdDirs)
 		return nil, p.errorf("start parquet writer", err)
 	}
 	p.fw = fw
-	p.builder = array.NewRecordBuilder(l.opts.Allocator, st.schema)
+	p.builder = array.NewRecordBuilder(p.mem, st.schema)
 	p.recs = make(chan arrow.RecordBatch, 1)
 	p.done = make(chan struct{})
+	p.cutDone = make(chan struct{})
 	go p.encode()
 	return p, nil
 }
@@ -152,6 +153,7 @@ func (p *partition) encode() {
 			if p.encErr == nil {
 				p.encErr = p.closeRowGroup()
 			}
+			p.cutDone <- struct{}{}
 			continue
 		}
 		if p.encErr == nil {
@@ -202,8 +204,9 @@ func (p *partition) closeRowGroup() error {
 }
 
 // cut hands the pending rows to the encoder without sizing the builder for
-// more, and has the encoder close the row group: afterwards the partition
-// holds nothing until rows are added again.
+// more, has the encoder close the row group (written to the file) and waits
+// for it, then returns the free buffers: afterwards the partition holds
+// little (its writer's state) until rows are added again.
 func (p *partition) cut() error {
 	if err := p.flush(false); err != nil {
 		return err
@@ -213,22 +216,20 @@ func (p *partition) cut() error {
 	case <-p.done:
 		return p.encErr
 	}
-	p.held, p.reserved, p.rgRows = 0, 0, 0
+	select {
+	case <-p.cutDone:
+	case <-p.done:
+		return p.encErr
+	}
+	p.mem.drain()
 	return nil
 }
 
-// recordBytes is the size of a batch's Arrow buffers.
-func recordBytes(rec arrow.RecordBatch) int64 {
-	var n int64
-	for _, col := range rec.Columns() {
-		for _, buf := range col.Data().Buffers() {
-			if buf != nil {
-				n += int64(buf.Len())
-			}
-		}
-	}
-	return n
-}
+// held is what the partition holds, what the transaction's byte bound
+// counts: every buffer of its builder, of the batches not yet encoded and
+// of its Parquet writer (the open row group's pages), by capacity, and the
+// free buffers kept for reuse.
+func (p *partition) held() int64 { return p.mem.held.Load() }
 
 // stopEncoder closes recs and waits for the encoder; it returns the
 // encoder's error.
@@ -278,22 +279,12 @@ func (p *partition) flush(more bool) error {
 		defer p.reserve()
 	}
 	rec := p.builder.NewRecordBatch()
-	rec, p.repairs = repairStrings(p.lake.opts.Allocator, rec, p.flushed, p.repairs)
-	size := recordBytes(rec)
+	rec, p.repairs = repairStrings(p.mem, rec, p.flushed, p.repairs)
 	select {
 	case p.recs <- rec:
 	case <-p.done: // the encoder stopped on an error
 		rec.Release()
 		return p.encErr
-	}
-	if p.rgRows >= int64(p.lake.opts.RowGroupRows) { // the encoder starts a new row group with it
-		p.held, p.rgRows = 0, 0
-	}
-	p.held += size
-	p.rgRows += int64(p.pending)
-	p.reserved = 0
-	if more {
-		p.reserved = size
 	}
 	p.flushed += int64(p.pending)
 	p.pending = 0
@@ -357,6 +348,7 @@ func (p *partition) finish() error {
 	}
 	err := p.fw.Close()
 	p.fw = nil
+	p.mem.drain()
 	if err != nil {
 		return p.errorf("close parquet writer", err)
 	}
@@ -413,6 +405,7 @@ func (p *partition) discard() {
 		_ = p.fw.Close()
 		p.fw = nil
 	}
+	p.mem.drain()
 	if p.file != nil {
 		_ = p.file.Close()
 		p.file = nil

@@ -10,7 +10,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/parquet"
 )
 
 // Tx replaces the files of one (source, unit) in the lake. It is used by one
@@ -55,9 +54,8 @@ type tableState struct {
 	name   string
 	schema *arrow.Schema
 	dict   []string
-	props  *parquet.WriterProperties // built on first use
-	parts  map[string]*partition     // by date
-	writer any                       // the *TableWriter[T] that registered it
+	parts  map[string]*partition // by date
+	writer any                   // the *TableWriter[T] that registered it
 }
 
 // TxStats reports what a commit did.
@@ -332,14 +330,19 @@ func (tx *Tx) partition(st *tableState, date string) (*partition, error) {
 }
 
 // bound keeps the memory the transaction's open partitions hold under
-// Options.TxBufferBytes: while their total passes it, the partition
-// holding the most closes its row group (partition.cut).
+// Options.TxBufferBytes: while their total (partition.held, exact: what
+// they allocated and have not returned) passes it, the partition holding
+// the most closes its row group and returns its free buffers
+// (partition.cut). Each partition is cut at most once per call: what a
+// partition holds after a cut is its writer's own state, which another cut
+// would not shrink.
 func (tx *Tx) bound() error {
 	if tx.bounding {
 		return nil
 	}
 	tx.bounding = true
 	defer func() { tx.bounding = false }()
+	var cut map[*partition]bool
 	for {
 		var (
 			total   int64
@@ -349,9 +352,9 @@ func (tx *Tx) bound() error {
 		)
 		for _, st := range tx.tables {
 			for _, p := range st.parts {
-				h := p.held + p.reserved
+				h := p.held()
 				total += h
-				if h > bigHeld {
+				if h > bigHeld && !cut[p] {
 					big, bigSt, bigHeld = p, st, h
 				}
 			}
@@ -363,6 +366,10 @@ func (tx *Tx) bound() error {
 			tx.fail(err)
 			return err
 		}
+		if cut == nil {
+			cut = make(map[*partition]bool)
+		}
+		cut[big] = true
 		if err := tx.recordRepairs(bigSt, big); err != nil {
 			return err
 		}

@@ -8,8 +8,11 @@
 package jsonscan
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -249,6 +252,19 @@ func (s *Scanner) literal(lit string) error {
 func (s *Scanner) skipString() error {
 	s.i++ // opening quote
 	for s.i < len(s.b) {
+		// Skip eight ordinary bytes at a time; stop on the first byte that
+		// needs a look.
+		for s.i+8 <= len(s.b) {
+			m := special(binary.LittleEndian.Uint64(s.b[s.i:]))
+			if m != 0 {
+				s.i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			s.i += 8
+		}
+		if s.i >= len(s.b) {
+			break
+		}
 		c := s.b[s.i]
 		switch {
 		case c == '"':
@@ -276,6 +292,20 @@ func (s *Scanner) skipString() error {
 		}
 	}
 	return s.errorf("unterminated string")
+}
+
+// special flags (with its top bit) the first byte of w, read little-endian,
+// that ends a string's run of ordinary bytes: a quote, a backslash or a
+// control character. Bytes after the first flagged one may be flagged
+// wrongly (a borrow carries), so only the lowest flag counts.
+func special(w uint64) uint64 {
+	const (
+		ones = 0x0101010101010101
+		high = 0x8080808080808080
+	)
+	quote := w ^ (ones * '"')
+	backslash := w ^ (ones * '\\')
+	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (w-ones*0x20)&^w) & high
 }
 
 func (s *Scanner) skipNumber() error {
@@ -323,14 +353,7 @@ func isHex4(b []byte) bool {
 	return true
 }
 
-func hasEscape(b []byte) bool {
-	for _, c := range b {
-		if c == '\\' {
-			return true
-		}
-	}
-	return false
-}
+func hasEscape(b []byte) bool { return bytes.IndexByte(b, '\\') >= 0 }
 
 // Text returns a scalar value as text: a string unescaped, a number's or a
 // literal's raw text ("null" becomes ""). ok is false for objects and arrays.

@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -95,4 +96,52 @@ func FuzzScanner(f *testing.F) {
 func validUTF8Strings(b []byte) bool {
 	var v any
 	return json.Unmarshal(b, &v) == nil
+}
+
+// Strings are skipped eight bytes at a time: a quote, a backslash, a
+// control character or a byte of a multi-byte character is found at every
+// offset from the string's start and before its end, where the word-wise
+// skip hands over to the byte loop, and the scanner agrees with
+// encoding/json on validity and on the value's end.
+func TestStringAtEveryOffset(t *testing.T) {
+	specials := []struct {
+		name, text string
+	}{
+		{"escaped quote", `\"`},
+		{"escaped backslash", `\\`},
+		{"unicode escape", `\u00e9`},
+		{"bad escape", `\x`},
+		{"short unicode escape", `\u12`},
+		{"tab", "\t"},
+		{"NUL", "\x00"},
+		{"unit separator", "\x1f"},
+		{"space (ordinary)", " "},
+		{"DEL (ordinary)", "\x7f"},
+		{"two-byte character", "é"},
+		{"four-byte character", "😀"},
+		{"invalid UTF-8 (not checked)", "\xff\xfe"},
+		{"closing quote", `"`},
+	}
+	for _, sp := range specials {
+		t.Run(sp.name, func(t *testing.T) {
+			for before := range 20 {
+				for after := range 20 {
+					text := `"` + strings.Repeat("a", before) + sp.text + strings.Repeat("b", after) + `"`
+					for _, doc := range []string{text, text + `,1]`, `[` + text + `,1]`} {
+						s := New([]byte(doc))
+						_, raw, err := s.Value()
+						if err == nil {
+							err = s.End()
+						}
+						if got, want := err == nil, json.Valid([]byte(doc)); got != want {
+							t.Fatalf("%q: scanner ok=%v (%v), encoding/json ok=%v", doc, got, err, want)
+						}
+						if err == nil && doc == text && string(raw) != text {
+							t.Fatalf("%q: value %q", doc, raw)
+						}
+					}
+				}
+			}
+		})
+	}
 }

@@ -99,11 +99,11 @@ func BenchmarkAnchor(b *testing.B) {
 	// calletl's rate counts the rows it loads: each page after the first
 	// repeats the rows of the second it starts at, which History drops
 	// (~1% of the rows DuckDB writes).
-	var loaded int64
+	var loaded, calletlBytes int64
 	var tCalletl, tOne, tTwo, cpuCalletl, cpuOne, cpuTwo time.Duration
 	b.ResetTimer()
 	for b.Loop() {
-		tCalletl += timed(&cpuCalletl, func() { loaded = extractPages(b, lake, pages, day) })
+		tCalletl += timed(&cpuCalletl, func() { loaded, calletlBytes = extractPages(b, lake, pages, day) })
 		tOne += timed(&cpuOne, func() {
 			if _, err := db.Exec(fmt.Sprintf(`COPY (%s) TO '%s/one.parquet' (FORMAT parquet, COMPRESSION zstd)`, src, out)); err != nil {
 				b.Fatal(err)
@@ -134,6 +134,19 @@ func BenchmarkAnchor(b *testing.B) {
 	b.ReportMetric(perM(cpuCalletl, float64(loaded)), "calletl-cpu-s/Mrows")
 	b.ReportMetric(perM(cpuOne, float64(rows)), "duckdb-1table-cpu-s/Mrows")
 	b.ReportMetric(perM(cpuTwo, float64(rows)), "duckdb-2tables-cpu-s/Mrows")
+	// Parquet bytes written: calletl's calls + mtt_calls (+ rejects), DuckDB's one table and its two.
+	b.ReportMetric(float64(calletlBytes)/1e6, "calletl-MB")
+	b.ReportMetric(float64(fileSize(b, out, "one.parquet"))/1e6, "duckdb-1table-MB")
+	b.ReportMetric(float64(fileSize(b, out, "calls.parquet")+fileSize(b, out, "mtt_calls.parquet"))/1e6, "duckdb-2tables-MB")
+}
+
+// fileSize is the size of dir/name.
+func fileSize(b *testing.B, dir, name string) int64 {
+	fi, err := os.Stat(filepath.Join(dir, name))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return fi.Size()
 }
 
 // pageTransport answers each request with the next of pages, and then
@@ -163,8 +176,9 @@ func (t *pageTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // Source.Extract of the day's dialed window (History's paging with the
 // next page fetched and decoded while the current one is written, Map,
 // calls, mtt_calls and rejects) into one transaction of lake, with the
-// answers served from memory. It returns the rows loaded.
-func extractPages(b *testing.B, lake *load.Lake, pages [][]byte, day model.Window) int64 {
+// answers served from memory. It returns the rows loaded and the bytes of
+// the files written.
+func extractPages(b *testing.B, lake *load.Lake, pages [][]byte, day model.Window) (rows, bytes int64) {
 	b.Helper()
 	c, err := New(Config{BaseURL: "http://mtt.invalid/", Username: "u", Password: secret.New("p"), Customers: []string{"110011256"},
 		Types: []string{"dialed"}, HTTP: httpx.Config{Transport: &pageTransport{pages: pages}}}, nil)
@@ -181,10 +195,11 @@ func extractPages(b *testing.B, lake *load.Lake, pages [][]byte, day model.Windo
 	if _, err := NewSource(c).Extract(context.Background(), key, day, sink); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := tx.Commit(); err != nil {
+	stats, err := tx.Commit()
+	if err != nil {
 		b.Fatal(err)
 	}
-	return sink.Counts().Rows
+	return sink.Counts().Rows, stats.Bytes
 }
 
 // duckdbTwoTables are the statements with which DuckDB writes what calletl
@@ -231,14 +246,17 @@ func BenchmarkExtractPages(b *testing.B) {
 	}
 	pages = pages[:200]
 	lake, _ := benchLake(b)
-	var loaded int64
+	var loaded, size int64
 	cpu0 := cpuTime(b)
 	b.ResetTimer()
 	for b.Loop() {
-		loaded += extractPages(b, lake, pages, day)
+		rows, bytes := extractPages(b, lake, pages, day)
+		loaded += rows
+		size = bytes
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(loaded)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(size)/1e6, "file-MB")
 	// CPU seconds per million rows, over every goroutine: steadier than
 	// the rate on a shared machine.
 	b.ReportMetric((cpuTime(b)-cpu0).Seconds()*1e6/float64(loaded), "cpu-s/Mrows")
