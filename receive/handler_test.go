@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -259,6 +261,10 @@ func TestMetrics(t *testing.T) {
 	fams, err := parser.TextToMetricFamilies(resp.Body)
 	if err != nil {
 		t.Fatalf("/metrics is not Prometheus text: %v", err)
+	}
+	// MetricNames (what the alert rules may name) is what /metrics writes.
+	if names := slices.Sorted(maps.Keys(fams)); !slices.Equal(names, slices.Sorted(slices.Values(MetricNames()))) {
+		t.Errorf("/metrics writes %v, MetricNames says %v", names, MetricNames())
 	}
 	got := map[string]float64{}
 	for name, f := range fams {

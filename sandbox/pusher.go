@@ -331,3 +331,44 @@ func GenMTT(seed uint64, n int, start time.Time) []PushEvent {
 	}
 	return evs
 }
+
+// VotBoxItemEvents returns the NotifyUrl notifications VotBox sends for the
+// items of tasks as they stand (votbox-api.txt §16, CALLID = item.id):
+// CALLOUT for every item dialled, and for a final one STARTCALL when the
+// subscriber answered, REDIRECT and CALLPROCESS when an operator was
+// connected, and ENDCALL with its durations, jobstatus and costs (kopecks).
+// Items never dialled have no events. The events depend only on the
+// items, so sending them again sends the same events.
+func VotBoxItemEvents(tasks []VotBoxTask, ani string) []PushEvent {
+	msk := time.FixedZone("MSK", 3*3600)
+	dt := func(t time.Time) string { return url.QueryEscape(t.In(msk).Format("02.01.2006 15:04:05")) }
+	var evs []PushEvent
+	for _, t := range tasks {
+		for _, it := range t.Items {
+			if it.CallTime.IsZero() {
+				continue
+			}
+			ev := func(state string, at time.Time, extra string) {
+				evs = append(evs, PushEvent{Query: fmt.Sprintf("CALLID=%d&STATE=%s&DT=%s%s", it.ID, state, dt(at), extra)})
+			}
+			ev("CALLOUT", it.CallTime, "&ANI="+ani+"&DNIS="+it.Phone)
+			if !VotBoxFinal(it.JobStatus) {
+				continue
+			}
+			// DialEnd is the ring, the subscriber's and the operator's
+			// time after CallTime.
+			answered := it.DialEnd.Add(-time.Duration(it.CallDuration+it.OperCallDuration) * time.Second)
+			if it.CallDuration > 0 {
+				ev("STARTCALL", answered, "")
+			}
+			if it.OperCallDuration > 0 {
+				op := answered.Add(time.Duration(it.CallDuration) * time.Second)
+				ev("REDIRECT", op, "&PHONE=74951234500")
+				ev("CALLPROCESS", op, "")
+			}
+			ev("ENDCALL", it.DialEnd, fmt.Sprintf("&CALLDURATION=%d&OPERCALLDURATION=%d&JOBSTATUS=%d&CALLPAY=%d&OPERCALLPAY=%d",
+				it.CallDuration, it.OperCallDuration, it.JobStatus, it.CallPayKop, it.OperCallPayKop))
+		}
+	}
+	return evs
+}

@@ -38,6 +38,12 @@ type VotBoxConfig struct {
 	// with attempts "—", marked Bad in the ground truth: an extractor must
 	// reject it (and so never see its task final).
 	BadEvery int
+	// NoCostEvery, when positive, serves every NoCostEvery-th item of a
+	// task without callpay and opercallpay, marked NoCost in the ground
+	// truth: its costs come only in its ENDCALL notification
+	// ([VotBoxItemEvents]), as the document allows (§16 lists CALLPAY and
+	// OPERCALLPAY there; nothing says autocall.check always has them).
+	NoCostEvery int
 }
 
 // Answer forms and charsets of VotBoxConfig.
@@ -146,6 +152,9 @@ type VotBoxItem struct {
 	RecFileName string
 	// Bad items are served with the malformed attempts "—" (BadEvery).
 	Bad bool
+	// NoCost items are served without callpay and opercallpay
+	// (NoCostEvery); CallPayKop and OperCallPayKop still hold their costs.
+	NoCost bool
 	// DialStart, DialEnd and HangupCause are served by autocall.detail
 	// only: DialStart = CallTime, DialEnd and HangupCause once final.
 	DialStart, DialEnd time.Time

@@ -184,6 +184,7 @@ func (v *VotBox) taskAt(i, step int, withItems bool) VotBoxTask {
 		if withItems {
 			it := p.at(step)
 			it.Bad = v.cfg.BadEvery > 0 && (j+1)%v.cfg.BadEvery == 0
+			it.NoCost = v.cfg.NoCostEvery > 0 && (j+1)%v.cfg.NoCostEvery == 0
 			out.Items = append(out.Items, it)
 		}
 	}

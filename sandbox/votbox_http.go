@@ -228,7 +228,9 @@ func (v *VotBox) item(id int64, step int) (VotBoxItem, bool) {
 	if !ok {
 		return VotBoxItem{}, false
 	}
-	return v.tasks[at[0]].items[at[1]].at(step), true
+	it := v.tasks[at[0]].items[at[1]].at(step)
+	it.NoCost = v.cfg.NoCostEvery > 0 && (at[1]+1)%v.cfg.NoCostEvery == 0
+	return it, true
 }
 
 func taskFields(t *VotBoxTask) []votboxField {
@@ -258,6 +260,12 @@ func (v *VotBox) itemFields(it *VotBoxItem, detail bool) []votboxField {
 		}
 		return vbInt(name, n)
 	}
+	cost := func(name string, n int64) votboxField {
+		if it.NoCost {
+			return votboxField{name: name, empty: true}
+		}
+		return num(name, n)
+	}
 	attempts := vbInt("attempts", it.Attempts)
 	if it.Bad {
 		attempts.value = "—"
@@ -271,8 +279,8 @@ func (v *VotBox) itemFields(it *VotBoxItem, detail bool) []votboxField {
 		date("calldate", it.CallTime),
 		num("callduration", int64(it.CallDuration)),
 		num("opercallduration", int64(it.OperCallDuration)),
-		num("callpay", it.CallPayKop),
-		num("opercallpay", it.OperCallPayKop),
+		cost("callpay", it.CallPayKop),
+		cost("opercallpay", it.OperCallPayKop),
 		{name: "recfilename", value: it.RecFileName, empty: it.RecFileName == ""},
 	}
 	if detail {

@@ -158,8 +158,10 @@ func vbWantItem(it VotBoxItem, detail bool) vbRec {
 	if VotBoxFinal(it.JobStatus) {
 		f["callduration"] = strconv.Itoa(it.CallDuration)
 		f["opercallduration"] = strconv.Itoa(it.OperCallDuration)
-		f["callpay"] = strconv.FormatInt(it.CallPayKop, 10)
-		f["opercallpay"] = strconv.FormatInt(it.OperCallPayKop, 10)
+		if !it.NoCost {
+			f["callpay"] = strconv.FormatInt(it.CallPayKop, 10)
+			f["opercallpay"] = strconv.FormatInt(it.OperCallPayKop, 10)
+		}
 	}
 	if it.RecFileName != "" {
 		f["recfilename"] = it.RecFileName

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
 	"errors"
 	"fmt"
@@ -76,6 +77,8 @@ func newEmulators(now time.Time, days, callsPerDay int, faults bool) *emulators 
 	v := sandbox.NewVotBox(sandbox.VotBoxConfig{
 		Seed: demoSeed, Username: demoUser, Password: demoPassword,
 		Tasks: 3, ItemsPerTask: callsPerDay, Start: today.AddDate(0, 0, -3).Add(7 * time.Hour),
+		// Some items' costs only in their ENDCALL notifications (etl receive).
+		NoCostEvery: 3,
 	})
 	for range 3 {
 		v.Advance()
@@ -113,7 +116,7 @@ func newEmulators(now time.Time, days, callsPerDay int, faults bool) *emulators 
 // demoQueries holds demo_snapshots.sql: what the per-run snapshot tables
 // (balances, voicebox_numbers, voicebox_customers) hold for the demo's day.
 //
-//go:embed demo_snapshots.sql
+//go:embed demo_snapshots.sql demo_events.sql demo_event_costs.sql
 var demoQueries embed.FS
 
 func (a *app) demoCommand() *cobra.Command {
@@ -189,6 +192,11 @@ func (a *app) cmdDemo(ctx context.Context, dir *string, calls *int) error {
 		runErr = err
 	}
 	e.close()
+	// The push receiver (etl receive) on loopback: the vendors' example
+	// events and the VotBox items' notifications, landed once.
+	if err := a.demoReceive(ctx, e.cfg, emu.votbox.Tasks()); err != nil {
+		return err
+	}
 	fmt.Fprintf(a.stdout, "\ndaily_summary (lake %s):\n", e.lake.Root())
 	if err := a.printReport(ctx, e.cfg, queries.FS(), "daily_summary", nil, "table", ""); err != nil {
 		return err
@@ -213,6 +221,13 @@ func (a *app) cmdDemo(ctx context.Context, dir *string, calls *int) error {
 	if err := a.printReport(ctx, e.cfg, demoQueries, "demo_snapshots", map[string]string{"day": today["from"]}, "table", ""); err != nil {
 		return err
 	}
+	fmt.Fprintf(a.stdout, "\npush notifications (etl receive on loopback; lake tables votbox_events, mtt_events):\n")
+	if err := a.printReport(ctx, e.cfg, demoQueries, "demo_events", nil, "table", ""); err != nil {
+		return err
+	}
+	if err := a.printReport(ctx, e.cfg, demoQueries, "demo_event_costs", nil, "table", ""); err != nil {
+		return err
+	}
 	fmt.Fprintf(a.stdout, "\nTry: etl --config %s report daily_summary --format csv\n     duckdb -c \"SELECT source, count(*) FROM read_parquet('%s/calls/**/*.parquet', hive_partitioning=true) GROUP BY ALL\"\n",
 		cfgPath, e.lake.Root())
 	return runErr
@@ -230,7 +245,7 @@ func writeDemoConfig(dir, base string, now time.Time, t2Access, t2Refresh string
 	}
 	for name, value := range map[string]string{"mtt-password": demoPassword, "votbox-password": demoPassword,
 		"voicebox-client-secret": demoPassword, "voicebox-password": demoPassword, "mobilgroup-api-key": demoPassword,
-		"t2-access-token": t2Access, "t2-refresh-token": t2Refresh} {
+		"t2-access-token": t2Access, "t2-refresh-token": t2Refresh, "receive-secret": rand.Text()} {
 		if err := os.WriteFile(filepath.Join(dir, "secrets", name), []byte(value+"\n"), 0o600); err != nil {
 			return "", err
 		}
@@ -289,6 +304,16 @@ sources:
     api_key: {file: secrets/mobilgroup-api-key}
     # Whoever sends a broadcast appends its id here.
     broadcast_ids_file: mobilgroup-broadcasts.txt
+# etl receive: the vendors' push notifications (the demo pushes to it on loopback).
+receive:
+  listen: 127.0.0.1:8090
+  spool: spool
+  secret: {file: secrets/receive-secret}
+  # Event ids are kept for dedupe this long: every demo pushes the same example events again.
+  retention: 87600h
+  endpoints:
+    - {vendor: votbox, source: votbox}
+    - {vendor: mtt, source: mtt}
 `, defaultTimezone, base, start, base, demoUser, `"`+strings.Join(demoCustomers, `", "`)+`"`, base, t2Path, base, demoUser,
 		base, demoVoiceBoxClient, demoUser, `"`+strings.Join(demoVoiceBoxCustomers, `", "`)+`"`, base)
 	path := filepath.Join(dir, "etl.yaml")

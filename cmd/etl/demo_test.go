@@ -17,7 +17,8 @@ func TestDemoRunsTwice(t *testing.T) {
 		t.Fatalf("demo: exit %d\n%s", code, errb.String())
 	}
 	for _, want := range []string{"daily_summary", " mtt ", " t2 ", " votbox ", "recording_coverage", "autocall", "callback", "reference", "manager_name",
-		"cost_reconciliation", "number_fees", "voicebox_numbers", "voicebox_customers", "monthly fees", "personal account"} {
+		"cost_reconciliation", "number_fees", "voicebox_numbers", "voicebox_customers", "monthly fees", "personal account",
+		"push notifications", "votbox_events", "mtt_events", "costed_by_endcall"} {
 		if !strings.Contains(out1.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out1.String())
 		}
@@ -50,6 +51,10 @@ func TestDemoRunsTwice(t *testing.T) {
 	if balances != 1 || numbers != 2 || customers != 2 {
 		t.Errorf("demo snapshots: %d VotBox balances, %d VoiceBox number lines, %d customer lines; want 1, 2, 2:\n%s", balances, numbers, customers, out1.String())
 	}
+	// The push receiver's tables are filled: the documents' examples and
+	// the demo's VotBox items' notifications, whose ENDCALL costs fill the
+	// items the autocall.check answer leaves without one.
+	events1 := demoEvents(t, dir)
 	errb.Reset()
 	if code := runMain([]string{"--log-format", "json", "demo", "--dir", dir, "--calls", "12"}, &out2, &errb); code != exitOK {
 		t.Fatalf("second demo: exit %d\n%s", code, errb.String())
@@ -69,4 +74,37 @@ func TestDemoRunsTwice(t *testing.T) {
 	if rec := logRecord(t, errb.String(), "recordings summary"); rec == nil || rec["calls"] != 0.0 {
 		t.Errorf("the second demo fetched recordings again:\n%s", errb.String())
 	}
+	if events2 := demoEvents(t, dir); events2 != events1 {
+		t.Errorf("a second demo changed the landed events: %+v, then %+v", events1, events2)
+	}
+}
+
+// demoEventCounts are what the demo's push receiver landed.
+type demoEventCounts struct {
+	VotBox, MTT, Examples int // rows of votbox_events and mtt_events; VotBox example call 4654's
+	Joined                int // ENDCALL events of the demo's VotBox items
+	NoCost, Costed        int // final dialled items without a cost in autocall.check; of them with an ENDCALL cost
+}
+
+// demoEvents counts the demo lake's events and checks each kind is there.
+func demoEvents(t *testing.T, dir string) demoEventCounts {
+	t.Helper()
+	var c demoEventCounts
+	read := func(table string) string {
+		return fmt.Sprintf(`read_parquet('%s/lake/%s/**/*.parquet', hive_partitioning=true)`, dir, table)
+	}
+	q := fmt.Sprintf(`SELECT (SELECT count(*) FROM %[1]s), (SELECT count(*) FROM %[2]s),
+		(SELECT count(*) FROM %[1]s WHERE call_id = '4654'),
+		(SELECT count(*) FROM %[1]s e JOIN (SELECT DISTINCT source, item_id FROM %[3]s) c ON c.source = e.source AND c.item_id = e.call_id WHERE e.state = 'ENDCALL'),
+		(SELECT count(*) FROM %[3]s WHERE job_status NOT IN (0, 1) AND attempts > 0 AND call_pay IS NULL AND oper_call_pay IS NULL),
+		(SELECT count(DISTINCT c.item_id) FROM %[3]s c JOIN %[1]s e ON c.source = e.source AND c.item_id = e.call_id
+		 WHERE c.job_status NOT IN (0, 1) AND c.attempts > 0 AND c.call_pay IS NULL AND c.oper_call_pay IS NULL AND e.state = 'ENDCALL' AND e.call_pay IS NOT NULL)`,
+		read("votbox_events"), read("mtt_events"), read("votbox_calls"))
+	if err := duck(t).QueryRow(q).Scan(&c.VotBox, &c.MTT, &c.Examples, &c.Joined, &c.NoCost, &c.Costed); err != nil {
+		t.Fatalf("demo lake events: %v", err)
+	}
+	if c.VotBox == 0 || c.MTT == 0 || c.Examples == 0 || c.Joined == 0 || c.NoCost == 0 || c.Costed != c.NoCost {
+		t.Errorf("demo lake events: %+v; want votbox_events, mtt_events, the example call 4654 and ENDCALLs of the demo's items, and every item without a cost in autocall.check costed by its ENDCALL", c)
+	}
+	return c
 }

@@ -152,30 +152,12 @@ func (a *app) cmdReceive(ctx context.Context, listen, spoolURL string, interval 
 			return &usageError{fmt.Sprintf("--spool %s: %v", spoolURL, err)}
 		}
 	}
-	sec, err := secret.Load(rc.Secret.Env, cfg.path(rc.Secret.File))
-	if err != nil {
-		return fmt.Errorf("receive.secret: %w", err)
-	}
-	a.redactor.Add(sec.Reveal())
-
-	var store storage.Store
-	if loc.IsS3() {
-		if store, err = cfg.openS3(ctx, "receive.spool", loc.Bucket, loc.Prefix, nil); err != nil {
-			return err
-		}
-	} else if store, err = storage.NewLocal(cfg.path(loc.Dir)); err != nil {
-		return fmt.Errorf("receive: spool %s: %w", loc.Dir, err)
-	}
-	lake, err := cfg.openLake(ctx)
+	r, err := a.openReceiver(ctx, cfg, loc)
 	if err != nil {
 		return err
 	}
-	sp, err := receive.OpenSpool(ctx, store, receive.SpoolOptions{Log: a.log})
-	if err != nil {
-		return err
-	}
-	defer sp.Close()
-	lander := receive.NewLander(sp, lake, receive.LanderOptions{Location: cfg.location, Retention: rc.Retention, Log: a.log})
+	defer r.spool.Close()
+	sp, lander, h := r.spool, r.lander, r.handler
 	if once {
 		st, err := lander.LandOnce(ctx)
 		if err != nil {
@@ -184,15 +166,6 @@ func (a *app) cmdReceive(ctx context.Context, listen, spoolURL string, interval 
 		fmt.Fprintf(a.stdout, "landed %d units: %d votbox_events, %d mtt_events rows; %d batches deleted, %d manifests expired\n",
 			st.Units, st.Rows[receive.VotBoxEvents.Name], st.Rows[receive.MTTEvents.Name], st.Deleted, st.Expired)
 		return nil
-	}
-
-	eps := make([]receive.Endpoint, len(rc.Endpoints))
-	for i, e := range rc.Endpoints {
-		eps[i] = receive.Endpoint{Vendor: e.Vendor, Source: e.Source}
-	}
-	h, err := receive.NewHandler(sp, receive.HandlerOptions{Secret: sec, Endpoints: eps, Log: a.log, Lander: lander})
-	if err != nil {
-		return err
 	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
@@ -237,4 +210,53 @@ func (a *app) cmdReceive(ctx context.Context, listen, spoolURL string, interval 
 		return fmt.Errorf("receive: %w", serveErr)
 	}
 	return nil
+}
+
+// receiver is what `etl receive` serves: the spool at loc, its lander
+// into the config's lake and the handler over the config's receive
+// section. `etl demo` pushes to the same.
+type receiver struct {
+	spool   *receive.Spool
+	lander  *receive.Lander
+	handler *receive.Handler
+	secret  secret.Value
+}
+
+// openReceiver opens the spool at loc and builds the lander and the
+// handler of cfg's receive section; the caller closes the spool.
+func (a *app) openReceiver(ctx context.Context, cfg *Config, loc storage.Location) (*receiver, error) {
+	rc := cfg.Receive
+	sec, err := secret.Load(rc.Secret.Env, cfg.path(rc.Secret.File))
+	if err != nil {
+		return nil, fmt.Errorf("receive.secret: %w", err)
+	}
+	a.redactor.Add(sec.Reveal())
+
+	var store storage.Store
+	if loc.IsS3() {
+		if store, err = cfg.openS3(ctx, "receive.spool", loc.Bucket, loc.Prefix, nil); err != nil {
+			return nil, err
+		}
+	} else if store, err = storage.NewLocal(cfg.path(loc.Dir)); err != nil {
+		return nil, fmt.Errorf("receive: spool %s: %w", loc.Dir, err)
+	}
+	lake, err := cfg.openLake(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := receive.OpenSpool(ctx, store, receive.SpoolOptions{Log: a.log})
+	if err != nil {
+		return nil, err
+	}
+	lander := receive.NewLander(sp, lake, receive.LanderOptions{Location: cfg.location, Retention: rc.Retention, Log: a.log})
+	eps := make([]receive.Endpoint, len(rc.Endpoints))
+	for i, e := range rc.Endpoints {
+		eps[i] = receive.Endpoint{Vendor: e.Vendor, Source: e.Source}
+	}
+	h, err := receive.NewHandler(sp, receive.HandlerOptions{Secret: sec, Endpoints: eps, Log: a.log, Lander: lander})
+	if err != nil {
+		sp.Close()
+		return nil, err
+	}
+	return &receiver{spool: sp, lander: lander, handler: h, secret: sec}, nil
 }
