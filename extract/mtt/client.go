@@ -266,6 +266,7 @@ func (c *Client) History(ctx context.Context, customer, typ string, from, to tim
 	h := &history{c: c, ctx: gctx, g: g, customer: customer, typ: typ, fn: fn,
 		maxChains: int32(max(1, c.cfg.HTTP.Concurrency))}
 	// date_to is inclusive, at one-second resolution.
+	h.chains.Store(1)
 	h.chain(from, to.Add(-time.Second))
 	return g.Wait()
 }
@@ -303,9 +304,9 @@ type history struct {
 	maxChains     int32
 }
 
-// chain starts paging [from, last] (seconds, inclusive) in a goroutine.
+// chain starts paging [from, last] (seconds, inclusive) in a goroutine;
+// the caller has counted it in chains.
 func (h *history) chain(from, last time.Time) {
-	h.chains.Add(1)
 	h.g.Go(func() error { return h.page(from, last) })
 }
 
@@ -376,11 +377,26 @@ func (h *history) split(a historyAnswer, from, next, last time.Time, taken int) 
 		return last
 	}
 	mid := next.Add(left / 2).Truncate(time.Second)
-	if !mid.After(next) || !mid.Before(last) {
+	if !mid.After(next) || !mid.Before(last) || !h.reserveChain() {
 		return last
 	}
 	h.chain(mid, last)
 	return mid.Add(-time.Second)
+}
+
+// reserveChain counts one more chain unless maxChains are counted already:
+// chains split concurrently, and a load then an add would let two of them
+// pass the bound together.
+func (h *history) reserveChain() bool {
+	for {
+		n := h.chains.Load()
+		if n >= h.maxChains {
+			return false
+		}
+		if h.chains.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
 }
 
 // historyAnswer is one requested page of history: its rows and broken
