@@ -69,15 +69,20 @@ const (
 	// what calls lacks; its rows are now the smaller ones.)
 	DefaultRowGroupBytes = 4 << 20
 	DefaultBatchBytes    = 1 << 20
-	// DefaultTxBufferBytes bounds what one transaction buffers across all
-	// its open partition files (see Options.TxBufferBytes), counted exactly:
-	// builders by capacity, batches not yet encoded, the open row groups'
-	// pages and the buffers kept for reuse. One transaction over 30 days
-	// (1M calls) peaks at 211–213 MB of RSS with the default 160 MiB memory
-	// limit, 233–253 MB without (BENCHMARKS.md, TxManyDays). With MTT's
-	// calls and mtt_calls, row groups of a busy day hold ~40,000–60,000
-	// rows per table.
+	// DefaultTxBufferBytes bounds what a lake's open transactions buffer
+	// together across their open partition files (see
+	// Options.TxBufferBytes), counted exactly: builders by capacity,
+	// batches not yet encoded, the open row groups' pages and the buffers
+	// kept for reuse. One transaction over 30 days (1M calls) peaks at
+	// 211–213 MB of RSS with the default 160 MiB memory limit, 233–253 MB
+	// without (BENCHMARKS.md, TxManyDays). With MTT's calls and mtt_calls,
+	// row groups of a busy day written alone hold ~40,000–60,000 rows per
+	// table.
 	DefaultTxBufferBytes = 16 << 20
+	// MinTxShare is the least a transaction's share of TxBufferBytes
+	// falls to however many are open (Lake.txShare): below it row groups
+	// would hold a batch or two.
+	MinTxShare = 1 << 20
 )
 
 // Hive partition column names. They are part of every table's path and of
@@ -118,15 +123,21 @@ type Options struct {
 	// a batch to the writer once its string data reaches this many bytes
 	// (default DefaultBatchBytes).
 	RowGroupBytes, BatchBytes int64
-	// TxBufferBytes bounds the memory one transaction holds across all the
-	// partition files it has open (default DefaultTxBufferBytes): each
-	// partition allocates its record builder, its batches and its Parquet
-	// writer's buffers from an allocator of its own that keeps freed
-	// buffers for reuse, and counts what it holds of Allocator, in use or
-	// kept. When the total passes the bound, the partition holding the most
-	// hands over its pending rows, closes its row group (written to its
-	// file) and returns the buffers it kept, so a transaction spanning many
-	// days holds about this much whatever its window.
+	// TxBufferBytes bounds the memory the lake's open transactions hold
+	// across all the partition files they have open (default
+	// DefaultTxBufferBytes), shared evenly: with n transactions open, each
+	// may hold TxBufferBytes/n (but at least MinTxShare, or TxBufferBytes
+	// when that is smaller). Each partition allocates its record builder,
+	// its batches and its Parquet writer's buffers from an allocator of its
+	// own that keeps freed buffers for reuse, and counts what it holds of
+	// Allocator, in use or kept. When a transaction's total passes its
+	// share, its partition holding the most hands over its pending rows,
+	// closes its row group (written to its file) and returns the buffers it
+	// kept. So a transaction spanning many days holds about its share
+	// whatever its window, and a run's concurrent windows together hold
+	// about the bound, not the bound times the windows (4 windows of a
+	// quarter-million rows each under the default 160 MiB memory limit ran
+	// 2.3× slower, collecting garbage, when each had the whole bound).
 	TxBufferBytes int64
 	// Allocator allocates Arrow and Parquet buffers
 	// (default memory.DefaultAllocator).
@@ -283,6 +294,17 @@ func (l *Lake) Store() storage.Store { return l.store }
 
 // Prefix returns the key prefix of a store lake ("" or ending in "/").
 func (l *Lake) Prefix() string { return l.prefix }
+
+// txShare is what one open transaction may hold of Options.TxBufferBytes:
+// the bound divided by the transactions open now, at least MinTxShare (or
+// the bound, when smaller). Transactions begun later lower the share
+// others see at their next check; one that ends raises it.
+func (l *Lake) txShare() int64 {
+	l.mu.Lock()
+	n := int64(max(1, len(l.units)))
+	l.mu.Unlock()
+	return max(l.opts.TxBufferBytes/n, min(l.opts.TxBufferBytes, MinTxShare))
+}
 
 // Begin starts a transaction that replaces the files of unit for source.
 // Names must match [A-Za-z0-9._-]+ and not start with a dot. Only one

@@ -329,13 +329,13 @@ func (tx *Tx) partition(st *tableState, date string) (*partition, error) {
 	return p, nil
 }
 
-// bound keeps the memory the transaction's open partitions hold under
-// Options.TxBufferBytes: while their total (partition.held, exact: what
-// they allocated and have not returned) passes it, the partition holding
-// the most closes its row group and returns its free buffers
-// (partition.cut). Each partition is cut at most once per call: what a
-// partition holds after a cut is its writer's own state, which another cut
-// would not shrink.
+// bound keeps the memory the transaction's open partitions hold under its
+// share of Options.TxBufferBytes (Lake.txShare): while their total
+// (partition.held, exact: what they allocated and have not returned)
+// passes it, the partition holding the most closes its row group and
+// returns its free buffers (partition.cut). Each partition is cut at most
+// once per call: what a partition holds after a cut is its writer's own
+// state, which another cut would not shrink.
 func (tx *Tx) bound() error {
 	if tx.bounding {
 		return nil
@@ -343,6 +343,7 @@ func (tx *Tx) bound() error {
 	tx.bounding = true
 	defer func() { tx.bounding = false }()
 	var cut map[*partition]bool
+	share := tx.lake.txShare()
 	for {
 		var (
 			total   int64
@@ -359,7 +360,7 @@ func (tx *Tx) bound() error {
 				}
 			}
 		}
-		if total <= tx.lake.opts.TxBufferBytes || big == nil {
+		if total <= share || big == nil {
 			return nil
 		}
 		if err := big.cut(); err != nil {

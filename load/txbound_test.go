@@ -1,6 +1,7 @@
 package load_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -95,5 +96,52 @@ func TestTxBufferBytesReadBack(t *testing.T) {
 	}
 	if n != 36000 || sum != want {
 		t.Errorf("read back %d rows, cost sum %d; want 36000, %d", n, sum, want)
+	}
+}
+
+// The bound is the lake's, shared evenly by its open transactions: four
+// windows written at once (as a run's streams are) hold about what one
+// would, not four times it. Without the sharing the four held 3.9× the
+// bound here.
+func TestTxBufferBytesSharedByOpenTransactions(t *testing.T) {
+	const limit, txs, days, perDay = 4 << 20, 4, 8, 4000
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	lake := newLake(t, load.Options{TxBufferBytes: limit, BatchRows: 1024, Allocator: mem})
+	var writers []*load.TableWriter[model.Call]
+	var open []*load.Tx
+	for i := range txs {
+		tx, err := lake.Begin("voicebox", fmt.Sprintf("history-%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Abort()
+		open = append(open, tx)
+		writers = append(writers, load.Writer(tx, load.Calls))
+	}
+	start, _ := time.Parse(model.DayLayout, day1)
+	var peak int64
+	for d := range days {
+		date := start.AddDate(0, 0, d).Format(model.DayLayout)
+		for i, w := range writers {
+			for _, c := range callsOn(date, i*perDay, perDay) {
+				if err := w.Add(date, &c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			peak = max(peak, int64(mem.CurrentAlloc()))
+		}
+	}
+	if peak > 2*limit {
+		t.Errorf("%d transactions at once held %d bytes of Arrow buffers, want at most %d", txs, peak, 2*limit)
+	}
+	t.Logf("peak %d bytes held by %d open transactions (bound %d)", peak, txs, limit)
+	for i, tx := range open {
+		stats, err := tx.Commit()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stats.Rows["calls"] != days*perDay {
+			t.Errorf("transaction %d committed %d rows, want %d", i, stats.Rows["calls"], days*perDay)
+		}
 	}
 }

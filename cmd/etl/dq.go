@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -172,6 +173,10 @@ func (o *observer) end(ctx context.Context, e *env, sum *pipeline.Summary, err e
 		default:
 			var dqErr error
 			began := time.Now()
+			// The extraction is over: hand its heap back to the OS before
+			// DuckDB, whose memory the Go limit does not see, reads the
+			// lake, so the two do not add up in the process's peak RSS.
+			debug.FreeOSMemory()
 			findings, dqErr = o.a.checkDataQuality(ctx, e.cfg, from, to)
 			if dqErr != nil {
 				o.a.log.Warn("data quality: checks not run; the run itself is unaffected", "err", dqErr)
