@@ -282,3 +282,48 @@ func TestTopDestinations(t *testing.T) {
 		t.Errorf("types %v, want %v", res.Types, wantTypes)
 	}
 }
+
+// TestTopDestinationsCurrentFiles: mtt_calls files written now carry the
+// charges and the duplicate flag, so their calls are summed from mtt_calls
+// alone (there is no calls row for n1 and n2 here), a row flagged
+// duplicate counts nothing, and older files in the same lake are still
+// joined to calls (financeLake's, see TestTopDestinations):
+//
+//	mtt Moscow mobile  calls 1, 3 and n1 (sent twice): 2.98+2.00 = 4.98, 300+120 s = 7.00 min.
+//	mtt Kazakhstan ''  call 4 and n2: no cost, 0 s.
+func TestTopDestinationsCurrentFiles(t *testing.T) {
+	lake := t.TempDir()
+	financeLake(t, lake)
+	cur := func(id, typ, dest, billed, cost, curr, dup string) row {
+		return row{"customer_name": "'acc1'", "type": "'" + typ + "'", "call_id": "'" + id + "'", "destination": "'" + dest + "'",
+			"h323_conf_id": "'" + id + "'", "charged_time": billed, "charged": cost, "curr": "'" + curr + "'", "duplicate": dup}
+	}
+	writeColumns(t, lake, "mtt_calls", "mtt", "2026-11-23", "a", []string{
+		"customer_name VARCHAR", "type VARCHAR", "call_id VARCHAR", "destination VARCHAR", "h323_conf_id VARCHAR",
+		"charged_time INTEGER", "charged DECIMAL(18,4)", "curr VARCHAR", "duplicate BOOLEAN",
+	}, []row{
+		cur("n1", "dialed", "Moscow mobile", "120", "2.0000", "RUB", "false"),
+		cur("n1", "dialed", "Moscow mobile", "120", "2.0000", "RUB", "true"), // sent twice
+		cur("n2", "incoming", "Kazakhstan", "0", "NULL", "", "false"),
+		cur("n3", "dialed", "", "60", "1.0000", "RUB", "false"), // no destination: left out
+	})
+	e := openEngine(t, lake, "Europe/Moscow")
+	r, err := Find(queries.FS(), "top_destinations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"mtt", "Moscow mobile", "RUB", "3", "7.00", "4.9800"},
+		{"mtt", "Moscow fixed", "RUB", "2", "2.00", "2.0000"},
+		{"mtt", "Kazakhstan", "USD", "1", "1.00", "0.5000"},
+		{"t2", "74950000002", "", "2", "1.00", "NULL"},
+		{"mtt", "Kazakhstan", "", "2", "0.00", "NULL"},
+	}
+	if got := cells(query(t, e, r, nil)); !reflect.DeepEqual(got, want) {
+		t.Errorf("rows:\n got %q\nwant %q", got, want)
+	}
+	if got := cells(query(t, e, r, map[string]string{"from": "2026-11-23"})); !reflect.DeepEqual(got, [][]string{
+		{"mtt", "Moscow mobile", "RUB", "1", "2.00", "2.0000"}, {"mtt", "Kazakhstan", "", "1", "0.00", "NULL"}}) {
+		t.Errorf("from the 23rd: %q", got)
+	}
+}

@@ -86,9 +86,9 @@ func build10M(b *testing.B, lake string) (built bool) {
 				TIMESTAMPTZ '2026-11-01 00:00:00+00' AS extracted_at, i %% 100000 = 7 AS duplicate
 			FROM range(10000000) t(i)
 		) TO '%s' (FORMAT parquet, PARTITION_BY (source, date), COMPRESSION zstd)`},
-		// mtt_calls holds the key and what calls lacks (extract/mtt), one
-		// row per MTT call of the four MTT directions above, so that
-		// top_destinations joins every one of them to its calls row.
+		// mtt_calls holds the key, what calls lacks and the charges
+		// (extract/mtt), one row per MTT call of the four MTT directions
+		// above, the same values as their calls rows.
 		{"mtt_calls", `COPY (
 			SELECT 'mtt' AS source, DATE '2026-09-01' + CAST(i %% 60 AS INTEGER) AS date,
 				'acc' || (i %% 7) AS customer_name, ['incoming','dialed','missed','forwarded'][1 + i %% 6] AS type,
@@ -97,7 +97,9 @@ func build10M(b *testing.B, lake string) (built bool) {
 				['Россия - мобильные МТС','Россия - мобильные Билайн','Россия - Москва','Россия - регионы','Казахстан'][1 + i %% 5] AS destination,
 				CAST(1000 AS INTEGER) AS setup_time_ms, '74951234567' AS account_id,
 				'c' || i AS h323_conf_id, '' AS h323_incoming_conf_id,
-				i %% 3 = 0 AS voice_record_exist, '' AS extras
+				i %% 3 = 0 AS voice_record_exist, '' AS extras,
+				CAST((i %% 500 + 59) / 60 * 60 AS INTEGER) AS charged_time,
+				CAST((i %% 1000) / 100.0 AS DECIMAL(18,4)) AS charged, 'RUB' AS curr, i %% 100000 = 7 AS duplicate
 			FROM range(10000000) t(i)
 			WHERE i %% 10 < 6 AND i %% 6 < 4
 		) TO '%s' (FORMAT parquet, PARTITION_BY (source, date), COMPRESSION zstd)`},

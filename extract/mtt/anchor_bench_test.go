@@ -205,8 +205,8 @@ func extractPages(b *testing.B, lake *load.Lake, pages [][]byte, day model.Windo
 // duckdbTwoTables are the statements with which DuckDB writes what calletl
 // writes from the rows of src: a temporary table, then calls (the
 // canonical columns, phones reduced to digits with 8 → 7, the status
-// derived as Map does) and mtt_calls (the key and the fields calls does
-// not hold).
+// derived as Map does) and mtt_calls (the key, the fields calls does
+// not hold, the charges and the duplicate flag).
 func duckdbTwoTables(src, out string) []string {
 	now := time.Now().UTC().Format("2006-01-02 15:04:05")
 	phone := func(col string) string {
@@ -225,7 +225,7 @@ func duckdbTwoTables(src, out string) []string {
 	details := fmt.Sprintf(`COPY (SELECT '110011256' AS customer_name, 'dialed' AS type,
 		coalesce(nullif(trim(h323_conf_id), ''), md5(cli || cld || connect_time::VARCHAR)) AS call_id,
 		customer_local_time, destination, setup_time_ms, account_id, h323_conf_id, h323_incoming_conf_id,
-		voice_record_exist, '' AS extras
+		voice_record_exist, '' AS extras, charged_time, charged, curr, false AS duplicate
 		FROM rows) TO '%s/mtt_calls.parquet' (FORMAT parquet, COMPRESSION zstd)`, out)
 	return []string{
 		`CREATE OR REPLACE TEMP TABLE rows AS ` + strings.TrimSpace(src),

@@ -46,6 +46,13 @@ type Detail struct {
 	H323IncomingConfID string
 	VoiceRecordExist   sql.Null[bool]
 	Extras             string
+	// What top_destinations groups by destination, kept here so that it
+	// reads mtt_calls alone instead of joining calls: calls.billed_s,
+	// calls.cost and calls.currency again.
+	ChargedTime sql.Null[int32]
+	Charged     sql.Null[model.Money]
+	Curr        string
+	Duplicate   bool // the lake writer's repeat flag, as calls.duplicate
 }
 
 // MapContext is what Map needs besides the row.
@@ -201,6 +208,7 @@ func Map(mc *MapContext, r *Row) (model.Call, Detail, error) {
 	d.Destination, d.AccountID = r.Destination, r.AccountID
 	d.H323ConfID, d.H323IncomingConfID = r.H323ConfID, r.H323IncomingConfID
 	d.Extras = r.Extras()
+	d.ChargedTime, d.Charged, d.Curr = c.BilledS, c.Cost, c.Currency
 	return c, d, nil
 }
 

@@ -2,6 +2,7 @@ package mtt
 
 import (
 	"database/sql"
+	"hash/maphash"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -13,14 +14,18 @@ import (
 
 // CallsTable is `mtt_calls`: what getServiceHistoryByCustomer says about a
 // call that the canonical `calls` row does not hold, one row per
-// (customer, type, call). It joins to calls on the key: source, date,
-// customer_name = account, type ↔ direction (incoming, missed, dialed =
-// outgoing, forwarded) and call_id. The fields calls holds exactly are
-// not repeated here: cli = caller_raw, cld = callee_raw, connect_time =
-// started_at, charged_time = billed_s, charged = cost, curr = currency,
+// (customer, type, call), plus what top_destinations sums by destination.
+// It joins to calls on the key: source, date, customer_name = account,
+// type ↔ direction (incoming, missed, dialed = outgoing, forwarded) and
+// call_id. Most fields calls holds exactly are not repeated here: cli =
+// caller_raw, cld = callee_raw, connect_time = started_at,
 // disconnect_cause, used_quantity = duration_s, run_id, extracted_at.
-// Files written before they moved still have those columns; the views read
-// every file by name (union_by_name), so they read NULL in newer files.
+// charged_time, charged and curr (= billed_s, cost, currency) are, with
+// the writer's duplicate flag: joining 4M destinations to 10M calls took
+// top_destinations 2.3 s (BENCHMARKS.md). Files written before a column
+// moved still have it, and files written while charged, charged_time and
+// curr were left out lack them (duplicate is NULL there); the views read
+// every file by name (union_by_name), so absent columns read NULL.
 var CallsTable = &load.Table[Detail]{
 	Name: "mtt_calls",
 	Doc:  "MTT call history (getServiceHistoryByCustomer): the fields calls does not hold; one row per customer, type and call, joined to calls on source, date, account, direction and call_id",
@@ -36,6 +41,10 @@ var CallsTable = &load.Table[Detail]{
 		load.String("h323_incoming_conf_id"),
 		load.Nullable("voice_record_exist", arrow.FixedWidthTypes.Boolean),
 		load.String("extras"),
+		load.Nullable("charged_time", arrow.PrimitiveTypes.Int32),
+		load.Nullable("charged", load.MoneyType()),
+		load.String("curr"),
+		load.Required("duplicate", arrow.FixedWidthTypes.Boolean),
 	}, nil),
 	Append: func(b *array.RecordBuilder, d *Detail) {
 		f := b.Fields()
@@ -54,8 +63,21 @@ var CallsTable = &load.Table[Detail]{
 		load.AppendString(f[8], d.H323IncomingConfID)
 		load.AppendNull(f[9], d.VoiceRecordExist)
 		load.AppendString(f[10], d.Extras)
+		load.AppendNull(f[11], d.ChargedTime)
+		load.AppendMoney(f[12], d.Charged)
+		load.AppendString(f[13], d.Curr)
+		f[14].(*array.BooleanBuilder).Append(d.Duplicate)
 	},
-	Dictionary: []string{"customer_name", "type", "destination", "account_id"},
+	// The same call sent twice by one extraction of one day, as in calls.
+	Key: func(h *maphash.Hash, d *Detail) {
+		h.WriteString(d.Customer)
+		h.WriteByte(0)
+		h.WriteString(d.Type)
+		h.WriteByte(0)
+		h.WriteString(d.CallID)
+	},
+	Repeat:     func(d *Detail) { d.Duplicate = true },
+	Dictionary: []string{"customer_name", "type", "destination", "account_id", "curr"},
 	Comments: map[string]string{
 		"source":                "Hive partition: mtt.",
 		"date":                  "Hive partition: the call's start day in the business time zone (as in calls).",
@@ -70,6 +92,10 @@ var CallsTable = &load.Table[Detail]{
 		"h323_incoming_conf_id": "id of the incoming leg",
 		"voice_record_exist":    "as sent: true, false, or NULL when the row did not say (calls.has_recording is false then)",
 		"extras":                "fields the API sent that this version does not know, as a JSON object ('' when none)",
+		"charged_time":          "billed seconds (sum over legs with a charge); calls.billed_s",
+		"charged":               "call cost, exact DECIMAL(18,4) from the JSON text; calls.cost",
+		"curr":                  "currency of charged, e.g. RUB; calls.currency",
+		"duplicate":             "True when an earlier row of the same extraction and day has the same customer_name, type and call_id (as calls.duplicate); NULL in files written before the flag",
 	},
 }
 

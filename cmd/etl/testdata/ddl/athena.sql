@@ -176,7 +176,11 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `calletl`.`mtt_calls` (
   `h323_conf_id` string COMMENT 'call id as sent; with spaces replaced by _ it is the recordings id',
   `h323_incoming_conf_id` string COMMENT 'id of the incoming leg',
   `voice_record_exist` boolean COMMENT 'as sent: true, false, or NULL when the row did not say (calls.has_recording is false then)',
-  `extras` string COMMENT 'fields the API sent that this version does not know, as a JSON object (\'\' when none)'
+  `extras` string COMMENT 'fields the API sent that this version does not know, as a JSON object (\'\' when none)',
+  `charged_time` int COMMENT 'billed seconds (sum over legs with a charge); calls.billed_s',
+  `charged` decimal(18,4) COMMENT 'call cost, exact DECIMAL(18,4) from the JSON text; calls.cost',
+  `curr` string COMMENT 'currency of charged, e.g. RUB; calls.currency',
+  `duplicate` boolean COMMENT 'True when an earlier row of the same extraction and day has the same customer_name, type and call_id (as calls.duplicate); NULL in files written before the flag'
 )
 COMMENT 'MTT call history (getServiceHistoryByCustomer): the fields calls does not hold; one row per customer, type and call, joined to calls on source, date, account, direction and call_id'
 PARTITIONED BY (

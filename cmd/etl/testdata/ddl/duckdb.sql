@@ -183,7 +183,11 @@ SELECT CAST(NULL AS VARCHAR) AS "source",
   CAST(NULL AS VARCHAR) AS "h323_conf_id",
   CAST(NULL AS VARCHAR) AS "h323_incoming_conf_id",
   CAST(NULL AS BOOLEAN) AS "voice_record_exist",
-  CAST(NULL AS VARCHAR) AS "extras"
+  CAST(NULL AS VARCHAR) AS "extras",
+  CAST(NULL AS INTEGER) AS "charged_time",
+  CAST(NULL AS DECIMAL(18,4)) AS "charged",
+  CAST(NULL AS VARCHAR) AS "curr",
+  CAST(NULL AS BOOLEAN) AS "duplicate"
 WHERE false
 UNION ALL BY NAME
 SELECT * FROM read_parquet('s3://calletl-data/lake/mtt_calls/**/*.parquet', hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'date': DATE});
@@ -201,6 +205,10 @@ COMMENT ON COLUMN "mtt_calls"."h323_conf_id" IS 'call id as sent; with spaces re
 COMMENT ON COLUMN "mtt_calls"."h323_incoming_conf_id" IS 'id of the incoming leg';
 COMMENT ON COLUMN "mtt_calls"."voice_record_exist" IS 'as sent: true, false, or NULL when the row did not say (calls.has_recording is false then)';
 COMMENT ON COLUMN "mtt_calls"."extras" IS 'fields the API sent that this version does not know, as a JSON object ('''' when none)';
+COMMENT ON COLUMN "mtt_calls"."charged_time" IS 'billed seconds (sum over legs with a charge); calls.billed_s';
+COMMENT ON COLUMN "mtt_calls"."charged" IS 'call cost, exact DECIMAL(18,4) from the JSON text; calls.cost';
+COMMENT ON COLUMN "mtt_calls"."curr" IS 'currency of charged, e.g. RUB; calls.currency';
+COMMENT ON COLUMN "mtt_calls"."duplicate" IS 'True when an earlier row of the same extraction and day has the same customer_name, type and call_id (as calls.duplicate); NULL in files written before the flag';
 
 CREATE OR REPLACE VIEW "mtt_accounts" AS
 SELECT CAST(NULL AS VARCHAR) AS "source",

@@ -128,6 +128,10 @@ CREATE TABLE IF NOT EXISTS `calletl`.`mtt_calls` (
   `h323_incoming_conf_id` STRING COMMENT 'id of the incoming leg',
   `voice_record_exist` BOOLEAN COMMENT 'as sent: true, false, or NULL when the row did not say (calls.has_recording is false then)',
   `extras` STRING COMMENT 'fields the API sent that this version does not know, as a JSON object (\'\' when none)',
+  `charged_time` INT COMMENT 'billed seconds (sum over legs with a charge); calls.billed_s',
+  `charged` DECIMAL(18,4) COMMENT 'call cost, exact DECIMAL(18,4) from the JSON text; calls.cost',
+  `curr` STRING COMMENT 'currency of charged, e.g. RUB; calls.currency',
+  `duplicate` BOOLEAN COMMENT 'True when an earlier row of the same extraction and day has the same customer_name, type and call_id (as calls.duplicate); NULL in files written before the flag',
   `source` STRING COMMENT 'Hive partition: mtt.',
   `date` DATE COMMENT 'Hive partition: the call\'s start day in the business time zone (as in calls).'
 )
