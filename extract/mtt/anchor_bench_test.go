@@ -181,7 +181,9 @@ func (t *pageTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 func extractPages(b *testing.B, lake *load.Lake, pages [][]byte, day model.Window) (rows, bytes int64) {
 	b.Helper()
 	c, err := New(Config{BaseURL: "http://mtt.invalid/", Username: "u", Password: secret.New("p"), Customers: []string{"110011256"},
-		Types: []string{"dialed"}, HTTP: httpx.Config{Transport: &pageTransport{pages: pages}}}, nil)
+		// Concurrency 1: pageTransport replays the pages in order whatever
+		// range is asked, so the window must not split into chains.
+		Types: []string{"dialed"}, HTTP: httpx.Config{Transport: &pageTransport{pages: pages}, Concurrency: 1}}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

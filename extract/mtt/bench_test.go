@@ -59,7 +59,9 @@ func benchPages(b *testing.B, rows int) (pages [][]byte, day model.Window) {
 	defer srv.Close()
 	rec := &recorder{next: http.DefaultTransport}
 	c, err := New(Config{BaseURL: srv.URL, Username: "u", Password: secret.New("p"), Customers: []string{"110011256"},
-		HTTP: httpx.Config{Transport: rec}}, nil)
+		// Concurrency 1: one paging chain, so the recorded pages are in
+		// the order a replay (pageTransport) serves them.
+		HTTP: httpx.Config{Transport: rec, Concurrency: 1}}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
