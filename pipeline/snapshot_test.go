@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/parquet/file"
+
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/shard"
@@ -33,17 +35,9 @@ func (f *fakeSnapshot) Snapshot(ctx context.Context, begin BeginFunc, run model.
 func (f *fakeSnapshot) SnapshotAccounts() []string { return f.accounts }
 
 func (f *fakeSnapshot) SnapshotAccount(ctx context.Context, begin BeginFunc, run model.Run, account string) (model.Counts, error) {
-	tx, err := begin("balance-" + account + "-" + run.ID)
-	if err != nil {
-		return model.Counts{}, err
-	}
-	defer tx.Abort()
 	day := run.Day()
-	if err := load.Writer(tx, load.Balances).Add(day, &model.Balance{Source: f.Name(), Date: day, Account: account,
+	if err := WriteBalance(begin, "balance-"+account+"-"+run.ID, model.Balance{Source: f.Name(), Date: day, Account: account,
 		Balance: 10000, Currency: "RUB", Raw: "1.00", RunID: run.ID, TakenAt: run.StartedAt}); err != nil {
-		return model.Counts{}, err
-	}
-	if _, err := tx.CommitContext(ctx); err != nil {
 		return model.Counts{}, err
 	}
 	return model.Counts{Pages: 1, Rows: 1}, nil
@@ -94,5 +88,53 @@ func TestSnapshotThroughBegin(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// WriteSnapshot replaces a unit's rows of the day, with no rows too (the
+// day is covered); WriteBalance keeps one file per unit.
+func TestWriteSnapshotAndBalance(t *testing.T) {
+	dir := t.TempDir()
+	lake, err := load.Open(dir, load.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin := LakeBegin(lake, "fake")
+	const day = "2026-11-20"
+	partition := filepath.Join(dir, "balances", "source=fake", "date="+day)
+	rowsIn := func(unit string) int64 {
+		t.Helper()
+		f, err := file.OpenParquetFile(filepath.Join(partition, unit+".parquet"), false)
+		if err != nil {
+			return -1
+		}
+		defer f.Close()
+		return f.NumRows()
+	}
+	bal := func(account string) model.Balance {
+		return model.Balance{Source: "fake", Date: day, Account: account, Balance: 10000, Currency: "RUB", Raw: "1.00", RunID: "r1", TakenAt: time.Now()}
+	}
+	for _, step := range []struct {
+		rows []model.Balance
+		want int64 // -1: no file
+	}{
+		{[]model.Balance{bal("a"), bal("b")}, 2},
+		{[]model.Balance{bal("a")}, 1},
+		{nil, -1},
+	} {
+		if err := WriteSnapshot(begin, "snap", day, load.Balances, step.rows); err != nil {
+			t.Fatal(err)
+		}
+		if got := rowsIn("snap"); got != step.want {
+			t.Errorf("after a snapshot of %d rows: %d rows in its file, want %d", len(step.rows), got, step.want)
+		}
+	}
+	for _, unit := range []string{"balance-r1", "balance-r2"} {
+		if err := WriteBalance(begin, unit, bal("a")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, b := rowsIn("balance-r1"), rowsIn("balance-r2"); a != 1 || b != 1 {
+		t.Errorf("two balances of one day: %d and %d rows, want one in each unit's file", a, b)
 	}
 }

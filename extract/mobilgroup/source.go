@@ -246,16 +246,8 @@ func (s *Source) Snapshot(ctx context.Context, begin pipeline.BeginFunc, run mod
 	if err != nil {
 		return n, fmt.Errorf("%s: balance %q: %w", Name, b.Balance, err)
 	}
-	tx, err := begin("balance-" + run.ID)
-	if err != nil {
-		return n, err
-	}
-	defer tx.Abort()
-	if err := load.Writer(tx, load.Balances).Add(day, &model.Balance{Source: Name, Date: day, Account: s.c.cfg.Account,
+	if err := pipeline.WriteBalance(begin, "balance-"+run.ID, model.Balance{Source: Name, Date: day, Account: s.c.cfg.Account,
 		Balance: m.V, Currency: CurrencyCode(b.Currency), Raw: b.Balance, RunID: run.ID, TakenAt: now}); err != nil {
-		return n, err
-	}
-	if _, err := tx.Commit(); err != nil {
 		return n, err
 	}
 	n.Rows++

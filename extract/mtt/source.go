@@ -167,28 +167,19 @@ func (s *Source) snapshotAccounts(ctx context.Context, begin pipeline.BeginFunc,
 	if err != nil {
 		return fmt.Errorf("mtt: accounts of %s: %w", cust, err)
 	}
-	tx, err := begin("accounts-" + cust)
-	if err != nil {
-		return err
-	}
-	defer tx.Abort()
-	if err := tx.Cover(day); err != nil {
-		return err
-	}
-	w := load.Writer(tx, AccountsTable)
-	for _, a := range accounts {
-		row := AccountRow{Customer: cust, AccountNumber: a.Number, Status: a.Status, RunID: run.ID, SnapshotAt: now}
+	rows := make([]AccountRow, len(accounts))
+	for i, a := range accounts {
+		rows[i] = AccountRow{Customer: cust, AccountNumber: a.Number, Status: a.Status, RunID: run.ID, SnapshotAt: now}
 		if t, err := time.ParseInLocation("02.01.2006 15:04:05", a.ActivationDate, s.c.cfg.Vendor); err == nil {
-			row.ActivationDate = sql.Null[time.Time]{V: t.UTC(), Valid: true}
-		}
-		if err := w.Add(day, &row); err != nil {
-			return err
+			rows[i].ActivationDate = sql.Null[time.Time]{V: t.UTC(), Valid: true}
 		}
 	}
 	n.Pages++
-	n.Rows += int64(len(accounts))
-	_, err = tx.Commit()
-	return err
+	if err := pipeline.WriteSnapshot(begin, "accounts-"+cust, day, AccountsTable, rows); err != nil {
+		return err
+	}
+	n.Rows += int64(len(rows))
+	return nil
 }
 
 // snapshotBalance records the customer's balance. A customer with no data

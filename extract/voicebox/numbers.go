@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/calletl/calletl/extract/httpx"
-	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/transform"
@@ -316,21 +315,7 @@ func (s *Source) snapshotNumbers(ctx context.Context, begin pipeline.BeginFunc, 
 		r.MonthlyFee = sql.Null[model.Money]{V: fee, Valid: true}
 		r.FeeRaw, r.Currency, r.PriceRaw = raw, cur, string(body)
 	}
-	tx, err := begin("numbers-" + cust)
-	if err != nil {
-		return err
-	}
-	defer tx.Abort()
-	if err := tx.Cover(day); err != nil {
-		return err
-	}
-	w := load.Writer(tx, NumbersTable)
-	for i := range rows {
-		if err := w.Add(day, &rows[i]); err != nil {
-			return err
-		}
-	}
-	if _, err := tx.Commit(); err != nil {
+	if err := pipeline.WriteSnapshot(begin, "numbers-"+cust, day, NumbersTable, rows); err != nil {
 		return fmt.Errorf("voicebox: numbers of %s: %w", cust, err)
 	}
 	n.Pages += pages
@@ -351,18 +336,7 @@ func (s *Source) snapshotCustomer(ctx context.Context, begin pipeline.BeginFunc,
 		return fmt.Errorf("voicebox: customer %s: %w", cust, err)
 	}
 	r.Customer, r.RunID, r.SnapshotAt = cust, run.ID, now
-	tx, err := begin("customer-" + cust)
-	if err != nil {
-		return err
-	}
-	defer tx.Abort()
-	if err := tx.Cover(day); err != nil {
-		return err
-	}
-	if err := load.Writer(tx, CustomersTable).Add(day, &r); err != nil {
-		return err
-	}
-	if _, err := tx.Commit(); err != nil {
+	if err := pipeline.WriteSnapshot(begin, "customer-"+cust, day, CustomersTable, []CustomerRow{r}); err != nil {
 		return fmt.Errorf("voicebox: customer %s: %w", cust, err)
 	}
 	n.Pages++

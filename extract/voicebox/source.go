@@ -311,21 +311,7 @@ func (s *Source) snapshotCampaigns(ctx context.Context, begin pipeline.BeginFunc
 			return fmt.Errorf("voicebox: %s of %s: %w", l.list, cust, err)
 		}
 	}
-	tx, err := begin("campaigns-" + cust)
-	if err != nil {
-		return err
-	}
-	defer tx.Abort()
-	if err := tx.Cover(day); err != nil {
-		return err
-	}
-	w := load.Writer(tx, CampaignsTable)
-	for i := range rows {
-		if err := w.Add(day, &rows[i]); err != nil {
-			return err
-		}
-	}
-	if _, err := tx.Commit(); err != nil {
+	if err := pipeline.WriteSnapshot(begin, "campaigns-"+cust, day, CampaignsTable, rows); err != nil {
 		return fmt.Errorf("voicebox: campaigns of %s: %w", cust, err)
 	}
 	n.Pages += pages
@@ -344,16 +330,8 @@ func (s *Source) snapshotBalance(ctx context.Context, begin pipeline.BeginFunc, 
 	if err != nil {
 		return fmt.Errorf("voicebox: balance of %s: %w", cust, err)
 	}
-	tx, err := begin("balance-" + cust + "-" + run.ID)
-	if err != nil {
-		return err
-	}
-	defer tx.Abort()
-	if err := load.Writer(tx, load.Balances).Add(day, &model.Balance{Source: Name, Date: day, Account: cust,
+	if err := pipeline.WriteBalance(begin, "balance-"+cust+"-"+run.ID, model.Balance{Source: Name, Date: day, Account: cust,
 		Balance: amount, Currency: currency, Raw: raw, RunID: run.ID, TakenAt: now}); err != nil {
-		return err
-	}
-	if _, err := tx.Commit(); err != nil {
 		return fmt.Errorf("voicebox: balance of %s: %w", cust, err)
 	}
 	n.Pages++

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/model"
 	"github.com/calletl/calletl/pipeline"
 	"github.com/calletl/calletl/transform"
@@ -154,16 +153,8 @@ func (s *Source) Snapshot(ctx context.Context, begin pipeline.BeginFunc, run mod
 		return n, err
 	}
 	n.Pages++
-	tx, err := begin("balance-" + run.ID)
-	if err != nil {
-		return n, err
-	}
-	defer tx.Abort()
-	if err := load.Writer(tx, load.Balances).Add(day, &model.Balance{Source: Name, Date: day, Account: s.c.cfg.Username,
+	if err := pipeline.WriteBalance(begin, "balance-"+run.ID, model.Balance{Source: Name, Date: day, Account: s.c.cfg.Username,
 		Balance: b.Amount, Currency: b.Currency, Raw: b.Raw, RunID: run.ID, TakenAt: run.StartedAt.UTC()}); err != nil {
-		return n, err
-	}
-	if _, err := tx.Commit(); err != nil {
 		return n, fmt.Errorf("votbox: balance: %w", err)
 	}
 	n.Rows++
