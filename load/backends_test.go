@@ -1,7 +1,6 @@
 package load_test
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -9,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/calletl/calletl/load"
-	"github.com/calletl/calletl/secret"
 	"github.com/calletl/calletl/storage"
 	"github.com/calletl/calletl/storage/storagetest"
 )
@@ -86,14 +84,7 @@ func backends(top *testing.T) []backend {
 // s3Store returns an S3 store on v under the bucket prefix prefix.
 func s3Store(t testing.TB, v *storagetest.Versity, prefix string) *storage.S3 {
 	t.Helper()
-	st, err := storage.NewS3(context.Background(), storage.S3Config{
-		Endpoint: v.Endpoint, Region: "us-east-1", Bucket: storagetest.VersityBucket, Prefix: prefix, PathStyle: true,
-		AccessKey: secret.New(storagetest.VersityAccessKey), SecretKey: secret.New(storagetest.VersitySecretKey),
-		PartSize: storage.MinPartSize,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := v.Store(t, storage.S3Config{Prefix: prefix, PartSize: storage.MinPartSize})
 	s3Prefixes.Store(st, prefix+"/")
 	return st
 }

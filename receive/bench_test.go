@@ -12,7 +12,6 @@ import (
 
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/sandbox"
-	"github.com/calletl/calletl/secret"
 	"github.com/calletl/calletl/storage"
 	"github.com/calletl/calletl/storage/storagetest"
 )
@@ -41,15 +40,7 @@ func BenchmarkReceive(top *testing.B) {
 			if v == nil {
 				v = storagetest.StartVersity(top)
 			}
-			st, err := storage.NewS3(context.Background(), storage.S3Config{
-				Endpoint: v.Endpoint, Region: "us-east-1", Bucket: storagetest.VersityBucket,
-				Prefix: "bench" + randHex(4), PathStyle: true,
-				AccessKey: secret.New(storagetest.VersityAccessKey), SecretKey: secret.New(storagetest.VersitySecretKey),
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			return st
+			return v.Store(b, storage.S3Config{Prefix: "bench" + randHex(4)})
 		}},
 	} {
 		top.Run(c.name, func(b *testing.B) { benchReceive(b, c.store(b)) })

@@ -18,7 +18,6 @@ import (
 
 	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/sandbox"
-	"github.com/calletl/calletl/secret"
 	"github.com/calletl/calletl/storage"
 	"github.com/calletl/calletl/storage/storagetest"
 )
@@ -42,14 +41,7 @@ func backends(top *testing.T) []backend {
 		return v
 	}
 	s3 := func(t *testing.T, prefix string) storage.Store {
-		st, err := storage.NewS3(context.Background(), storage.S3Config{
-			Endpoint: versity().Endpoint, Region: "us-east-1", Bucket: storagetest.VersityBucket, Prefix: prefix, PathStyle: true,
-			AccessKey: secret.New(storagetest.VersityAccessKey), SecretKey: secret.New(storagetest.VersitySecretKey),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
+		return versity().Store(t, storage.S3Config{Prefix: prefix})
 	}
 	local := func() backend {
 		var root string

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/calletl/calletl/secret"
 	"github.com/calletl/calletl/storage"
 	"github.com/calletl/calletl/storage/storagetest"
 )
@@ -89,13 +88,7 @@ func backends(top *testing.T) []stateBackend {
 		{name: "S3", obj: true, new: func(t *testing.T) *shared {
 			v := versity()
 			prefix := fmt.Sprintf("state-%d", prefixes.Add(1))
-			st, err := storage.NewS3(t.Context(), storage.S3Config{
-				Endpoint: v.Endpoint, Region: "us-east-1", Bucket: storagetest.VersityBucket, Prefix: prefix,
-				PathStyle: true, AccessKey: secret.New(storagetest.VersityAccessKey), SecretKey: secret.New(storagetest.VersitySecretKey),
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			st := v.Store(t, storage.S3Config{Prefix: prefix})
 			return objectShared(t, st, "s3://"+storagetest.VersityBucket+"/"+prefix)
 		}},
 	}

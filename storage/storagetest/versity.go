@@ -15,6 +15,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/calletl/calletl/secret"
+	"github.com/calletl/calletl/storage"
 )
 
 // Credentials and bucket of the S3 server StartVersity runs.
@@ -105,6 +108,20 @@ func (v *Versity) Client() *s3.Client {
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
 	})
+}
+
+// Store returns a calletl S3 store on the server's bucket: cfg with the
+// server's endpoint, region, bucket, path-style addressing and credentials
+// filled in (Prefix, PartSize, Concurrency are the caller's).
+func (v *Versity) Store(tb testing.TB, cfg storage.S3Config) *storage.S3 {
+	tb.Helper()
+	cfg.Endpoint, cfg.Region, cfg.Bucket, cfg.PathStyle = v.Endpoint, "us-east-1", VersityBucket, true
+	cfg.AccessKey, cfg.SecretKey = secret.New(VersityAccessKey), secret.New(VersitySecretKey)
+	st, err := storage.NewS3(context.Background(), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st
 }
 
 // findVersity returns the versitygw binary: on PATH or in GOPATH/bin.
