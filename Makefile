@@ -46,6 +46,8 @@ test-browser: ## the HTML report rendered by Debian's headless chromium (a scree
 bench: tools ## the benchmarks behind BENCHMARKS.md (the report one generates a 10M-call lake: ~2 min, ~1 GB in TMPDIR)
 	$(GO) test -run '^$$' -bench PagesToParquet -benchtime 5x -count 3 ./extract/mtt/
 	$(GO) test -run '^$$' -bench Anchor -benchtime 1x -count 3 -timeout 30m ./extract/mtt/
+	$(GO) test -run '^$$' -bench ExtractPages -benchtime 4x -count 3 ./extract/mtt/
+	$(GO) test -run '^$$' -bench MTTHistoryPaging -benchtime 1x ./sandbox/
 	$(GO) test -run '^$$' -bench EndToEnd -benchtime 1x -count 3 -timeout 30m ./cmd/etl/
 	$(GO) test -run '^$$' -bench APIBound -benchtime 1x -count 3 -timeout 30m ./cmd/etl/
 	$(GO) test -run '^$$' -bench BigPages -benchtime 1x -count 3 -timeout 30m ./cmd/etl/
@@ -56,6 +58,8 @@ bench: tools ## the benchmarks behind BENCHMARKS.md (the report one generates a 
 	$(GO) test -run '^$$' -bench Reports10M -benchtime 3x -timeout 20m ./report/
 	$(GO) test -run '^$$' -bench Compaction -benchtime 3x -timeout 30m -v ./report/
 	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench CompactionOnS3 -benchtime 1x -count 2 -timeout 30m ./load/
+	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench ShardsOnS3 -benchtime 1x -count 2 -timeout 30m ./cmd/etl/
+	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench Receive -benchtime 20000x -count 3 ./receive/
 	$(GO) test -run '^$$' -bench MTTHistoryPaging -benchtime 1x ./sandbox/
 	PATH="$(GOBIN):$$PATH" CALLETL_REQUIRE_S3=1 $(GO) test -run '^$$' -bench ShardsOnS3 -benchtime 1x -count 3 -timeout 30m ./cmd/etl/
 
