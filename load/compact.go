@@ -123,7 +123,7 @@ func (l *Lake) Compact(ctx context.Context, before string) (CompactStats, error)
 		}
 		for _, s := range sources {
 			source, ok := strings.CutPrefix(s.Name(), SourceColumn+"=")
-			if !ok || !s.IsDir() || checkName("source", source) != nil {
+			if !ok || !s.IsDir() || CheckName("source", source) != nil {
 				continue
 			}
 			dates, err := os.ReadDir(filepath.Join(l.root, t.Name(), s.Name()))

@@ -77,7 +77,7 @@ func parsePartitionKey(rel string) (sp storePartition, name string, ok bool) {
 	}
 	source, ok1 := strings.CutPrefix(parts[1], SourceColumn+"=")
 	date, ok2 := strings.CutPrefix(parts[2], DateColumn+"=")
-	if !ok1 || !ok2 || checkName("source", source) != nil || checkDate(date) != nil {
+	if !ok1 || !ok2 || CheckName("source", source) != nil || checkDate(date) != nil {
 		return sp, "", false
 	}
 	return storePartition{table: parts[0], source: source, date: date}, parts[3], true

@@ -311,10 +311,10 @@ func (l *Lake) txShare() int64 {
 // transaction per (source, unit) may be open on a Lake at a time (ErrBusy);
 // the caller must end it with Commit or Abort (`defer tx.Abort()` is safe).
 func (l *Lake) Begin(source, unit string) (*Tx, error) {
-	if err := checkName("source", source); err != nil {
+	if err := CheckName("source", source); err != nil {
 		return nil, err
 	}
-	if err := checkName("unit", unit); err != nil {
+	if err := CheckName("unit", unit); err != nil {
 		return nil, err
 	}
 	if unit == compactedUnit {
@@ -414,7 +414,7 @@ func (l *Lake) Partitions(table, source string) ([]string, error) {
 	if err := checkTableName(table); err != nil {
 		return nil, err
 	}
-	if err := checkName("source", source); err != nil {
+	if err := CheckName("source", source); err != nil {
 		return nil, err
 	}
 	dates, err := l.pub.dates(context.Background(), table, source)
@@ -475,10 +475,10 @@ func (l *Lake) release(source, unit string) {
 	l.mu.Unlock()
 }
 
-// checkName validates a source or unit name: [A-Za-z0-9._-]+, at most
+// CheckName validates a source or unit name: [A-Za-z0-9._-]+, at most
 // maxNameLen bytes, not starting with a dot (which also rules out "." and
 // ".." and hidden files).
-func checkName(kind, s string) error {
+func CheckName(kind, s string) error {
 	switch {
 	case s == "":
 		return fmt.Errorf("load: empty %s: %w", kind, ErrInvalidName)

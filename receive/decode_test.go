@@ -82,6 +82,9 @@ func TestDecodeMTTExamples(t *testing.T) {
 		{KindMTTCallback, "e031c89159fba8b80025cd6fb534a77", "start_side_A", "A", ""},
 		{KindMTTCallback, "e031c89159fba8b80025cd6fb534a77", "pickup_side_A", "A", "79161234567"},
 		{KindMTTCallback, "e031c89159fba8b80025cd6fb534a77", "end_side_A", "A", ""},
+		{KindMTTFollowMe, "BC5F236C 5AD211E9 81BA5CB9 01FED6FC", "ep", "B", "79684881033"},
+		{KindMTTFollowMe, "BC5F236C 5AD211E9 81BA5CB9 01FED6FC", "t", "", "79684881033"},
+		{KindMTTFollowMe, "BC5F236C 5AD211E9 81BA5CB9 01FED6FC", "h", "B", "79684881033"},
 	}
 	if len(want) != len(sandbox.MTTEventExamples) {
 		t.Fatalf("%d examples, %d expectations", len(sandbox.MTTEventExamples), len(want))
@@ -107,6 +110,11 @@ func TestDecodeMTTExamples(t *testing.T) {
 	ev, _ = DecodeMTT("mtt", "application/json", []byte(sandbox.MTTEventExamples[3].Body), "", at)
 	if r, _ := mttRow(&ev); r.Cause.V != 16 || !r.EventTime.Equal(time.Unix(1558624521, 0)) {
 		t.Errorf("follow-me s event: %+v", r)
+	}
+	// The hang-up's cause is read from the event object when data lacks it.
+	ev, _ = DecodeMTT("mtt", "application/json", []byte(`{"date_time": 1558624559, "data": "event=h_79684881033_2019-05-23-15-16-59", "event": {"type": "h", "cause": "17", "side": "B"}, "h323_conf_id": " BC5F236C 5AD211E9 81BA5CB9 01FED6FC "}`), "", at)
+	if r, _ := mttRow(&ev); r.Cause.V != 17 || !r.Cause.Valid || r.CallID != "BC5F236C 5AD211E9 81BA5CB9 01FED6FC" {
+		t.Errorf("follow-me h event with its cause in the event object: cause %+v call %q", r.Cause, r.CallID)
 	}
 }
 

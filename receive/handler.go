@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/calletl/calletl/load"
 	"github.com/calletl/calletl/secret"
 )
 
@@ -94,25 +95,13 @@ func NewHandler(spool appender, opts HandlerOptions) (*Handler, error) {
 		if e.Vendor != VotBox && e.Vendor != MTT {
 			return nil, fmt.Errorf("receive: endpoint %s/%s: vendor must be %s or %s", e.Vendor, e.Source, VotBox, MTT)
 		}
-		if !validName(e.Source) {
-			return nil, fmt.Errorf("receive: endpoint %s: source %q: want [A-Za-z0-9._-], not starting with a dot", e.Vendor, e.Source)
+		// The source names lake partitions: the lake's rule for names.
+		if err := load.CheckName("source", e.Source); err != nil {
+			return nil, fmt.Errorf("receive: endpoint %s: %w", e.Vendor, err)
 		}
 		h.endpoints[e.Vendor+"/"+e.Source] = true
 	}
 	return h, nil
-}
-
-func validName(s string) bool {
-	if s == "" || len(s) > 128 || s[0] == '.' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -165,7 +165,7 @@ func TestLandExactlyOnce(t *testing.T) {
 			if n := appendAll(t, sp, VotBox, "votbox", vb[:10]); n != 0 {
 				t.Fatalf("%d retried events stored again", n)
 			}
-			if want["votbox_events"] != 3*40+12 || want["mtt_events"] != 2*15+15 {
+			if want["votbox_events"] != 3*40+12 || want["mtt_events"] != 2*15+18 {
 				t.Fatalf("stored %v", want)
 			}
 

@@ -2,6 +2,7 @@ package receive
 
 import (
 	"bytes"
+	"cmp"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -41,9 +42,6 @@ import (
 
 // MTT times in text are Moscow time (the document: "по МСК").
 const mttTimeLayout = "2006-01-02-15-04-05"
-
-// mttMoscow is Moscow time (the tz database's, as for VotBox).
-var mttMoscow = votbox.Moscow
 
 var mttCallbackEvents = map[string]bool{
 	"start_side_A": true, "pickup_side_A": true, "start_side_B": true,
@@ -204,7 +202,8 @@ func mttRow(ev *Event) (MTTRow, error) {
 	}
 	switch ev.Kind {
 	case KindMTTFollowMe:
-		r.CallID, r.Event, r.Side = f["h323_conf_id"], f["event.type"], f["event.side"]
+		// The document's hang-up example pads h323_conf_id with spaces.
+		r.CallID, r.Event, r.Side = strings.TrimSpace(f["h323_conf_id"]), f["event.type"], f["event.side"]
 		if r.CallID == "" {
 			return r, badf("follow-me event without h323_conf_id")
 		}
@@ -220,7 +219,8 @@ func mttRow(ev *Event) (MTTRow, error) {
 		if parts := strings.Split(strings.TrimPrefix(data, "event="), "_"); len(parts) >= 2 {
 			r.Number = transform.Phone(parts[1])
 		}
-		if c := f["cause"]; c != "" {
+		// The hang-up example also sends it in the event object.
+		if c := cmp.Or(f["event.cause"], f["cause"]); c != "" {
 			cause = c
 		}
 		if err := setInt(&r.Cause, "cause", strings.TrimSpace(cause)); err != nil {
@@ -251,7 +251,7 @@ func mttRow(ev *Event) (MTTRow, error) {
 			return r, badf("event %.60q: want o_<number>, n_<number> or h_<number>_<cause>_<duration>", ev)
 		}
 		if s := f["date_time"]; s != "" {
-			t, err := time.ParseInLocation(mttTimeLayout, s, mttMoscow)
+			t, err := time.ParseInLocation(mttTimeLayout, s, votbox.Moscow) // Moscow time, as for VotBox
 			if err != nil {
 				return r, badf("date_time %.40q: want YYYY-MM-DD-HH-MM-SS", s)
 			}

@@ -279,6 +279,13 @@ var MTTEventExamples = []PushEvent{
 	{Query: "event=start_side_A&id=e031c89159fba8b80025cd6fb534a77"},
 	{Query: "event=pickup_side_A&id=e031c89159fba8b80025cd6fb534a77&phone_A=%2B79161234567"},
 	{Query: "event=end_side_A&id=e031c89159fba8b80025cd6fb534a77"},
+	// The follow-me document's examples 6-8, after the others so that the
+	// indices tests use stay put: side B's end of premedia, the talk, and
+	// the hang-up, whose cause is in the event object as well as in data,
+	// with an extension and an h323_conf_id padded with spaces.
+	{Body: `{"date_time": 1558613711, "data": "event=ep_79684881033_2019-05-23-15-15-39", "event": {"type": "ep", "side": "B"}, "redirect_number": "79684881033", "h323_conf_id": "BC5F236C 5AD211E9 81BA5CB9 01FED6FC", "numberA": "79154368886", "sip_id": "79586488002", "client_id": "1235"}`, ContentType: "application/json"},
+	{Body: `{"date_time": 1558613711, "data": "event=t_79684881033_2019-05-23-15-15-40", "event": {"type": "t"}, "redirect_number": "79684881033", "h323_conf_id": "BC5F236C 5AD211E9 81BA5CB9 01FED6FC", "numberA": "79154368886", "sip_id": "79586488002", "client_id": "1235"}`, ContentType: "application/json"},
+	{Body: `{"date_time": 1558624559, "data": "event=h_79684881033_2019-05-23-15-16-59&cause=16", "event": {"type": "h", "cause": "16", "side": "B"}, "redirect_number": "79684881033", "h323_conf_id": " BC5F236C 5AD211E9 81BA5CB9 01FED6FC ", "numberA": "79154368886", "sip_id": "79586488002", "client_id": "1235", "extension": "0001"}`, ContentType: "application/json"},
 }
 
 // VotBoxCall is one generated autocall: its events and its costs.
