@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -78,9 +77,6 @@ func (s *Source) Items(ctx context.Context, pending []string) ([]string, error) 
 // whitespace trimmed, blank lines and everything from a '#' to the end of
 // the line ignored. A missing file has no ids and is not an error.
 func ReadIDsFile(path string) ([]string, error) { return itemids.ReadFile(path) }
-
-// ReadIDs reads ids in the ids file format from r (itemids.Read).
-func ReadIDs(r io.Reader) ([]string, error) { return itemids.Read(r) }
 
 // ExtractItem requests the state of broadcast key and writes its
 // mobilgroup_broadcasts row, a mobilgroup_calls row per subscriber, a

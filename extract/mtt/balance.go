@@ -13,6 +13,7 @@ import (
 // result's JSON as sent. Unknown members stay in Raw only.
 func scanBalance(s *jsonscan.Scanner) (Balance, error) {
 	var b Balance
+	s.Peek() // skips leading whitespace, so Raw starts at the object
 	start := s.Pos()
 	err := s.Object(func(key []byte) error {
 		kind, raw, err := s.Value()
@@ -39,7 +40,7 @@ func scanBalance(s *jsonscan.Scanner) (Balance, error) {
 	if err != nil {
 		return Balance{}, err
 	}
-	b.Raw = trimJSONSpace(s.Bytes()[start:s.Pos()])
+	b.Raw = string(s.Bytes()[start:s.Pos()])
 	return b, nil
 }
 
@@ -53,19 +54,6 @@ func DecodeBalance(body []byte) (Balance, error) {
 		return err
 	})
 	return b, err
-}
-
-// trimJSONSpace returns raw without the JSON whitespace around it, as a
-// string.
-func trimJSONSpace(raw []byte) string {
-	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-	for len(raw) > 0 && isSpace(raw[0]) {
-		raw = raw[1:]
-	}
-	for len(raw) > 0 && isSpace(raw[len(raw)-1]) {
-		raw = raw[:len(raw)-1]
-	}
-	return string(raw)
 }
 
 // pendingPayment parses pending_payment as an amount. The document names

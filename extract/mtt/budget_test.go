@@ -34,8 +34,8 @@ func TestHistoryHoldsPageInBudgetDuringFn(t *testing.T) {
 		c.http = httpx.New(httpx.Config{Budget: budget})
 		var held []int64
 		errStop := errors.New("stop")
-		// Stop at fn's second call, not at page N 2: a split window's
-		// chains number their pages from 1 each.
+		// Stop at fn's second call, not at page N 2: N counts requests over
+		// a split window's chains, so the second page fn sees need not be N 2.
 		err := c.History(context.Background(), "1", "incoming", day, day.Add(24*time.Hour), func(p Page) error {
 			held = append(held, budget.Held())
 			if stop && len(held) == 2 {

@@ -149,10 +149,9 @@ func FuzzDecodeCallback(f *testing.F) {
 		mc := callbackContext{customer: "1", id: "x", day: "2026-01-01"}
 		for i := range a.Calls {
 			info := &a.Calls[i]
-			for _, u := range append(append([]string(nil), info.RecordA...), info.RecordB...) {
-				if len(u) > 8 && strings.Contains(info.Raw, u) && !bytes.Contains(body, []byte(`"`+u+`"`)) {
-					t.Fatalf("record URL %q in raw %s", u, info.Raw)
-				}
+			// The record URLs (signed download links) never reach Raw.
+			if strings.Contains(info.Raw, `"call_back_record_URL_A"`) || strings.Contains(info.Raw, `"call_back_record_URL_B"`) {
+				t.Fatalf("record URL member in raw %s", info.Raw)
 			}
 			_, _, _ = mc.mapInfo(info, int32(i+1), len(a.Calls))
 		}

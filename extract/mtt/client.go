@@ -235,7 +235,7 @@ func (c *Client) Balance(ctx context.Context, customer string) (Balance, error) 
 // Page is one answer of getServiceHistoryByCustomer after de-duplication
 // against the previous page.
 type Page struct {
-	N      int   // 1-based page number within the window
+	N      int   // 1-based number of the request that fetched it, counted over the window's chains
 	Rows   []Row // rows not seen on an earlier page of this window
 	Broken []Row // elements that are not objects (raw only), for rejects
 }
@@ -246,8 +246,10 @@ type Page struct {
 var ErrSameSecond = errors.New("a full page of calls within one second: cannot page past it without losing rows")
 
 // History pages through getServiceHistoryByCustomer for one customer and
-// type over [from, to), oldest first, calling fn for each page in order in
-// the calling goroutine; it stops at fn's first error. The API has no
+// type over [from, to), calling fn for each page, one call at a time; it
+// stops at fn's first error. Within a paging chain pages come oldest
+// first; a window split into chains (see history) interleaves the chains'
+// pages, and fn runs in the chains' goroutines. The API has no
 // offset: a full page is followed by a request from the last row's
 // connect_time (inclusive), and rows already seen at that second are
 // dropped by natural key. Rows are valid only during fn: they share the
