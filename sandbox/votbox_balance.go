@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"strconv"
 	"strings"
 )
 
@@ -47,23 +46,10 @@ func (v *VotBox) balance(b *strings.Builder, step int) {
 	if v.cfg.Charset == VotBoxCP1251 {
 		sep = ','
 	}
-	amount := votboxRoubles(v.balanceAt(step), sep)
+	amount := vbMoney(v.balanceAt(step), sep)
 	if v.cfg.Form != VotBoxElem {
 		b.WriteString(`<balance value="` + amount + `" currency="RUB"/>` + "\n")
 		return
 	}
 	b.WriteString("<balance>" + amount + "</balance>\n<currency>RUB</currency>\n")
-}
-
-// votboxRoubles writes kopecks as roubles with two decimals.
-func votboxRoubles(kop int64, sep byte) string {
-	neg := kop < 0
-	if neg {
-		kop = -kop
-	}
-	s := strconv.FormatInt(kop/100, 10) + string(sep) + strconv.FormatInt(100+kop%100, 10)[1:]
-	if neg {
-		s = "-" + s
-	}
-	return s
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/calletl/calletl/model"
 )
@@ -107,4 +108,17 @@ func parseExp(s string) (int, bool) {
 		n = -n
 	}
 	return n, true
+}
+
+// groupSpaces drops the spaces vendors put between digit groups.
+var groupSpaces = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "")
+
+// GroupedMoney is Money for amounts written with spaces, also no-break
+// ones, between digit groups ("1 234,50"), surrounding space trimmed.
+func GroupedMoney(s string) (model.Money, error) {
+	s = strings.TrimSpace(s)
+	if strings.ContainsAny(s, " \u00a0\u202f") {
+		s = groupSpaces.Replace(s)
+	}
+	return Money(s)
 }

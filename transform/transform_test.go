@@ -89,3 +89,23 @@ func TestCauseLabel(t *testing.T) {
 		}
 	}
 }
+
+func TestGroupedMoney(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want model.Money
+		ok   bool
+	}{
+		{" 1 234,50 ", 12345000, true},
+		{"12\u00a0345.5", 123455000, true},
+		{"1\u202f000", 10000000, true},
+		{"2.48", 24800, true},
+		{"", 0, false},
+		{"1 2x", 0, false},
+	} {
+		got, err := GroupedMoney(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("GroupedMoney(%q) = %d, %v; want %d (ok %v)", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}

@@ -415,11 +415,7 @@ func parseSeconds(s string, ms bool) (int32, error) {
 // either decimal separator; spaces (also no-break spaces) between digit
 // groups are dropped.
 func parseMoney(s string) (model.Money, error) {
-	s = strings.TrimSpace(s)
-	if strings.ContainsAny(s, " \u00a0\u202f") {
-		s = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "").Replace(s)
-	}
-	return transform.Money(s)
+	return transform.GroupedMoney(s)
 }
 
 // Time layouts of string times: with a zone, or local to the vendor zone.

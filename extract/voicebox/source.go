@@ -28,11 +28,6 @@ var (
 	_ pipeline.Snapshotter = (*Source)(nil)
 )
 
-var (
-	_ pipeline.Source      = (*Source)(nil)
-	_ pipeline.Snapshotter = (*Source)(nil)
-)
-
 // Source adapts the client to the pipeline: one stream per customer
 // ("callhistory"), extracted by business-day windows from one read of the
 // customer's whole history per run, and a per-run snapshot of campaigns

@@ -117,8 +117,7 @@ func parseRoubles(s string) (model.Money, error) {
 	if s == "" {
 		return 0, errors.New("empty")
 	}
-	s = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "").Replace(s)
-	return transform.Money(s)
+	return transform.GroupedMoney(s)
 }
 
 // quoteXML is an element re-encoded for an error message, cut to headLen
