@@ -2,7 +2,6 @@ package t2
 
 import (
 	"database/sql"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -109,8 +108,10 @@ func unixField(name, s string) (time.Time, error) {
 	return time.Unix(v, 0).UTC(), nil
 }
 
-// errNoNumbers: the employee list has no number to ask statistics for.
-var errNoNumbers = errors.New("no employee has a full number (7XXXXXXXXXX)")
+// fullNumber reports whether n (digits, as transform.Phone returns them) is
+// an employee's full number, 7XXXXXXXXXX: the numbers the per-number
+// statistics take.
+func fullNumber(n string) bool { return len(n) == 11 && n[0] == '7' }
 
 // JournalTable is `t2_journal`.
 var JournalTable = &load.Table[JournalRow]{

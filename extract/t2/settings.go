@@ -66,7 +66,7 @@ func (s *Settings) Validate(c *registry.Check) {
 		s.PerNumberStats = &on
 	}
 	c.NoDuplicates("stats_numbers", s.StatsNumbers)
-	c.Each("stats_numbers", s.StatsNumbers, func(n string) bool { return transform.Phone(n) == n && len(n) == 11 && n[0] == '7' },
+	c.Each("stats_numbers", s.StatsNumbers, func(n string) bool { return transform.Phone(n) == n && fullNumber(n) },
 		"want an employee's full number as 7XXXXXXXXXX")
 	s.HTTP.Validate(c, "http.")
 }

@@ -380,7 +380,7 @@ func numbersOf(emps []EmployeeRow, only []string) []employeeNumber {
 	byNumber := map[string]sql.Null[int64]{}
 	for _, e := range emps {
 		n := transform.Phone(e.FullNumber)
-		if len(n) != 11 || n[0] != '7' {
+		if !fullNumber(n) {
 			continue // no number, or not one the statistics take
 		}
 		if len(only) > 0 && !slices.Contains(only, n) {
@@ -440,7 +440,7 @@ func (s *Source) perNumber(ctx context.Context, stream string, w model.Window, s
 		return fmt.Errorf("employee numbers: %w", err)
 	}
 	if len(nums) == 0 {
-		s.c.log.Warn("t2: no employee number to ask statistics for: "+errNoNumbers.Error(), "source", Name, "stream", stream, "window", w.String())
+		s.c.log.Warn("t2: no employee number to ask statistics for: no employee has a full number (7XXXXXXXXXX)", "source", Name, "stream", stream, "window", w.String())
 	}
 	journal := pipeline.Records(sink, JournalTable)
 	stats := pipeline.Records(sink, EmployeeStatsTable)
