@@ -401,11 +401,21 @@ func TestVoiceBoxNumbers(t *testing.T) {
 		if err := d.Decode(&p); err != nil {
 			t.Fatal(err)
 		}
+		// Every price in its shape: even numbers a JSON number, odd ones a
+		// string with a decimal comma.
 		switch x := p["price"].(type) {
 		case json.Number:
-			gotNumber = i%2 == 0 && x.String() == vbMoney(n.FeeKopecks, '.')
+			if i%2 != 0 || x.String() != vbMoney(n.FeeKopecks, '.') {
+				t.Errorf("number %d: price %s", i, n.PriceRaw)
+			}
+			gotNumber = true
 		case string:
-			gotComma = i%2 == 1 && x == vbMoney(n.FeeKopecks, ',')
+			if i%2 != 1 || x != vbMoney(n.FeeKopecks, ',') {
+				t.Errorf("number %d: price %s", i, n.PriceRaw)
+			}
+			gotComma = true
+		default:
+			t.Errorf("number %d: price %s", i, n.PriceRaw)
 		}
 		if p["currency"] != "RUB" || p["period"] != "month" || n.FeeKopecks <= 0 {
 			t.Errorf("price %s", n.PriceRaw)

@@ -113,8 +113,11 @@ func newEmulators(now time.Time, days, callsPerDay int, faults bool) *emulators 
 	return &emulators{mux: mux, mtt: m, t2: t, votbox: v, voicebox: vb, mobilgroup: mg, mttRec: rec}
 }
 
-// demoQueries holds demo_snapshots.sql: what the per-run snapshot tables
-// (balances, voicebox_numbers, voicebox_customers) hold for the demo's day.
+// demoQueries holds the demo's own queries: demo_snapshots.sql (what the
+// per-run snapshot tables, balances, voicebox_numbers and
+// voicebox_customers, hold for the demo's day), demo_events.sql and
+// demo_event_costs.sql (what etl receive landed, and the VotBox costs that
+// came only from it).
 //
 //go:embed demo_snapshots.sql demo_events.sql demo_event_costs.sql
 var demoQueries embed.FS

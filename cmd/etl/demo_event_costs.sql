@@ -1,4 +1,4 @@
--- demo_event_costs: The demo's VotBox calls dialled and final, those whose autocall.check answer has no cost, and how many of those an ENDCALL notification costs (as autocall_results and cost_reconciliation take it).
+-- demo_event_costs: The demo's VotBox calls dialled and final, those whose autocall.check answer has no cost, and how many of those an ENDCALL notification costs (as cost_reconciliation takes it: for an item with neither cost in the check answer).
 WITH endcall AS (
     SELECT source, call_id,
            arg_max(coalesce(call_pay, 0) + coalesce(oper_call_pay, 0), received_at) AS cost
