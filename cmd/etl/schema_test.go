@@ -22,7 +22,10 @@ var update = flag.Bool("update", false, "rewrite golden files")
 func TestLakeSchemaGolden(t *testing.T) {
 	// MTT from the world, plus T2, VotBox, VoiceBox and Mobilgroup
 	// emulators, so every vendor table has files.
-	now := time.Now().UTC().Truncate(24 * time.Hour)
+	// Each emulator's traffic spans the run's Moscow day, which is the
+	// next UTC date from 21:00 UTC on (a UTC today left T2's calls out).
+	local := time.Now().In(msk)
+	now := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
 	t2emu := sandbox.NewT2(sandbox.T2Config{Seed: 3, From: now.AddDate(0, 0, -1), To: now, CallsPerDay: 50, MissedPerDay: 10})
 	srv := httptest.NewServer(t2emu)
 	t.Cleanup(srv.Close)
