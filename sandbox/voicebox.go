@@ -64,7 +64,26 @@ type VoiceBoxConfig struct {
 	// size, a page shorter than asked is then not the end of the list.
 	// SetUnknownTotal changes it at runtime.
 	UnknownTotal bool
+	// NumberIDs is what {number_id} of the price path (document 4.6:
+	// "идентификатор номера", an integer) is, since the numbers list
+	// (4.3) documents no id field: VoiceBoxIDIsNumber (the default) prices
+	// a number by the number itself; VoiceBoxIDListed gives each row an
+	// "id" (an integer unlike the number) and prices by it alone;
+	// VoiceBoxIDUnlisted prices by such an id but the list never sends it,
+	// so every price asked by number is a 404 — the harshest reading.
+	NumberIDs VoiceBoxNumberIDs
 }
+
+// VoiceBoxNumberIDs says how the VoiceBox emulator identifies a number in
+// the price path (VoiceBoxConfig.NumberIDs).
+type VoiceBoxNumberIDs int
+
+// The readings of {number_id} the emulator can take.
+const (
+	VoiceBoxIDIsNumber VoiceBoxNumberIDs = iota
+	VoiceBoxIDListed
+	VoiceBoxIDUnlisted
+)
 
 // Defaults of the VoiceBox emulator.
 const (

@@ -19,7 +19,9 @@ import (
 //
 //   - a numbers row has exactly the document's fields (type, owner, number
 //     as a JSON integer, regionName, regionCode, category, description,
-//     campaigns) and no id: {number_id} of the price path is the number;
+//     campaigns) and no id: {number_id} of the price path is the number
+//     (VoiceBoxConfig.NumberIDs chooses a separate id, listed first in each
+//     row or never listed);
 //   - the customer object has the document's fields in its order, among
 //     them password and passwordRL: the API hands out credentials, which an
 //     extractor must never store;
@@ -34,6 +36,7 @@ import (
 // VoiceBoxNumber is one number of a customer as served: the ground truth.
 type VoiceBoxNumber struct {
 	Number      string // 11 digits, served as a JSON integer
+	ID          string // the {number_id} its price answers to: Number, or a separate id (VoiceBoxConfig.NumberIDs)
 	Type        string // ABC, DEF or TollFree
 	Owner       string
 	RegionName  string
@@ -147,10 +150,17 @@ func (v *VoiceBox) generateNumbers(i int, c *vbCustomer) {
 		}
 		n.FeeKopecks = base + int64(r.intn(100))*10 // e.g. 350,40
 		n.Description = "Номер " + n.Type + " для " + c.id
+		n.ID = n.Number
+		if v.cfg.NumberIDs != VoiceBoxIDIsNumber {
+			n.ID = strconv.Itoa(90_000 + 100*i + k) // never an 11-digit number
+		}
 		if len(n.Campaigns) == 0 {
 			n.Description += " (резерв)"
 		}
 		row := &vbObject{}
+		if v.cfg.NumberIDs == VoiceBoxIDListed {
+			row.add("id", json.Number(n.ID))
+		}
 		row.add("type", n.Type)
 		row.add("owner", n.Owner)
 		row.add("number", json.Number(n.Number))
@@ -179,7 +189,7 @@ func (v *VoiceBox) generateNumbers(i int, c *vbCustomer) {
 		n.Raw = string(row.bytes())
 
 		price := &vbObject{}
-		price.add("numberId", json.Number(n.Number))
+		price.add("numberId", json.Number(n.ID))
 		if k%2 == 0 {
 			n.FeeWire = vbMoney(n.FeeKopecks, '.')
 			price.add("price", json.Number(n.FeeWire))
@@ -214,7 +224,7 @@ func (v *VoiceBox) numberRoutes(mux *http.ServeMux) {
 			return
 		}
 		for _, n := range c.numbers {
-			if n.Number == r.PathValue("number") {
+			if n.ID == r.PathValue("number") {
 				vbWrite(w, http.StatusOK, []byte(n.PriceRaw))
 				return
 			}

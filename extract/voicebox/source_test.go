@@ -255,7 +255,7 @@ func (e *e2e) checkNumbers(t *testing.T) {
 	var want, wantCust []string
 	for _, cust := range e2eCustomers {
 		for _, n := range e.emu.Numbers(cust) {
-			want = append(want, fmt.Sprintf("%s | %s | %s | %s | %d | %s | RUB | %s | %s", cust, e2eRunDay, n.Number, n.Number,
+			want = append(want, fmt.Sprintf("%s | %s | %s | %s | %d | %s | RUB | %s | %s", cust, e2eRunDay, n.ID, n.Number,
 				n.FeeKopecks, n.FeeWire, n.Raw, n.PriceRaw))
 		}
 		c := e.emu.Customer(cust)
@@ -324,6 +324,50 @@ func TestE2E(t *testing.T) {
 	if e.emu.PasswordGrants() != 3 {
 		t.Errorf("%d password grants for 3 runs", e.emu.PasswordGrants())
 	}
+}
+
+// TestNumberIDs: the price path's {number_id} is, by the document, an
+// integer id the numbers list does not show. A server that lists an "id"
+// per number is priced by it; one that prices by an id it never lists
+// fails the customer's snapshot with an error that says so — after writing the
+// numbers with NULL fees — instead of leaving cost_reconciliation silently
+// without VoiceBox fees; the calls are loaded either way.
+func TestNumberIDs(t *testing.T) {
+	t.Run("listed", func(t *testing.T) {
+		e := newE2EWith(t, func(c *sandbox.VoiceBoxConfig) { c.NumberIDs = sandbox.VoiceBoxIDListed })
+		if err := e.run(t, e.source(t, nil), "state").Err(); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range e.emu.Numbers(e2eCustomers[0]) {
+			if n.ID == n.Number || !strings.HasPrefix(n.Raw, `{"id":`+n.ID+`,`) {
+				t.Fatalf("the emulator lists no separate id: %+v", n)
+			}
+		}
+		e.check(t, 1)
+	})
+	t.Run("unlisted", func(t *testing.T) {
+		e := newE2EWith(t, func(c *sandbox.VoiceBoxConfig) { c.NumberIDs = sandbox.VoiceBoxIDUnlisted })
+		err := e.run(t, e.source(t, nil), "state").Err()
+		if err == nil {
+			t.Fatal("the run succeeded without a single price")
+		}
+		numbers := 0
+		for _, cust := range e2eCustomers {
+			numbers += len(e.emu.Numbers(cust))
+			want := "customer " + cust + ": all " + fmt.Sprint(len(e.emu.Numbers(cust))) +
+				" numbers answered HTTP 404 to GET /customers/{id}/numbers/{number_id}/price"
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not say %q", err, want)
+			}
+		}
+		if got := text(e.query(t, `SELECT count(*), count(monthly_fee), count(DISTINCT number) FROM voicebox_numbers`)); got != fmt.Sprintf("%d | 0 | %d\n", numbers, numbers) {
+			t.Errorf("voicebox_numbers count, fees, numbers: %s, want every number once without a fee", got)
+		}
+		if got, want := text(e.query(t, `SELECT account, CAST(date AS VARCHAR), count(*), count(cost), CAST(coalesce(sum(cost), 0) * 100 AS BIGINT)
+				FROM calls WHERE source = 'voicebox' GROUP BY ALL ORDER BY ALL`)), e.wantPerDay(); got != want {
+			t.Errorf("calls per day:\n%s\nwant\n%s", got, want)
+		}
+	})
 }
 
 // TestE2EUnknownTotal: a server that caps its pages at 7 rows (the client
