@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -364,5 +365,60 @@ func TestQueries(t *testing.T) {
 	}
 	if _, err := fs.Stat(queries.FS(), "missed_calls.sql"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestEmployeeNumbersFromSnapshot: in the pipeline's order (snapshots,
+// then windows) the per-number streams ask statistics for the numbers of
+// the run's employees snapshot, without another GET /employees; a run
+// without a snapshot asks once for all its windows; the rows are the same.
+func TestEmployeeNumbersFromSnapshot(t *testing.T) {
+	days := []string{"2026-03-02", "2026-03-03"}
+	var employees atomic.Int64
+	e := newE2EWrapped(t, days, nil, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/employees") {
+				employees.Add(1)
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	perNumber := func(run model.Run) model.Counts {
+		var total model.Counts
+		for _, key := range e.src.Streams() {
+			if key.Stream != StreamJournal && key.Stream != StreamEmployeeStats {
+				continue
+			}
+			for _, day := range days {
+				w, _ := model.DayWindow(day, run.Location)
+				n, err := pipeline.ExtractWindow(context.Background(), e.lake, e.src, key, w, run)
+				if err != nil {
+					t.Fatalf("%s %s: %v", key, day, err)
+				}
+				total.Add(n)
+			}
+		}
+		return total
+	}
+	if _, err := e.src.Snapshot(context.Background(), pipeline.LakeBegin(e.lake, Name), e.run); err != nil {
+		t.Fatal(err)
+	}
+	if n := employees.Load(); n != 1 {
+		t.Fatalf("the snapshot asked GET /employees %d times, want 1", n)
+	}
+	first := perNumber(e.run)
+	if n := employees.Load(); n != 1 {
+		t.Errorf("%d GET /employees after the windows, want 1: the windows did not use the snapshot's numbers", n)
+	}
+	if first.Rows == 0 {
+		t.Fatal("the per-number streams wrote no rows")
+	}
+	run2 := e.run
+	run2.ID = "run2"
+	if second := perNumber(run2); second.Rows != first.Rows {
+		t.Errorf("without a snapshot: %d rows, with one %d", second.Rows, first.Rows)
+	}
+	if n := employees.Load(); n != 2 {
+		t.Errorf("%d GET /employees after a run without a snapshot, want 2 (one for all its windows)", n)
 	}
 }
