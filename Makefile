@@ -58,10 +58,8 @@ bench: tools ## the benchmarks behind BENCHMARKS.md (the report one generates a 
 	$(GO) test -run '^$$' -bench Reports10M -benchtime 3x -timeout 20m ./report/
 	$(GO) test -run '^$$' -bench Compaction -benchtime 3x -timeout 30m -v ./report/
 	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench CompactionOnS3 -benchtime 1x -count 2 -timeout 30m ./load/
-	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench ShardsOnS3 -benchtime 1x -count 2 -timeout 30m ./cmd/etl/
+	PATH="$(GOBIN):$$PATH" CALLETL_REQUIRE_S3=1 $(GO) test -run '^$$' -bench ShardsOnS3 -benchtime 1x -count 2 -timeout 30m ./cmd/etl/
 	PATH="$(GOBIN):$$PATH" $(GO) test -run '^$$' -bench Receive -benchtime 20000x -count 3 ./receive/
-	$(GO) test -run '^$$' -bench MTTHistoryPaging -benchtime 1x ./sandbox/
-	PATH="$(GOBIN):$$PATH" CALLETL_REQUIRE_S3=1 $(GO) test -run '^$$' -bench ShardsOnS3 -benchtime 1x -count 3 -timeout 30m ./cmd/etl/
 
 fuzz: ## a short run of every fuzz target
 	$(GO) test -run '^$$' -fuzz FuzzScanner -fuzztime 30s ./extract/jsonscan/
