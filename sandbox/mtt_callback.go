@@ -152,7 +152,9 @@ func (m *MTT) PendingPayment(customer string) int64 {
 
 // callbackInfo is getCallBackFollowmeCallInfo {customer_name,
 // callBackCall_id}. A call that talked answers the document's shape: one
-// callBackFollowmeCallInfoStruct object, integers as strings, cost a
+// callBackFollowmeCallInfoStruct object as its example shows or, by the
+// id's hash, an array of that one object as its table types the member
+// ("array of callBackFollowmeCallInfo"), integers as strings, cost a
 // number, each leg's recording {"downloadURL": …} for one file, an array
 // of those for several, [] for none. An ended call answers the documented
 // -32001 error. A call in progress answers, by the id's hash, either
@@ -199,7 +201,12 @@ func (m *MTT) callbackInfo(b []byte, raw json.RawMessage) ([]byte, *rpcError) {
 		status = "in progress"
 		c = MTTCallback{ID: c.ID, DestinationA: c.DestinationA, DestinationB: c.DestinationB, Currency: c.Currency}
 	}
-	b = append(b, `{"callBackFollowmeCallInfoStruct":{"destination_A":`...)
+	asArray := newHasher(1).str(c.ID).sum()%2 == 0
+	b = append(b, `{"callBackFollowmeCallInfoStruct":`...)
+	if asArray {
+		b = append(b, '[')
+	}
+	b = append(b, `{"destination_A":`...)
 	b = appendJSONString(b, c.DestinationA)
 	b = append(b, `,"destination_B":`...)
 	b = appendJSONString(b, c.DestinationB)
@@ -246,5 +253,8 @@ func (m *MTT) callbackInfo(b []byte, raw json.RawMessage) ([]byte, *rpcError) {
 	}
 	b = append(b, `,"callDescription":`...)
 	b = appendJSONString(b, c.Description)
+	if asArray {
+		return append(b, "}]}"...), nil
+	}
 	return append(b, "}}"...), nil
 }
