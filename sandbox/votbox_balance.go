@@ -12,8 +12,11 @@ import (
 //	elem: <response><balance>49873.40</balance><currency>RUB</currency></response>
 //
 // in roubles, with a decimal comma when the charset is windows-1251 (a PHP
-// service with a Russian locale). Credentials are checked as for every
-// script; the answer needs no other field.
+// service with a Russian locale). The element form at an odd step prints
+// the amount as PHP prints a float (49873.4, 49873: no trailing zeros, no
+// separator for whole roubles) and sends no currency, which the document
+// does not promise either. Credentials are checked as for every script;
+// the answer needs no other field.
 
 const votboxBalance = "check.balance.api"
 
@@ -51,5 +54,16 @@ func (v *VotBox) balance(b *strings.Builder, step int) {
 		b.WriteString(`<balance value="` + amount + `" currency="RUB"/>` + "\n")
 		return
 	}
+	if step%2 == 1 {
+		b.WriteString("<balance>" + phpFloat(amount, sep) + "</balance>\n")
+		return
+	}
 	b.WriteString("<balance>" + amount + "</balance>\n<currency>RUB</currency>\n")
+}
+
+// phpFloat prints a two-decimal amount as PHP prints a float: without
+// trailing zeros, and without the separator when nothing follows it
+// ("49873.40" → "49873.4", "49873.00" → "49873").
+func phpFloat(amount string, sep byte) string {
+	return strings.TrimSuffix(strings.TrimRight(amount, "0"), string(sep))
 }

@@ -638,6 +638,14 @@ func TestVotBoxTestdata(t *testing.T) {
 	}
 }
 
+func TestPHPFloat(t *testing.T) {
+	for in, want := range map[string]string{"49873.40": "49873.4", "49873.00": "49873", "49873.05": "49873.05", "100,00": "100", "0.10": "0.1"} {
+		if got := phpFloat(in, in[len(in)-3]); got != want {
+			t.Errorf("phpFloat(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 // check.balance answers the opening balance less the cost of every final
 // item, in roubles (decimal comma in windows-1251), in both forms; it falls
 // as items become final and stops once every item is.
@@ -660,7 +668,7 @@ func TestVotBoxBalance(t *testing.T) {
 						cur += r.Text
 					}
 				}
-				if cur != "RUB" {
+				if bare := tc.form == VotBoxElem && v.currentStep()%2 == 1; cur != "RUB" && !(bare && cur == "") {
 					t.Errorf("currency %q in %v", cur, recs)
 				}
 				return amount
@@ -672,7 +680,11 @@ func TestVotBoxBalance(t *testing.T) {
 						b -= it.CallPayKop + it.OperCallPayKop // 0 until final
 					}
 				}
-				return fmt.Sprintf("%d%s%02d", b/100, tc.sep, b%100)
+				s := fmt.Sprintf("%d%s%02d", b/100, tc.sep, b%100)
+				if tc.form == VotBoxElem && v.currentStep()%2 == 1 {
+					s = phpFloat(s, tc.sep[0])
+				}
+				return s
 			}
 			first := read()
 			if first != want() || v.Balance() != v.votboxOpening() {

@@ -107,7 +107,7 @@ func TestSnapshotBalance(t *testing.T) {
 			want := map[string]int64{}
 			for i, id := range []string{"run-1", "run-2"} {
 				if i == 1 {
-					for range 4 {
+					for range 5 { // an odd step: the element form's amount as a PHP float, no currency
 						v.Advance()
 					}
 				}
@@ -129,6 +129,9 @@ func TestSnapshotBalance(t *testing.T) {
 			for _, r := range rows {
 				kop := want[fmt.Sprint(r["run_id"])]
 				wantRaw := fmt.Sprintf("%d%s%02d", kop/100, tc.raw, kop%100)
+				if tc.form == sandbox.VotBoxElem && r["run_id"] == "run-2" {
+					wantRaw = strings.TrimSuffix(strings.TrimRight(wantRaw, "0"), tc.raw)
+				}
 				if decimal(r["balance"]) != model.Money(kop*100).String() || r["currency"] != "RUB" || r["raw"] != wantRaw ||
 					r["account"] != testUser || r["date"] != testRun.Day() {
 					t.Errorf("balance row %v, want %d kopecks", r, kop)
