@@ -296,8 +296,10 @@ type VotBoxCall struct {
 }
 
 // GenVotBox generates n autocalls (ids from first), each the documented
-// sequence CALLOUT, STARTCALL, ENDCALL with costs, deterministic for seed;
-// it returns the events in sending order and the calls.
+// sequence CALLOUT, STARTCALL (or CALLNOANSWER with REL for a call that
+// errored or did not talk, which costs nothing), ENDCALL with costs,
+// deterministic for seed; it returns the events in sending order and the
+// calls.
 func GenVotBox(seed uint64, first, n int, start time.Time) ([]PushEvent, []VotBoxCall) {
 	r := rand.New(rand.NewPCG(seed, 7))
 	evs := make([]PushEvent, 0, 3*n)
@@ -310,11 +312,18 @@ func GenVotBox(seed uint64, first, n int, start time.Time) ([]PushEvent, []VotBo
 		phone := fmt.Sprintf("89%09d", r.IntN(1e9))
 		c := VotBoxCall{CallID: id, CallPay: r.IntN(500), OperCallPay: r.IntN(300), JobStatus: []int{2, 3, 4}[r.IntN(3)]}
 		talk := r.IntN(120)
+		// STARTCALL is "абонент поднял трубку": a call that errored or
+		// did not talk gets CALLNOANSWER with its REL instead.
+		second := fmt.Sprintf("CALLID=%s&STATE=STARTCALL&DT=%s", id, dt(5*time.Second))
+		if c.JobStatus == 2 || talk == 0 {
+			talk, c.CallPay, c.OperCallPay = 0, 0, 0
+			second = fmt.Sprintf("CALLID=%s&STATE=CALLNOANSWER&DT=%s&REL=19", id, dt(30*time.Second))
+		}
 		evs = append(evs,
 			PushEvent{Query: fmt.Sprintf("CALLID=%s&STATE=CALLOUT&ANI=74951234567&DNIS=%s&DT=%s", id, phone, dt(0))},
-			PushEvent{Query: fmt.Sprintf("CALLID=%s&STATE=STARTCALL&DT=%s", id, dt(5*time.Second))},
+			PushEvent{Query: second},
 			PushEvent{Query: fmt.Sprintf("CALLID=%s&STATE=ENDCALL&DT=%s&CALLDURATION=%d&OPERCALLDURATION=%d&JOBSTATUS=%d&CALLPAY=%d&OPERCALLPAY=%d",
-				id, dt(time.Duration(10+talk)*time.Second), talk, talk/2, c.JobStatus, c.CallPay, c.OperCallPay)},
+				id, dt(time.Duration(35+talk)*time.Second), talk, talk/2, c.JobStatus, c.CallPay, c.OperCallPay)},
 		)
 		calls = append(calls, c)
 	}
