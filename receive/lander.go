@@ -146,7 +146,7 @@ func (l *Lander) LandOnce(ctx context.Context) (_ LandStats, err error) {
 		if landed[u] {
 			continue
 		}
-		if err := l.landUnit(ctx, l.units[u], &st); err != nil {
+		if err := l.landUnit(ctx, l.units[u], nil, &st); err != nil {
 			return st, err
 		}
 		landed[u] = true
@@ -173,11 +173,11 @@ func (l *Lander) LandOnce(ctx context.Context) (_ LandStats, err error) {
 		}
 	}
 	if len(fresh) > 0 {
-		m, err := l.seal(ctx, fresh, known)
+		m, evs, err := l.seal(ctx, fresh, known)
 		if err != nil {
 			return st, err
 		}
-		if err := l.landUnit(ctx, m, &st); err != nil {
+		if err := l.landUnit(ctx, m, evs, &st); err != nil {
 			return st, err
 		}
 		landed[m.Unit] = true
@@ -262,7 +262,9 @@ func (l *Lander) landedSet(ctx context.Context) (map[string]bool, error) {
 // seal creates the manifest of a new unit over batches: the keys of their
 // events, once each, without those an earlier unit landed (an event a
 // failed write stored after all and its retry stored again).
-func (l *Lander) seal(ctx context.Context, batches []string, known map[string]bool) (*manifest, error) {
+// It returns the batches' events too, so landing the new unit does not
+// read them again.
+func (l *Lander) seal(ctx context.Context, batches []string, known map[string]bool) (*manifest, [][]Event, error) {
 	now := l.opts.Now().UTC()
 	m := &manifest{
 		Unit:    "recv-" + strings.ToLower(now.Format("20060102t150405z")) + "-" + randHex(4),
@@ -271,7 +273,7 @@ func (l *Lander) seal(ctx context.Context, batches []string, known map[string]bo
 	seen := map[string]bool{}
 	all, err := l.readBatches(ctx, batches)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, evs := range all {
 		for i := range evs {
@@ -285,26 +287,29 @@ func (l *Lander) seal(ctx context.Context, batches []string, known map[string]bo
 	}
 	body, err := json.Marshal(m)
 	if err != nil {
-		return nil, fmt.Errorf("receive: encode manifest: %w", err)
+		return nil, nil, fmt.Errorf("receive: encode manifest: %w", err)
 	}
 	if _, err := l.spool.store.Put(ctx, unitPrefix+m.Unit+".json", bytes.NewReader(body), "application/json"); err != nil {
-		return nil, fmt.Errorf("receive: seal unit %s: %w", m.Unit, err)
+		return nil, nil, fmt.Errorf("receive: seal unit %s: %w", m.Unit, err)
 	}
 	l.units[m.Unit] = m
-	return m, nil
+	return m, all, nil
 }
 
 // landUnit writes the events of m, one transaction per source, and marks
-// the unit landed.
-func (l *Lander) landUnit(ctx context.Context, m *manifest, st *LandStats) error {
+// the unit landed. all holds the events of m's batches when the caller has
+// just read them (seal); nil reads them (a unit sealed before a crash).
+func (l *Lander) landUnit(ctx context.Context, m *manifest, all [][]Event, st *LandStats) error {
 	want := make(map[string]bool, len(m.Keys))
 	for _, k := range m.Keys {
 		want[k] = true
 	}
 	bySource := map[string][]Event{}
-	all, err := l.readBatches(ctx, m.Batches)
-	if err != nil {
-		return fmt.Errorf("receive: land unit %s (to give up on it, move %s%s.json out of the spool: what it landed stays): %w", m.Unit, unitPrefix, m.Unit, err)
+	if all == nil {
+		var err error
+		if all, err = l.readBatches(ctx, m.Batches); err != nil {
+			return fmt.Errorf("receive: land unit %s (to give up on it, move %s%s.json out of the spool: what it landed stays): %w", m.Unit, unitPrefix, m.Unit, err)
+		}
 	}
 	for _, evs := range all {
 		for i := range evs {
@@ -333,7 +338,7 @@ func (l *Lander) landUnit(ctx context.Context, m *manifest, st *LandStats) error
 			return err
 		}
 	}
-	_, err = l.spool.store.Put(ctx, landedPrefix+m.Unit, strings.NewReader(m.Created.Format(time.RFC3339)), "text/plain")
+	_, err := l.spool.store.Put(ctx, landedPrefix+m.Unit, strings.NewReader(m.Created.Format(time.RFC3339)), "text/plain")
 	if err != nil && !errors.Is(err, storage.ErrExists) {
 		return fmt.Errorf("receive: mark unit %s landed: %w", m.Unit, err)
 	}
@@ -371,35 +376,17 @@ func (l *Lander) commit(ctx context.Context, unit, source string, evs []Event) (
 		switch ev.Vendor {
 		case VotBox:
 			r, err := votboxRow(ev)
-			if err != nil {
-				// Stored events were decoded when they arrived; one that
-				// this version reads differently is landed with what
-				// maps (every field is in the fields column) rather than
-				// stop every later landing.
-				l.opts.Log.Warn("receive: event landed with the columns that map", "event_id", ev.ID, "err", err)
-			}
+			l.mapped(ev, err)
 			r.Date = l.day(r.EventTime, ev.ReceivedAt)
-			if vb == nil {
-				vb = load.Writer(tx, VotBoxEvents)
-			}
-			if err := vb.Add(r.Date, &r); err != nil {
+			if err := add(tx, &vb, VotBoxEvents, r.Date, &r); err != nil {
 				return nil, err
 			}
 			rows[VotBoxEvents.Name]++
 		case MTT:
 			r, err := mttRow(ev)
-			if err != nil {
-				// Stored events were decoded when they arrived; one that
-				// this version reads differently is landed with what
-				// maps (every field is in the fields column) rather than
-				// stop every later landing.
-				l.opts.Log.Warn("receive: event landed with the columns that map", "event_id", ev.ID, "err", err)
-			}
+			l.mapped(ev, err)
 			r.Date = l.day(r.EventTime, ev.ReceivedAt)
-			if mt == nil {
-				mt = load.Writer(tx, MTTEvents)
-			}
-			if err := mt.Add(r.Date, &r); err != nil {
+			if err := add(tx, &mt, MTTEvents, r.Date, &r); err != nil {
 				return nil, err
 			}
 			rows[MTTEvents.Name]++
@@ -411,6 +398,24 @@ func (l *Lander) commit(ctx context.Context, unit, source string, evs []Event) (
 		return nil, fmt.Errorf("receive: land unit %s source %s: %w", unit, source, err)
 	}
 	return rows, nil
+}
+
+// mapped logs an event whose row did not map whole. Stored events were
+// decoded when they arrived; one that this version reads differently is
+// landed with what maps (every field is in the fields column) rather than
+// stop every later landing.
+func (l *Lander) mapped(ev *Event, err error) {
+	if err != nil {
+		l.opts.Log.Warn("receive: event landed with the columns that map", "event_id", ev.ID, "err", err)
+	}
+}
+
+// add appends r to table t of tx through *w, made on first use.
+func add[R any](tx *load.Tx, w **load.TableWriter[R], t *load.Table[R], date string, r *R) error {
+	if *w == nil {
+		*w = load.Writer(tx, t)
+	}
+	return (*w).Add(date, r)
 }
 
 // day is the event's date partition: its time, else its arrival, in the

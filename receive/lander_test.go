@@ -345,3 +345,50 @@ func TestLandManifestStoredDespiteError(t *testing.T) {
 		t.Errorf("lake %v, want %d once each", got, n)
 	}
 }
+
+// countingStore counts the Opens of each key.
+type countingStore struct {
+	storage.Store
+	mu    sync.Mutex
+	opens map[string]int
+}
+
+func (c *countingStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	c.mu.Lock()
+	c.opens[key]++
+	c.mu.Unlock()
+	return c.Store.Open(ctx, key)
+}
+
+// Landing new batches reads each of them once: the events seal read are
+// the ones landed (on S3 every read is a GET).
+func TestLandReadsEachBatchOnce(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	local, _ := storage.NewLocal(filepath.Join(dir, "spool"))
+	store := &countingStore{Store: local, opens: map[string]int{}}
+	sp, err := OpenSpool(ctx, store, SpoolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	evs, _ := sandbox.GenVotBox(8, 1, 6, at)
+	n := appendAll(t, sp, VotBox, "votbox", evs)
+	lake, _ := load.Open(filepath.Join(dir, "lake"), load.Options{})
+	if st, err := NewLander(sp, lake, LanderOptions{}).LandOnce(ctx); err != nil || st.Rows["votbox_events"] != n {
+		t.Fatalf("landing: %+v %v, want %d rows", st, err, n)
+	}
+	batches := 0
+	for k, opens := range store.opens {
+		if !strings.HasPrefix(k, batchPrefix) {
+			continue
+		}
+		batches++
+		if opens != 1 {
+			t.Errorf("batch %s read %d times in one landing", k, opens)
+		}
+	}
+	if batches == 0 {
+		t.Fatal("no batch was read")
+	}
+}
